@@ -1,0 +1,116 @@
+"""Who is acting: a signed-in user or an organisation's API token, with the scopes they hold.
+
+Every permission helper takes an Actor, so pages, the API and tasks share one notion of scope.
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import NotAuthenticated, NotFound, PermissionDenied
+
+from .models import ApiToken, Membership, Role, User
+
+
+@dataclass
+class Actor:
+    user: User | None = None
+    token: ApiToken | None = None
+    _memberships: list[Membership] | None = field(default=None, repr=False)
+
+    @classmethod
+    def anonymous(cls) -> "Actor":
+        return cls()
+
+    @classmethod
+    def for_user(cls, user) -> "Actor":
+        if user is None or not user.is_authenticated:
+            return cls()
+        return cls(user=user)
+
+    @classmethod
+    def from_request(cls, request) -> "Actor":
+        actor = getattr(request, "actor", None)
+        if actor is None:
+            actor = cls.for_user(getattr(request, "user", None))
+            request.actor = actor
+        return actor
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None or self.token is not None
+
+    @property
+    def label(self) -> str:
+        if self.token is not None:
+            return f"token:{self.token.key_prefix}@org{self.token.organisation_id}"
+        if self.user is not None:
+            return f"user:{self.user.username}"
+        return "anonymous"
+
+    @property
+    def memberships(self) -> list[Membership]:
+        if self._memberships is None:
+            if self.user is None:
+                self._memberships = []
+            else:
+                self._memberships = list(
+                    Membership.objects.filter(user=self.user).select_related("bureau__region", "organisation")
+                )
+        return self._memberships
+
+    @property
+    def roles(self) -> set[str]:
+        roles = {m.role for m in self.memberships}
+        if self.token is not None:
+            roles.add(Role.ORG_ADMIN)
+        if self.user is not None and self.user.is_superuser:
+            roles.add(Role.OPERATOR)
+        return roles
+
+    @property
+    def is_operator(self) -> bool:
+        return Role.OPERATOR in self.roles
+
+    @cached_property
+    def bureau_prefixes(self) -> list[str]:
+        """Region-code prefixes this actor oversees as bureau staff (province '22', city '2201', …)."""
+        return [m.bureau.region.prefix for m in self.memberships if m.role == Role.BUREAU_STAFF]
+
+    def bureaus(self):
+        return [m.bureau for m in self.memberships if m.role == Role.BUREAU_STAFF]
+
+    def oversees_region(self, region) -> bool:
+        return any(region.code.startswith(p) for p in self.bureau_prefixes)
+
+    def organisation_ids(self, *roles: str) -> set[int]:
+        """Organisations where this actor holds any of `roles` (all organisation roles if none given)."""
+        if self.token is not None:
+            if not roles or Role.ORG_ADMIN in roles:
+                return {self.token.organisation_id}
+            return set()
+        wanted = set(roles) or {Role.ORG_ADMIN, Role.ASSESSOR, Role.SUPERVISOR, Role.TRAINER}
+        return {m.organisation_id for m in self.memberships if m.organisation_id and m.role in wanted}
+
+    @property
+    def person(self):
+        return self.user.person if self.user is not None and self.user.person_id else None
+
+    def require_authenticated(self) -> None:
+        if not self.is_authenticated:
+            raise NotAuthenticated()
+
+    def require_bureau(self) -> None:
+        self.require_authenticated()
+        if not self.bureau_prefixes and not self.is_operator:
+            raise PermissionDenied(_("仅人社部门工作人员可执行此操作"))
+
+    def require_org_role(self, organisation_id: int, *roles: str) -> None:
+        """A member lacking the role gets 403; anyone outside the organisation gets 404, as if it did not exist."""
+        self.require_authenticated()
+        if organisation_id in self.organisation_ids(*roles):
+            return
+        if organisation_id in self.organisation_ids():
+            raise PermissionDenied(_("您在该机构的角色不能执行此操作"))
+        raise NotFound()

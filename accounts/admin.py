@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from oversight.admin_mixins import AuditedAdmin
+
+from .models import ApiToken, Bureau, Membership, Person, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "user"
+    extra = 0
+    raw_id_fields = ["organisation", "bureau"]
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    inlines = [MembershipInline]
+    raw_id_fields = ["person"]
+    fieldsets = (*BaseUserAdmin.fieldsets, ("人员", {"fields": ("person",)}))
+
+
+@admin.register(Person)
+class PersonAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["name", "id_type", "masked_id_number", "masked_phone", "created_at"]
+    search_fields = ["name", "=id_number"]
+
+
+@admin.register(Bureau)
+class BureauAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["name", "region"]
+    raw_id_fields = ["region"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "key_prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["key_prefix", "key_hash", "created_by", "created_at", "last_used_at"]
+    exclude = []
+
+    def has_add_permission(self, request):
+        return False  # tokens are created by organisation admins, who see the key once

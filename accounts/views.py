@@ -1,0 +1,103 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.errors import PlatformError, RateLimited
+from config.ratelimit import check_rate, client_ip
+
+from .actors import Actor
+from .models import ApiToken, Role
+from .services import api_token_create, api_token_revoke
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, throttled per client address so passwords cannot be guessed at speed."""
+
+    template_name = "registration/login.html"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            check_rate("login", client_ip(request))
+        except RateLimited as exc:
+            form = self.get_form()
+            form.add_error(None, exc.message)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+def home(request):
+    """The landing page: public entry points for visitors, one panel per role for users."""
+    actor = Actor.from_request(request)
+    if not actor.is_authenticated:
+        return render(request, "home/public.html")
+    panels = []
+    roles = actor.roles
+    if Role.OPERATOR in roles:
+        panels.append("operator")
+    if Role.BUREAU_STAFF in roles:
+        panels.append("bureau")
+    if Role.ORG_ADMIN in roles:
+        panels.append("org_admin")
+    if Role.ASSESSOR in roles:
+        panels.append("assessor")
+    if Role.SUPERVISOR in roles:
+        panels.append("supervisor")
+    if Role.TRAINER in roles:
+        panels.append("trainer")
+    if Role.WORKER in roles or actor.person is not None:
+        panels.append("worker")
+    return render(
+        request,
+        "home/dashboard.html",
+        {"panels": panels, "bureaus": actor.bureaus(), "memberships": actor.memberships},
+    )
+
+
+@login_required
+def tokens(request):
+    actor = Actor.from_request(request)
+    org_ids = actor.organisation_ids(Role.ORG_ADMIN)
+    if not org_ids:
+        return render(request, "403.html", {"message": _("仅评价机构管理员可以管理接口令牌")}, status=403)
+    created_key = request.session.pop("created_token_key", None)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "tokens": ApiToken.objects.filter(organisation_id__in=org_ids).select_related("organisation"),
+            "organisations": [m.organisation for m in actor.memberships if m.role == Role.ORG_ADMIN],
+            "created_key": created_key,
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_create(request):
+    actor = Actor.from_request(request)
+    try:
+        _token, raw = api_token_create(
+            actor=actor,
+            organisation_id=int(request.POST.get("organisation_id", 0)),
+            name=request.POST.get("name", ""),
+        )
+    except (PlatformError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", _("参数有误")))
+        return redirect("accounts:tokens")
+    request.session["created_token_key"] = raw
+    messages.success(request, _("令牌已创建。请立即复制保存,离开本页后将无法再次查看。"))
+    return redirect("accounts:tokens")
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id: int):
+    try:
+        api_token_revoke(actor=Actor.from_request(request), token_id=token_id)
+        messages.success(request, _("令牌已吊销"))
+    except PlatformError as exc:
+        messages.error(request, exc.message)
+    return redirect("accounts:tokens")

@@ -1,0 +1,139 @@
+"""The one NinjaAPI: mounts each app's Router under /api/v1/ and maps every error to JSON.
+
+Errors always have the shape {"code": "...", "message": "...", "details": {...}}.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+from ninja.security.session import SessionAuth
+
+from accounts.actors import Actor
+from accounts.models import ApiToken
+from config.errors import PlatformError
+
+log = logging.getLogger(__name__)
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer sk_…` — an organisation's system acting as that organisation's admin."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        found = ApiToken.find_active(token)
+        if found is None:
+            return None
+        found.touch()
+        request.actor = Actor(token=found)
+        return request.actor
+
+
+class SessionActorAuth(SessionAuth):
+    """The browser's session (CSRF-checked for unsafe methods)."""
+
+    def authenticate(self, request: HttpRequest, key):
+        if request.user.is_authenticated:
+            request.actor = Actor.for_user(request.user)
+            return request.actor
+        return None
+
+
+api = NinjaAPI(
+    title="职业技能等级认定平台 API",
+    version="1",
+    description="评价机构备案、认定考核、证书核验、技能补贴与监督管理的接口。错误统一为 {code, message, details}。",
+    auth=[TokenAuth(), SessionActorAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "message": message, "details": details or {}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "validation_failed",
+    429: "rate_limited",
+}
+
+
+@api.exception_handler(PlatformError)
+def _platform_error(request, exc: PlatformError):
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc: NinjaValidationError):
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+        for e in exc.errors
+    ]
+    return error_response(422, "validation_failed", _("输入有误"), {"errors": errors})
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return error_response(401, "not_authenticated", _("请先登录或提供有效的接口令牌"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        return error_response(403, "csrf_failed", _("CSRF 校验失败,请刷新页面后重试"))
+    return error_response(exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return error_response(404, "not_found", _("未找到"))
+
+
+@api.exception_handler(DjangoPermissionDenied)
+def _forbidden(request, exc):
+    return error_response(403, "permission_denied", _("您没有执行此操作的权限"))
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation(request, exc: DjangoValidationError):
+    details = exc.message_dict if hasattr(exc, "error_dict") else {"errors": exc.messages}
+    return error_response(422, "validation_failed", "; ".join(exc.messages), details)
+
+
+@api.exception_handler(Exception)
+def _server_error(request, exc):
+    log.exception("unhandled API error")
+    return error_response(500, "server_error", _("服务器内部错误,请稍后再试"))
+
+
+def _mount() -> None:
+    from accounts.api import router as accounts_router
+    from accreditation.api import router as accreditation_router
+    from occupations.api import router as occupations_router
+    from oversight.api import router as oversight_router
+
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/reference", occupations_router)
+    api.add_router("/organisations", accreditation_router)
+    api.add_router("/oversight", oversight_router)
+
+
+_mount()

@@ -1,0 +1,63 @@
+"""The platform's one error hierarchy.
+
+Services raise these; the API maps them to JSON {"code", "message", "details"} with the class's status, and
+pages show the message. Each class has a stable code that clients may rely on.
+"""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class PlatformError(Exception):
+    status = 400
+    code = "bad_request"
+    default_message = _("请求无效")
+
+    def __init__(self, message: Any = None, *, code: str | None = None, details: dict | None = None):
+        self.message = str(message if message is not None else self.default_message)
+        if code:
+            self.code = code
+        self.details = details or {}
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class NotAuthenticated(PlatformError):
+    status = 401
+    code = "not_authenticated"
+    default_message = _("请先登录")
+
+
+class PermissionDenied(PlatformError):
+    status = 403
+    code = "permission_denied"
+    default_message = _("您没有执行此操作的权限")
+
+
+class NotFound(PlatformError):
+    status = 404
+    code = "not_found"
+    default_message = _("未找到")
+
+
+class Conflict(PlatformError):
+    """The request is valid but the object's state forbids it (wrong status, duplicate, already done)."""
+
+    status = 409
+    code = "conflict"
+    default_message = _("与当前状态冲突")
+
+
+class ValidationFailed(PlatformError):
+    status = 422
+    code = "validation_failed"
+    default_message = _("输入有误")
+
+
+class RateLimited(PlatformError):
+    status = 429
+    code = "rate_limited"
+    default_message = _("请求过于频繁,请稍后再试")

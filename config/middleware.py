@@ -1,0 +1,64 @@
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def current_request_id() -> str:
+    return request_id_var.get()
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (kept from a sane X-Request-ID), for logs and the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        request.request_id = rid
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = rid
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get() or "-"
+        return True
+
+
+class ApiJsonErrorsMiddleware:
+    """Under /api/, an error response that is not JSON (405 from routing, a 404 from the URL resolver,
+    a CSRF page) is replaced by the platform's JSON error shape. Never an HTML page from the API."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from config.api import _HTTP_CODES, error_response
+
+            status = response.status_code
+            new = error_response(
+                status,
+                _HTTP_CODES.get(status, "server_error" if status >= 500 else "error"),
+                response.reason_phrase,
+            )
+            if status == 405 and response.has_header("Allow"):
+                new["Allow"] = response["Allow"]
+            return new
+        return response

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.static import serve
+
+from accounts import views as account_views
+
+from .api import api
+from .views import handler_404_view, handler_500_view, healthz
+
+admin.site.site_header = "职业技能等级认定平台 · 运维管理"
+admin.site.site_title = "运维管理"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("accounts.urls")),
+    path("reference/", include("occupations.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+handler404 = handler_404_view
+handler500 = handler_500_view

@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from oversight.admin_mixins import AuditedAdmin
+
+from .models import Level, LicensingOverlap, Occupation, Qualification, Region, Standard, StandardLevel
+
+
+@admin.register(Region)
+class RegionAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "parent"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent"]
+
+
+@admin.register(Level)
+class LevelAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["code", "rank", "name", "title", "number_digit", "is_standard"]
+
+
+@admin.register(Qualification)
+class QualificationAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["name", "category", "kind", "status", "scope", "effective_from", "cancelled_on"]
+    list_filter = ["kind", "status", "category"]
+    search_fields = ["name", "authority"]
+
+
+class LicensingOverlapInline(admin.TabularInline):
+    model = LicensingOverlap
+    extra = 0
+
+
+@admin.register(Occupation)
+class OccupationAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["code", "name", "qualification", "active"]
+    list_filter = ["active"]
+    search_fields = ["code", "name"]
+    inlines = [LicensingOverlapInline]
+
+
+class StandardLevelInline(admin.StackedInline):
+    model = StandardLevel
+    extra = 0
+
+
+@admin.register(Standard)
+class StandardAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["title", "occupation", "edition_year", "template", "effective_from", "effective_to"]
+    list_filter = ["template", "edition_year"]
+    search_fields = ["title", "occupation__name", "occupation__code"]
+    inlines = [StandardLevelInline]

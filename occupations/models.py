@@ -1,0 +1,241 @@
+"""Reference data: regions, levels, occupations (大典 2022), national standards and the 目录清单.
+
+Everything that varies by standard, province or year is a row here with effective dates, editable in the
+admin, and loaded from occupations/data/ by `manage.py load_reference`.
+"""
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """An administrative division (GB/T 2260). Scope checks use the code prefix of the level."""
+
+    class Kind(models.TextChoices):
+        PROVINCE = "province", _("省级")
+        CITY = "city", _("地市级")
+        COUNTY = "county", _("县区级")
+
+    code = models.CharField(_("行政区划代码"), max_length=6, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    kind = models.CharField(_("级别"), max_length=16, choices=Kind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def prefix(self) -> str:
+        """The code prefix shared by this region and everything below it."""
+        return {"province": self.code[:2], "city": self.code[:4]}.get(self.kind, self.code)
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2]
+
+    @property
+    def full_name(self) -> str:
+        names, node = [], self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return "".join(reversed(names))
+
+    def contains(self, other: "Region") -> bool:
+        return other.code.startswith(self.prefix)
+
+    @staticmethod
+    def within_q(field: str, prefixes: list[str]) -> Q:
+        """Q matching objects whose `field` (a Region FK path) lies inside any of the prefixes."""
+        q = Q(pk__in=[])
+        for p in prefixes:
+            q |= Q(**{f"{field}__code__startswith": p})
+        return q
+
+
+class Level(models.Model):
+    """A skill level. Data, so that 学徒工 and 特级/首席技师 (2022 reform) fit without code changes."""
+
+    code = models.CharField(_("代码"), max_length=2, unique=True)
+    rank = models.PositiveSmallIntegerField(_("高低次序"), unique=True, help_text=_("数值越大等级越高"))
+    name = models.CharField(_("等级"), max_length=16)
+    title = models.CharField(_("等级名称"), max_length=16)
+    number_digit = models.CharField(_("证书编号等级位"), max_length=1)
+    is_standard = models.BooleanField(_("国家职业标准五级之一"), default=True)
+
+    class Meta:
+        verbose_name = _("技能等级")
+        verbose_name_plural = _("技能等级")
+        ordering = ["rank"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}/{self.title}" if self.title else self.name
+
+
+class Qualification(models.Model):
+    """An entry of the 职业资格目录清单, or a qualification that was cancelled and must not return."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("准入类")
+        EVALUATION = "evaluation", _("水平评价类")
+
+    class Category(models.TextChoices):
+        PROFESSIONAL = "professional", _("专业技术人员职业资格")
+        SKILL = "skill", _("技能人员职业资格")
+
+    class Status(models.TextChoices):
+        LISTED = "listed", _("在目录内")
+        CANCELLED = "cancelled", _("已取消")
+
+    name = models.CharField(_("职业资格名称"), max_length=128)
+    category = models.CharField(_("类别"), max_length=16, choices=Category.choices, default=Category.SKILL)
+    kind = models.CharField(_("性质"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.LISTED)
+    authority = models.CharField(_("实施部门"), max_length=128, blank=True)
+    basis = models.CharField(_("设定依据"), max_length=255, blank=True)
+    scope = models.CharField(
+        _("适用范围"), max_length=6, default="", blank=True, help_text=_("空为全国;省级目录填省级代码前两位")
+    )
+    effective_from = models.DateField(_("生效日期"), default=datetime.date(2021, 11, 23))
+    cancelled_on = models.DateField(_("取消日期"), null=True, blank=True)
+    cancellation_basis = models.CharField(_("取消依据"), max_length=255, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("目录清单条目")
+        verbose_name_plural = _("职业资格目录清单")
+        ordering = ["status", "kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["name", "scope"], name="uniq_qualification_name_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.get_kind_display()}·{self.get_status_display()})"
+
+    def is_cancelled_on(self, day: datetime.date) -> bool:
+        return self.status == self.Status.CANCELLED and (self.cancelled_on is None or self.cancelled_on <= day)
+
+
+class Occupation(models.Model):
+    """An occupation of the 中华人民共和国职业分类大典 (2022), code X-XX-XX-XX."""
+
+    code = models.CharField(_("职业编码"), max_length=10, unique=True)
+    name = models.CharField(_("职业名称"), max_length=64)
+    qualification = models.ForeignKey(
+        Qualification,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="occupations",
+        verbose_name=_("对应目录条目"),
+        help_text=_("该职业本身属于目录中的准入类或已取消的职业资格时填写"),
+    )
+    licensing_overlaps = models.ManyToManyField(
+        Qualification,
+        through="LicensingOverlap",
+        blank=True,
+        related_name="overlapping_occupations",
+        verbose_name=_("交叉的准入类资格"),
+    )
+    active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("职业")
+        verbose_name_plural = _("职业(大典)")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def standard_on(self, day: datetime.date) -> "Standard | None":
+        return (
+            self.standards.filter(effective_from__lte=day)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+            .order_by("-effective_from")
+            .first()
+        )
+
+
+class LicensingOverlap(models.Model):
+    """Part of an occupation's work that needs a 准入类 licence too (e.g. 电工 live-line work → 特种作业)."""
+
+    occupation = models.ForeignKey(Occupation, on_delete=models.CASCADE)
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE)
+    note = models.CharField(_("说明"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("准入类交叉")
+        verbose_name_plural = _("准入类交叉")
+        constraints = [models.UniqueConstraint(fields=["occupation", "qualification"], name="uniq_licensing_overlap")]
+
+    def __str__(self) -> str:
+        return f"{self.occupation.name} ↔ {self.qualification.name}"
+
+
+class Standard(models.Model):
+    """A national occupational skill standard (国家职业技能标准) edition."""
+
+    class Template(models.TextChoices):
+        T2018 = "2018", _("2018—2022版标准")
+        T2023 = "2023", _("2023年起新版标准")
+
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.PROTECT, related_name="standards", verbose_name=_("职业")
+    )
+    title = models.CharField(_("标准名称"), max_length=128)
+    edition_year = models.PositiveSmallIntegerField(_("版本年份"))
+    template = models.CharField(_("申报条件模板"), max_length=4, choices=Template.choices)
+    effective_from = models.DateField(_("施行日期"))
+    effective_to = models.DateField(_("废止日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("国家职业技能标准")
+        verbose_name_plural = _("国家职业技能标准")
+        ordering = ["occupation__code", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["occupation", "edition_year"], name="uniq_standard_edition")]
+
+    def __str__(self) -> str:
+        return f"{self.title}({self.edition_year}年版)"
+
+
+class StandardLevel(models.Model):
+    """What one standard says about one level: components, pass marks, staffing, durations, eligibility.
+
+    components: [{"kind": "theory"|"skills"|"review", "name": "...", "pass_mark": 60, "min_minutes": 90}]
+    staffing:   {"theory": {"per_candidates": 15, "min": 2}, "skills": {"per_candidates": 5, "min": 3,
+                 "odd": true}, "review": {"min": 3, "odd": true}}
+    eligibility: [{"code": "...", "label": "四级证书满4年", "all": [condition, ...]}, ...] — see
+                 assessments/eligibility.py for the condition types.
+    """
+
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="levels")
+    level = models.ForeignKey(Level, on_delete=models.PROTECT)
+    components = models.JSONField(_("考核科目"))
+    staffing = models.JSONField(_("考评人员配比"))
+    eligibility = models.JSONField(_("申报条件"))
+    score_combination = models.CharField(
+        _("多名考评员成绩合成"),
+        max_length=16,
+        choices=[("mean", _("算术平均")), ("trimmed_mean", _("去掉最高最低后平均"))],
+        default="mean",
+    )
+    resit_window_months = models.PositiveSmallIntegerField(_("单科补考期限(月)"), default=12)
+
+    class Meta:
+        verbose_name = _("标准等级要求")
+        verbose_name_plural = _("标准等级要求")
+        ordering = ["standard", "level__rank"]
+        constraints = [models.UniqueConstraint(fields=["standard", "level"], name="uniq_standard_level")]
+
+    def __str__(self) -> str:
+        return f"{self.standard} · {self.level}"

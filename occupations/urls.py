@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "occupations"
+urlpatterns = [
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("occupations/", views.occupations, name="occupations"),
+]

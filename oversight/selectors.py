@@ -1,0 +1,31 @@
+from django.db.models import Q, QuerySet
+
+from accounts.actors import Actor
+from accounts.models import Role
+
+from .models import AuditEntry
+
+
+def audit_entries_for(actor: Actor, *, filters: dict) -> QuerySet[AuditEntry]:
+    """Audit entries visible to the actor: bureau staff their region, organisation admins their own."""
+    actor.require_authenticated()
+    qs = AuditEntry.objects.order_by("-seq")
+    if not actor.is_operator:
+        q = Q(pk__in=[])
+        for prefix in actor.bureau_prefixes:
+            q |= Q(region_code__startswith=prefix)
+        q |= Q(organisation_id__in=actor.organisation_ids(Role.ORG_ADMIN))
+        qs = qs.filter(q)
+    if filters.get("object_type"):
+        qs = qs.filter(object_type=filters["object_type"])
+    if filters.get("object_id"):
+        qs = qs.filter(object_id=filters["object_id"])
+    if filters.get("actor"):
+        qs = qs.filter(actor_label__icontains=filters["actor"])
+    if filters.get("action"):
+        qs = qs.filter(action__startswith=filters["action"])
+    if filters.get("since"):
+        qs = qs.filter(at__gte=filters["since"])
+    if filters.get("until"):
+        qs = qs.filter(at__lte=filters["until"])
+    return qs

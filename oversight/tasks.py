@@ -1,0 +1,15 @@
+import logging
+
+from celery import shared_task
+
+from .audit import audit_verify
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="oversight.audit_verify")
+def audit_verify_task() -> dict:
+    report = audit_verify()
+    if not report.ok:
+        log.error("audit chain broken: %s", report.problem)
+    return {"ok": report.ok, "checked": report.checked, "problem": report.problem}

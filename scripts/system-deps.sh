@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# What the platform needs from the operating system, beyond Python packages:
+#   - a CJK font for certificate PDFs (Debian: fonts-noto-cjk)
+#   - Chromium for the browser tests (Debian: chromium), poppler-utils for reading rendered PDFs in tests
+#   - WeasyPrint's libraries (pango), present wherever the fonts package is installed on Debian
+# `check` says what is missing; `install` installs it with apt-get when run as root, else says what to run.
+set -u
+mode=${1:-check}
+missing=()
+have_font() { fc-list 2>/dev/null | grep -qi "Noto Sans CJK\|Noto Serif CJK"; }
+have_font || missing+=(fonts-noto-cjk)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+ldconfig -p 2>/dev/null | grep -q libpango-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$mode" = "install" ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    && exit 0
+  echo "could not install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "note: missing system packages: ${missing[*]} (install with: sudo apt-get install ${missing[*]})." >&2
+echo "      PDFs need the CJK font; browser tests skip without chromium, except in CI where they fail." >&2
+exit 0

@@ -1,0 +1,101 @@
+"""Every API error is JSON {code, message, details}, with the right status, never an HTML page."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+from tests.conftest import client_for
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db
+
+
+def _assert_shape(response, status, code):
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"code", "message", "details"}
+    assert body["code"] == code
+    assert body["message"]
+    return body
+
+
+def test_401(client):
+    _assert_shape(client.get("/api/v1/accounts/me"), 401, "not_authenticated")
+
+
+def test_403(org):
+    assessor = member(Role.ASSESSOR, organisation=org)
+    r = client_for(assessor).post(
+        "/api/v1/accounts/tokens", {"organisation_id": org.id, "name": "x"}, content_type="application/json"
+    )
+    _assert_shape(r, 403, "permission_denied")
+
+
+def test_403_csrf_for_a_session_without_token(org_admin, org):
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(org_admin)
+    r = c.post("/api/v1/accounts/tokens", {"organisation_id": org.id, "name": "x"}, content_type="application/json")
+    _assert_shape(r, 403, "csrf_failed")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/organisations/999999",
+        "/api/v1/no/such/thing",
+        "/api/v1/reference/occupations/0-00-00-00/standard",
+    ],
+)
+def test_404(cc_officer, path):
+    _assert_shape(client_for(cc_officer).get(path), 404, "not_found")
+
+
+def test_405(cc_officer):
+    _assert_shape(client_for(cc_officer).delete("/api/v1/accounts/me"), 405, "method_not_allowed")
+
+
+def test_409(org_admin, org):
+    c = client_for(org_admin)
+    token = c.post(
+        "/api/v1/accounts/tokens", {"organisation_id": org.id, "name": "x"}, content_type="application/json"
+    ).json()
+    assert c.post(f"/api/v1/accounts/tokens/{token['id']}/revoke").status_code == 200
+    _assert_shape(c.post(f"/api/v1/accounts/tokens/{token['id']}/revoke"), 409, "conflict")
+
+
+def test_422_for_a_malformed_body(org_admin):
+    r = client_for(org_admin).post("/api/v1/accounts/tokens", {"name": "x"}, content_type="application/json")
+    body = _assert_shape(r, 422, "validation_failed")
+    assert body["details"]["errors"][0]["loc"][-1] == "organisation_id"
+
+
+def test_422_for_a_service_validation(org_admin, org):
+    r = client_for(org_admin).post(
+        "/api/v1/accounts/tokens", {"organisation_id": org.id, "name": "  "}, content_type="application/json"
+    )
+    _assert_shape(r, 422, "validation_failed")
+
+
+def test_500_is_json_even_with_debug_off(cc_officer, settings, monkeypatch):
+    settings.DEBUG = False
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("accreditation.api.organisations_for", boom)
+    c = client_for(cc_officer)
+    c.raise_request_exception = False
+    body = _assert_shape(c.get("/api/v1/organisations/"), 500, "server_error")
+    assert "fire" not in body["message"]
+
+
+def test_pages_keep_html_errors(client):
+    r = client.get("/no/such/page/")
+    assert r.status_code == 404 and r["Content-Type"].startswith("text/html")
+
+
+def test_openapi_and_docs_are_served(client):
+    spec = client.get("/api/v1/openapi.json")
+    assert spec.status_code == 200 and "/api/v1/organisations/{org_id}" in spec.json()["paths"]
+    assert client.get("/api/v1/docs").status_code == 200

@@ -1,0 +1,112 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.actors import Actor
+from occupations.models import Level
+from occupations.services import reference_load
+
+from .factories import BureauFactory, OrganisationFactory, Role, member, region
+
+IN_CI = os.environ.get("CI") == "true"
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def require_postgres() -> None:
+    """Race and locking tests need PostgreSQL; skipping is allowed on SQLite, never in CI."""
+    if not ON_POSTGRES:
+        if IN_CI:
+            pytest.fail("CI must run on PostgreSQL (DATABASE_URL)")
+        pytest.skip("needs PostgreSQL row locks; SQLite serialises writers (set DATABASE_URL to run)")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Reference data is loaded once into the test database, as `make run` loads it."""
+    with django_db_blocker.unblock():
+        reference_load()
+
+
+@pytest.fixture(autouse=True)
+def _reference_after_flush(request):
+    """Transactional tests flush the database after each test (pytest-django runs them after the others);
+    put the reference data back for them."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        if not Level.objects.exists():
+            reference_load()
+    yield
+
+
+@pytest.fixture
+def changchun_bureau():
+    return BureauFactory(name="长春市人社局(测试)", region=region("220100"))
+
+
+@pytest.fixture
+def jilin_city_bureau():
+    return BureauFactory(name="吉林市人社局(测试)", region=region("220200"))
+
+
+@pytest.fixture
+def province_bureau():
+    return BureauFactory(name="吉林省人社厅(测试)", region=region("220000"))
+
+
+@pytest.fixture
+def cc_officer(changchun_bureau):
+    return member(Role.BUREAU_STAFF, bureau=changchun_bureau)
+
+
+@pytest.fixture
+def jlc_officer(jilin_city_bureau):
+    return member(Role.BUREAU_STAFF, bureau=jilin_city_bureau)
+
+
+@pytest.fixture
+def province_officer(province_bureau):
+    return member(Role.BUREAU_STAFF, bureau=province_bureau)
+
+
+@pytest.fixture
+def org():
+    """An organisation in 长春市南关区."""
+    return OrganisationFactory(name="长春测试评价机构", region=region("220102"))
+
+
+@pytest.fixture
+def other_org():
+    """An organisation in 吉林市昌邑区: another tenant, another city."""
+    return OrganisationFactory(name="吉林市测试评价机构", region=region("220202"))
+
+
+@pytest.fixture
+def org_admin(org):
+    return member(Role.ORG_ADMIN, organisation=org)
+
+
+@pytest.fixture
+def other_org_admin(other_org):
+    return member(Role.ORG_ADMIN, organisation=other_org)
+
+
+@pytest.fixture
+def operator(django_user_model):
+    return django_user_model.objects.create_superuser("operator", password="x-operator-1")
+
+
+def client_for(user=None) -> Client:
+    c = Client()
+    if user is not None:
+        c.force_login(user)
+    return c
+
+
+def actor_for(user) -> Actor:
+    return Actor.for_user(user)

@@ -1,0 +1,93 @@
+"""Factories for test data: valid ID numbers and credit codes generated, never hard-coded."""
+
+import datetime
+
+import factory
+from stdnum.cn import ric, uscc
+
+from accounts.models import Bureau, Membership, Person, Role, User
+from accreditation.models import Organisation
+from occupations.models import Region
+
+PASSWORD = "test-pass-123"
+
+
+def make_ric(region: str = "220102", birth: datetime.date = datetime.date(1990, 5, 1), seq: int = 1) -> str:
+    body = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def make_uscc(seq: int, region: str = "220102", head: str = "91") -> str:
+    body = f"{head}{region}MA{seq:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def region(code: str) -> Region:
+    return Region.objects.get(code=code)
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    name = factory.Sequence(lambda n: f"测试人员{n}")
+    id_type = "ric"
+    id_number = factory.Sequence(
+        lambda n: make_ric(birth=datetime.date(1980, 1, 1) + datetime.timedelta(days=n // 900), seq=n % 900 + 1)
+    )
+    phone = factory.Sequence(lambda n: f"139{n:08d}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class BureauFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Bureau
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"测试人社局{n}")
+    region = factory.LazyFunction(lambda: region("220100"))
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"测试评价机构{n}")
+    kind = "S"
+    credit_code = factory.Sequence(lambda n: make_uscc(n + 1))
+    region = factory.LazyFunction(lambda: region("220102"))
+    contact_name = "联系人"
+    contact_phone = "13800000000"
+
+
+def member(role: str, *, bureau=None, organisation=None, user=None, person=None) -> User:
+    user = user or UserFactory(person=person)
+    Membership.objects.create(user=user, role=role, bureau=bureau, organisation=organisation)
+    return user
+
+
+__all__ = [
+    "PASSWORD",
+    "BureauFactory",
+    "OrganisationFactory",
+    "PersonFactory",
+    "Role",
+    "UserFactory",
+    "make_ric",
+    "make_uscc",
+    "member",
+    "region",
+]

@@ -1,0 +1,115 @@
+import pytest
+
+from occupations.models import Level, Occupation, Qualification, Region, Standard, StandardLevel
+from occupations.services import reference_load
+
+pytestmark = pytest.mark.django_db
+
+DOMAIN_OCCUPATIONS = {
+    "6-31-01-03": "电工",
+    "6-18-02-04": "焊工",
+    "4-03-02-07": "茶艺师",
+    "4-10-01-03": "保育师",
+    "4-10-01-05": "养老护理员",
+    "4-10-01-06": "家政服务员",
+    "4-03-02-01": "中式烹调师",
+    "4-03-02-02": "中式面点师",
+    "4-03-02-04": "西式面点师",
+    "4-10-03-01": "美容师",
+    "4-10-03-02": "美发师",
+    "4-14-02-02": "健康管理师",
+    "4-07-03-04": "企业人力资源管理师",
+    "4-12-01-01": "汽车维修工",
+    "6-18-01-01": "车工",
+    "6-18-01-02": "铣工",
+    "6-20-01-01": "装配钳工",
+    "6-31-01-02": "机修钳工",
+    "6-29-01-01": "砌筑工",
+    "6-29-01-04": "钢筋工",
+    "6-29-03-03": "电梯安装维修工",
+    "4-01-06-01": "电子商务师",
+    "4-04-05-05": "人工智能训练师",
+    "6-31-07-03": "工业机器人系统操作员",
+}
+
+
+def test_loading_twice_changes_nothing():
+    before = {m: m.objects.count() for m in (Region, Level, Occupation, Qualification, Standard, StandardLevel)}
+    assert reference_load() == {}
+    assert {m: m.objects.count() for m in before} == before
+
+
+def test_loading_restores_a_deleted_row_and_keeps_operator_edits():
+    Occupation.objects.filter(code="4-03-02-07").update(name="茶艺师(运维修订)")
+    Region.objects.filter(code="220800").delete()
+    counts = reference_load()
+    assert counts == {"Region.created": 1}
+    assert Occupation.objects.get(code="4-03-02-07").name == "茶艺师(运维修订)"
+    reference_load(update=True)
+    assert Occupation.objects.get(code="4-03-02-07").name == "茶艺师"
+
+
+def test_all_provinces_and_jilin_prefectures():
+    assert Region.objects.filter(kind="province").count() == 34
+    jilin = set(Region.objects.filter(parent__code="220000").values_list("name", flat=True))
+    assert {
+        "长春市",
+        "吉林市",
+        "四平市",
+        "辽源市",
+        "通化市",
+        "白山市",
+        "松原市",
+        "白城市",
+        "延边朝鲜族自治州",
+    } <= jilin
+    assert Region.objects.get(code="220102").full_name == "吉林省长春市南关区"
+
+
+def test_domain_occupations_with_their_codes_and_a_standard_each():
+    for code, name in DOMAIN_OCCUPATIONS.items():
+        occ = Occupation.objects.get(code=code)
+        assert occ.name == name
+        standard = occ.standards.get()
+        levels = {sl.level.code: sl for sl in standard.levels.select_related("level")}
+        assert set(levels) == {"5", "4", "3", "2", "1"}
+        assert [c["kind"] for c in levels["2"].components] == ["theory", "skills", "review"]
+        assert all(c["pass_mark"] == 60 for c in levels["3"].components)
+        assert levels["3"].eligibility and all(r["label"] and r["all"] for r in levels["3"].eligibility)
+
+
+def test_both_eligibility_templates_are_loaded():
+    old = Standard.objects.get(occupation__code="6-31-01-03")
+    new = Standard.objects.get(occupation__code="4-04-05-05")
+    assert old.template == "2018" and new.template == "2023"
+    old_l4 = old.levels.get(level__code="4").eligibility
+    assert [r["code"] for r in old_l4] == ["L5W4", "W6", "EDU_VOC"]
+    new_l3 = new.levels.get(level__code="3").eligibility
+    assert "JR_TITLE_W1" in [r["code"] for r in new_l3]
+
+
+def test_catalogue_marks_access_cancelled_and_overlaps():
+    assert Qualification.objects.filter(kind="access", status="listed").count() >= 5
+    assert Qualification.objects.get(name="心理咨询师").status == "cancelled"
+    jilin_own = Qualification.objects.get(scope="22")
+    assert jilin_own.cancellation_basis == "吉政办发〔2017〕54号"
+    electrician = Occupation.objects.get(code="6-31-01-03")
+    assert "特种作业人员" in [q.name for q in electrician.licensing_overlaps.all()]
+    assert Occupation.objects.get(name="消防设施操作员").qualification.kind == "access"
+
+
+def test_reference_api_is_public(client):
+    assert client.get("/api/v1/reference/levels").json()[2]["label"] == "三级/高级工"
+    occ = client.get("/api/v1/reference/occupations?q=电工").json()["items"]
+    assert occ[0]["code"] == "6-31-01-03" and occ[0]["licensing_overlaps"]
+    std = client.get("/api/v1/reference/occupations/6-31-01-03/standard").json()
+    assert len(std["levels"]) == 5
+    cancelled = client.get("/api/v1/reference/catalogue?status=cancelled").json()["items"]
+    assert any(q["name"] == "心理咨询师" for q in cancelled)
+
+
+def test_catalogue_and_occupation_pages(client):
+    page = client.get("/reference/catalogue/").content.decode()
+    assert "准入类" in page and "心理咨询师" in page
+    page = client.get("/reference/occupations/?q=焊工").content.decode()
+    assert "6-18-02-04" in page and "电工" not in page
