@@ -118,3 +118,16 @@ def normalise_credit_code(value: str) -> str:
             _("统一社会信用代码格式不正确(前8位为数字,其余为数字或大写字母,不含I、O、S、V、Z)"),
             details={"field": "credit_code"},
         ) from None
+
+
+def id_type_from_label(value) -> str:
+    """'居民身份证' or 'ric' (or empty, meaning 居民身份证) → the ID type code used in the database."""
+    text = str(value or "").strip()
+    if not text:
+        return RIC
+    for code, label in ID_TYPES:
+        if text in (code, str(label)):
+            return code
+    if text in ("身份证", "二代身份证"):
+        return RIC
+    raise ValidationFailed(_("证件类型“%(v)s”无法识别") % {"v": text}, details={"field": "id_type"})

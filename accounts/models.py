@@ -66,6 +66,9 @@ class Bureau(models.Model):
 
     name = models.CharField(_("名称"), max_length=128, unique=True)
     region = models.ForeignKey("occupations.Region", on_delete=models.PROTECT, verbose_name=_("辖区"))
+    filing_validity_years = models.PositiveSmallIntegerField(
+        _("备案有效期(年)"), default=3, help_text=_("本部门批准的备案默认有效期,按本地政策设置")
+    )
 
     class Meta:
         verbose_name = _("人社部门")
@@ -186,3 +189,22 @@ class ApiToken(models.Model):
         now = timezone.now()
         if self.last_used_at is None or (now - self.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+
+
+class Notification(models.Model):
+    """An in-app message (也发送邮件 where the user has an address): reminders, decisions, changes."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内通知")
+        verbose_name_plural = _("站内通知")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title

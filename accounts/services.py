@@ -86,3 +86,22 @@ def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
         after={"revoked_at": token.revoked_at},
     )
     return token
+
+
+def notify(*, users, title: str, body: str = "", link: str = "") -> int:
+    """In-app notification for each user, and an e-mail where the user has an address (sent after commit)."""
+    from django.conf import settings
+    from django.core.mail import send_mass_mail
+
+    from .models import Notification
+
+    users = [u for u in users if u is not None]
+    Notification.objects.bulk_create([Notification(user=u, title=title, body=body, link=link) for u in users])
+    mails = [
+        (title, f"{body}\n\n{settings.SITE_URL}{link}" if link else body, settings.DEFAULT_FROM_EMAIL, [u.email])
+        for u in users
+        if u.email
+    ]
+    if mails:
+        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
+    return len(users)

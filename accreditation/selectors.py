@@ -1,12 +1,18 @@
 """Reads, scoped. `organisations_for(actor)` is the one permission helper for organisations."""
 
-from django.db.models import Q, QuerySet
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.models import Role
 from config.errors import NotFound
-from occupations.models import Region
+from occupations.models import Level, Occupation, Region
 
-from .models import Organisation
+from .models import Appointment, Filing, Organisation, TrainingRecord
 
 
 def organisations_for(actor: Actor) -> QuerySet[Organisation]:
@@ -24,3 +30,110 @@ def organisation_get(actor: Actor, pk: int) -> Organisation:
     if org is None:
         raise NotFound()
     return org
+
+
+def filings_for(actor: Actor) -> QuerySet[Filing]:
+    """Filings visible to the actor: their organisation's, or those of organisations in their region."""
+    return Filing.objects.filter(organisation__in=organisations_for(actor)).select_related("organisation__region")
+
+
+def filing_get(actor: Actor, pk: int) -> Filing:
+    filing = filings_for(actor).filter(pk=pk).first()
+    if filing is None:
+        raise NotFound()
+    return filing
+
+
+def review_queue(actor: Actor) -> QuerySet[Filing]:
+    """Applications waiting for this bureau officer's region."""
+    actor.require_bureau()
+    qs = Filing.objects.filter(status__in=[Filing.Status.SUBMITTED, Filing.Status.UNDER_REVIEW])
+    if not actor.is_operator:
+        qs = qs.filter(Region.within_q("organisation__region", actor.bureau_prefixes))
+    return qs.select_related("organisation__region").order_by("submitted_at")
+
+
+def filing_in_force(organisation: Organisation, on: datetime.date | None = None) -> Filing | None:
+    """The approved (or suspended) filing covering `on`, if any."""
+    on = on or timezone.localdate()
+    return (
+        organisation.filings.filter(status__in=Filing.IN_FORCE, valid_from__lte=on, valid_until__gte=on)
+        .prefetch_related("scope_lines__levels", "scope_lines__occupation")
+        .first()
+    )
+
+
+@dataclass
+class ScopeDecision:
+    allowed: bool
+    reason: str
+    filing: Filing | None = None
+
+
+def scope_allows(organisation: Organisation, occupation: Occupation, level: Level, on: datetime.date) -> ScopeDecision:
+    """May this organisation assess this occupation and level on this date? With the reason when not."""
+    filing = filing_in_force(organisation, on)
+    if filing is None:
+        return ScopeDecision(False, _("机构在%(on)s没有有效的备案") % {"on": on})
+    if filing.status == Filing.Status.SUSPENDED:
+        return ScopeDecision(False, _("机构备案已暂停:%(r)s") % {"r": filing.status_reason}, filing)
+    for line in filing.scope_lines.all():
+        if line.occupation_id == occupation.id:
+            if any(lv.id == level.id for lv in line.levels.all()):
+                return ScopeDecision(True, "", filing)
+            return ScopeDecision(
+                False, _("备案范围内“%(occ)s”不含%(level)s") % {"occ": occupation.name, "level": level.label}, filing
+            )
+    return ScopeDecision(False, _("“%(occ)s”不在机构备案范围内") % {"occ": occupation.name}, filing)
+
+
+def directory(q: str = "", occupation_code: str = "", region_code: str = "") -> QuerySet[Organisation]:
+    """The public directory: organisations with a filing that was ever approved, newest filing's status shown."""
+    public = Filing.objects.filter(organisation=OuterRef("pk"), status__in=Filing.PUBLIC).order_by("-valid_from", "-id")
+    qs = (
+        Organisation.objects.filter(filings__status__in=Filing.PUBLIC)
+        .annotate(public_filing_id=Subquery(public.values("id")[:1]))
+        .select_related("region")
+        .distinct()
+        .order_by("region__code", "name")
+    )
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(number_prefix__icontains=q) | Q(credit_code=q.upper()))
+    if occupation_code:
+        qs = qs.filter(
+            filings__status__in=Filing.IN_FORCE,
+            filings__scope_lines__occupation__code=occupation_code,
+        )
+    if region_code:
+        region = Region.objects.filter(code=region_code).first()
+        qs = qs.filter(region__code__startswith=region.prefix) if region else qs.none()
+    return qs
+
+
+def public_filing(organisation: Organisation) -> Filing | None:
+    filing_id = getattr(organisation, "public_filing_id", None)
+    qs = Filing.objects.filter(organisation=organisation, status__in=Filing.PUBLIC)
+    qs = qs.filter(pk=filing_id) if filing_id else qs.order_by("-valid_from", "-id")
+    return qs.prefetch_related("scope_lines__levels", "scope_lines__occupation").first()
+
+
+def appointments_for(actor: Actor) -> QuerySet[Appointment]:
+    """Organisation staff see their organisation's people; bureau staff their region's and their supervisors."""
+    qs = Appointment.objects.select_related("person", "organisation", "bureau").prefetch_related(
+        "scopes__occupation", "scopes__max_level"
+    )
+    if actor.is_operator:
+        return qs
+    q = Q(organisation_id__in=actor.organisation_ids(Role.ORG_ADMIN))
+    q |= Region.within_q("organisation__region", actor.bureau_prefixes)
+    q |= Q(bureau__in=actor.bureaus())
+    return qs.filter(q)
+
+
+def training_records_for(actor: Actor) -> QuerySet[TrainingRecord]:
+    qs = TrainingRecord.objects.select_related("provider", "trainer", "trainee", "occupation")
+    if actor.is_operator:
+        return qs
+    q = Q(provider_id__in=actor.organisation_ids(Role.ORG_ADMIN, Role.TRAINER))
+    q |= Region.within_q("provider__region", actor.bureau_prefixes)
+    return qs.filter(q)

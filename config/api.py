@@ -126,13 +126,15 @@ def _server_error(request, exc):
 
 def _mount() -> None:
     from accounts.api import router as accounts_router
+    from accreditation.api import public_router as directory_router
     from accreditation.api import router as accreditation_router
     from occupations.api import router as occupations_router
     from oversight.api import router as oversight_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/reference", occupations_router)
-    api.add_router("/organisations", accreditation_router)
+    api.add_router("/accreditation", accreditation_router)
+    api.add_router("/directory", directory_router)
     api.add_router("/oversight", oversight_router)
 
 

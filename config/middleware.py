@@ -62,3 +62,29 @@ class ApiJsonErrorsMiddleware:
                 new["Allow"] = response["Allow"]
             return new
         return response
+
+
+class PlatformErrorPageMiddleware:
+    """Pages raise the same errors as services; this turns them into the page a person should see."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.contrib.auth.views import redirect_to_login
+        from django.shortcuts import render
+
+        from .errors import NotAuthenticated, NotFound, PermissionDenied, PlatformError
+
+        if request.path.startswith("/api/") or not isinstance(exception, PlatformError):
+            return None
+        if isinstance(exception, NotAuthenticated):
+            return redirect_to_login(request.get_full_path())
+        if isinstance(exception, NotFound):
+            return render(request, "404.html", status=404)
+        if isinstance(exception, PermissionDenied):
+            return render(request, "403.html", {"message": exception.message}, status=403)
+        return render(request, "error.html", {"message": exception.message}, status=exception.status)

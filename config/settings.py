@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ else:
     DEBUG = env.bool("DEBUG", default=True)
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# Ed25519 keys that sign certificate tokens and credentials; see certificates/keys.py.
+# Ed25519 keys that sign certificate tokens and credentials; see certificates/signing.py.
 SIGNING_KEYS_DIR = Path(env.str("SIGNING_KEYS_DIR", default=str(VAR_DIR / "keys")))
 SIGNING_KEYS_GENERATE = env.bool("SIGNING_KEYS_GENERATE", default=not PRODUCTION)
 
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.PlatformErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -164,7 +166,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
-    "audit-verify-nightly": {"task": "oversight.audit_verify", "schedule": 24 * 3600},
+    "audit-verify-nightly": {"task": "oversight.audit_verify", "schedule": crontab(hour=2, minute=30)},
+    "filings-expire-and-remind": {"task": "accreditation.expire_and_remind", "schedule": crontab(hour=0, minute=20)},
 }
 
 LOGGING = {

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from accounts import views as account_views
+from accreditation import urls as accreditation_urls
 
 from .api import api
 from .views import handler_404_view, handler_500_view, healthz
@@ -22,6 +23,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("reference/", include("occupations.urls")),
+    path("accreditation/", include("accreditation.urls")),
+    path("directory/", include((accreditation_urls.public_urlpatterns, "directory"))),
 ]
 
 if settings.DEBUG:

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _get(user, org):
-    return client_for(user).get(f"/api/v1/organisations/{org.id}")
+    return client_for(user).get(f"/api/v1/accreditation/organisations/{org.id}")
 
 
 def test_a_city_officer_sees_organisations_in_their_city(cc_officer, org):
@@ -26,12 +26,12 @@ def test_a_city_officer_cannot_see_another_citys_organisation(cc_officer, other_
 def test_a_province_officer_sees_every_city(province_officer, org, other_org):
     assert _get(province_officer, org).status_code == 200
     assert _get(province_officer, other_org).status_code == 200
-    ids = {o["id"] for o in client_for(province_officer).get("/api/v1/organisations/").json()["items"]}
+    ids = {o["id"] for o in client_for(province_officer).get("/api/v1/accreditation/organisations").json()["items"]}
     assert {org.id, other_org.id} <= ids
 
 
 def test_the_city_list_holds_only_the_city(cc_officer, org, other_org):
-    ids = {o["id"] for o in client_for(cc_officer).get("/api/v1/organisations/").json()["items"]}
+    ids = {o["id"] for o in client_for(cc_officer).get("/api/v1/accreditation/organisations").json()["items"]}
     assert org.id in ids and other_org.id not in ids
 
 
@@ -46,7 +46,7 @@ def test_a_worker_sees_no_organisation_record(org):
 
 
 def test_anonymous_gets_401(client, org):
-    response = client.get(f"/api/v1/organisations/{org.id}")
+    response = client.get(f"/api/v1/accreditation/organisations/{org.id}")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
@@ -64,12 +64,12 @@ def test_a_token_acts_for_its_one_organisation(org_admin, org, other_org):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     from django.test import Client
 
-    assert Client().get(f"/api/v1/organisations/{org.id}", **auth).status_code == 200
-    assert Client().get(f"/api/v1/organisations/{other_org.id}", **auth).status_code == 404
+    assert Client().get(f"/api/v1/accreditation/organisations/{org.id}", **auth).status_code == 200
+    assert Client().get(f"/api/v1/accreditation/organisations/{other_org.id}", **auth).status_code == 404
 
     token_id = created.json()["id"]
     assert client_for(org_admin).post(f"/api/v1/accounts/tokens/{token_id}/revoke").status_code == 200
-    assert Client().get(f"/api/v1/organisations/{org.id}", **auth).status_code == 401
+    assert Client().get(f"/api/v1/accreditation/organisations/{org.id}", **auth).status_code == 401
 
 
 def test_an_organisation_cannot_make_tokens_for_another(org_admin, other_org):
@@ -114,5 +114,5 @@ def test_me_lists_roles(cc_officer):
 def test_a_garbage_bearer_token_is_401(org):
     from django.test import Client
 
-    r = Client().get(f"/api/v1/organisations/{org.id}", HTTP_AUTHORIZATION="Bearer sk_nonsense")
+    r = Client().get(f"/api/v1/accreditation/organisations/{org.id}", HTTP_AUTHORIZATION="Bearer sk_nonsense")
     assert r.status_code == 401

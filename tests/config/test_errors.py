@@ -42,7 +42,7 @@ def test_403_csrf_for_a_session_without_token(org_admin, org):
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/v1/organisations/999999",
+        "/api/v1/accreditation/organisations/999999",
         "/api/v1/no/such/thing",
         "/api/v1/reference/occupations/0-00-00-00/standard",
     ],
@@ -86,7 +86,7 @@ def test_500_is_json_even_with_debug_off(cc_officer, settings, monkeypatch):
     monkeypatch.setattr("accreditation.api.organisations_for", boom)
     c = client_for(cc_officer)
     c.raise_request_exception = False
-    body = _assert_shape(c.get("/api/v1/organisations/"), 500, "server_error")
+    body = _assert_shape(c.get("/api/v1/accreditation/organisations"), 500, "server_error")
     assert "fire" not in body["message"]
 
 
@@ -97,5 +97,5 @@ def test_pages_keep_html_errors(client):
 
 def test_openapi_and_docs_are_served(client):
     spec = client.get("/api/v1/openapi.json")
-    assert spec.status_code == 200 and "/api/v1/organisations/{org_id}" in spec.json()["paths"]
+    assert spec.status_code == 200 and "/api/v1/accreditation/organisations/{org_id}" in spec.json()["paths"]
     assert client.get("/api/v1/docs").status_code == 200

@@ -1,0 +1,67 @@
+"""Rules of accreditation that pages, API and tasks share: what a scope may contain, file checks, 考培分离."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from occupations.models import Level, Occupation, Qualification
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# Magic numbers, not file names or the browser's claimed type, decide what a file is.
+_SIGNATURES = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    for magic, content_type in _SIGNATURES.items():
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+@dataclass
+class ScopeProblem:
+    occupation_code: str
+    reason: str
+
+
+def scope_line_problems(occupation: Occupation, level_codes: list[str], on: datetime.date) -> list[str]:
+    """Why this occupation × levels may not be filed, checked against the catalogue and the standards."""
+    problems = []
+    qual = occupation.qualification
+    if not occupation.active:
+        problems.append(_("该职业已停用"))
+    if qual is not None and qual.is_cancelled_on(on):
+        problems.append(
+            _("“%(name)s”是已取消的职业资格(%(basis)s),不得变相恢复")
+            % {"name": qual.name, "basis": qual.cancellation_basis}
+        )
+    elif qual is not None and qual.kind == Qualification.Kind.ACCESS:
+        problems.append(
+            _("“%(name)s”属准入类职业资格,由%(authority)s依法实施,不得作为职业技能等级认定")
+            % {"name": qual.name, "authority": qual.authority or _("主管部门")}
+        )
+    standard = occupation.standard_on(on)
+    if standard is None:
+        problems.append(_("该职业尚无施行中的国家职业技能标准"))
+    elif level_codes:
+        defined = set(standard.levels.values_list("level__code", flat=True))
+        missing = [c for c in level_codes if c not in defined]
+        if missing:
+            names = "、".join(Level.objects.get(code=c).name for c in missing if Level.objects.filter(code=c).exists())
+            problems.append(_("国家职业技能标准未设置等级:%(levels)s") % {"levels": names or "、".join(missing)})
+    if not level_codes:
+        problems.append(_("请至少选择一个等级"))
+    return problems
+
+
+def licensing_notes(occupation: Occupation) -> list[str]:
+    """Not refusals: reminders that parts of the work also need a licence."""
+    return [
+        _("注意:%(note)s(%(qual)s,准入类)") % {"note": ov.note, "qual": ov.qualification.name}
+        for ov in occupation.licensingoverlap_set.select_related("qualification")
+    ]

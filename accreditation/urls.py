@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accreditation"
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("mine/", views.my_organisations, name="mine"),
+    path("organisations/<int:org_id>/", views.organisation, name="organisation"),
+    path("organisations/<int:org_id>/filings/new/", views.filing_new, name="filing_new"),
+    path("organisations/<int:org_id>/people/", views.people_page, name="people"),
+    path("organisations/<int:org_id>/training/", views.training_page, name="training"),
+    path("filings/<int:filing_id>/", views.filing_detail, name="filing"),
+    path("filings/<int:filing_id>/edit/", views.filing_edit, name="filing_edit"),
+    path("filings/<int:filing_id>/attach/", views.filing_attach, name="filing_attach"),
+    path("filings/<int:filing_id>/<str:action>/", views.filing_action, name="filing_action"),
+    path("review/", views.queue, name="queue"),
+    path("supervisors/", views.people_page, name="supervisors"),
+    path("appointments/<int:appointment_id>/withdraw/", views.appointment_withdraw, name="appointment_withdraw"),
+    path("training-template.xlsx", views.training_template, name="training_template"),
+]
+
+public_urlpatterns = [
+    path("", views.directory_page, name="directory"),
+    path("<int:org_id>/", views.directory_detail, name="directory_detail"),
+]

@@ -1,0 +1,453 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.actors import Actor
+from accounts.identity import ID_TYPES
+from accounts.models import Role
+from config.errors import NotFound, PermissionDenied, PlatformError
+from config.pages import perform
+from config.spreadsheets import template_workbook
+from occupations.models import Level, Occupation, Region
+from oversight.models import AuditEntry
+
+from . import people, services
+from .models import Appointment, Filing
+from .rules import licensing_notes, scope_line_problems
+from .selectors import (
+    appointments_for,
+    directory,
+    filing_get,
+    filings_for,
+    organisation_get,
+    organisations_for,
+    public_filing,
+    review_queue,
+    training_records_for,
+)
+
+# --- Registration and the organisation's pages -------------------------------------------------------------
+
+ORG_FIELDS = ["name", "kind", "credit_code", "region_code", "contact_name", "contact_phone", "address", "contact_email"]
+
+
+def register(request):
+    """A new organisation signs up: an account for its admin and the organisation, in one step."""
+    regions = Region.objects.exclude(kind=Region.Kind.PROVINCE).select_related("parent")
+    user_form = UserCreationForm(request.POST or None) if not request.user.is_authenticated else None
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "") for k in ORG_FIELDS}
+        data["provides_training"] = bool(request.POST.get("provides_training"))
+        try:
+            with transaction.atomic():
+                if user_form is not None:
+                    if not user_form.is_valid():
+                        raise _FormInvalid()
+                    user = user_form.save()
+                else:
+                    user = request.user
+                org = services.organisation_register(actor=Actor.for_user(user), **data)
+        except _FormInvalid:
+            pass
+        except PlatformError as exc:
+            return render(
+                request,
+                "accreditation/register.html",
+                {
+                    "form": user_form,
+                    "data": data,
+                    "regions": regions,
+                    "error": exc.message,
+                    "error_field": exc.details.get("field"),
+                },
+                status=exc.status,
+            )
+        else:
+            if user_form is not None:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("accreditation:organisation", org_id=org.id)
+        return render(
+            request, "accreditation/register.html", {"form": user_form, "data": data, "regions": regions}, status=422
+        )
+    return render(request, "accreditation/register.html", {"form": user_form, "data": {}, "regions": regions})
+
+
+class _FormInvalid(Exception):
+    pass
+
+
+@login_required
+def organisation(request, org_id: int):
+    actor = Actor.from_request(request)
+    org = organisation_get(actor, org_id)
+    filings = org.filings.prefetch_related("scope_lines__levels", "scope_lines__occupation")
+    return render(
+        request,
+        "accreditation/organisation.html",
+        {
+            "org": org,
+            "filings": filings,
+            "is_admin": org.id in actor.organisation_ids(Role.ORG_ADMIN),
+            "in_force": next((f for f in filings if f.status in Filing.IN_FORCE), None),
+            "open_filing": next((f for f in filings if f.status in Filing.OPEN), None),
+        },
+    )
+
+
+def _scope_choices(selected: dict[str, set[str]]):
+    """Every occupation with whether it may be filed, and why not."""
+    today = datetime.date.today()
+    levels = list(Level.objects.filter(is_standard=True).order_by("-rank"))
+    rows = []
+    for occ in Occupation.objects.filter(active=True).select_related("qualification").prefetch_related("standards"):
+        problems = [p for p in scope_line_problems(occ, ["5"], today) if "等级" not in p]
+        rows.append(
+            {
+                "occupation": occ,
+                "problems": problems,
+                "notes": licensing_notes(occ),
+                "levels": [(lv, lv.code in selected.get(occ.code, set())) for lv in levels],
+            }
+        )
+    return rows
+
+
+def _scope_from_post(post) -> list[dict]:
+    scope: dict[str, list[str]] = {}
+    for key in post.getlist("scope"):
+        code, _sep, level = key.rpartition(":")
+        scope.setdefault(code, []).append(level)
+    return [{"occupation_code": code, "levels": levels} for code, levels in scope.items()]
+
+
+@login_required
+def filing_new(request, org_id: int):
+    actor = Actor.from_request(request)
+    org = organisation_get(actor, org_id)
+    if request.method == "POST":
+        scope = _scope_from_post(request.POST)
+        filing = perform(
+            request,
+            lambda: services.filing_create(
+                actor=actor, organisation_id=org.id, scope=scope, note=request.POST.get("note", "")
+            ),
+            _("已保存备案申请草稿,请上传申请材料后提交"),
+        )
+        if filing is not None:
+            return redirect("accreditation:filing", filing_id=filing.id)
+        selected = {s["occupation_code"]: set(s["levels"]) for s in scope}
+    else:
+        selected = {}
+    return render(
+        request,
+        "accreditation/filing_form.html",
+        {"org": org, "rows": _scope_choices(selected), "note": request.POST.get("note", "")},
+    )
+
+
+@login_required
+def filing_edit(request, filing_id: int):
+    actor = Actor.from_request(request)
+    filing = filing_get(actor, filing_id)
+    if request.method == "POST":
+        scope = _scope_from_post(request.POST)
+        if perform(
+            request,
+            lambda: services.filing_update_scope(
+                actor=actor, filing_id=filing.id, scope=scope, note=request.POST.get("note", "")
+            ),
+            _("备案范围已保存"),
+        ):
+            return redirect("accreditation:filing", filing_id=filing.id)
+        selected = {s["occupation_code"]: set(s["levels"]) for s in scope}
+    else:
+        selected = {line.occupation.code: {lv.code for lv in line.levels.all()} for line in filing.scope_lines.all()}
+    return render(
+        request,
+        "accreditation/filing_form.html",
+        {"org": filing.organisation, "filing": filing, "rows": _scope_choices(selected), "note": filing.note},
+    )
+
+
+@login_required
+def filing_detail(request, filing_id: int):
+    actor = Actor.from_request(request)
+    filing = filing_get(actor, filing_id)
+    history = AuditEntry.objects.filter(object_type="accreditation.filing", object_id=str(filing.id)).order_by("seq")
+    is_admin = filing.organisation_id in actor.organisation_ids(Role.ORG_ADMIN)
+    is_reviewer = actor.is_operator or actor.oversees_region(filing.organisation.region)
+    return render(
+        request,
+        "accreditation/filing_detail.html",
+        {
+            "filing": filing,
+            "history": history,
+            "is_admin": is_admin,
+            "is_reviewer": is_reviewer,
+            "default_valid_until": _default_valid_until(actor),
+            "notes": [n for line in filing.scope_lines.all() for n in licensing_notes(line.occupation)],
+        },
+    )
+
+
+def _default_valid_until(actor: Actor) -> datetime.date:
+    today = datetime.date.today()
+    years = max((b.filing_validity_years for b in actor.bureaus()), default=3)
+    return today.replace(year=today.year + years) - datetime.timedelta(days=1)
+
+
+@login_required
+@require_POST
+def filing_attach(request, filing_id: int):
+    actor = Actor.from_request(request)
+    filing = filing_get(actor, filing_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择文件"))
+    else:
+        perform(
+            request,
+            lambda: services.filing_attach(
+                actor=actor, filing_id=filing.id, title=request.POST.get("title", ""), upload=upload
+            ),
+            _("材料已上传"),
+        )
+    return redirect("accreditation:filing", filing_id=filing.id)
+
+
+_ACTIONS = {
+    "submit": (services.filing_submit, False, _("备案申请已提交,等待人社部门审核")),
+    "start_review": (services.filing_start_review, False, _("已受理,进入审核")),
+    "return": (services.filing_return, True, _("已退回修改")),
+    "reject": (services.filing_reject, True, _("已作出不予备案决定")),
+    "suspend": (services.filing_suspend, True, _("备案已暂停")),
+    "reinstate": (services.filing_reinstate, True, _("备案已恢复")),
+    "revoke": (services.filing_revoke, True, _("备案已撤销")),
+}
+
+
+@login_required
+@require_POST
+def filing_action(request, filing_id: int, action: str):
+    actor = Actor.from_request(request)
+    filing = filing_get(actor, filing_id)
+    if action == "approve":
+
+        def approve():
+            until = request.POST.get("valid_until") or None
+            return services.filing_approve(
+                actor=actor,
+                filing_id=filing.id,
+                national_code=request.POST.get("national_code") or None,
+                valid_until=datetime.date.fromisoformat(until) if until else None,
+                reason=request.POST.get("reason", ""),
+            )
+
+        perform(request, approve, _("备案已批准,证书编号前缀已赋予"))
+    elif action in _ACTIONS:
+        fn, needs_reason, message = _ACTIONS[action]
+        kwargs = {"reason": request.POST.get("reason", "")} if needs_reason else {}
+        perform(request, lambda: fn(actor=actor, filing_id=filing.id, **kwargs), message)
+    else:
+        raise NotFound()
+    return redirect("accreditation:filing", filing_id=filing.id)
+
+
+@login_required
+def my_organisations(request):
+    actor = Actor.from_request(request)
+    orgs = organisations_for(actor).filter(pk__in=actor.organisation_ids())
+    if len(orgs) == 1:
+        return redirect("accreditation:organisation", org_id=orgs[0].id)
+    return render(request, "accreditation/my_organisations.html", {"orgs": orgs})
+
+
+# --- Bureau --------------------------------------------------------------------------------------------------
+
+
+@login_required
+def queue(request):
+    actor = Actor.from_request(request)
+    if not (actor.bureau_prefixes or actor.is_operator):
+        raise PermissionDenied(_("仅人社部门工作人员可以查看审核队列"))
+    status = request.GET.get("status", "")
+    in_region = filings_for(actor)
+    listing = in_region.filter(status=status) if status else review_queue(actor)
+    page = Paginator(listing.order_by("-updated_at"), 30).get_page(request.GET.get("page"))
+    return render(
+        request, "accreditation/queue.html", {"page": page, "status": status, "statuses": Filing.Status.choices}
+    )
+
+
+# --- People and training ----------------------------------------------------------------------------------
+
+
+@login_required
+def people_page(request, org_id: int | None = None):
+    actor = Actor.from_request(request)
+    org = organisation_get(actor, org_id) if org_id else None
+    bureaus = actor.bureaus()
+    if org is None and not bureaus:
+        raise PermissionDenied(_("仅人社部门可以登记外部督导员"))
+    if request.method == "POST":
+        scopes = [
+            {"occupation_code": code, "max_level": request.POST.get("max_level") or None}
+            for code in request.POST.getlist("occupations")
+        ]
+        until = request.POST.get("valid_until") or None
+        role = request.POST.get("role") if org else Appointment.Role.EXTERNAL_SUPERVISOR
+        perform(
+            request,
+            lambda: people.appointment_register(
+                actor=actor,
+                role=role,
+                name=request.POST.get("name", ""),
+                id_type=request.POST.get("id_type", "ric"),
+                id_number=request.POST.get("id_number", ""),
+                phone=request.POST.get("phone", ""),
+                scopes=scopes,
+                organisation_id=org.id if org else None,
+                bureau_id=int(request.POST.get("bureau_id") or bureaus[0].id) if not org else None,
+                valid_until=datetime.date.fromisoformat(until) if until else None,
+                qualification_note=request.POST.get("qualification_note", ""),
+                evidence=request.FILES.get("evidence"),
+            ),
+            _("人员已登记"),
+        )
+        return redirect(request.path)
+    qs = appointments_for(actor).filter(organisation=org) if org else appointments_for(actor).filter(bureau__in=bureaus)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(person__name__icontains=q)
+    roles = [c for c in Appointment.Role.choices if c[0] != "external_supervisor"] if org else []
+    return render(
+        request,
+        "accreditation/people.html",
+        {
+            "org": org,
+            "page": Paginator(qs, 30).get_page(request.GET.get("page")),
+            "q": q,
+            "roles": roles,
+            "occupations": Occupation.objects.filter(active=True),
+            "levels": Level.objects.order_by("-rank"),
+            "id_types": ID_TYPES,
+            "bureaus": bureaus,
+            "is_admin": org is None or org.id in actor.organisation_ids(Role.ORG_ADMIN),
+        },
+    )
+
+
+@login_required
+@require_POST
+def appointment_withdraw(request, appointment_id: int):
+    actor = Actor.from_request(request)
+    perform(
+        request,
+        lambda: people.appointment_withdraw(
+            actor=actor, appointment_id=appointment_id, reason=request.POST.get("reason", "")
+        ),
+        _("登记已注销"),
+    )
+    return redirect(request.POST.get("next") or "home")
+
+
+@login_required
+def training_page(request, org_id: int):
+    actor = Actor.from_request(request)
+    org = organisation_get(actor, org_id)
+    report = None
+    if request.method == "POST":
+        if request.FILES.get("file"):
+            report = perform(
+                request,
+                lambda: people.training_records_import(actor=actor, provider_id=org.id, upload=request.FILES["file"]),
+            )
+            if report is not None and report.ok:
+                messages.success(request, _("已导入%(n)d条培训记录") % {"n": report.created})
+                return redirect(request.path)
+        else:
+            fields = {
+                k: request.POST.get(k, "")
+                for k in (
+                    "trainee_name",
+                    "trainee_id_type",
+                    "trainee_id_number",
+                    "trainer_name",
+                    "trainer_id_type",
+                    "trainer_id_number",
+                    "occupation_code",
+                    "start",
+                    "end",
+                )
+            }
+            if perform(
+                request,
+                lambda: people.training_record_create(actor=actor, provider_id=org.id, **fields),
+                _("培训记录已保存"),
+            ):
+                return redirect(request.path)
+    qs = training_records_for(actor).filter(provider=org)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(trainee__name__icontains=q)
+    return render(
+        request,
+        "accreditation/training.html",
+        {
+            "org": org,
+            "page": Paginator(qs, 30).get_page(request.GET.get("page")),
+            "q": q,
+            "report": report,
+            "occupations": Occupation.objects.filter(active=True),
+            "id_types": ID_TYPES,
+            "can_edit": org.id in actor.organisation_ids(Role.ORG_ADMIN, Role.TRAINER),
+        },
+    )
+
+
+def training_template(request):
+    data = template_workbook(people.TRAINING_COLUMNS, "培训记录")
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="training-records-template.xlsx"'
+    return response
+
+
+# --- Public directory -------------------------------------------------------------------------------------
+
+
+def directory_page(request):
+    q = request.GET.get("q", "").strip()
+    occupation = request.GET.get("occupation", "")
+    region = request.GET.get("region", "")
+    orgs = directory(q=q, occupation_code=occupation, region_code=region)
+    page = Paginator(orgs, 20).get_page(request.GET.get("page"))
+    entries = [(org, public_filing(org)) for org in page]
+    return render(
+        request,
+        "accreditation/directory.html",
+        {
+            "page": page,
+            "entries": entries,
+            "q": q,
+            "occupation": occupation,
+            "region": region,
+            "occupations": Occupation.objects.filter(active=True),
+            "regions": Region.objects.filter(code__startswith="22").exclude(kind=Region.Kind.COUNTY),
+        },
+    )
+
+
+def directory_detail(request, org_id: int):
+    org = directory().filter(pk=org_id).first()
+    if org is None:
+        raise NotFound()
+    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": public_filing(org)})

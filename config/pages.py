@@ -1,0 +1,22 @@
+"""Small helpers for page views: run a service and report its outcome the way every page does."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.contrib import messages
+
+from .errors import PlatformError
+
+T = TypeVar("T")
+
+
+def perform(request, action: Callable[[], T], success: str = "") -> T | None:
+    """Run `action`; on success flash `success`, on a refused action flash the reason and return None."""
+    try:
+        result = action()
+    except PlatformError as exc:
+        messages.error(request, exc.message)
+        return None
+    if success:
+        messages.success(request, success)
+    return result
