@@ -370,6 +370,7 @@ def filing_approve(
     if valid_until <= today:
         raise ValidationFailed(_("有效期截止日期应晚于今天"), details={"field": "valid_until"})
     organisation = Organisation.objects.select_for_update().select_related("region").get(pk=filing.organisation_id)
+    filing.organisation = organisation
     previous = Filing.objects.select_for_update().filter(organisation=organisation, status__in=Filing.IN_FORCE).first()
     if previous is not None:
         _transition(

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from oversight.admin_mixins import AuditedAdmin
 
-from .models import Level, LicensingOverlap, Occupation, Qualification, Region, Standard, StandardLevel
+from .models import CalendarDay, Level, LicensingOverlap, Occupation, Qualification, Region, Standard, StandardLevel
 
 
 @admin.register(Region)
@@ -49,3 +49,14 @@ class StandardAdmin(AuditedAdmin, admin.ModelAdmin):
     list_filter = ["template", "edition_year"]
     search_fields = ["title", "occupation__name", "occupation__code"]
     inlines = [StandardLevelInline]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Where operators enter the State Council's holiday notice for a year the calendar library lacks."""
+
+    list_display = ["date", "name", "is_workday", "year", "source"]
+    list_filter = ["year", "is_workday"]
+    search_fields = ["name", "source"]
+    date_hierarchy = "date"
+    readonly_fields = ["year"]

@@ -239,3 +239,37 @@ class StandardLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.standard} · {self.level}"
+
+
+class CalendarDay(models.Model):
+    """A day the State Council's holiday notice makes an exception of: a weekday off, or a weekend worked (调休).
+
+    The notice for a year appears around November of the year before, often before the calendar library is
+    updated, so operators enter it here. Rows override the library day by day; once a year has any row it
+    counts as published (no longer provisional), so enter the whole notice for that year at once.
+    occupations/workdays.py is the only reader.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("上班"), default=False, help_text=_("勾选表示调休上班;不勾选表示放假"))
+    name = models.CharField(_("名称"), max_length=32, help_text=_("如:春节、国庆节调休上班"))
+    year = models.PositiveSmallIntegerField(_("年份"), db_index=True, editable=False)
+    source = models.CharField(
+        _("依据"), max_length=255, blank=True, help_text=_("如:国务院办公厅关于2027年部分节假日安排的通知")
+    )
+
+    class Meta:
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}({'上班' if self.is_workday else '放假'})"
+
+    def save(self, *args, **kwargs) -> None:
+        # `year` only exists so that a year's rows are one indexed lookup; it must never disagree with `date`.
+        self.year = self.date.year
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "date" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "year"}
+        super().save(*args, **kwargs)
