@@ -17,11 +17,16 @@ from .models import ApiToken, Membership, Role, User
 class Actor:
     user: User | None = None
     token: ApiToken | None = None
+    system: bool = False  # scheduled jobs and commands acting for the platform itself
     _memberships: list[Membership] | None = field(default=None, repr=False)
 
     @classmethod
     def anonymous(cls) -> "Actor":
         return cls()
+
+    @classmethod
+    def platform(cls) -> "Actor":
+        return cls(system=True)
 
     @classmethod
     def for_user(cls, user) -> "Actor":
@@ -47,7 +52,7 @@ class Actor:
             return f"token:{self.token.key_prefix}@org{self.token.organisation_id}"
         if self.user is not None:
             return f"user:{self.user.username}"
-        return "anonymous"
+        return "system" if self.system else "anonymous"
 
     @property
     def memberships(self) -> list[Membership]:

@@ -54,7 +54,7 @@ def _member(user: User, role: str, *, bureau=None, organisation=None) -> None:
 
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
-    system = Actor()
+    system = Actor.platform()
     reference_load()  # the demo stands on the reference data; loading it again changes nothing
     _user(ctx, "admin", "平台运维(Django 管理后台)", superuser=True)
 

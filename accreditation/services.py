@@ -492,7 +492,7 @@ def filings_expire_and_remind(*, today: datetime.date | None = None) -> dict:
             filing = _filing_for_update(filing_id)
             if filing.status in Filing.IN_FORCE and filing.valid_until < today:
                 _transition(
-                    Actor(),
+                    Actor.platform(),
                     filing,
                     allowed_from=Filing.IN_FORCE,
                     to=Filing.Status.EXPIRED,
