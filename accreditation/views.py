@@ -3,7 +3,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
+from accounts.forms import SignupForm
 from accounts.identity import ID_TYPES
 from accounts.models import Role
 from config.errors import NotFound, PermissionDenied, PlatformError
@@ -43,7 +43,7 @@ ORG_FIELDS = ["name", "kind", "credit_code", "region_code", "contact_name", "con
 def register(request):
     """A new organisation signs up: an account for its admin and the organisation, in one step."""
     regions = Region.objects.exclude(kind=Region.Kind.PROVINCE).select_related("parent")
-    user_form = UserCreationForm(request.POST or None) if not request.user.is_authenticated else None
+    user_form = SignupForm(request.POST or None) if not request.user.is_authenticated else None
     if request.method == "POST":
         data = {k: request.POST.get(k, "") for k in ORG_FIELDS}
         data["provides_training"] = bool(request.POST.get("provides_training"))
