@@ -195,7 +195,9 @@ def appointment_register(
 
 @transaction.atomic
 def appointment_withdraw(*, actor: Actor, appointment_id: int, reason: str) -> Appointment:
-    appointment = Appointment.objects.select_for_update().select_related("organisation__region", "bureau__region")
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related(
+        "organisation__region", "bureau__region"
+    )
     appointment = appointment.filter(pk=appointment_id).first()
     if appointment is None:
         raise NotFound()

@@ -22,6 +22,16 @@ def require_postgres() -> None:
         pytest.skip("needs PostgreSQL row locks; SQLite serialises writers (set DATABASE_URL to run)")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _eager_tasks():
+    """Tasks run in-process in tests, even when CELERY_BROKER_URL is set; the real-worker test opts out."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Reference data is loaded once into the test database, as `make run` loads it."""

@@ -16,7 +16,7 @@ def test_defaults_are_chinese_and_shanghai():
 
 def test_production_settings_pass_check_deploy(tmp_path):
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # set by browser tests
         "DJANGO_ENV": "production",
         "SECRET_KEY": "p" * 10 + "Zx8#kQ2$mN7!vB4&wR9*tY6^uI3@oP1%aS5(dF0)gH-jK=lL+" + "q" * 10,
         "ALLOWED_HOSTS": "skills.example.gov.cn",
