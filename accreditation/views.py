@@ -15,7 +15,7 @@ from accounts.forms import SignupForm
 from accounts.identity import ID_TYPES
 from accounts.models import Role
 from config.errors import NotFound, PermissionDenied, PlatformError
-from config.pages import perform
+from config.pages import perform, safe_next
 from config.spreadsheets import template_workbook
 from occupations.models import Level, Occupation, Region
 from oversight.models import AuditEntry
@@ -357,7 +357,7 @@ def appointment_withdraw(request, appointment_id: int):
         ),
         _("登记已注销"),
     )
-    return redirect(request.POST.get("next") or "home")
+    return redirect(safe_next(request, "/"))
 
 
 @login_required

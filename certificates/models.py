@@ -1,0 +1,106 @@
+"""Certificates: the national number, the printed fields they were signed over, and their status history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Certificate(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", _("有效")
+        SUSPENDED = "suspended", _("暂停")
+        REVOKED = "revoked", _("撤销")
+        SUPERSEDED = "superseded", _("已换发")
+
+    class Kind(models.TextChoices):
+        SKILL_LEVEL = "skill_level", _("职业技能等级证书")
+        QUALIFICATION = "qualification", _("职业资格证书(改革前)")
+
+    number = models.CharField(_("证书编号"), max_length=32, unique=True)
+    kind = models.CharField(_("证书类别"), max_length=16, choices=Kind.choices, default=Kind.SKILL_LEVEL)
+    person = models.ForeignKey("accounts.Person", on_delete=models.PROTECT, related_name="certificates")
+    organisation = models.ForeignKey(
+        "accreditation.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    registration = models.OneToOneField(
+        "assessments.Registration", null=True, blank=True, on_delete=models.PROTECT, related_name="certificate"
+    )
+    occupation = models.ForeignKey("occupations.Occupation", null=True, blank=True, on_delete=models.PROTECT)
+    level = models.ForeignKey("occupations.Level", on_delete=models.PROTECT)
+    # What is printed and signed, frozen at issue: a later rename of the organisation does not alter a certificate.
+    holder_name = models.CharField(_("姓名"), max_length=64)
+    id_type = models.CharField(_("证件类型"), max_length=20)
+    id_number = models.CharField(_("证件号码"), max_length=32)
+    occupation_name = models.CharField(_("职业名称"), max_length=64)
+    work_type = models.CharField(_("工种/职业方向"), max_length=64, blank=True)
+    organisation_name = models.CharField(_("评价机构名称"), max_length=128)
+    issued_on = models.DateField(_("发证日期"), db_index=True)
+    region_code = models.CharField(_("发证地区"), max_length=6, db_index=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.VALID, db_index=True)
+    status_reason = models.CharField(_("状态说明(公开)"), max_length=255, blank=True)
+    status_changed_on = models.DateField(_("状态生效日期"), null=True, blank=True)
+    superseded_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
+    )
+    imported = models.BooleanField(_("历史证书导入"), default=False)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    token = models.CharField(max_length=200, unique=True)
+    status_index = models.PositiveIntegerField(_("状态列表序号"), unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("证书")
+        verbose_name_plural = _("证书")
+        ordering = ["-issued_on", "number"]
+        indexes = [models.Index(fields=["person", "occupation", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.holder_name}"
+
+
+class NumberCounter(models.Model):
+    """The last certificate serial an organisation used for a (year, level); locked while numbering."""
+
+    prefix = models.CharField(max_length=13)
+    year = models.CharField(max_length=2)
+    level_digit = models.CharField(max_length=1)
+    last_serial = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year", "level_digit"], name="uniq_number_counter")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.year}{self.level_digit}: {self.last_serial}"
+
+
+class IssueBatch(models.Model):
+    """One issuance run for a finalised plan, watched by the organisation as it progresses."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("签发中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    plan = models.ForeignKey("assessments.Plan", on_delete=models.PROTECT, related_name="issue_batches")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    issued_on = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("证书签发批次")
+        verbose_name_plural = _("证书签发批次")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(status__in=["queued", "running"]), name="one_running_batch_per_plan"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.done}/{self.total}"

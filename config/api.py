@@ -128,6 +128,8 @@ def _mount() -> None:
     from accounts.api import router as accounts_router
     from accreditation.api import public_router as directory_router
     from accreditation.api import router as accreditation_router
+    from assessments.api import public_router as assessments_public_router
+    from assessments.api import router as assessments_router
     from occupations.api import router as occupations_router
     from oversight.api import router as oversight_router
 
@@ -135,6 +137,8 @@ def _mount() -> None:
     api.add_router("/reference", occupations_router)
     api.add_router("/accreditation", accreditation_router)
     api.add_router("/directory", directory_router)
+    api.add_router("/assessments", assessments_public_router)
+    api.add_router("/assessments", assessments_router)
     api.add_router("/oversight", oversight_router)
 
 

@@ -20,3 +20,15 @@ def perform(request, action: Callable[[], T], success: str = "") -> T | None:
     if success:
         messages.success(request, success)
     return result
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` the form posted, if it points back into this site; otherwise `default` (no open redirects)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

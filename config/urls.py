@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("reference/", include("occupations.urls")),
     path("accreditation/", include("accreditation.urls")),
+    path("assessments/", include("assessments.urls")),
     path("directory/", include((accreditation_urls.public_urlpatterns, "directory"))),
 ]
 

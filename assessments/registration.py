@@ -1,0 +1,494 @@
+"""Registration (报名), eligibility (申报条件) and the organisation's review.
+
+Eligibility is computed here, once, from the standard's rule set, for the page, the API and bulk imports alike;
+the result (route met or what is missing) is stored on the registration and shown to the candidate.
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.identity import id_type_from_label, normalise_id_number, normalise_phone
+from accounts.models import Person, Role, User
+from accounts.services import notify, person_get_or_create
+from accreditation.selectors import organisations_for
+from certificates.models import Certificate
+from config.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
+from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
+from occupations.models import Level, StandardLevel
+from oversight.audit import audit_record
+
+from . import eligibility as el
+from .models import Plan, Registration
+
+REGISTRATION_OPEN = (Plan.Status.PUBLISHED,)
+
+
+# --- Eligibility ------------------------------------------------------------------------------------------
+
+
+def _date(value) -> datetime.date | None:
+    if not value:
+        return None
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+
+
+def evidence_for(person: Person, data: dict) -> el.Evidence:
+    """The candidate's declared evidence plus every certificate this platform issued them (verified)."""
+    platform = list(
+        Certificate.objects.filter(person=person, status=Certificate.Status.VALID).select_related("occupation", "level")
+    )
+    platform_numbers = {c.number for c in platform}
+    certificates = [
+        el.HeldCertificate(
+            occupation_code=c.occupation.code if c.occupation else "",
+            level_code=c.level.code,
+            issued_on=c.issued_on,
+            verified=True,
+        )
+        for c in platform
+    ]
+    for c in data.get("prior_certificates") or []:
+        if c.get("number") in platform_numbers:
+            continue  # already counted, verified
+        certificates.append(
+            el.HeldCertificate(
+                occupation_code=c.get("occupation_code", ""),
+                level_code=str(c.get("level", "")),
+                issued_on=_date(c.get("issued_on")) or datetime.date.max,
+                verified=False,
+            )
+        )
+    return el.Evidence(
+        birth_date=person.birth_date,
+        work_years=float(data.get("work_years") or 0),
+        apprenticeship_completed=bool(data.get("apprenticeship_completed")),
+        education=[
+            el.Education(
+                kind=e.get("kind", ""),
+                in_field=bool(e.get("in_field")),
+                graduated_on=_date(e.get("graduated_on")),
+                final_year_student=bool(e.get("final_year_student")),
+            )
+            for e in data.get("education") or []
+        ],
+        certificates=certificates,
+        certificate_kinds=[
+            el.HeldCredential(
+                kind=c.get("kind", ""), obtained_on=_date(c.get("obtained_on")) or datetime.date.max, verified=False
+            )
+            for c in data.get("credentials") or []
+        ],
+        titles=[
+            el.Title(
+                grade=t.get("grade", ""), obtained_on=_date(t.get("obtained_on")) or datetime.date.max, verified=False
+            )
+            for t in data.get("titles") or []
+        ],
+    )
+
+
+def _level_maps() -> tuple[dict[str, int], dict[str, str]]:
+    levels = list(Level.objects.values_list("code", "rank", "name"))
+    return {c: r for c, r, _n in levels}, {c: n for c, _r, n in levels}
+
+
+def evaluate_eligibility(
+    plan: Plan, level: Level, person: Person, data: dict, *, on: datetime.date | None = None, level_maps=None
+) -> el.EligibilityResult:
+    """The one place eligibility is decided: the standard's routes for the level, against the evidence."""
+    standard_level = StandardLevel.objects.filter(standard=plan.standard, level=level).first()
+    routes = standard_level.eligibility if standard_level else []
+    rank, names = level_maps or _level_maps()
+    return el.evaluate(
+        routes,
+        evidence_for(person, data),
+        on=on or timezone.localdate(),
+        occupation_code=plan.occupation.code,
+        level_rank=rank,
+        level_names=names,
+    )
+
+
+EVIDENCE_FIELDS = ("work_years", "apprenticeship_completed", "education", "prior_certificates", "titles", "credentials")
+
+
+def _evidence_data(reg: Registration) -> dict:
+    return {f: getattr(reg, f) for f in EVIDENCE_FIELDS}
+
+
+# --- Registering ------------------------------------------------------------------------------------------
+
+
+def _plan_open_for(plan_id: int) -> Plan:
+    plan = Plan.objects.select_for_update().select_related("organisation__region", "occupation", "standard")
+    plan = plan.filter(pk=plan_id, status__in=[Plan.Status.PUBLISHED]).first()
+    if plan is None:
+        raise NotFound(_("认定计划不存在或未发布"))
+    today = timezone.localdate()
+    if not plan.registration_opens <= today <= plan.registration_closes:
+        raise Conflict(
+            _("不在报名时间内(%(a)s至%(b)s)") % {"a": plan.registration_opens, "b": plan.registration_closes},
+            code="registration_closed",
+        )
+    return plan
+
+
+def _check_level(plan: Plan, level_code: str) -> Level:
+    level = plan.levels.filter(code=str(level_code)).first()
+    if level is None:
+        raise ValidationFailed(_("该计划不含所报等级"), details={"field": "level"})
+    return level
+
+
+def _clean_evidence(data: dict) -> dict:
+    try:
+        years = Decimal(str(data.get("work_years") or 0))
+    except InvalidOperation:
+        raise ValidationFailed(_("工作年限应为数字"), details={"field": "work_years"}) from None
+    if years < 0 or years > 60:
+        raise ValidationFailed(_("工作年限应在0到60年之间"), details={"field": "work_years"})
+    clean = {"work_years": years, "apprenticeship_completed": bool(data.get("apprenticeship_completed"))}
+    for key in ("education", "prior_certificates", "titles", "credentials"):
+        value = data.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ValidationFailed(_("材料格式不正确"), details={"field": key})
+        for item in value:
+            for date_key in ("issued_on", "graduated_on", "obtained_on"):
+                if item.get(date_key):
+                    try:
+                        item[date_key] = str(_date(item[date_key]))
+                    except ValueError:
+                        raise ValidationFailed(_("日期格式不正确"), details={"field": key}) from None
+        clean[key] = value
+    return clean
+
+
+def _create_registration(
+    actor: Actor,
+    plan: Plan,
+    level: Level,
+    person: Person,
+    evidence: dict,
+    *,
+    source: str,
+    employer_name: str = "",
+    phone: str = "",
+    work_history: str = "",
+    photo=None,
+    level_maps=None,
+) -> Registration:
+    if plan.registrations.filter(person=person, level=level, status__in=Registration.ACTIVE).exists():
+        raise Conflict(
+            _("%(name)s 已报名本计划的%(level)s,不能重复报名") % {"name": person.name, "level": level.label},
+            code="duplicate_registration",
+        )
+    if plan.registrations.filter(status__in=Registration.ACTIVE).count() >= plan.capacity:
+        raise Conflict(_("报名人数已满"), code="plan_full")
+    result = evaluate_eligibility(plan, level, person, evidence, level_maps=level_maps)
+    reg = Registration(
+        plan=plan,
+        person=person,
+        level=level,
+        source=source,
+        registered_by=actor.user,
+        employer_name=employer_name,
+        phone=phone,
+        work_history=work_history,
+        pledge_accepted_at=timezone.now(),
+        eligibility=result.as_dict(),
+        eligibility_status=str(result.status),
+        **evidence,
+    )
+    if photo is not None:
+        reg.photo.save(f"reg-{person.id}.jpg", photo, save=False)
+    try:
+        with transaction.atomic():
+            reg.save()
+    except IntegrityError:  # the partial unique index caught a concurrent duplicate
+        raise Conflict(
+            _("%(name)s 已报名本计划的该等级,不能重复报名") % {"name": person.name}, code="duplicate_registration"
+        ) from None
+    audit_record(
+        actor=actor,
+        action="registration.submit",
+        obj=reg,
+        region_code=plan.organisation.region.code,
+        organisation_id=plan.organisation_id,
+        after={
+            "plan": plan.id,
+            "person": person.id,
+            "level": level.code,
+            "source": source,
+            "eligibility": reg.eligibility_status,
+        },
+    )
+    return reg
+
+
+@transaction.atomic
+def registration_submit(
+    *,
+    actor: Actor,
+    plan_id: int,
+    level: str,
+    name: str,
+    id_type: str,
+    id_number: str,
+    pledge: bool,
+    phone: str = "",
+    employer_name: str = "",
+    work_history: str = "",
+    photo=None,
+    **evidence,
+) -> Registration:
+    """A worker registers themselves online, with an integrity pledge (诚信承诺)."""
+    actor.require_authenticated()
+    if actor.user is None:
+        raise PermissionDenied(_("个人报名须由本人登录办理"))
+    if not pledge:
+        raise ValidationFailed(_("请阅读并同意诚信承诺"), details={"field": "pledge"})
+    plan = _plan_open_for(plan_id)
+    level_obj = _check_level(plan, level)
+    id_number = normalise_id_number(id_type, id_number)
+    own = actor.person
+    if own is not None and (own.id_type, own.id_number) != (id_type, id_number):
+        raise PermissionDenied(_("只能为本人报名;为职工报名请使用单位批量报名"))
+    person = own or person_get_or_create(actor=actor, name=name, id_type=id_type, id_number=id_number, phone=phone)
+    if own is None:
+        if User.objects.filter(person=person).exclude(pk=actor.user.pk).exists():
+            raise Conflict(_("该证件号码已绑定其他账号"))
+        actor.user.person = person
+        actor.user.save(update_fields=["person"])
+    reg = _create_registration(
+        actor,
+        plan,
+        level_obj,
+        person,
+        _clean_evidence(evidence),
+        source="online",
+        employer_name=(employer_name or "").strip(),
+        phone=normalise_phone(phone),
+        work_history=(work_history or "").strip(),
+        photo=photo,
+    )
+    return reg
+
+
+BULK_COLUMNS = [
+    Column("name", "姓名", example="张伟"),
+    Column("id_type", "证件类型", required=False, example="居民身份证"),
+    Column("id_number", "证件号码", example="220102199501012238"),
+    Column("phone", "手机号码", required=False, example="13500000004"),
+    Column("level", "申报等级", example="四级"),
+    Column("work_years", "工作年限", example="6"),
+    Column("cert_level", "已取得本职业证书等级", required=False, example="五级"),
+    Column("cert_number", "证书编号", required=False, example=""),
+    Column("cert_issued_on", "发证日期", required=False, example="2020-06-30"),
+]
+
+
+def _level_code(text) -> str:
+    text = str(text or "").strip()
+    for lv in Level.objects.all():
+        if text in (lv.code, lv.name, lv.title, lv.label, f"{lv.name}/{lv.title}"):
+            return lv.code
+    raise ValidationFailed(_("等级“%(v)s”无法识别") % {"v": text})
+
+
+def registrations_import(*, actor: Actor, plan_id: int, upload, partial: bool = False) -> ImportReport:
+    """An employer registers its staff from a spreadsheet. All rows or none unless `partial` is asked for, in which
+    case the good rows are saved and every bad row is reported; nothing is ever dropped silently."""
+    employer_ids = actor.organisation_ids(Role.ORG_ADMIN)
+    if not employer_ids:
+        raise PermissionDenied(_("单位批量报名须由用人单位管理员办理"))
+    employer = organisations_for(actor).filter(pk__in=employer_ids).first()
+    rows = read_rows(upload, BULK_COLUMNS)
+    report = ImportReport(total=len(rows))
+    maps = _level_maps()
+    with transaction.atomic():
+        plan = _plan_open_for(plan_id)
+        for number, record in rows:
+            try:
+                with transaction.atomic():
+                    id_type = id_type_from_label(record.get("id_type"))
+                    level = _check_level(plan, _level_code(record.get("level")))
+                    evidence = {"work_years": record.get("work_years") or 0}
+                    if record.get("cert_level"):
+                        evidence["prior_certificates"] = [
+                            {
+                                "occupation_code": plan.occupation.code,
+                                "level": _level_code(record["cert_level"]),
+                                "number": str(record.get("cert_number") or "").strip(),
+                                "issued_on": str(parse_date(record["cert_issued_on"]))
+                                if record.get("cert_issued_on")
+                                else None,
+                            }
+                        ]
+                    person = person_get_or_create(
+                        actor=actor,
+                        name=str(record.get("name") or ""),
+                        id_type=id_type,
+                        id_number=str(record.get("id_number") or ""),
+                        phone=str(record.get("phone") or ""),
+                    )
+                    _create_registration(
+                        actor,
+                        plan,
+                        level,
+                        person,
+                        _clean_evidence(evidence),
+                        source="bulk",
+                        employer_name=employer.name if employer else "",
+                        phone=normalise_phone(str(record.get("phone") or "")),
+                        level_maps=maps,
+                    )
+                    report.created += 1
+            except (PlatformError, ValueError) as exc:
+                report.errors.append(RowError(number, getattr(exc, "message", None) or str(exc)))
+        if report.errors and not partial:
+            transaction.set_rollback(True)
+            report.created = 0
+    return report
+
+
+# --- Review ----------------------------------------------------------------------------------------------
+
+
+def registrations_for(actor: Actor) -> QuerySet[Registration]:
+    """A candidate sees their own; an organisation the registrations for its plans (and those it submitted);
+    bureau staff those of organisations in their region."""
+    qs = Registration.objects.select_related("plan__organisation__region", "plan__occupation", "person", "level")
+    if actor.is_operator:
+        return qs
+    q = Q(plan__organisation__in=organisations_for(actor))
+    if actor.person is not None:
+        q |= Q(person=actor.person)
+    if actor.user is not None:
+        q |= Q(registered_by=actor.user)
+    return qs.filter(q)
+
+
+def registration_get(actor: Actor, registration_id: int) -> Registration:
+    reg = registrations_for(actor).filter(pk=registration_id).first()
+    if reg is None:
+        raise NotFound()
+    return reg
+
+
+def _candidate_users(reg: Registration) -> list[User]:
+    return list(User.objects.filter(Q(person=reg.person) | Q(pk=reg.registered_by_id)))
+
+
+@transaction.atomic
+def registration_review(*, actor: Actor, registration_id: int, decision: str, reason: str = "") -> Registration:
+    """The organisation approves, rejects (with reason) or asks for more evidence (with what is needed)."""
+    reg = Registration.objects.select_for_update().select_related("plan__organisation__region", "level", "person")
+    reg = reg.filter(pk=registration_id).first()
+    if reg is None:
+        raise NotFound()
+    registration_get(actor, reg.id)
+    actor.require_org_role(reg.plan.organisation_id, Role.ORG_ADMIN)
+    if reg.status not in (Registration.Status.SUBMITTED, Registration.Status.MORE_EVIDENCE):
+        raise Conflict(_("该报名当前状态为“%(s)s”,不能审核") % {"s": reg.get_status_display()})
+    reason = (reason or "").strip()
+    targets = {
+        "approve": Registration.Status.APPROVED,
+        "reject": Registration.Status.REJECTED,
+        "more_evidence": Registration.Status.MORE_EVIDENCE,
+    }
+    if decision not in targets:
+        raise ValidationFailed(_("未知的审核决定"), details={"field": "decision"})
+    if decision != "approve" and not reason:
+        raise ValidationFailed(_("请填写理由或需补充的材料"), details={"field": "reason"})
+    if decision == "approve" and reg.eligibility_status == el.Status.INELIGIBLE:
+        raise Conflict(_("按申报材料不符合任何申报条件,不能审核通过;可要求补充材料"), code="ineligible")
+    before = {"status": reg.status}
+    reg.status, reg.review_reason = targets[decision], reason
+    reg.reviewed_by, reg.reviewed_at = actor.user, timezone.now()
+    reg.save(update_fields=["status", "review_reason", "reviewed_by", "reviewed_at"])
+    audit_record(
+        actor=actor,
+        action=f"registration.{decision}",
+        obj=reg,
+        before=before,
+        after={"status": reg.status},
+        reason=reason,
+        region_code=reg.plan.organisation.region.code,
+        organisation_id=reg.plan.organisation_id,
+    )
+    titles = {"approve": _("报名审核通过"), "reject": _("报名审核未通过"), "more_evidence": _("报名需补充材料")}
+    notify(
+        users=_candidate_users(reg),
+        title=f"{titles[decision]}:{reg.plan.title}",
+        body=reason or reg.eligibility.get("summary", ""),
+        link=f"/assessments/registrations/{reg.id}/",
+    )
+    return reg
+
+
+@transaction.atomic
+def registration_update_evidence(*, actor: Actor, registration_id: int, **evidence) -> Registration:
+    """The candidate adds evidence after being asked; eligibility is evaluated again and review starts over."""
+    reg = Registration.objects.select_for_update().select_related(
+        "plan__organisation__region", "plan__standard", "plan__occupation", "level", "person"
+    )
+    reg = reg.filter(pk=registration_id).first()
+    if reg is None or not (actor.person == reg.person or (actor.user and reg.registered_by_id == actor.user.id)):
+        raise NotFound()
+    if reg.status not in (Registration.Status.SUBMITTED, Registration.Status.MORE_EVIDENCE):
+        raise Conflict(_("当前状态不能修改申报材料"))
+    clean = _clean_evidence({**_evidence_data(reg), **evidence})
+    for key, value in clean.items():
+        setattr(reg, key, value)
+    result = evaluate_eligibility(reg.plan, reg.level, reg.person, clean)
+    before = {"status": reg.status, "eligibility": reg.eligibility_status}
+    reg.eligibility, reg.eligibility_status = result.as_dict(), str(result.status)
+    reg.status = Registration.Status.SUBMITTED
+    reg.save()
+    audit_record(
+        actor=actor,
+        action="registration.update_evidence",
+        obj=reg,
+        before=before,
+        after={"status": reg.status, "eligibility": reg.eligibility_status},
+        region_code=reg.plan.organisation.region.code,
+        organisation_id=reg.plan.organisation_id,
+    )
+    return reg
+
+
+@transaction.atomic
+def registration_withdraw(*, actor: Actor, registration_id: int, reason: str = "") -> Registration:
+    reg = (
+        Registration.objects.select_for_update()
+        .select_related("plan__organisation__region")
+        .filter(pk=registration_id)
+        .first()
+    )
+    if reg is None or not (actor.person == reg.person or (actor.user and reg.registered_by_id == actor.user.id)):
+        raise NotFound()
+    if reg.status not in Registration.ACTIVE:
+        raise Conflict(_("该报名已结束,不能撤回"))
+    first = reg.plan.components.order_by("starts_at").first()
+    if first is not None and first.starts_at <= timezone.now():
+        raise Conflict(_("考核已开始,不能撤回报名"))
+    before = {"status": reg.status}
+    reg.status = Registration.Status.WITHDRAWN
+    reg.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="registration.withdraw",
+        obj=reg,
+        before=before,
+        after={"status": reg.status},
+        reason=reason,
+        region_code=reg.plan.organisation.region.code,
+        organisation_id=reg.plan.organisation_id,
+    )
+    return reg
