@@ -45,8 +45,8 @@ class Certificate(models.Model):
     )
     imported = models.BooleanField(_("历史证书导入"), default=False)
     note = models.CharField(_("备注"), max_length=255, blank=True)
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True, help_text=_("一般不设;个别历史证书有有效期"))
     token = models.CharField(max_length=200, unique=True)
-    status_index = models.PositiveIntegerField(_("状态列表序号"), unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -104,3 +104,28 @@ class IssueBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} {self.done}/{self.total}"
+
+
+class VerificationLog(models.Model):
+    """One verification: when, through which channel, with what result. Nothing about who verified."""
+
+    class Channel(models.TextChoices):
+        SCAN = "scan", _("扫码页面")
+        API = "api", _("接口")
+        LOOKUP = "lookup", _("编号查询")
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    result = models.CharField(max_length=16, db_index=True)
+    certificate = models.ForeignKey(
+        Certificate, null=True, blank=True, on_delete=models.SET_NULL, related_name="verifications"
+    )
+    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    region_code = models.CharField(max_length=6, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("核验记录")
+        verbose_name_plural = _("核验记录")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.channel} {self.result}"

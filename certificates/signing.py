@@ -49,7 +49,9 @@ SIGNATURE_BYTES = 64
 
 # A kid is part of the token and of a file name: no ".", no "|", no "/".
 _KID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
-_NUMBER_RE = re.compile(r"[YS][0-9]{21}")
+# National numbers are 22 characters (S000022000102263000001); imported historical certificates (职业资格证书)
+# carry older all-digit numbers, and the eight-level system adds formats: any 8–32 capital letters or digits.
+_NUMBER_RE = re.compile(r"[A-Z0-9]{8,32}")
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
 
 OK = "ok"

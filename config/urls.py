@@ -6,6 +6,7 @@ from django.views.static import serve
 
 from accounts import views as account_views
 from accreditation import urls as accreditation_urls
+from certificates import views as certificate_views
 
 from .api import api
 from .views import handler_404_view, handler_500_view, healthz
@@ -25,6 +26,11 @@ urlpatterns = [
     path("reference/", include("occupations.urls")),
     path("accreditation/", include("accreditation.urls")),
     path("assessments/", include("assessments.urls")),
+    path("certificates/", include("certificates.urls")),
+    path("v/<str:token>", certificate_views.verify_page, name="verify"),
+    path("v/<str:token>/photo", certificate_views.verify_photo, name="verify_photo"),
+    path("verify/", certificate_views.lookup_page, name="verify_lookup"),
+    path(".well-known/jwks.json", certificate_views.jwks, name="jwks"),
     path("directory/", include((accreditation_urls.public_urlpatterns, "directory"))),
 ]
 

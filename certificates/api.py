@@ -1,0 +1,185 @@
+"""Certificates API: public verification (token and lookup), JWKS lives at /.well-known/jwks.json (see views),
+and for organisations, bureaus and holders: lists, PDFs, issuance batches and status changes."""
+
+import datetime
+
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
+
+from assessments.plans import plan_get
+from config.errors import NotFound, PlatformError
+from config.ratelimit import check_rate, client_ip
+
+from . import issuance, services, signing
+from .models import IssueBatch, VerificationLog
+from .pdf import render_batch, render_certificate
+from .presenters import certificate_out, certificate_view
+from .verification import verify_lookup, verify_token
+
+router = Router(tags=["certificates"])
+public_router = Router(tags=["verification"], auth=None)
+
+
+class VerificationUnavailable(PlatformError):
+    status = 503
+    code = "verification_unavailable"
+    default_message = "暂时无法核验,请稍后再试(这不代表证书有效或无效)"
+
+
+@public_router.get("/lookup", summary="按证书编号+姓名+证件号码查询(限流)")
+def verify_by_lookup(request, number: str, name: str, id_number: str):
+    check_rate("verify_lookup", client_ip(request))
+    try:
+        return JsonResponse(
+            verify_lookup(number=number, name=name, id_number=id_number).public(),
+            json_dumps_params={"ensure_ascii": False},
+        )
+    except signing.SigningKeysError:
+        raise VerificationUnavailable() from None
+
+
+@public_router.get("/{token}", summary="扫码核验:status 为 valid/revoked/suspended/expired/superseded/forged/unknown")
+def verify(request, token: str):
+    try:
+        result = verify_token(token, channel=VerificationLog.Channel.API)
+    except signing.SigningKeysError:
+        raise VerificationUnavailable() from None
+    response = JsonResponse(result.public(), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class CertificateOut(Schema):
+    id: int
+    number: str
+    kind: str
+    holder_name: str
+    id_number: str
+    occupation: str
+    work_type: str
+    level: str
+    level_label: str
+    organisation: str
+    organisation_id: int | None
+    issued_on: datetime.date
+    status: str
+    status_label: str
+    status_reason: str
+    imported: bool
+    verify_url: str
+
+
+class StatusChangeIn(Schema):
+    reason: str
+    effective_on: datetime.date | None = None
+
+
+class ReplaceIn(Schema):
+    reason: str
+    holder_name: str | None = None
+    work_type: str | None = None
+
+
+class BatchOut(Schema):
+    id: int
+    plan_id: int
+    status: str
+    total: int
+    done: int
+    percent: int
+    error: str
+
+
+def batch_out(b: IssueBatch) -> dict:
+    return {
+        "id": b.id,
+        "plan_id": b.plan_id,
+        "status": b.status,
+        "total": b.total,
+        "done": b.done,
+        "percent": 100 if b.total == 0 else min(100, b.done * 100 // b.total),
+        "error": b.error,
+    }
+
+
+@router.get("", response=list[CertificateOut], summary="证书(本人、本机构签发或本辖区)")
+@paginate
+def certificate_list(request, q: str = "", plan_id: int | None = None, status: str = ""):
+    qs = services.certificates_for(request.auth)
+    if q:
+        qs = qs.filter(Q(number=q.upper()) | Q(holder_name__icontains=q))
+    if plan_id:
+        qs = qs.filter(registration__plan_id=plan_id)
+    if status:
+        qs = qs.filter(status=status)
+    return [certificate_out(c) for c in qs]
+
+
+@router.get("/batches/{batch_id}", response=BatchOut, summary="签发批次进度")
+def batch_status(request, batch_id: int):
+    batch = IssueBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound()
+    plan_get(request.auth, batch.plan_id)
+    return batch_out(batch)
+
+
+@router.post("/plans/{plan_id}/issue", response={202: BatchOut}, summary="为办结的认定计划签发证书(异步)")
+def batch_start(request, plan_id: int):
+    plan_get(request.auth, plan_id)
+    return Status(202, batch_out(issuance.issue_batch_start(actor=request.auth, plan_id=plan_id)))
+
+
+@router.get("/plans/{plan_id}/print.pdf", summary="批量打印:一个 PDF 含本计划全部证书")
+def batch_print(request, plan_id: int):
+    plan = plan_get(request.auth, plan_id)
+    certs = services.certificates_for(request.auth).filter(registration__plan=plan).order_by("number")
+    data = render_batch([certificate_view(c) for c in certs])
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="plan-{plan.id}-certificates.pdf"'
+    return response
+
+
+@router.get("/{certificate_id}", response=CertificateOut, summary="证书详情")
+def certificate_detail(request, certificate_id: int):
+    return certificate_out(services.certificate_get(request.auth, certificate_id))
+
+
+@router.get("/{certificate_id}/pdf", summary="证书 PDF")
+def certificate_pdf(request, certificate_id: int):
+    cert = services.certificate_get(request.auth, certificate_id)
+    response = HttpResponse(render_certificate(certificate_view(cert)), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
+    return response
+
+
+@router.post("/{certificate_id}/revoke", response=CertificateOut, summary="撤销证书")
+def certificate_revoke(request, certificate_id: int, payload: StatusChangeIn):
+    return certificate_out(
+        services.certificate_revoke(actor=request.auth, certificate_id=certificate_id, **payload.dict())
+    )
+
+
+@router.post("/{certificate_id}/suspend", response=CertificateOut, summary="暂停证书")
+def certificate_suspend(request, certificate_id: int, payload: StatusChangeIn):
+    return certificate_out(
+        services.certificate_suspend(actor=request.auth, certificate_id=certificate_id, **payload.dict())
+    )
+
+
+@router.post("/{certificate_id}/reinstate", response=CertificateOut, summary="恢复证书")
+def certificate_reinstate(request, certificate_id: int, payload: StatusChangeIn):
+    return certificate_out(
+        services.certificate_reinstate(actor=request.auth, certificate_id=certificate_id, reason=payload.reason)
+    )
+
+
+@router.post("/{certificate_id}/replace", response={201: CertificateOut}, summary="换发(更正后新证取代旧证)")
+def certificate_replace(request, certificate_id: int, payload: ReplaceIn):
+    corrections = {k: v for k, v in payload.dict().items() if k != "reason" and v is not None}
+    new = services.certificate_replace(
+        actor=request.auth, certificate_id=certificate_id, reason=payload.reason, corrections=corrections
+    )
+    return Status(201, certificate_out(new))

@@ -1,0 +1,181 @@
+"""Issuing certificates: numbering, signing, and batches run by a Celery task with visible progress.
+
+Numbers: the organisation's 13-character prefix + 2-digit year + level digit + 6-digit serial. A serial is taken
+from a counter row locked FOR UPDATE in the same transaction that inserts the certificate, so a rolled-back
+insert gives its serial back (no silent gaps) and two batches of one organisation never share a serial.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.identity import ID_TYPES
+from accounts.models import Role
+from accounts.services import notify
+from accreditation.selectors import organisations_for
+from assessments.models import Plan, Registration
+from config.errors import Conflict, NotFound
+from occupations.models import Level
+from oversight.audit import audit_record
+
+from . import signing
+from .models import Certificate, IssueBatch, NumberCounter
+
+ID_TYPE_LABELS = {code: str(label) for code, label in ID_TYPES}
+CHUNK = 200
+
+
+def printed_fields(cert: Certificate) -> dict:
+    """The fields printed on the certificate, exactly as signed: any change to one breaks verification."""
+    return {
+        "number": cert.number,
+        "name": cert.holder_name,
+        "id_type": cert.id_type,
+        "id_number": cert.id_number,
+        "occupation": cert.occupation_name,
+        "work_type": cert.work_type or "--",
+        "level": cert.level.label,
+        "organisation": cert.organisation_name,
+        "issued_on": cert.issued_on.isoformat(),
+    }
+
+
+def verify_url(cert: Certificate) -> str:
+    return f"{settings.SITE_URL}/v/{cert.token}"
+
+
+def allocate_numbers(prefix: str, issued_on: datetime.date, level: Level, count: int) -> list[str]:
+    """`count` consecutive new numbers; call inside the transaction that saves the certificates."""
+    year = f"{issued_on.year % 100:02d}"
+    NumberCounter.objects.get_or_create(prefix=prefix, year=year, level_digit=level.number_digit)
+    counter = NumberCounter.objects.select_for_update().get(prefix=prefix, year=year, level_digit=level.number_digit)
+    if counter.last_serial + count > 999_999:
+        raise Conflict(_("本年度该等级证书序号已用尽"))
+    first = counter.last_serial + 1
+    counter.last_serial += count
+    counter.save(update_fields=["last_serial"])
+    return [f"{prefix}{year}{level.number_digit}{serial:06d}" for serial in range(first, first + count)]
+
+
+def _new_certificate(reg: Registration, number: str, issued_on: datetime.date) -> Certificate:
+    plan = reg.plan
+    cert = Certificate(
+        number=number,
+        person=reg.person,
+        organisation=plan.organisation,
+        registration=reg,
+        occupation=plan.occupation,
+        level=reg.level,
+        holder_name=reg.person.name,
+        id_type=ID_TYPE_LABELS.get(reg.person.id_type, reg.person.id_type),
+        id_number=reg.person.id_number,
+        occupation_name=plan.occupation.name,
+        work_type=plan.work_type,
+        organisation_name=plan.organisation.name,
+        issued_on=issued_on,
+        region_code=plan.organisation.region.code,
+    )
+    cert.token = signing.token_sign(number, printed_fields(cert))
+    return cert
+
+
+# --- Issuance ----------------------------------------------------------------------------------------------
+
+
+def _issuable(plan: Plan) -> QuerySet[Registration]:
+    return plan.registrations.filter(
+        outcome=Registration.Outcome.PASSED, finalised_at__isnull=False, certificate__isnull=True
+    )
+
+
+def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
+    """Queue issuance for a finalised plan (idempotent: a running batch is returned, issued people are skipped)."""
+    with transaction.atomic():
+        plan = Plan.objects.select_for_update().select_related("organisation__region").filter(pk=plan_id).first()
+        if plan is None or not (actor.system or organisations_for(actor).filter(pk=plan.organisation_id).exists()):
+            raise NotFound()
+        if not actor.system:
+            actor.require_org_role(plan.organisation_id, Role.ORG_ADMIN)
+        if plan.status != Plan.Status.FINALISED:
+            raise Conflict(_("认定结果办结后才能签发证书"))
+        if not plan.organisation.number_prefix:
+            raise Conflict(_("机构尚未获得证书编号前缀"))
+        running = plan.issue_batches.filter(status__in=[IssueBatch.Status.QUEUED, IssueBatch.Status.RUNNING]).first()
+        if running is not None:
+            return running
+        batch = IssueBatch.objects.create(
+            plan=plan, total=_issuable(plan).count(), issued_on=timezone.localdate(), created_by=actor.user
+        )
+        audit_record(
+            actor=actor,
+            action="certificate.batch_start",
+            obj=batch,
+            after={"plan": plan.id, "total": batch.total},
+            region_code=plan.organisation.region.code,
+            organisation_id=plan.organisation_id,
+        )
+        from .tasks import issue_batch_task
+
+        transaction.on_commit(lambda: issue_batch_task.delay(batch.id))
+    return batch
+
+
+def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
+    """Issue the batch's certificates chunk by chunk; safe to run again after a crash (nothing is issued twice)."""
+    batch = IssueBatch.objects.select_related("plan__organisation__region").get(pk=batch_id)
+    if batch.status == IssueBatch.Status.DONE:
+        return batch
+    IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.RUNNING)
+    plan = batch.plan
+    prefix = plan.organisation.number_prefix
+    try:
+        while True:
+            with transaction.atomic():
+                # Lock the registrations we take, so a second run of the same batch waits instead of doubling.
+                regs = list(
+                    _issuable(plan)
+                    .select_for_update(of=("self",))
+                    .select_related("person", "level")
+                    .order_by("level__rank", "person__id_number")[:chunk]
+                )
+                if not regs:
+                    break
+                created = []
+                for level_id in sorted({r.level_id for r in regs}):
+                    group = [r for r in regs if r.level_id == level_id]
+                    numbers = allocate_numbers(prefix, batch.issued_on, group[0].level, len(group))
+                    for reg, number in zip(group, numbers, strict=True):
+                        reg.plan = plan
+                        created.append(_new_certificate(reg, number, batch.issued_on))
+                Certificate.objects.bulk_create(created)
+                IssueBatch.objects.filter(pk=batch.id).update(done=batch.done + len(created))
+                batch.done += len(created)
+                audit_record(
+                    actor=Actor.platform(),
+                    action="certificate.issue",
+                    object_type="certificates.issuebatch",
+                    object_id=batch.id,
+                    after={"numbers": [c.number for c in created]},
+                    region_code=plan.organisation.region.code,
+                    organisation_id=plan.organisation_id,
+                )
+    except Exception as exc:
+        IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.FAILED, error=str(exc)[:2000])
+        raise
+    IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.DONE, finished_at=timezone.now())
+    batch.refresh_from_db()
+    _notify_holders(plan)
+    return batch
+
+
+def _notify_holders(plan: Plan) -> None:
+    from accounts.models import User
+
+    certs = Certificate.objects.filter(registration__plan=plan)
+    users = User.objects.filter(person_id__in=certs.values("person_id"))
+    notify(users=list(users), title=_("您的职业技能等级证书已签发"), body=plan.title, link="/certificates/mine/")

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from .issuance import issue_batch_run
+
+
+@shared_task(name="certificates.issue_batch", acks_late=True, max_retries=3, default_retry_delay=30)
+def issue_batch_task(batch_id: int) -> dict:
+    batch = issue_batch_run(batch_id)
+    return {"batch": batch.id, "status": batch.status, "done": batch.done, "total": batch.total}

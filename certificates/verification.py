@@ -1,0 +1,127 @@
+"""Public verification: a token (from the QR) or a number + name + ID number, to a status anyone can trust.
+
+A token whose signature fails is `forged`; a well-signed token whose certificate's printed fields no longer
+match what was signed is `forged` too (the data was altered). When the key ring cannot be read the answer is
+an error, never `valid`.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.identity import mask_id_number, normalise_id_number
+from config.errors import ValidationFailed
+
+from . import signing
+from .issuance import printed_fields
+from .models import Certificate, VerificationLog
+
+VALID, REVOKED, SUSPENDED, EXPIRED, FORGED, UNKNOWN, SUPERSEDED = (
+    "valid",
+    "revoked",
+    "suspended",
+    "expired",
+    "forged",
+    "unknown",
+    "superseded",
+)
+
+
+@dataclass
+class Verification:
+    status: str
+    certificate: Certificate | None = None
+    reason: str = ""
+
+    def public(self) -> dict:
+        """What anyone may see: masked ID, no phone, the status and its public reason."""
+        c = self.certificate
+        data: dict = {"status": self.status, "checked_at": timezone.now().isoformat()}
+        if c is None or self.status == FORGED:
+            return data
+        data["certificate"] = {
+            "number": c.number,
+            "kind": c.get_kind_display(),
+            "holder_name": c.holder_name,
+            "id_type": c.id_type,
+            "id_number": mask_id_number(c.id_number),
+            "occupation": c.occupation_name,
+            "work_type": c.work_type or "--",
+            "level": c.level.label,
+            "organisation": c.organisation_name,
+            "issued_on": c.issued_on.isoformat(),
+            "imported": c.imported,
+            "note": c.note,
+            "has_photo": bool(c.person.photo),
+        }
+        if self.status in (REVOKED, SUSPENDED, SUPERSEDED, EXPIRED):
+            data["status_reason"] = c.status_reason
+            data["status_since"] = (c.status_changed_on or c.valid_until or c.issued_on).isoformat()
+        if self.status == SUPERSEDED and c.superseded_by_id:
+            data["superseded_by"] = c.superseded_by.number
+        return data
+
+
+def _status_of(cert: Certificate, today: datetime.date) -> str:
+    if cert.status == Certificate.Status.VALID:
+        return EXPIRED if cert.valid_until and cert.valid_until < today else VALID
+    return {
+        Certificate.Status.REVOKED: REVOKED,
+        Certificate.Status.SUSPENDED: SUSPENDED,
+        Certificate.Status.SUPERSEDED: SUPERSEDED,
+    }[cert.status]
+
+
+def _log(channel: str, result: Verification) -> None:
+    c = result.certificate
+    # Logging must not block or break verification; it runs in its own short transaction.
+    with transaction.atomic():
+        VerificationLog.objects.create(
+            channel=channel,
+            result=result.status,
+            certificate=c if result.status != FORGED else None,
+            organisation_id=c.organisation_id if c and result.status != FORGED else None,
+            region_code=c.region_code if c and result.status != FORGED else "",
+        )
+
+
+def verify_token(token: str, *, channel: str = VerificationLog.Channel.SCAN) -> Verification:
+    """Raises signing.SigningKeysError when keys cannot be read: the caller must answer 'cannot check'."""
+    check = signing.token_check(token)
+    if not check.signature_ok:
+        result = Verification(FORGED, reason=check.reason)
+    else:
+        cert = (
+            Certificate.objects.select_related("level", "person", "superseded_by").filter(number=check.number).first()
+        )
+        if cert is None:
+            result = Verification(UNKNOWN, reason="no_such_certificate")
+        elif not check.matches(printed_fields(cert)):
+            result = Verification(FORGED, cert, reason="fields_changed")
+        else:
+            result = Verification(_status_of(cert, timezone.localdate()), cert)
+    _log(channel, result)
+    return result
+
+
+def verify_lookup(*, number: str, name: str, id_number: str) -> Verification:
+    """The national-query style lookup: all three must match, or the answer is `unknown` (nothing leaks)."""
+    number = (number or "").strip().upper()
+    name = (name or "").strip()
+    cert = Certificate.objects.select_related("level", "person", "superseded_by").filter(number=number).first()
+    ok = False
+    if cert is not None and name and cert.holder_name == name:
+        try:
+            candidate = (
+                normalise_id_number("ric", id_number)
+                if len((id_number or "").strip()) == 18
+                else (id_number or "").strip().upper()
+            )
+        except ValidationFailed:  # an invalid ID number simply does not match
+            candidate = (id_number or "").strip().upper()
+        ok = candidate == cert.id_number
+    result = Verification(_status_of(cert, timezone.localdate()), cert) if ok else Verification(UNKNOWN)
+    _log(VerificationLog.Channel.LOOKUP, result)
+    return result

@@ -1,0 +1,168 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from accounts.actors import Actor
+from accounts.models import Role
+from assessments.plans import plan_get
+from config.errors import RateLimited
+from config.pages import perform
+from config.ratelimit import check_rate, client_ip
+
+from . import issuance, services, signing
+from .models import Certificate, VerificationLog
+from .pdf import render_certificate
+from .presenters import certificate_view
+from .verification import verify_lookup, verify_token
+
+
+def verify_page(request, token: str):
+    """What a phone opens after scanning the QR."""
+    try:
+        result = verify_token(token, channel=VerificationLog.Channel.SCAN)
+    except signing.SigningKeysError:
+        return render(request, "certificates/verify.html", {"unavailable": True}, status=503)
+    response = render(request, "certificates/verify.html", {"result": result, "data": result.public(), "token": token})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def verify_photo(request, token: str):
+    """The holder's photo, only behind a token that verifies (so photos cannot be enumerated)."""
+    check = signing.token_check(token)
+    if not check.signature_ok:
+        raise Http404
+    cert = Certificate.objects.select_related("person").filter(number=check.number).first()
+    if cert is None or not cert.person.photo or not check.matches(issuance.printed_fields(cert)):
+        raise Http404
+    return HttpResponse(cert.person.photo.read(), content_type="image/jpeg")
+
+
+def lookup_page(request):
+    """The national-query style lookup: number + name + ID number, rate limited per client address."""
+    context = {"post": request.POST}
+    if request.method == "POST":
+        try:
+            check_rate("verify_lookup", client_ip(request))
+        except RateLimited as exc:
+            context["error"] = exc.message
+            return render(request, "certificates/lookup.html", context, status=429)
+        try:
+            result = verify_lookup(
+                number=request.POST.get("number", ""),
+                name=request.POST.get("name", ""),
+                id_number=request.POST.get("id_number", ""),
+            )
+        except signing.SigningKeysError:
+            return render(request, "certificates/verify.html", {"unavailable": True}, status=503)
+        context.update({"result": result, "data": result.public()})
+    return render(request, "certificates/lookup.html", context)
+
+
+@cache_control(public=True, max_age=300)
+def jwks(request):
+    return JsonResponse(signing.jwks())
+
+
+@login_required
+def mine(request):
+    actor = Actor.from_request(request)
+    certs = Certificate.objects.none()
+    if actor.person is not None:
+        certs = Certificate.objects.filter(person=actor.person).select_related("level")
+    return render(request, "certificates/mine.html", {"certs": certs})
+
+
+@login_required
+def listing(request):
+    actor = Actor.from_request(request)
+    qs = (
+        services.certificates_for(actor).exclude(person=actor.person)
+        if actor.person
+        else services.certificates_for(actor)
+    )
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(number=q.upper()) | Q(holder_name__icontains=q))
+    page = Paginator(qs.order_by("-issued_on", "number"), 30).get_page(request.GET.get("page"))
+    return render(request, "certificates/list.html", {"page": page, "q": q})
+
+
+@login_required
+def detail(request, certificate_id: int):
+    actor = Actor.from_request(request)
+    cert = services.certificate_get(actor, certificate_id)
+    is_holder = actor.person is not None and cert.person_id == actor.person.id
+    can_change = not is_holder or cert.organisation_id in actor.organisation_ids(Role.ORG_ADMIN)
+    if request.method == "POST" and can_change:
+        action, reason = request.POST.get("action"), request.POST.get("reason", "")
+        fn = {"revoke": services.certificate_revoke, "suspend": services.certificate_suspend}.get(action)
+        if fn is not None:
+            perform(request, lambda: fn(actor=actor, certificate_id=cert.id, reason=reason), _("证书状态已变更"))
+        elif action == "reinstate":
+            perform(
+                request,
+                lambda: services.certificate_reinstate(actor=actor, certificate_id=cert.id, reason=reason),
+                _("证书已恢复"),
+            )
+        elif action == "replace":
+            corrections = {k: request.POST[k] for k in services.CORRECTABLE if request.POST.get(k)}
+            new = perform(
+                request,
+                lambda: services.certificate_replace(
+                    actor=actor, certificate_id=cert.id, reason=reason, corrections=corrections
+                ),
+                _("已换发新证书"),
+            )
+            if new is not None:
+                return redirect("certificates:detail", certificate_id=new.id)
+        return redirect("certificates:detail", certificate_id=cert.id)
+    return render(
+        request,
+        "certificates/detail.html",
+        {
+            "cert": cert,
+            "is_holder": is_holder,
+            "can_change": can_change and not is_holder,
+            "verify_url": issuance.verify_url(cert),
+        },
+    )
+
+
+@login_required
+def pdf(request, certificate_id: int):
+    cert = services.certificate_get(Actor.from_request(request), certificate_id)
+    response = HttpResponse(render_certificate(certificate_view(cert)), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
+    return response
+
+
+@login_required
+def issue_page(request, plan_id: int):
+    actor = Actor.from_request(request)
+    plan = plan_get(actor, plan_id)
+    batch = plan.issue_batches.order_by("-id").first()
+    return render(
+        request,
+        "certificates/issue.html",
+        {
+            "plan": plan,
+            "batch": batch,
+            "issued": Certificate.objects.filter(registration__plan=plan).count(),
+            "is_admin": plan.organisation_id in actor.organisation_ids(Role.ORG_ADMIN),
+        },
+    )
+
+
+@login_required
+@require_POST
+def issue_start(request, plan_id: int):
+    actor = Actor.from_request(request)
+    plan_get(actor, plan_id)
+    perform(request, lambda: issuance.issue_batch_start(actor=actor, plan_id=plan_id), _("已开始签发证书"))
+    return redirect("certificates:issue", plan_id=plan_id)

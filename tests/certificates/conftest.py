@@ -1,0 +1,50 @@
+import pytest
+from django.utils import timezone
+
+from assessments.models import Plan, Registration
+from tests.assessments.conftest import file_organisation, make_candidates, make_plan
+
+
+@pytest.fixture(autouse=True)
+def _keys(settings, tmp_path_factory):
+    """Each test session signs with its own keys, never the developer's var/keys."""
+    if not str(settings.SIGNING_KEYS_DIR).startswith(str(tmp_path_factory.getbasetemp())):
+        settings.SIGNING_KEYS_DIR = tmp_path_factory.mktemp("keys")
+        settings.SIGNING_KEYS_GENERATE = True
+
+
+def finalise(plan: Plan, passed: int | None = None) -> Plan:
+    """Mark the plan finalised with the first `passed` approved registrations passing (all if None)."""
+    regs = list(plan.registrations.filter(status="approved").order_by("id"))
+    now = timezone.now()
+    for i, r in enumerate(regs):
+        r.outcome = Registration.Outcome.PASSED if passed is None or i < passed else Registration.Outcome.FAILED
+        r.finalised_at = now
+    Registration.objects.bulk_update(regs, ["outcome", "finalised_at"])
+    Plan.objects.filter(pk=plan.id).update(status=Plan.Status.FINALISED, finalised_at=now)
+    plan.refresh_from_db()
+    return plan
+
+
+@pytest.fixture
+def finalised_plan(org, org_admin, cc_officer):
+    file_organisation(org, org_admin, cc_officer)
+    plan = make_plan(org, org_admin)
+    make_candidates(plan, org_admin, "4", 4)
+    make_candidates(plan, org_admin, "3", 3, start=10)
+    return finalise(plan, passed=None)
+
+
+@pytest.fixture
+def issue(django_capture_on_commit_callbacks):
+    """Start issuance and run what it queued on commit (the Celery task, eager in tests)."""
+    from accounts.actors import Actor
+    from certificates import issuance
+
+    def run(plan, user):
+        with django_capture_on_commit_callbacks(execute=True):
+            batch = issuance.issue_batch_start(actor=Actor.for_user(user), plan_id=plan.id)
+        batch.refresh_from_db()
+        return batch
+
+    return run

@@ -1,0 +1,147 @@
+import datetime
+
+import pytest
+from django.core.cache import cache
+
+from accounts.actors import Actor
+from certificates import services
+from certificates.models import Certificate, VerificationLog
+from config.errors import NotFound
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def issued(finalised_plan, org_admin, issue):
+    issue(finalised_plan, org_admin)
+    return Certificate.objects.order_by("number").first()
+
+
+def api(client, token):
+    return client.get(f"/api/v1/verify/{token}")
+
+
+def test_a_valid_certificate_verifies_with_masked_data(client, issued):
+    r = api(client, issued.token)
+    data = r.json()
+    assert r.status_code == 200 and data["status"] == "valid"
+    c = data["certificate"]
+    assert c["number"] == issued.number and c["holder_name"] == issued.holder_name
+    assert c["id_number"] != issued.id_number and "*" in c["id_number"] and c["id_number"][-4:] == issued.id_number[-4:]
+    assert c["level"] in ("三级/高级工", "四级/中级工")
+    page = client.get(f"/v/{issued.token}").content.decode()
+    assert 'data-status="valid"' in page and issued.id_number not in page
+    assert VerificationLog.objects.filter(result="valid", channel="api").count() == 1
+
+
+def test_every_status_shows_on_the_page_and_in_the_api(client, issued, org_admin, cc_officer):
+    a = Actor.for_user(org_admin)
+    services.certificate_suspend(actor=a, certificate_id=issued.id, reason="核查中")
+    assert api(client, issued.token).json()["status"] == "suspended"
+    assert 'data-status="suspended"' in client.get(f"/v/{issued.token}").content.decode()
+    services.certificate_reinstate(actor=a, certificate_id=issued.id, reason="核查无误")
+    assert api(client, issued.token).json()["status"] == "valid"
+    services.certificate_revoke(
+        actor=Actor.for_user(cc_officer),
+        certificate_id=issued.id,
+        reason="考试作弊",
+        effective_on=datetime.date(2026, 11, 20),
+    )
+    data = api(client, issued.token).json()
+    assert data["status"] == "revoked" and data["status_reason"] == "考试作弊" and data["status_since"] == "2026-11-20"
+    page = client.get(f"/v/{issued.token}").content.decode()
+    assert 'data-status="revoked"' in page and "考试作弊" in page
+
+
+def test_expired_and_superseded(client, finalised_plan, org_admin, issue):
+    issue(finalised_plan, org_admin)
+    a, b = Certificate.objects.order_by("number")[:2]
+    Certificate.objects.filter(pk=a.id).update(valid_until=datetime.date(2020, 1, 1))
+    assert api(client, a.token).json()["status"] == "expired"
+    new = services.certificate_replace(
+        actor=Actor.for_user(org_admin),
+        certificate_id=b.id,
+        reason="姓名更正",
+        corrections={"holder_name": b.holder_name + "新"},
+    )
+    old = api(client, b.token).json()
+    assert old["status"] == "superseded" and old["superseded_by"] == new.number
+    assert api(client, new.token).json()["status"] == "valid"
+    assert new.number[:16] == b.number[:16] and new.number != b.number
+
+
+def test_altered_tokens_are_forged_never_valid(client, issued):
+    token = issued.token
+    for i in (0, len(token) // 3, len(token) // 2, len(token) - 1):
+        ch = "A" if token[i] != "A" else "B"
+        altered = token[:i] + ch + token[i + 1 :]
+        assert api(client, altered).json()["status"] == "forged", i
+    assert api(client, "garbage").json()["status"] == "forged"
+    assert 'data-status="forged"' in client.get("/v/not.a.real.token").content.decode()
+
+
+def test_a_changed_database_record_is_forged(client, issued):
+    Certificate.objects.filter(pk=issued.id).update(holder_name="李鬼")
+    assert api(client, issued.token).json()["status"] == "forged"
+
+
+def test_a_well_signed_token_for_a_missing_certificate_is_unknown(client, issued):
+    token = issued.token
+    Certificate.objects.filter(pk=issued.id).update(number="S000099999999263999999")
+    assert api(client, token).json()["status"] == "unknown"
+
+
+def test_unreadable_keys_are_never_valid(client, issued, settings, tmp_path):
+    settings.SIGNING_KEYS_DIR = tmp_path / "missing"
+    settings.SIGNING_KEYS_GENERATE = False
+    r = api(client, issued.token)
+    assert r.status_code == 503 and r.json()["code"] == "verification_unavailable"
+    page = client.get(f"/v/{issued.token}")
+    assert page.status_code == 503 and "valid" not in page.content.decode().split('data-status="')[1][:6]
+
+
+def test_lookup_needs_all_three_and_is_rate_limited(client, issued, settings):
+    cache.clear()
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "verify_lookup": (2, 60)}
+    q = {"number": issued.number, "name": issued.holder_name, "id_number": issued.id_number}
+    assert client.get("/api/v1/verify/lookup", q).json()["status"] == "valid"
+    wrong = client.get("/api/v1/verify/lookup", {**q, "name": "别人"}).json()
+    assert wrong["status"] == "unknown" and "certificate" not in wrong  # nothing leaks on a mismatch
+    r = client.get("/api/v1/verify/lookup", q)
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+    page = client.post("/verify/", q)
+    assert page.status_code == 429
+    cache.clear()
+
+
+def test_jwks_is_published(client, issued):
+    keys = client.get("/.well-known/jwks.json").json()["keys"]
+    assert keys and all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and "d" not in k for k in keys)
+    assert issued.token.split(".")[0] in {k["kid"] for k in keys}
+
+
+def test_holders_organisations_and_bureaus_see_certificates(
+    issued, org_admin, other_org_admin, cc_officer, jlc_officer
+):
+    from accounts.models import User
+
+    holder = User.objects.create_user("holder", password="x-1234567", person=issued.person)
+    for user, status in (
+        (holder, 200),
+        (org_admin, 200),
+        (cc_officer, 200),
+        (other_org_admin, 404),
+        (jlc_officer, 404),
+    ):
+        assert client_for(user).get(f"/api/v1/certificates/{issued.id}").status_code == status, user
+    pdf = client_for(holder).get(f"/certificates/{issued.id}/pdf/")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert issued.number in client_for(holder).get("/certificates/mine/").content.decode()
+
+
+def test_other_tenants_cannot_change_status(issued, other_org_admin, jlc_officer):
+    for user in (other_org_admin, jlc_officer):
+        with pytest.raises(NotFound):
+            services.certificate_revoke(actor=Actor.for_user(user), certificate_id=issued.id, reason="x")
+    assert Certificate.objects.get(pk=issued.id).status == "valid"
