@@ -114,7 +114,7 @@ class VerificationLog(models.Model):
         API = "api", _("接口")
         LOOKUP = "lookup", _("编号查询")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(db_index=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     result = models.CharField(max_length=16, db_index=True)
     certificate = models.ForeignKey(

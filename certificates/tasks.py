@@ -7,3 +7,10 @@ from .issuance import issue_batch_run
 def issue_batch_task(batch_id: int) -> dict:
     batch = issue_batch_run(batch_id)
     return {"batch": batch.id, "status": batch.status, "done": batch.done, "total": batch.total}
+
+
+@shared_task(name="certificates.flush_verification_log", ignore_result=True)
+def flush_verification_log_task() -> int:
+    from .verification_log import flush
+
+    return flush()

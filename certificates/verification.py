@@ -8,13 +8,15 @@ an error, never `valid`.
 import datetime
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection
 from django.utils import timezone
 
 from accounts.identity import mask_id_number, normalise_id_number
+from accounts.models import Person
 from config.errors import ValidationFailed
+from occupations.models import Level
 
-from . import signing
+from . import signing, verification_log
 from .issuance import printed_fields
 from .models import Certificate, VerificationLog
 
@@ -60,7 +62,9 @@ class Verification:
             data["status_reason"] = c.status_reason
             data["status_since"] = (c.status_changed_on or c.valid_until or c.issued_on).isoformat()
         if self.status == SUPERSEDED and c.superseded_by_id:
-            data["superseded_by"] = c.superseded_by.number
+            data["superseded_by"] = (
+                Certificate.objects.filter(pk=c.superseded_by_id).values_list("number", flat=True).first()
+            )
         return data
 
 
@@ -75,16 +79,64 @@ def _status_of(cert: Certificate, today: datetime.date) -> str:
 
 
 def _log(channel: str, result: Verification) -> None:
-    c = result.certificate
-    # Logging must not block or break verification; it runs in its own short transaction.
-    with transaction.atomic():
-        VerificationLog.objects.create(
-            channel=channel,
-            result=result.status,
-            certificate=c if result.status != FORGED else None,
-            organisation_id=c.organisation_id if c and result.status != FORGED else None,
-            region_code=c.region_code if c and result.status != FORGED else "",
-        )
+    c = result.certificate if result.status != FORGED else None
+    verification_log.record(
+        channel=channel,
+        result=result.status,
+        certificate_id=c.id if c else None,
+        organisation_id=c.organisation_id if c else None,
+        region_code=c.region_code if c else "",
+    )
+
+
+_COLUMNS = (
+    "id",
+    "number",
+    "kind",
+    "holder_name",
+    "id_type",
+    "id_number",
+    "occupation_name",
+    "work_type",
+    "organisation_name",
+    "issued_on",
+    "status",
+    "status_reason",
+    "status_changed_on",
+    "valid_until",
+    "imported",
+    "note",
+    "organisation_id",
+    "region_code",
+    "superseded_by_id",
+    "person_id",
+    "level_id",
+)
+# The hot path of every scan: one indexed lookup by number, joined to what the page shows, compiled once.
+_BY_NUMBER = (
+    "SELECT " + ", ".join(f"c.{c}" for c in _COLUMNS) + ", l.code, l.name, l.title, p.photo "
+    "FROM certificates_certificate c JOIN occupations_level l ON l.id = c.level_id "
+    "JOIN accounts_person p ON p.id = c.person_id WHERE c.number = %s"
+)
+
+
+def _certificate_by_number(number: str) -> Certificate | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_BY_NUMBER, [number])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = dict(zip(_COLUMNS, row, strict=False))
+    cert = Certificate(**values)
+    level_code, level_name, level_title, photo = row[len(_COLUMNS) :]
+    cert.level = Level(id=values["level_id"], code=level_code, name=level_name, title=level_title)
+    cert.person = Person(id=values["person_id"], photo=photo or "")
+    if isinstance(cert.issued_on, str):  # SQLite returns text
+        cert.issued_on = datetime.date.fromisoformat(cert.issued_on)
+    for key in ("status_changed_on", "valid_until"):
+        if isinstance(getattr(cert, key), str):
+            setattr(cert, key, datetime.date.fromisoformat(getattr(cert, key)))
+    return cert
 
 
 def verify_token(token: str, *, channel: str = VerificationLog.Channel.SCAN) -> Verification:
@@ -93,9 +145,7 @@ def verify_token(token: str, *, channel: str = VerificationLog.Channel.SCAN) -> 
     if not check.signature_ok:
         result = Verification(FORGED, reason=check.reason)
     else:
-        cert = (
-            Certificate.objects.select_related("level", "person", "superseded_by").filter(number=check.number).first()
-        )
+        cert = _certificate_by_number(check.number)
         if cert is None:
             result = Verification(UNKNOWN, reason="no_such_certificate")
         elif not check.matches(printed_fields(cert)):

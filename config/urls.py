@@ -9,7 +9,7 @@ from accreditation import urls as accreditation_urls
 from certificates import views as certificate_views
 
 from .api import api
-from .views import handler_404_view, handler_500_view, healthz
+from .views import handler_404_view, handler_500_view, healthz, ping
 
 admin.site.site_header = "职业技能等级认定平台 · 运维管理"
 admin.site.site_title = "运维管理"
@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
+    path("ping", ping, name="ping"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("reference/", include("occupations.urls")),

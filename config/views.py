@@ -25,3 +25,8 @@ def handler_500_view(request):
     if request.path.startswith("/api/"):
         return error_response(500, "server_error", "服务器内部错误,请稍后再试")
     return render(request, "500.html", status=500)
+
+
+def ping(request):
+    """A bare JSON view with no database: the yardstick the verification benchmark compares against."""
+    return JsonResponse({"status": "ok"})

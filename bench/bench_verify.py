@@ -1,0 +1,225 @@
+"""Verification throughput under a real WSGI server, against a bare Django JSON view served the same way.
+
+    .venv/bin/python bench/bench_verify.py            # 1,000,000 certificates in PostgreSQL (first run loads them)
+    .venv/bin/python bench/bench_verify.py --n 100000 --duration 15
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_verify, created if
+missing), Redis for the verification-log buffer, and `wrk` (apt-get install wrk). gunicorn runs 2 sync workers
+on 127.0.0.1; wrk runs on the same machine, so both share its 2 cores, the same for both measurements.
+Reports requests/s for each, their ratio, and p99 latency.
+"""
+
+import argparse
+import datetime
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_verify")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
+PORT = 8765
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DATABASE_URL": DB_URL,
+    "DEBUG": "false",
+    "VERIFICATION_LOG_REDIS_URL": REDIS_URL,
+    "SIGNING_KEYS_DIR": str(ROOT / "var" / "bench-keys"),
+    "SITE_URL": f"http://127.0.0.1:{PORT}",
+    "LOG_LEVEL": "WARNING",
+    "CELERY_BROKER_URL": "",
+}
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    name = DB_URL.rsplit("/", 1)[1]
+    admin = DB_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def load(n: int) -> list[str]:
+    """Create n certificates (once), return a sample of their tokens."""
+    os.environ.update(ENV)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+    from accounts.models import Person
+    from accreditation.models import Organisation
+    from certificates import signing
+    from certificates.issuance import printed_fields
+    from certificates.models import Certificate
+    from occupations.models import Level, Occupation, Region
+
+    have = Certificate.objects.count()
+    if have < n:
+        print(f"loading {n - have:,} certificates …", flush=True)
+        region = Region.objects.get(code="220102")
+        org, _ = Organisation.objects.get_or_create(
+            credit_code="91220102MA00BENCH1",
+            defaults=dict(
+                name="基准测试评价机构",
+                kind="S",
+                region=region,
+                contact_name="x",
+                contact_phone="13800000000",
+                number_prefix="S000022999999",
+            ),
+        )
+        if Person.objects.count() < 10_000:
+            from stdnum.cn import ric
+
+            people = []
+            for i in range(10_000):
+                body = f"2201021990{(i // 1000) + 1:02d}01{i % 1000:03d}"
+                people.append(
+                    Person(name=f"持证人{i}", id_type="ric", id_number=body + ric.calc_check_digit(body + "0"))
+                )
+            Person.objects.bulk_create(people, ignore_conflicts=True)
+        person_ids = list(Person.objects.values_list("id", flat=True)[:10_000])
+        level = Level.objects.get(code="3")
+        occupation = Occupation.objects.get(code="6-31-01-03")
+        t0 = time.perf_counter()
+        with connection.cursor() as cursor:
+            raw = cursor.connection
+            with raw.cursor().copy(
+                "COPY certificates_certificate (number, kind, person_id, organisation_id, occupation_id, level_id, "
+                "holder_name, id_type, id_number, occupation_name, work_type, organisation_name, issued_on, "
+                "region_code, status, status_reason, imported, note, token, created_at) FROM STDIN"
+            ) as copy:
+                for i in range(have, n):
+                    number = f"S000022999999{26 if i < 999_999 else 27}3{i % 999_999 + 1:06d}"
+                    cert = Certificate(
+                        number=number,
+                        holder_name=f"持证人{i % 10_000}",
+                        id_type="居民身份证",
+                        id_number="220102199001010011",
+                        occupation_name="电工",
+                        work_type="",
+                        organisation_name=org.name,
+                        issued_on=datetime.date(2026, 6, 30),
+                        level=level,
+                    )
+                    token = signing.token_sign(number, printed_fields(cert))
+                    copy.write_row(
+                        (
+                            number,
+                            "skill_level",
+                            person_ids[i % len(person_ids)],
+                            org.id,
+                            occupation.id,
+                            level.id,
+                            cert.holder_name,
+                            cert.id_type,
+                            cert.id_number,
+                            "电工",
+                            "",
+                            org.name,
+                            "2026-06-30",
+                            "220102",
+                            "valid",
+                            "",
+                            False,
+                            "",
+                            token,
+                            "2026-06-30 00:00:00+08",
+                        )
+                    )
+                    if i and i % 100_000 == 0:
+                        print(f"  {i:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE certificates_certificate")
+        print(f"loaded in {time.perf_counter() - t0:.0f} s", flush=True)
+    ids = random.sample(range(1, Certificate.objects.count()), 2000)
+    return list(Certificate.objects.filter(id__in=ids).values_list("token", flat=True))
+
+
+def wrk(path_or_script: str, duration: int, connections: int, script: Path | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+    if script:
+        cmd += ["-s", str(script)]
+    cmd.append(f"http://127.0.0.1:{PORT}{path_or_script}")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    factor = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": float(p99.group(1)) * factor, "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    if subprocess.run(["which", "wrk"], capture_output=True).returncode:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    ensure_database()
+    tokens = load(args.n)
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "tokens.lua"
+        script.write_text(
+            "tokens = {" + ",".join(f'"{t}"' for t in tokens) + "}\n"
+            "math.randomseed(42)\n"
+            "request = function() return wrk.format('GET', '/api/v1/verify/' .. tokens[math.random(#tokens)]) end\n"
+        )
+        server = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "config.wsgi",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{PORT}",
+                "--log-level",
+                "warning",
+                "--keep-alive",
+                "5",
+            ],
+            cwd=ROOT,
+            env=ENV,
+            start_new_session=True,
+        )
+        try:
+            for _ in range(50):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{PORT}/ping", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            wrk("/ping", 3, args.connections)  # warm both workers
+            wrk("/", 3, args.connections, script)
+            bare = wrk("/ping", args.duration, args.connections)
+            verify = wrk("/", args.duration, args.connections, script)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+    from certificates.models import Certificate
+
+    print(f"\ncertificates in PostgreSQL: {Certificate.objects.count():,}")
+    print(f"{'':24}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}")
+    print(f"{'bare Django JSON view':24}{bare['rps']:>10.0f}{bare['p99_ms']:>10.1f}{bare['non2xx']:>9}")
+    print(f"{'verification API':24}{verify['rps']:>10.0f}{verify['p99_ms']:>10.1f}{verify['non2xx']:>9}")
+    print(f"ratio verification / bare: {verify['rps'] / bare['rps']:.2f}  (target ≥ 0.70; p99 target ≤ 50 ms)")
+
+
+if __name__ == "__main__":
+    main()

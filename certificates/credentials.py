@@ -1,0 +1,313 @@
+"""Certificates as W3C Verifiable Credentials 2.0 / Open Badges 3.0, and their Bitstring Status Lists.
+
+A certificate exports as an `OpenBadgeCredential` secured as a VC-JWT (VC-JOSE-COSE): a compact JWS with
+`typ: vc+jwt`, `alg: EdDSA` and the `kid` of the platform's active key; the JWT claims set *is* the credential.
+
+Who issues and who signs. The issuer of the credential is the evaluation organisation (谁评价、谁发证), so
+`issuer.id` is its page in the public directory. The platform holds the keys and signs on its behalf. Open
+Badges 3.0 verifiers reject a VC-JWT whose `iss` differs from `issuer.id`, and VC-JOSE-COSE asks issuers not to
+let `iss`/`issuer`, `jti`/`id` and `sub`/`credentialSubject.id` conflict, so `iss` carries `issuer.id`, not the
+platform's address. The platform shows up where the standards leave room for it:
+  - the key: the header `kid` names a key in `{SITE_URL}/.well-known/jwks.json`, on the same origin as every
+    `issuer.id` (the directory pages are served by the platform);
+  - `description` says in words who signed and where the keys are;
+  - the status lists are issued by the platform itself (`iss` and `issuer` = SITE_URL). Bitstring Status
+    List v1.0 allows the status list's issuer to differ from the credential's issuer.
+
+Historical certificates (imported, no filed organisation) get an issuer id derived from the name as printed.
+
+Status: each credential carries two BitstringStatusListEntry items, `revocation` and `suspension`, with the
+certificate's primary key as `statusListIndex`. A superseded (换发) certificate counts as revoked: it will not
+come back, and a verifier must not accept the replaced credential.
+"""
+
+import base64
+import datetime
+import gzip
+import hashlib
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.identity import ID_TYPES, RIC
+from config.errors import Conflict, NotFound
+
+from . import signing
+from .issuance import printed_fields
+from .models import Certificate
+
+VC_JWT_TYPE = "vc+jwt"
+VC_JWT_MEDIA_TYPE = "application/vc+jwt"
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+
+REVOCATION, SUSPENSION = "revocation", "suspension"
+# Which certificate states set a bit in which list. Revocation may never be undone (as the spec requires of the
+# "revocation" purpose); suspension can be lifted.
+STATUS_PURPOSES: dict[str, tuple[str, ...]] = {
+    REVOCATION: (Certificate.Status.REVOKED, Certificate.Status.SUPERSEDED),
+    SUSPENSION: (Certificate.Status.SUSPENDED,),
+}
+# The specification's minimum: 16 KB of uncompressed bitstring. Lists grow in whole blocks of this size, so the
+# length changes rarely and reveals little about how many certificates exist.
+STATUS_LIST_BLOCK_BITS = 131_072
+STATUS_LIST_TTL_SECONDS = 60
+_CACHE_KEY = "certificates:status-list:v1:{purpose}"
+
+# Chinese ID types that are national identity numbers; permits and passports are plain identifiers.
+_NATIONAL_ID_TYPES = {RIC, "residence_permit", "foreign_prc"}
+_ID_TYPE_CODES = {str(label): code for code, label in ID_TYPES}
+
+
+# --- identifiers ------------------------------------------------------------------------------------------
+
+
+def _site() -> str:
+    return settings.SITE_URL
+
+
+def credential_id(cert: Certificate) -> str:
+    return f"{_site()}/credentials/{cert.number}"
+
+
+def status_list_url(purpose: str) -> str:
+    return f"{_site()}/api/v1/credentials/status/{purpose}"
+
+
+def issuer_id(cert: Certificate) -> str:
+    if cert.organisation_id is not None:
+        return f"{_site()}/directory/{cert.organisation_id}/"
+    # An imported certificate names an issuer that was never filed here: a stable id from the printed name.
+    key = uuid.uuid5(uuid.NAMESPACE_URL, f"{_site()}/issuers/{cert.organisation_name}")
+    return f"{_site()}/credentials/issuers/{key}"
+
+
+def subject_id(cert: Certificate) -> str:
+    """One opaque id per person, the same across their credentials; it reveals nothing about them."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{_site()}/people/{cert.person_id}')}"
+
+
+def achievement_id(cert: Certificate) -> str:
+    occupation = cert.occupation.code if cert.occupation_id else str(uuid.uuid5(uuid.NAMESPACE_URL, cert.occupation_name))
+    return f"{_site()}/achievements/{cert.kind}/{occupation}/{cert.level.code}"
+
+
+# --- the credential ---------------------------------------------------------------------------------------
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def _end_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(23, 59, 59), tzinfo=timezone.get_default_timezone())
+
+
+def identity_hash(value: str, salt: str) -> str:
+    """An Open Badges IdentityHash: `sha256$` + hex digest of the identifier followed by the salt."""
+    return "sha256$" + hashlib.sha256((value + salt).encode()).hexdigest()
+
+
+def _identity_type(cert: Certificate) -> str:
+    code = _ID_TYPE_CODES.get(cert.id_type, cert.id_type)
+    return "nationalIdentityNumber" if code in _NATIONAL_ID_TYPES else "identifier"
+
+
+def _criteria(cert: Certificate) -> str:
+    standard = cert.occupation.standard_on(cert.issued_on) if cert.occupation_id else None
+    if standard is not None:
+        return str(standard)
+    if cert.kind == Certificate.Kind.QUALIFICATION:
+        return _("依据原国家职业资格制度鉴定合格(%(o)s)") % {"o": cert.occupation_name}
+    return _("依据国家职业技能标准(%(o)s)评价合格") % {"o": cert.occupation_name}
+
+
+def _description(cert: Certificate) -> str:
+    if cert.kind == Certificate.Kind.QUALIFICATION:
+        return _("改革前取得的职业资格证书,%(o)s %(l)s,继续作为能力水平的证明。") % {
+            "o": cert.occupation_name,
+            "l": cert.level.label,
+        }
+    return _("经职业技能等级认定,取得%(o)s %(l)s职业技能等级。") % {"o": cert.occupation_name, "l": cert.level.label}
+
+
+def _issuer(cert: Certificate) -> dict:
+    issuer: dict = {"id": issuer_id(cert), "type": ["Profile"], "name": cert.organisation_name}
+    if cert.organisation_id is not None:
+        issuer["url"] = issuer["id"]
+        if cert.organisation.credit_code:
+            issuer["otherIdentifier"] = [
+                {
+                    "type": "IdentifierEntry",
+                    "identifier": cert.organisation.credit_code,
+                    "identifierType": "ext:UnifiedSocialCreditCode",
+                }
+            ]
+    return issuer
+
+
+def _status_entries(cert: Certificate) -> list[dict]:
+    return [
+        {
+            "id": f"{status_list_url(purpose)}#{cert.pk}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": str(cert.pk),
+            "statusListCredential": status_list_url(purpose),
+        }
+        for purpose in STATUS_PURPOSES
+    ]
+
+
+def credential_claims(cert: Certificate, *, salt: str | None = None, now: int | None = None) -> dict:
+    """The credential and its JWT claims, unsigned. `salt` hashes the ID number (random when not given)."""
+    salt = salt if salt is not None else secrets.token_hex(16)
+    valid_from = _start_of(cert.issued_on)
+    title = _("职业资格证书") if cert.kind == Certificate.Kind.QUALIFICATION else _("职业技能等级证书")
+    achievement = {
+        "id": achievement_id(cert),
+        "type": ["Achievement"],
+        "achievementType": "Certificate",
+        "name": f"{cert.occupation_name} {cert.level.label}",
+        "description": _description(cert),
+        "criteria": {"narrative": _criteria(cert)},
+        "fieldOfStudy": cert.occupation.code if cert.occupation_id else cert.occupation_name,
+        "inLanguage": "zh-CN",
+    }
+    if cert.work_type:
+        achievement["specialization"] = cert.work_type
+    credential: dict = {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": credential_id(cert),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": title,
+        "description": _("%(t)s,证书编号 %(n)s。由%(i)s颁发,职业技能等级认定平台(%(s)s)代为签名,公钥见 %(k)s。")
+        % {
+            "t": title,
+            "n": cert.number,
+            "i": cert.organisation_name,
+            "s": _site(),
+            "k": f"{_site()}/.well-known/jwks.json",
+        },
+        "issuer": _issuer(cert),
+        "validFrom": valid_from.isoformat(),
+        "awardedDate": valid_from.isoformat(),
+        "credentialSubject": {
+            "id": subject_id(cert),
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": identity_hash(cert.id_number, salt),
+                    "identityType": _identity_type(cert),
+                    "hashed": True,
+                    "salt": salt,
+                },
+                {"type": "IdentityObject", "identityHash": cert.holder_name, "identityType": "name", "hashed": False},
+            ],
+            "achievement": achievement,
+        },
+        "credentialStatus": _status_entries(cert),
+    }
+    claims = {
+        "iss": credential["issuer"]["id"],
+        "sub": credential["credentialSubject"]["id"],
+        "jti": credential["id"],
+        "iat": now if now is not None else int(time.time()),
+        "nbf": int(valid_from.timestamp()),
+    }
+    if cert.valid_until is not None:
+        valid_until = _end_of(cert.valid_until)
+        credential["validUntil"] = valid_until.isoformat()
+        claims["exp"] = int(valid_until.timestamp())
+    return {**claims, **credential}
+
+
+def credential_for(cert: Certificate) -> str:
+    """The certificate as a signed VC-JWT.
+
+    Only data the QR token's signature still covers is signed again: a record altered in the database after
+    issue would otherwise come out of here with a fresh, valid signature.
+    """
+    check = signing.token_check(cert.token)
+    if check.number != cert.number or not check.matches(printed_fields(cert)):
+        raise Conflict(_("证书数据与签发时不一致,不能导出电子凭证,请联系发证机构核查"))
+    return signing.jws_sign(credential_claims(cert), typ=VC_JWT_TYPE)
+
+
+# --- Bitstring Status List --------------------------------------------------------------------------------
+
+
+def encode_status_list(indices: Iterable[int], length_bits: int) -> str:
+    """Multibase base64url (prefix "u", no padding) of the GZIP-compressed bitstring; index 0 is the left-most
+    bit of the first byte."""
+    if length_bits < STATUS_LIST_BLOCK_BITS or length_bits % 8:
+        raise ValueError("a status list has at least 131072 bits, in whole bytes")
+    bits = bytearray(length_bits // 8)
+    for index in indices:
+        bits[index >> 3] |= 0x80 >> (index & 7)
+    compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
+
+
+def decode_status_list(encoded: str) -> bytes:
+    """The uncompressed bitstring of an encodedList (for tests and tools)."""
+    if not encoded.startswith("u"):
+        raise ValueError("encodedList must be multibase base64url (prefix u)")
+    body = encoded[1:]
+    return gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def status_list_bits(purpose: str) -> tuple[list[int], int]:
+    """The set indices for a purpose and the list length in bits: every certificate's index is in range."""
+    statuses = STATUS_PURPOSES[purpose]
+    # Only the flagged certificates are read: a few values per revoked certificate, never a row per certificate.
+    flagged = list(Certificate.objects.filter(status__in=statuses).values_list("pk", flat=True).order_by())
+    highest = max([Certificate.objects.aggregate(top=Max("pk"))["top"] or 0, *flagged])
+    blocks = highest // STATUS_LIST_BLOCK_BITS + 1
+    return flagged, blocks * STATUS_LIST_BLOCK_BITS
+
+
+def status_list_claims(purpose: str, *, now: datetime.datetime | None = None) -> dict:
+    if purpose not in STATUS_PURPOSES:
+        raise NotFound(_("没有这种状态列表"))
+    now = now or timezone.now()
+    indices, length = status_list_bits(purpose)
+    url = status_list_url(purpose)
+    return {
+        "iss": _site(),
+        "iat": int(now.timestamp()),
+        "@context": [VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": _site(),
+        "validFrom": now.astimezone(timezone.get_default_timezone()).isoformat(timespec="seconds"),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": encode_status_list(indices, length),
+            "ttl": STATUS_LIST_TTL_SECONDS * 1000,
+        },
+    }
+
+
+def status_list_credential(purpose: str) -> str:
+    """The signed BitstringStatusListCredential (VC-JWT) for `revocation` or `suspension`; raises NotFound for
+    any other purpose. Kept in the cache for a minute (the `ttl` it announces), so a status change shows
+    within a minute and a crowd of verifiers costs one query a minute."""
+    if purpose not in STATUS_PURPOSES:
+        raise NotFound(_("没有这种状态列表"))
+    key = _CACHE_KEY.format(purpose=purpose)
+    token = cache.get(key)
+    if token is None:
+        token = signing.jws_sign(status_list_claims(purpose), typ=VC_JWT_TYPE)
+        cache.set(key, token, STATUS_LIST_TTL_SECONDS)
+    return token
