@@ -95,7 +95,9 @@ def subject_id(cert: Certificate) -> str:
 
 
 def achievement_id(cert: Certificate) -> str:
-    occupation = cert.occupation.code if cert.occupation_id else str(uuid.uuid5(uuid.NAMESPACE_URL, cert.occupation_name))
+    occupation = (
+        cert.occupation.code if cert.occupation_id else str(uuid.uuid5(uuid.NAMESPACE_URL, cert.occupation_name))
+    )
     return f"{_site()}/achievements/{cert.kind}/{occupation}/{cert.level.code}"
 
 

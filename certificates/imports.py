@@ -237,9 +237,7 @@ def _validate(rows: list[tuple[int, dict]], *, default_issuer: str, report: Impo
                 RowError(row_number, _("与第%(r)d行证书编号重复") % {"r": numbers[row.number]}, "证书编号")
             )
         elif key in known_people and known_people[key] != row.name:
-            report.errors.append(
-                RowError(row_number, _("证件号码已登记在另一姓名下,请核对姓名与证件号码"), "姓名")
-            )
+            report.errors.append(RowError(row_number, _("证件号码已登记在另一姓名下,请核对姓名与证件号码"), "姓名"))
         elif key in names and names[key][0] != row.name:
             report.errors.append(
                 RowError(row_number, _("与第%(r)d行证件号码相同但姓名不同") % {"r": names[key][1]}, "姓名")
@@ -283,9 +281,7 @@ class _Rollback(Exception):
     """Raised inside the import transaction to undo every row when any row failed to save."""
 
 
-def certificates_import(
-    *, actor: Actor, upload, organisation_name: str = "", region_code: str = ""
-) -> ImportReport:
+def certificates_import(*, actor: Actor, upload, organisation_name: str = "", region_code: str = "") -> ImportReport:
     """Register historical certificates from a spreadsheet; `organisation_name` fills an empty 发证机构 cell."""
     region = _import_region(actor, region_code)
     rows = read_rows(upload, COLUMNS)

@@ -40,7 +40,7 @@ class Verification:
     def public(self) -> dict:
         """What anyone may see: masked ID, no phone, the status and its public reason."""
         c = self.certificate
-        data: dict = {"status": self.status, "checked_at": timezone.now().isoformat()}
+        data: dict = {"status": self.status, "checked_at": timezone.localtime().isoformat(timespec="seconds")}
         if c is None or self.status == FORGED:
             return data
         data["certificate"] = {

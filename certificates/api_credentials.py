@@ -1,0 +1,154 @@
+"""Credentials, status lists, data reporting (数据上报), issuance history and historical imports.
+
+Both routers use full paths and are mounted at the API root (/api/v1):
+    router          /certificates/{id}/credential, /certificates/report, /certificates/history,
+                    /certificates/import, /certificates/import/template
+    public_router   /credentials/status/{purpose}   (no authentication; what verifiers fetch)
+"""
+
+import datetime
+from typing import Literal
+
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from config.errors import PlatformError
+
+from . import credentials, imports, reporting, services, signing
+
+router = Router(tags=["credentials"])
+public_router = Router(tags=["credentials"], auth=None)
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class CredentialsUnavailable(PlatformError):
+    status = 503
+    code = "signing_unavailable"
+    default_message = "签名密钥暂不可用,请稍后再试"
+
+
+class CredentialOut(Schema):
+    jwt: str
+    media_type: str
+
+
+class HistoryOut(Schema):
+    organisation_id: int
+    month: str
+    level: str
+    level_code: str
+    count: int
+
+    @staticmethod
+    def resolve_month(obj: dict) -> str:
+        return obj["month"].strftime("%Y-%m")
+
+    @staticmethod
+    def resolve_level(obj: dict) -> str:
+        return f"{obj['level_name']}/{obj['level_title']}" if obj["level_title"] else obj["level_name"]
+
+
+class ImportReportOut(Schema):
+    total: int
+    created: int
+    errors: list[dict]
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- credentials ------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/certificates/{certificate_id}/credential",
+    response={200: CredentialOut},
+    summary="电子凭证:W3C 可验证凭证 / Open Badges 3.0(VC-JWT)",
+    description="默认返回 application/vc+jwt;请求头 Accept: application/json 时返回 {jwt, media_type}。",
+)
+def certificate_credential(request, certificate_id: int):
+    cert = services.certificate_get(request.auth, certificate_id)
+    try:
+        token = credentials.credential_for(cert)
+    except signing.SigningKeysError:
+        raise CredentialsUnavailable() from None
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept and credentials.VC_JWT_MEDIA_TYPE not in accept:
+        response = JsonResponse({"jwt": token, "media_type": credentials.VC_JWT_MEDIA_TYPE})
+    else:
+        response = _attachment(HttpResponse(token, content_type=credentials.VC_JWT_MEDIA_TYPE), f"{cert.number}.vc.jwt")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@public_router.get(
+    "/credentials/status/{purpose}",
+    summary="证书状态列表(W3C Bitstring Status List):purpose 为 revocation 或 suspension",
+)
+def status_list(request, purpose: str):
+    try:
+        token = credentials.status_list_credential(purpose)
+    except signing.SigningKeysError:
+        raise CredentialsUnavailable() from None
+    response = HttpResponse(token, content_type=credentials.VC_JWT_MEDIA_TYPE)
+    response["Cache-Control"] = f"public, max-age={credentials.STATUS_LIST_TTL_SECONDS}"
+    return response
+
+
+# --- 数据上报 and history -----------------------------------------------------------------------------------
+
+
+@router.get("/certificates/report", summary="数据上报:辖区内签发的证书(xlsx 或 csv,含完整证件号码)")
+def certificate_report(
+    request,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    region: str = "",
+    format: Literal["xlsx", "csv"] = "xlsx",
+):
+    report = reporting.certificate_report(
+        actor=request.auth, since=since, until=until, region_code=region, file_format=format
+    )
+    if format == "csv":
+        response = StreamingHttpResponse(reporting.report_csv(report), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(reporting.report_xlsx(report), content_type=XLSX_MEDIA_TYPE)
+    response["Cache-Control"] = "private, no-store"
+    return _attachment(response, f"{report.filename_stem}.{format}")
+
+
+@router.get("/certificates/history", response=list[HistoryOut], summary="本机构签发统计:按月份和等级")
+@paginate
+def certificate_history(request, organisation_id: int | None = None):
+    return reporting.issuance_history(actor=request.auth, organisation_id=organisation_id)
+
+
+# --- historical imports -----------------------------------------------------------------------------------
+
+
+@router.get("/certificates/import/template", summary="历史证书导入模板(xlsx)")
+def certificate_import_template(request):
+    request.auth.require_bureau()
+    return _attachment(
+        HttpResponse(imports.import_template(), content_type=XLSX_MEDIA_TYPE), "certificates-import.xlsx"
+    )
+
+
+@router.post(
+    "/certificates/import",
+    response={200: ImportReportOut, 422: ImportReportOut},
+    summary="历史证书导入(xlsx,全部成功才保存;人社部门)",
+)
+def certificate_import(request, file: File[UploadedFile], organisation_name: Form[str] = "", region: Form[str] = ""):
+    try:
+        report = imports.certificates_import(
+            actor=request.auth, upload=file, organisation_name=organisation_name, region_code=region
+        )
+    except signing.SigningKeysError:
+        raise CredentialsUnavailable() from None
+    return Status(200 if report.ok else 422, report.as_dict())
