@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_panels, views
 
 app_name = "assessments"
 urlpatterns = [
@@ -15,3 +15,5 @@ urlpatterns = [
     path("manage/<int:plan_id>/", views.manage_plan, name="manage_plan"),
     path("registrations-template.xlsx", views.bulk_template, name="bulk_template"),
 ]
+
+urlpatterns += urls_panels.urlpatterns

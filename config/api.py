@@ -130,6 +130,7 @@ def _mount() -> None:
     from accreditation.api import router as accreditation_router
     from assessments.api import public_router as assessments_public_router
     from assessments.api import router as assessments_router
+    from assessments.api_panels import router as assessments_panels_router
     from certificates.api import public_router as verify_router
     from certificates.api import router as certificates_router
     from occupations.api import router as occupations_router
@@ -141,6 +142,7 @@ def _mount() -> None:
     api.add_router("/directory", directory_router)
     api.add_router("/assessments", assessments_public_router)
     api.add_router("/assessments", assessments_router)
+    api.add_router("/assessments", assessments_panels_router)
     api.add_router("/certificates", certificates_router)
     api.add_router("/verify", verify_router)
     api.add_router("/oversight", oversight_router)

@@ -1,0 +1,332 @@
+"""Panels, supervisors, recusal declarations and supervision reports: the API over assessments/panels.py.
+
+Mounted under /api/v1/assessments. Reads go through `plan_get` (another tenant's plan is a 404); writes through
+the services, whose refusals carry the rule and the record in `details.refusals`.
+"""
+
+import datetime
+from typing import Any
+
+from ninja import Router, Schema, Status
+
+from accreditation.models import Appointment
+from config.errors import PermissionDenied
+
+from . import panels
+from .models import PanelMember, Plan, RelationshipDeclaration, SupervisionReport
+from .plans import plan_get
+
+router = Router(tags=["assessments"])
+
+
+class RefusalOut(Schema):
+    rule_code: str
+    rule_label: str
+    explanation: str
+    record: dict[str, Any]
+
+
+class PanelMemberOut(Schema):
+    appointment_id: int
+    person_name: str
+    kind: str
+    assigned_at: datetime.datetime
+
+
+class ComponentPanelOut(Schema):
+    kind: str
+    label: str
+    required: int
+    candidates: int
+    odd: bool
+    assigned: int
+    ok: bool
+    problems: list[str]
+    members: list[PanelMemberOut]
+
+
+class SupervisorOut(Schema):
+    appointment_id: int
+    person_name: str
+    role: str
+    role_label: str
+    bureau_name: str | None
+    organisation_name: str | None
+
+
+class PanelOut(Schema):
+    plan_id: int
+    ok: bool
+    components: list[ComponentPanelOut]
+    supervisor: SupervisorOut | None
+
+
+class AvailabilityOut(Schema):
+    appointment_id: int
+    person_name: str
+    person_id_number: str
+    role: str
+    status: str
+    valid_from: datetime.date
+    valid_until: datetime.date | None
+    scopes: list[str]
+    assigned: bool
+    available: bool
+    refusals: list[RefusalOut]
+
+
+class AssignIn(Schema):
+    appointment_id: int
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class RelationshipIn(Schema):
+    kind: str
+    note: str = ""
+    other_person_id: int | None = None
+    name: str = ""
+    id_type: str = "ric"
+    id_number: str = ""
+
+
+class RelationshipOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    other_name: str
+    other_id_number: str
+    note: str
+    created_at: datetime.datetime
+
+
+class ReportIn(Schema):
+    checklist: dict[str, str]
+    findings: str = ""
+
+
+class ReportOut(Schema):
+    id: int
+    plan_id: int
+    supervisor_id: int
+    checklist: dict[str, str]
+    findings: str
+    submitted_at: datetime.datetime
+
+
+class ComponentTimeOut(Schema):
+    kind: str
+    label: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    room: str
+
+
+class SupervisedPlanOut(Schema):
+    id: int
+    title: str
+    status: str
+    organisation_name: str
+    occupation_name: str
+    venue: str
+    components: list[ComponentTimeOut]
+    reports: int
+
+
+def member_out(m: PanelMember) -> dict:
+    return {
+        "appointment_id": m.appointment_id,
+        "person_name": m.appointment.person.name,
+        "kind": m.kind,
+        "assigned_at": m.assigned_at,
+    }
+
+
+def supervisor_out(a: Appointment | None) -> dict | None:
+    if a is None:
+        return None
+    return {
+        "appointment_id": a.id,
+        "person_name": a.person.name,
+        "role": a.role,
+        "role_label": a.get_role_display(),
+        "bureau_name": a.bureau.name if a.bureau_id else None,
+        "organisation_name": a.organisation.name if a.organisation_id else None,
+    }
+
+
+def panel_out(plan: Plan) -> dict:
+    components = [
+        {
+            "kind": c.kind,
+            "label": c.label,
+            "required": c.required,
+            "candidates": c.candidates,
+            "odd": c.odd,
+            "assigned": c.assigned,
+            "ok": c.ok,
+            "problems": c.problems,
+            "members": [member_out(m) for m in c.members],
+        }
+        for c in panels.panel_status(plan)
+    ]
+    supervisor = (
+        Appointment.objects.select_related("person", "bureau", "organisation").get(pk=plan.supervisor_id)
+        if plan.supervisor_id
+        else None
+    )
+    return {
+        "plan_id": plan.id,
+        "ok": all(c["ok"] for c in components) and supervisor is not None,
+        "components": components,
+        "supervisor": supervisor_out(supervisor),
+    }
+
+
+def availability_out(x: panels.Availability) -> dict:
+    a = x.appointment
+    return {
+        "appointment_id": a.id,
+        "person_name": a.person.name,
+        "person_id_number": a.person.masked_id_number,
+        "role": a.role,
+        "status": a.status,
+        "valid_from": a.valid_from,
+        "valid_until": a.valid_until,
+        "scopes": [str(s) for s in a.scopes.all()],
+        "assigned": x.assigned,
+        "available": x.available,
+        "refusals": [r.as_dict() for r in x.refusals],
+    }
+
+
+def relationship_out(r: RelationshipDeclaration) -> dict:
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "kind_label": r.get_kind_display(),
+        "other_name": r.other.name,
+        "other_id_number": r.other.masked_id_number,
+        "note": r.note,
+        "created_at": r.created_at,
+    }
+
+
+def report_out(r: SupervisionReport) -> dict:
+    return {
+        "id": r.id,
+        "plan_id": r.plan_id,
+        "supervisor_id": r.supervisor_id,
+        "checklist": r.checklist,
+        "findings": r.findings,
+        "submitted_at": r.submitted_at,
+    }
+
+
+# --- Panels ----------------------------------------------------------------------------------------------------
+
+
+@router.get("/plans/{plan_id}/panel", response=PanelOut, summary="考评组:各科目所需与已安排人数、成员与问题")
+def panel_detail(request, plan_id: int):
+    return panel_out(plan_get(request.auth, plan_id))
+
+
+@router.get(
+    "/plans/{plan_id}/panel/{kind}/candidates",
+    response=list[AvailabilityOut],
+    summary="可安排的考评员,及不可安排者的回避理由",
+)
+def panel_candidate_list(request, plan_id: int, kind: str):
+    plan = plan_get(request.auth, plan_id)
+    return [availability_out(x) for x in panels.panel_candidates(plan, kind)]
+
+
+@router.post("/plans/{plan_id}/panel/{kind}", response={201: PanelMemberOut}, summary="安排考评员(考培分离与回避校验)")
+def panel_assign(request, plan_id: int, kind: str, payload: AssignIn):
+    member = panels.panel_assign(actor=request.auth, plan_id=plan_id, kind=kind, appointment_id=payload.appointment_id)
+    return Status(201, member_out(member))
+
+
+@router.post("/plans/{plan_id}/panel/{kind}/{appointment_id}/remove", response=PanelOut, summary="移出考评组")
+def panel_remove(request, plan_id: int, kind: str, appointment_id: int, payload: ReasonIn):
+    panels.panel_remove(
+        actor=request.auth, plan_id=plan_id, kind=kind, appointment_id=appointment_id, reason=payload.reason
+    )
+    return panel_out(plan_get(request.auth, plan_id))
+
+
+# --- Supervisors ------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/plans/{plan_id}/supervisor/candidates",
+    response=list[AvailabilityOut],
+    summary="可指派的督导员,及不符合条件者的理由(人社部门)",
+)
+def supervisor_candidate_list(request, plan_id: int):
+    plan = plan_get(request.auth, plan_id)
+    if not panels.can_assign_supervisor(request.auth, plan):
+        raise PermissionDenied()
+    return [availability_out(x) for x in panels.supervisor_candidates(plan)]
+
+
+@router.post("/plans/{plan_id}/supervisor", response=SupervisorOut, summary="指派督导员(人社部门)")
+def supervisor_assign(request, plan_id: int, payload: AssignIn):
+    plan = panels.supervisor_assign(actor=request.auth, plan_id=plan_id, appointment_id=payload.appointment_id)
+    return supervisor_out(plan.supervisor)
+
+
+@router.post("/plans/{plan_id}/supervisor/random", response=SupervisorOut, summary="随机抽取外部督导员(人社部门)")
+def supervisor_assign_random(request, plan_id: int):
+    plan = panels.supervisor_assign_random(actor=request.auth, plan_id=plan_id)
+    return supervisor_out(plan.supervisor)
+
+
+# --- Declarations and supervision reports -----------------------------------------------------------------------
+
+
+@router.post("/relationships", response={201: RelationshipOut}, summary="考评员、督导员申报回避关系")
+def relationship_declare(request, payload: RelationshipIn):
+    declaration = panels.relationship_declare(actor=request.auth, **payload.dict())
+    return Status(201, relationship_out(declaration))
+
+
+@router.get("/relationships", response=list[RelationshipOut], summary="本人申报的回避关系")
+def relationship_list(request):
+    return [relationship_out(r) for r in panels.relationships_of(request.auth.person)]
+
+
+@router.post("/plans/{plan_id}/supervision-report", response={201: ReportOut}, summary="提交督导报告(本计划督导员)")
+def supervision_report_submit(request, plan_id: int, payload: ReportIn):
+    report = panels.supervision_report_submit(
+        actor=request.auth, plan_id=plan_id, checklist=payload.checklist, findings=payload.findings
+    )
+    return Status(201, report_out(report))
+
+
+@router.get("/supervision/my-plans", response=list[SupervisedPlanOut], summary="我督导的认定计划")
+def supervision_my_plans(request):
+    return [
+        {
+            "id": p.id,
+            "title": p.title,
+            "status": p.status,
+            "organisation_name": p.organisation.name,
+            "occupation_name": p.occupation.name,
+            "venue": p.venue,
+            "components": [
+                {
+                    "kind": c.kind,
+                    "label": c.get_kind_display(),
+                    "starts_at": c.starts_at,
+                    "ends_at": c.ends_at,
+                    "room": c.room,
+                }
+                for c in p.components.all()
+            ],
+            "reports": len(p.supervision_reports.all()),
+        }
+        for p in panels.supervised_plans(request.auth)
+    ]

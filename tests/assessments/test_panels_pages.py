@@ -1,0 +1,114 @@
+"""The panel pages: the organisation forms its panels, the bureau assigns a supervisor, the supervisor reports."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from assessments.models import PanelMember, Plan, RelationshipDeclaration, SupervisionReport
+from tests.conftest import client_for
+from tests.factories import member
+
+from . import test_panels as shared
+
+# Fixtures shared with test_panels.py, registered here by name.
+api_base = shared.api_base
+candidates = shared.candidates
+pool = shared.pool
+provider = shared.provider
+supervised = shared.supervised
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staffed(api_base, plan, org_admin, candidates, provider):
+    """One assessor on the skills panel, one free, and one who trained a candidate."""
+    on_panel, free, teacher = (shared.assessor(plan.organisation, org_admin) for _ in range(3))
+    PanelMember.objects.create(plan=plan, kind="skills", appointment=on_panel)
+    record = shared.trained(provider, teacher.person, candidates[0].person)
+    return {"on_panel": on_panel, "free": free, "teacher": teacher, "record": record}
+
+
+def test_the_panel_page_shows_requirements_members_and_reasons(plan, org_admin, staffed):
+    html = client_for(org_admin).get(reverse("assessments:panel_page", args=[plan.id])).content.decode()
+    assert "操作技能考核" in html and "需 3 名" in html and "未配齐" in html
+    assert staffed["on_panel"].person.name in html and "已在考评组" in html
+    assert 'class="disabled"' in html and f"培训记录{staffed['record'].id}" in html
+    assert reverse("assessments:panel_assign", args=[plan.id, "skills"]) in html
+    assert f'value="{staffed["free"].id}"' in html and f'value="{staffed["teacher"].id}"' not in html
+
+
+def test_the_panel_page_is_the_organisations_and_its_bureaus(
+    client, plan, staffed, other_org_admin, jlc_officer, cc_officer
+):
+    url = reverse("assessments:panel_page", args=[plan.id])
+    assert client_for(other_org_admin).get(url).status_code == 404
+    assert client_for(jlc_officer).get(url).status_code == 404
+    r = client.get(url)
+    assert r.status_code == 302 and "/login/" in r["Location"]
+    html = client_for(cc_officer).get(url).content.decode()
+    assert "不可安排" in html and reverse("assessments:panel_assign", args=[plan.id, "skills"]) not in html
+
+
+def test_assigning_and_removing_from_the_page(plan, org_admin, other_org_admin, staffed):
+    owner = client_for(org_admin)
+    assign = reverse("assessments:panel_assign", args=[plan.id, "skills"])
+    r = owner.post(assign, {"appointment_id": staffed["teacher"].id}, follow=True)
+    assert "考培分离" in r.content.decode()
+    assert not PanelMember.objects.filter(appointment=staffed["teacher"]).exists()
+    assert client_for(other_org_admin).post(assign, {"appointment_id": staffed["free"].id}).status_code == 404
+    r = owner.post(assign, {"appointment_id": staffed["free"].id})
+    assert r.status_code == 302 and PanelMember.objects.filter(appointment=staffed["free"]).exists()
+    remove = reverse("assessments:panel_remove", args=[plan.id, "skills", staffed["free"].id])
+    owner.post(remove, {"reason": ""})
+    assert PanelMember.objects.filter(appointment=staffed["free"]).exists()
+    owner.post(remove, {"reason": "身体不适"})
+    assert not PanelMember.objects.filter(appointment=staffed["free"]).exists()
+
+
+def test_the_bureau_assigns_a_supervisor_by_hand_or_at_random(api_base, plan, pool, cc_officer, org_admin, jlc_officer):
+    url = reverse("assessments:supervision_assign", args=[plan.id])
+    assert client_for(org_admin).get(url).status_code == 403
+    assert client_for(jlc_officer).get(url).status_code == 404
+    officer = client_for(cc_officer)
+    html = officer.get(url).content.decode()
+    assert "随机抽取" in html and 'class="disabled"' in html and "考培分离" in html
+    assert f'value="{pool["good"][0].id}"' in html and f'value="{pool["teacher"].id}"' not in html
+    officer.post(url, {"action": "manual", "appointment_id": pool["teacher"].id})
+    assert Plan.objects.get(pk=plan.id).supervisor is None
+    officer.post(url, {"action": "manual", "appointment_id": pool["good"][1].id})
+    assert Plan.objects.get(pk=plan.id).supervisor == pool["good"][1]
+    r = officer.post(url, {"action": "random"})
+    assert r.status_code == 302 and Plan.objects.get(pk=plan.id).supervisor in pool["good"]
+
+
+def test_the_supervisor_sees_the_session_and_reports(api_base, plan, supervised, pool, changchun_bureau):
+    sup = client_for(supervised)
+    html = sup.get(reverse("assessments:supervision_mine")).content.decode()
+    assert plan.title in html and "未提交" in html
+    url = reverse("assessments:supervision_report", args=[plan.id])
+    assert "考培分离" in sup.get(url).content.decode()
+    r = sup.post(url, {**shared.ALL_OK, "venue": "issue", "findings": ""})
+    assert r.status_code == 422 and "须填写发现的问题" in r.content.decode()
+    assert not SupervisionReport.objects.exists()
+    r = sup.post(url, {**shared.ALL_OK, "venue": "issue", "findings": "考场未张贴考生须知"})
+    assert r.status_code == 302 and SupervisionReport.objects.get().checklist["venue"] == "issue"
+    assert "已提交 1 份" in sup.get(reverse("assessments:supervision_mine")).content.decode()
+    other = member(Role.SUPERVISOR, bureau=changchun_bureau, person=pool["good"][1].person)
+    assert client_for(other).get(url).status_code == 404
+    assert plan.title not in client_for(other).get(reverse("assessments:supervision_mine")).content.decode()
+
+
+def test_an_assessor_declares_a_relationship_on_the_page(api_base, plan, org_admin, candidates):
+    a = shared.assessor(plan.organisation, org_admin)
+    user = member(Role.ASSESSOR, organisation=plan.organisation, person=a.person)
+    page = client_for(user)
+    url = reverse("assessments:supervision_relationships")
+    cand = candidates[0].person
+    r = page.post(url, {"name": cand.name, "id_type": "ric", "id_number": cand.id_number, "kind": "master"})
+    assert r.status_code == 302
+    d = RelationshipDeclaration.objects.get()
+    assert (d.declarant, d.other, d.kind) == (a.person, cand, "master")
+    html = page.get(url).content.decode()
+    assert cand.name in html and cand.id_number not in html and "师徒" in html
+    assert "无法申报" in client_for(org_admin).get(url).content.decode()
