@@ -90,7 +90,8 @@ def issuer_id(cert: Certificate) -> str:
 
 
 def subject_id(cert: Certificate) -> str:
-    """One opaque id per person, the same across their credentials; it reveals nothing about them."""
+    """One opaque id per person, the same across their credentials: derived from the platform's internal person
+    id, never from the ID number or the name."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{_site()}/people/{cert.person_id}')}"
 
 
@@ -313,3 +314,8 @@ def status_list_credential(purpose: str) -> str:
         token = signing.jws_sign(status_list_claims(purpose), typ=VC_JWT_TYPE)
         cache.set(key, token, STATUS_LIST_TTL_SECONDS)
     return token
+
+
+def status_lists_invalidate() -> None:
+    """Drop the cached status lists, so a revocation or suspension is published on the next request."""
+    cache.delete_many([_CACHE_KEY.format(purpose=p) for p in STATUS_PURPOSES])

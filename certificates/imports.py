@@ -125,7 +125,8 @@ def _level_table() -> dict[str, Level]:
 
 
 def _level(value: object, table: dict[str, Level]) -> Level:
-    text = _text(value).replace("(", "(").replace(")", ")").replace(" ", "")
+    # Full-width brackets and spaces, as typed with a Chinese input method: 国家职业资格三级（高级）.
+    text = _text(value).replace("\uff08", "(").replace("\uff09", ")").replace("\u3000", "").replace(" ", "")
     candidates = [text, text.removeprefix("国家职业资格")]
     inner = re.fullmatch(r"(.+?)\((.+)\)", candidates[-1])
     if inner:

@@ -14,6 +14,7 @@ from occupations.models import Region
 from oversight.audit import audit_record
 
 from . import signing
+from .credentials import status_lists_invalidate
 from .issuance import allocate_numbers, printed_fields
 from .models import Certificate
 
@@ -74,6 +75,7 @@ def _change(
     cert.status, cert.status_reason = to, reason[:255]
     cert.status_changed_on = effective_on or timezone.localdate()
     cert.save(update_fields=["status", "status_reason", "status_changed_on"])
+    transaction.on_commit(status_lists_invalidate)
     audit_record(
         actor=actor,
         action=f"certificate.{action}",

@@ -132,6 +132,8 @@ def _mount() -> None:
     from assessments.api import router as assessments_router
     from assessments.api_panels import router as assessments_panels_router
     from certificates.api import public_router as verify_router
+    from certificates.api_credentials import public_router as credentials_public_router
+    from certificates.api_credentials import router as credentials_router
     from certificates.api import router as certificates_router
     from occupations.api import router as occupations_router
     from oversight.api import router as oversight_router
@@ -143,6 +145,9 @@ def _mount() -> None:
     api.add_router("/assessments", assessments_public_router)
     api.add_router("/assessments", assessments_router)
     api.add_router("/assessments", assessments_panels_router)
+    # Before /certificates: its /{certificate_id} route would otherwise swallow /certificates/report etc.
+    api.add_router("", credentials_router)
+    api.add_router("", credentials_public_router)
     api.add_router("/certificates", certificates_router)
     api.add_router("/verify", verify_router)
     api.add_router("/oversight", oversight_router)

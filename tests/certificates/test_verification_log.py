@@ -27,8 +27,7 @@ def redis_buffer(settings):
 
 def test_verifications_are_buffered_then_flushed_in_bulk(redis_buffer):
     for result in ("valid", "forged", "unknown"):
-        verification_log.record(channel="api", result=result, certificate_id=None, organisation_id=None,
-                                region_code="")
+        verification_log.record(channel="api", result=result, certificate_id=None, organisation_id=None, region_code="")
     assert VerificationLog.objects.count() == 0 and redis_buffer.llen(verification_log.QUEUE_KEY) == 3
     assert verification_log.flush() == 3
     assert sorted(VerificationLog.objects.values_list("result", flat=True)) == ["forged", "unknown", "valid"]
