@@ -226,9 +226,15 @@ class PanelMember(models.Model):
 class Score(models.Model):
     """One assessor's mark for one candidate in one component. Submitted marks are locked."""
 
+    class Status(models.TextChoices):
+        SCORED = "scored", _("已评分")
+        ABSENT = "absent", _("缺考")
+        VOID = "void", _("违纪")
+
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="scores")
     kind = models.CharField(_("科目"), max_length=8, choices=COMPONENT_KINDS)
     assessor = models.ForeignKey("accreditation.Appointment", on_delete=models.PROTECT, related_name="scores")
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.SCORED)
     value = models.DecimalField(_("分数"), max_digits=5, decimal_places=1, null=True, blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     entered_at = models.DateTimeField(auto_now=True)
@@ -241,6 +247,10 @@ class Score(models.Model):
             models.UniqueConstraint(fields=["registration", "kind", "assessor"], name="uniq_score"),
             models.CheckConstraint(
                 name="score_in_range", condition=Q(value__isnull=True) | Q(value__gte=0, value__lte=100)
+            ),
+            models.CheckConstraint(
+                name="score_value_matches_status",
+                condition=Q(status="scored", value__isnull=False) | (~Q(status="scored") & Q(value__isnull=True)),
             ),
         ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import urls_panels, views
+from . import urls_panels, urls_scoring, views
 
 app_name = "assessments"
 urlpatterns = [
@@ -16,4 +16,4 @@ urlpatterns = [
     path("registrations-template.xlsx", views.bulk_template, name="bulk_template"),
 ]
 
-urlpatterns += urls_panels.urlpatterns
+urlpatterns += urls_panels.urlpatterns + urls_scoring.urlpatterns

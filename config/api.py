@@ -131,6 +131,7 @@ def _mount() -> None:
     from assessments.api import public_router as assessments_public_router
     from assessments.api import router as assessments_router
     from assessments.api_panels import router as assessments_panels_router
+    from assessments.api_scoring import router as assessments_scoring_router
     from certificates.api import public_router as verify_router
     from certificates.api_credentials import public_router as credentials_public_router
     from certificates.api_credentials import router as credentials_router
@@ -145,6 +146,7 @@ def _mount() -> None:
     api.add_router("/assessments", assessments_public_router)
     api.add_router("/assessments", assessments_router)
     api.add_router("/assessments", assessments_panels_router)
+    api.add_router("/assessments", assessments_scoring_router)
     # Before /certificates: its /{certificate_id} route would otherwise swallow /certificates/report etc.
     api.add_router("", credentials_router)
     api.add_router("", credentials_public_router)
