@@ -36,6 +36,7 @@ class DemoContext:
     people: dict[str, Person] = field(default_factory=dict)
     urls: list[tuple[str, str]] = field(default_factory=list)
     filings: dict = field(default_factory=dict)
+    plans: dict = field(default_factory=dict)
 
 
 def _user(ctx: DemoContext, username: str, label: str, *, superuser: bool = False, person: Person | None = None):

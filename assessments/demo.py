@@ -1,0 +1,202 @@
+"""Demo: a finished assessment (32 candidates over two levels, some failed, one objection answered) and a plan
+open for registration. Everything goes through the services; only the calendar is moved into the past."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.demo import DemoContext, valid_ric
+from accounts.models import Membership, Role, User
+from accounts.services import person_get_or_create
+from accreditation.models import Appointment
+
+from . import panels, plans, publicity, scoring
+from .models import Plan, PlanComponent
+from .registration import _create_registration, registration_review
+
+FINISHED = "2026年第三期电工职业技能等级认定(四级、三级)"
+OPEN = "2026年第四季度中式烹调师职业技能等级认定"
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国志红梅"
+
+
+def _at(day: datetime.date, hour: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def _assessor_login(appointment: Appointment) -> User:
+    user = User.objects.filter(person=appointment.person).first()
+    if user is None:
+        user = User(username=f"assessor_{appointment.person.id_number[-6:]}", person=appointment.person)
+        user.set_unusable_password()
+        user.save()
+    Membership.objects.get_or_create(user=user, role=Role.ASSESSOR, organisation=appointment.organisation)
+    return user
+
+
+def _mark(i: int, seat: int) -> Decimal:
+    """Marks for candidate i from the seat-th assessor: most pass, every seventh fails."""
+    base = 52 if i % 7 == 3 else 70 + (i * 3) % 25
+    return Decimal(base + (seat % 3) - 1)
+
+
+@transaction.atomic
+def _finished(ctx: DemoContext) -> Plan:
+    employer = ctx.organisations["employer"]
+    admin = Actor.for_user(ctx.users["employer_admin"])
+    today = timezone.localdate()
+    closes = today
+    plan = plans.plan_create(
+        actor=admin,
+        organisation_id=employer.id,
+        occupation_code="6-31-01-03",
+        levels=["4", "3"],
+        title=FINISHED,
+        venue="长春市朝阳区卫星路8号 长春华信实训中心",
+        capacity=40,
+        registration_opens=today,
+        registration_closes=closes,
+        fee=300,
+        components=[
+            {
+                "kind": "theory",
+                "starts_at": _at(today + datetime.timedelta(days=1), 9),
+                "ends_at": _at(today + datetime.timedelta(days=1), 11),
+                "room": "理论考场一",
+            },
+            {
+                "kind": "skills",
+                "starts_at": _at(today + datetime.timedelta(days=1), 13),
+                "ends_at": _at(today + datetime.timedelta(days=1), 16),
+                "room": "电工实训室",
+            },
+        ],
+    )
+    plans.plan_publish(actor=admin, plan_id=plan.id)
+    regs = []
+    for i in range(32):
+        level = "4" if i < 16 else "3"
+        name = (
+            SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 5) % len(GIVEN)] + ("" if i % 3 else GIVEN[(i * 7) % len(GIVEN)])
+        )
+        person = person_get_or_create(
+            actor=admin,
+            name=name,
+            id_type="ric",
+            id_number=valid_ric(
+                f"2201{'02' if i % 2 else '04'}199{i % 10}{1 + i % 12:02d}{1 + i % 27:02d}{100 + i:03d}"
+            ),
+        )
+        evidence = {"work_years": Decimal(8 + i % 6)}
+        if level == "3":
+            evidence["prior_certificates"] = [
+                {"occupation_code": "6-31-01-03", "level": "4", "issued_on": "2019-07-01", "number": ""}
+            ]
+        reg = _create_registration(
+            admin, plan, plan.levels.get(code=level), person, evidence, source="bulk", employer_name=employer.name
+        )
+        registration_review(actor=admin, registration_id=reg.id, decision="approve", reason="材料齐全")
+        regs.append(reg)
+    assessors = list(
+        Appointment.objects.filter(
+            organisation=employer,
+            role="assessor",
+            scopes__occupation__code="6-31-01-03",
+            scopes__max_level__rank__gte=30,
+        ).order_by("id")
+    )
+    for appointment in assessors[:2]:
+        panels.panel_assign(actor=admin, plan_id=plan.id, kind="theory", appointment_id=appointment.id)
+    skills = assessors[:7]
+    for appointment in skills:
+        panels.panel_assign(actor=admin, plan_id=plan.id, kind="skills", appointment_id=appointment.id)
+    supervisor = Appointment.objects.get(person=ctx.people["supervisor"], role="external_supervisor")
+    panels.supervisor_assign(
+        actor=Actor.for_user(ctx.users["cc_officer"]), plan_id=plan.id, appointment_id=supervisor.id
+    )
+    # The assessment took place three weeks ago: move the calendar, not the rules.
+    held = today - datetime.timedelta(days=21)
+    Plan.objects.filter(pk=plan.id).update(
+        registration_opens=held - datetime.timedelta(days=20), registration_closes=held - datetime.timedelta(days=3)
+    )
+    for c in PlanComponent.objects.filter(plan=plan):
+        shift = c.starts_at.date() - held
+        PlanComponent.objects.filter(pk=c.pk).update(starts_at=c.starts_at - shift, ends_at=c.ends_at - shift)
+    for seat, appointment in enumerate(skills):
+        actor = Actor.for_user(_assessor_login(appointment))
+        entries = [
+            {"registration_id": r.id, "value": str(_mark(i, seat))}
+            if i != 5
+            else {"registration_id": r.id, "status": "absent"}
+            for i, r in enumerate(regs)
+        ]
+        scoring.score_enter(actor=actor, plan_id=plan.id, kind="skills", entries=entries)
+        scoring.score_submit(actor=actor, plan_id=plan.id, kind="skills")
+    theory = Actor.for_user(_assessor_login(assessors[0]))
+    scoring.score_enter(
+        actor=theory,
+        plan_id=plan.id,
+        kind="theory",
+        entries=[
+            {"registration_id": r.id, "value": str(58 if i % 11 == 4 else 66 + (i * 5) % 30)}
+            if i != 5
+            else {"registration_id": r.id, "status": "absent"}
+            for i, r in enumerate(regs)
+        ],
+    )
+    scoring.score_submit(actor=theory, plan_id=plan.id, kind="theory")
+    for kind in ("theory", "skills"):
+        scoring.component_lock(actor=admin, plan_id=plan.id, kind=kind)
+    opened = held + datetime.timedelta(days=3)
+    publication = publicity.publication_open(actor=admin, plan_id=plan.id, today=opened)
+    objection = publicity.objection_raise(
+        actor=Actor.anonymous(),
+        plan_id=plan.id,
+        registration_id=regs[3].id,
+        client_ip="127.0.0.1",
+        text="该考生操作技能考核时我在场,感觉评分偏低,请复核。",
+        contact="13900000000",
+        today=opened,
+    )
+    publicity.objection_answer(
+        actor=admin, objection_id=objection.id, response="经考评组复核录像与评分记录,评分无误,维持原成绩。"
+    )
+    publicity.plan_finalise(actor=admin, plan_id=plan.id, today=publication.ends_on + datetime.timedelta(days=1))
+    return plan
+
+
+@transaction.atomic
+def _open(ctx: DemoContext) -> Plan:
+    association = ctx.organisations["association"]
+    admin = Actor.for_user(ctx.users["assoc_admin"])
+    today = timezone.localdate()
+    closes = today + datetime.timedelta(days=20)
+    exam = closes + datetime.timedelta(days=7)
+    plan = plans.plan_create(
+        actor=admin,
+        organisation_id=association.id,
+        occupation_code="4-03-02-01",
+        levels=["5", "4", "3"],
+        title=OPEN,
+        venue="长春市南关区人民大街1888号 烹饪实训基地",
+        capacity=120,
+        registration_opens=today,
+        registration_closes=closes,
+        fee=260,
+        description="面向餐饮企业从业人员;报名时请如实填写工作年限。",
+        components=[
+            {"kind": "theory", "starts_at": _at(exam, 9), "ends_at": _at(exam, 11), "room": "理论考场"},
+            {"kind": "skills", "starts_at": _at(exam, 13), "ends_at": _at(exam, 16), "room": "热菜实训室"},
+        ],
+    )
+    plans.plan_publish(actor=admin, plan_id=plan.id)
+    return plan
+
+
+def seed(ctx: DemoContext) -> None:
+    finished = Plan.objects.filter(title=FINISHED).first() or _finished(ctx)
+    ctx.plans = {"finished": finished, "open": Plan.objects.filter(title=OPEN).first() or _open(ctx)}
+    ctx.urls.append(("认定计划公告", "/assessments/plans/"))
