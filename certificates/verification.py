@@ -120,10 +120,22 @@ _BY_NUMBER = (
 )
 
 
-def _certificate_by_number(number: str) -> Certificate | None:
+def _fetch_by_number(number: str):
+    if connection.vendor == "postgresql":
+        # A server-side prepared statement: PostgreSQL parses and plans the hot query once per connection.
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(_BY_NUMBER, [number], prepare=True)
+            return cursor.fetchone()
     with connection.cursor() as cursor:
         cursor.execute(_BY_NUMBER, [number])
-        row = cursor.fetchone()
+        return cursor.fetchone()
+
+
+def _certificate_by_number(number: str) -> Certificate | None:
+    row = _fetch_by_number(number)
     if row is None:
         return None
     values = dict(zip(_COLUMNS, row, strict=False))
