@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_verify")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "18765"))
 ENV = {
     **os.environ,
     "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -172,6 +172,11 @@ def main() -> None:
     args = parser.parse_args()
     if subprocess.run(["which", "wrk"], capture_output=True).returncode:
         sys.exit("wrk is not installed: apt-get install wrk")
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            sys.exit(f"port {PORT} is already in use; set BENCH_PORT")
     ensure_database()
     tokens = load(args.n)
     with tempfile.TemporaryDirectory() as tmp:

@@ -121,14 +121,6 @@ _BY_NUMBER = (
 
 
 def _fetch_by_number(number: str):
-    if connection.vendor == "postgresql":
-        # A server-side prepared statement: PostgreSQL parses and plans the hot query once per connection.
-        import psycopg
-
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(_BY_NUMBER, [number], prepare=True)
-            return cursor.fetchone()
     with connection.cursor() as cursor:
         cursor.execute(_BY_NUMBER, [number])
         return cursor.fetchone()

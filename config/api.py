@@ -133,12 +133,14 @@ def _mount() -> None:
     from assessments.api_panels import router as assessments_panels_router
     from assessments.api_scoring import router as assessments_scoring_router
     from certificates.api import public_router as verify_router
+    from certificates.api import router as certificates_router
     from certificates.api_credentials import public_router as credentials_public_router
     from certificates.api_credentials import router as credentials_router
-    from certificates.api import router as certificates_router
     from occupations.api import router as occupations_router
     from oversight.api import router as oversight_router
 
+    # First: public verification is the hottest path, and URL resolution walks the routes in order.
+    api.add_router("/verify", verify_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/reference", occupations_router)
     api.add_router("/accreditation", accreditation_router)
@@ -151,7 +153,7 @@ def _mount() -> None:
     api.add_router("", credentials_router)
     api.add_router("", credentials_public_router)
     api.add_router("/certificates", certificates_router)
-    api.add_router("/verify", verify_router)
+
     api.add_router("/oversight", oversight_router)
 
 

@@ -15,11 +15,11 @@ admin.site.site_header = "职业技能等级认定平台 · 运维管理"
 admin.site.site_title = "运维管理"
 
 urlpatterns = [
+    path("api/v1/", api.urls),
     path("", account_views.home, name="home"),
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("ping", ping, name="ping"),
     path("i18n/", include("django.conf.urls.i18n")),
