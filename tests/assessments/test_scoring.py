@@ -1,8 +1,5 @@
-"""Scoring: who enters marks, submitting, locking and combining, corrections, score sheets, re-sits, outcomes.
-
-The API and pages are tested through this module's URLconf (bottom of the file), which mounts the scoring router
-and pages exactly as config/urls.py is to: /api/v1/assessments/… and /assessments/… in the "assessments" namespace.
-"""
+"""Scoring: who enters marks, submitting, locking and combining, corrections, score sheets, re-sits, outcomes,
+through the services, the API (/api/v1/assessments/…) and the pages (/assessments/…)."""
 
 import datetime
 import io
