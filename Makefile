@@ -23,6 +23,7 @@ setup: $(STAMP)
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_reference
+	$(BIN)/python manage.py load_subsidy_policies
 
 demo: migrate
 	$(BIN)/python manage.py seed_demo

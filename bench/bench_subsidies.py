@@ -1,7 +1,7 @@
 """Benchmark subsidy eligibility: `.venv/bin/python bench/bench_subsidies.py [--n 100000] [--configured-db]`.
 
 Builds data in a throwaway SQLite database (migrated, reference data and the seed policies loaded; with
---configured-db, in the database DATABASE_URL names, rolled back afterwards): N claims from N certificates of
+--configured-db, in the database DATABASE_URL names, migrated, and the data rolled back afterwards): N claims from N certificates of
 0.75·N people in 长春, 吉林市, 厦门 and 北京, issued 2024–2026, with insurance records, training subsidies and
 earlier granted claims for some of them. Then times the one eligibility function, `subsidies.eligibility.assess`,
 over all N claims in a single call, and counts its queries (a few per 2,000 people, never one per claim).
@@ -154,8 +154,7 @@ def build(n: int, rng: random.Random) -> None:
 
 def main() -> None:
     rng = random.Random(20261130)
-    if not args.configured_db:
-        call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0)
     try:
         with transaction.atomic():
             reference_load()

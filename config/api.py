@@ -138,6 +138,8 @@ def _mount() -> None:
     from certificates.api_credentials import router as credentials_router
     from occupations.api import router as occupations_router
     from oversight.api import router as oversight_router
+    from subsidies.api import public_router as subsidies_public_router
+    from subsidies.api import router as subsidies_router
 
     # First: public verification is the hottest path, and URL resolution walks the routes in order.
     api.add_router("/verify", verify_router)
@@ -155,6 +157,8 @@ def _mount() -> None:
     api.add_router("/certificates", certificates_router)
 
     api.add_router("/oversight", oversight_router)
+    api.add_router("/subsidies", subsidies_public_router)
+    api.add_router("/subsidies", subsidies_router)
 
 
 _mount()

@@ -32,6 +32,12 @@ def _eager_tasks():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing passwords at production strength costs ~0.5 s per user; tests need correct, not slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Reference data is loaded once into the test database, as `make run` loads it."""

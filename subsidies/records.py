@@ -1,0 +1,259 @@
+"""Records the bureau imports for the rules to read: unemployment-insurance contributions (from the social
+insurance agency's extract) and 职业培训补贴 already granted. Matched to people by ID number.
+
+An extract covers many people who never use the platform: rows for unknown ID numbers are counted as
+unmatched and skipped, not errors. Bad rows (an invalid ID number, a name that contradicts the platform's,
+months that are not a number) are errors, and then nothing is saved.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.identity import id_type_from_label, normalise_id_number
+from accounts.models import Person
+from config.errors import NotFound, ValidationFailed
+from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
+from occupations.models import Level, Occupation, Region
+from oversight.audit import audit_record
+
+from .models import InsuranceRecord, TrainingSubsidyRecord
+
+INSURANCE_COLUMNS = [
+    Column("name", "姓名", example="张伟"),
+    Column("id_type", "证件类型", required=False, example="居民身份证"),
+    Column("id_number", "证件号码", example="220102199501012238"),
+    Column("months", "失业保险累计缴费月数", example="24"),
+    Column("as_of", "截至日期", example="2026-10-31"),
+    Column("benefit", "领取失业保险金", required=False, example="否"),
+]
+TRAINING_COLUMNS = [
+    Column("name", "姓名", example="张伟"),
+    Column("id_type", "证件类型", required=False, example="居民身份证"),
+    Column("id_number", "证件号码", example="220102199501012238"),
+    Column("occupation_code", "职业编码", example="6-31-01-03"),
+    Column("level", "等级", required=False, example="四级"),
+    Column("granted_on", "享受日期", example="2026-05-20"),
+    Column("amount", "金额", required=False, example="1200"),
+]
+_YES = {"是", "y", "yes", "true", "1", "领取"}
+_NO = {"", "否", "n", "no", "false", "0", "未领取"}
+
+
+@dataclass
+class RecordImportReport(ImportReport):
+    unmatched: int = 0
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "unmatched": self.unmatched}
+
+
+class _RowProblem(Exception):
+    def __init__(self, reason: str, column: str = ""):
+        self.reason, self.column = reason, column
+        super().__init__(reason)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _import_region(actor: Actor, region_code: str) -> Region:
+    actor.require_bureau()
+    if region_code:
+        region = Region.objects.filter(code=region_code.strip()).first()
+        if region is None or not (actor.is_operator or actor.oversees_region(region)):
+            raise NotFound(_("不在本部门辖区内的地区"))
+        return region
+    regions = {b.region.code: b.region for b in actor.bureaus()}
+    if len(regions) != 1:
+        raise ValidationFailed(_("请选择记录所属地区"), details={"field": "region_code"})
+    return next(iter(regions.values()))
+
+
+def _identity(record: dict) -> tuple[str, str, str]:
+    name = _text(record.get("name"))
+    if not name:
+        raise _RowProblem(_("请填写姓名"), "姓名")
+    try:
+        id_type = id_type_from_label(record.get("id_type"))
+        return name, id_type, normalise_id_number(id_type, _text(record.get("id_number")))
+    except ValidationFailed as exc:
+        raise _RowProblem(exc.message, "证件号码") from None
+
+
+def _date(value, header: str) -> datetime.date:
+    try:
+        day = parse_date(value)
+    except ValueError as exc:
+        raise _RowProblem(str(exc), header) from None
+    if day > timezone.localdate():
+        raise _RowProblem(_("%(h)s不能晚于今天") % {"h": header}, header)
+    return day
+
+
+def _insurance_row(record: dict) -> dict:
+    try:
+        months = int(_text(record.get("months")))
+    except ValueError:
+        raise _RowProblem(_("缴费月数应为整数"), "失业保险累计缴费月数") from None
+    if not 0 <= months <= 600:
+        raise _RowProblem(_("缴费月数应在0—600之间"), "失业保险累计缴费月数")
+    benefit = _text(record.get("benefit")).lower()
+    if benefit not in _YES | _NO:
+        raise _RowProblem(_("“领取失业保险金”应填是或否"), "领取失业保险金")
+    return {"months": months, "as_of": _date(record.get("as_of"), "截至日期"), "benefit": benefit in _YES}
+
+
+def _training_row(record: dict, occupations: dict[str, Occupation], levels: dict[str, Level]) -> dict:
+    code = _text(record.get("occupation_code"))
+    occupation = occupations.get(code)
+    if occupation is None:
+        raise _RowProblem(_("职业编码%(c)s不在职业分类大典中") % {"c": code or "—"}, "职业编码")
+    level_text = _text(record.get("level"))
+    level = None
+    if level_text:
+        level = levels.get(level_text)
+        if level is None:
+            raise _RowProblem(_("等级“%(v)s”无法识别,可填五级—一级或留空") % {"v": level_text}, "等级")
+    amount = None
+    if _text(record.get("amount")):
+        try:
+            amount = Decimal(_text(record.get("amount"))).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            raise _RowProblem(_("金额应为数字"), "金额") from None
+        if amount < 0:
+            raise _RowProblem(_("金额不能为负数"), "金额")
+    return {
+        "occupation": occupation,
+        "level": level,
+        "amount": amount,
+        "granted_on": _date(record.get("granted_on"), "享受日期"),
+    }
+
+
+def _import(
+    *,
+    actor: Actor,
+    upload,
+    region_code: str,
+    columns: list[Column],
+    parse: Callable[[dict], dict],
+    save: Callable[[Person, dict, Region], None],
+    action: str,
+) -> RecordImportReport:
+    region = _import_region(actor, region_code)
+    rows = read_rows(upload, columns)
+    report = RecordImportReport(total=len(rows))
+    parsed = []
+    for row, record in rows:
+        try:
+            parsed.append((row, _identity(record), parse(record)))
+        except _RowProblem as problem:
+            report.errors.append(RowError(row, problem.reason, problem.column))
+    people = {
+        (p.id_type, p.id_number): p for p in Person.objects.filter(id_number__in=[ident[2] for _r, ident, _v in parsed])
+    }
+    matched = []
+    for row, (name, id_type, id_number), values in parsed:
+        person = people.get((id_type, id_number))
+        if person is None:
+            report.unmatched += 1
+        elif person.name != name:
+            report.errors.append(RowError(row, _("证件号码已登记在另一姓名下,请核对姓名与证件号码"), "姓名"))
+        else:
+            matched.append((person, values))
+    if report.errors:
+        report.errors.sort(key=lambda e: e.row)
+        return report
+    with transaction.atomic():
+        for person, values in matched:
+            save(person, values, region)
+        report.created = len(matched)
+        audit_record(
+            actor=actor,
+            action=action,
+            object_type="subsidies.record",
+            after={"rows": report.total, "saved": report.created, "unmatched": report.unmatched},
+            region_code=region.code,
+        )
+    return report
+
+
+def insurance_records_import(*, actor: Actor, upload, region_code: str = "") -> RecordImportReport:
+    """Contribution records from the agency's extract; a person's record for the same date is replaced."""
+
+    def save(person: Person, values: dict, region: Region) -> None:
+        InsuranceRecord.objects.update_or_create(
+            person=person,
+            as_of=values["as_of"],
+            defaults={
+                "months": values["months"],
+                "receives_unemployment_benefit": values["benefit"],
+                "region": region,
+                "source": _("%(r)s社保经办机构数据") % {"r": region.name},
+                "imported_by": actor.user,
+            },
+        )
+
+    return _import(
+        actor=actor,
+        upload=upload,
+        region_code=region_code,
+        columns=INSURANCE_COLUMNS,
+        parse=_insurance_row,
+        save=save,
+        action="subsidy_insurance.import",
+    )
+
+
+def training_subsidies_import(*, actor: Actor, upload, region_code: str = "") -> RecordImportReport:
+    """职业培训补贴 already granted, so the same skill is not subsidised twice."""
+    occupations = {o.code: o for o in Occupation.objects.all()}
+    levels: dict[str, Level] = {}
+    for lv in Level.objects.all():
+        for spelling in (lv.code, lv.name, lv.label, lv.title):
+            if spelling:
+                levels.setdefault(spelling, lv)
+
+    def save(person: Person, values: dict, region: Region) -> None:
+        TrainingSubsidyRecord.objects.update_or_create(
+            person=person,
+            occupation=values["occupation"],
+            granted_on=values["granted_on"],
+            defaults={
+                "level": values["level"],
+                "amount": values["amount"],
+                "region": region,
+                "source": _("%(r)s职业培训补贴发放记录") % {"r": region.name},
+                "imported_by": actor.user,
+            },
+        )
+
+    return _import(
+        actor=actor,
+        upload=upload,
+        region_code=region_code,
+        columns=TRAINING_COLUMNS,
+        parse=lambda record: _training_row(record, occupations, levels),
+        save=save,
+        action="subsidy_training.import",
+    )
+
+
+def insurance_template() -> bytes:
+    return template_workbook(INSURANCE_COLUMNS, _("失业保险参保记录"))
+
+
+def training_template() -> bytes:
+    return template_workbook(TRAINING_COLUMNS, _("职业培训补贴记录"))

@@ -1,0 +1,214 @@
+"""Reads, scoped. `claims_for(actor)` is the one permission helper for claims: what it does not return is a 404."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.models import Role
+from config.errors import NotFound, PermissionDenied
+from occupations.models import Region
+
+from .models import Claim, InsuranceRecord, Objection, PaymentBatch, SubsidyPolicy, TrainingSubsidyRecord
+
+CLAIM_RELATED = ("certificate", "person", "occupation", "level", "region", "policy__region", "filed_by_organisation")
+
+
+def claims_for(actor: Actor) -> QuerySet[Claim]:
+    """Claimants see their own; employers the claims they filed; bureau staff the claims of their region."""
+    qs = Claim.objects.select_related(*CLAIM_RELATED)
+    if actor.is_operator:
+        return qs
+    q = Region.within_q("region", actor.bureau_prefixes)
+    q |= Q(filed_by_organisation_id__in=actor.organisation_ids(Role.ORG_ADMIN))
+    if actor.person is not None:
+        q |= Q(person=actor.person)
+    return qs.filter(q)
+
+
+def claim_get(actor: Actor, claim_id: int) -> Claim:
+    claim = claims_for(actor).filter(pk=claim_id).first()
+    if claim is None:
+        raise NotFound()
+    return claim
+
+
+def is_bureau_for(actor: Actor, claim: Claim) -> bool:
+    return actor.is_operator or actor.oversees_region(claim.region)
+
+
+def _overdue_q(today: datetime.date) -> Q:
+    late_objection = Objection.objects.filter(claim=OuterRef("pk"), status=Objection.Status.OPEN, due_on__lt=today)
+    return Q(status__in=Claim.AWAITING_OFFICER, due_on__lt=today) | Q(Exists(late_objection))
+
+
+def with_overdue(qs: QuerySet[Claim], today: datetime.date | None = None) -> QuerySet[Claim]:
+    """Annotate `overdue`: an officer's step past its working-day deadline, or an objection left unanswered."""
+    today = today or timezone.localdate()
+    open_objections = Objection.objects.filter(claim=OuterRef("pk"), status=Objection.Status.OPEN)
+    return qs.annotate(
+        overdue=ExpressionWrapper(_overdue_q(today), output_field=BooleanField()),
+        has_open_objection=Exists(open_objections),
+    )
+
+
+def review_queue(actor: Actor, *, status: str = "", overdue_only: bool = False, today=None) -> QuerySet[Claim]:
+    """Claims of the officer's region waiting for the bureau, oldest deadline first; overdue ones flagged."""
+    actor.require_bureau()
+    today = today or timezone.localdate()
+    qs = claims_for(actor)
+    if not actor.is_operator:
+        qs = qs.filter(Region.within_q("region", actor.bureau_prefixes))
+    qs = qs.filter(status=status) if status else qs.filter(status__in=[*Claim.IN_REVIEW, Claim.Status.APPROVED])
+    qs = with_overdue(qs, today)
+    if overdue_only:
+        qs = qs.filter(overdue=True)
+    return qs.order_by("-overdue", F("due_on").asc(nulls_last=True), "id")
+
+
+def publicity_list(*, region_code: str = "", today: datetime.date | None = None) -> QuerySet[Claim]:
+    """Claims in publicity now: shown to the public with the name and ID number masked."""
+    today = today or timezone.localdate()
+    qs = Claim.objects.filter(
+        status=Claim.Status.PUBLICITY, publicity_starts_on__lte=today, publicity_ends_on__gte=today
+    ).select_related("occupation", "level", "region", "person")
+    if region_code:
+        qs = qs.filter(region__code__startswith=region_code)
+    return qs.order_by("region__code", "publicity_ends_on", "id")
+
+
+def policies_in_force(on: datetime.date | None = None) -> QuerySet[SubsidyPolicy]:
+    on = on or timezone.localdate()
+    return (
+        SubsidyPolicy.objects.filter(effective_from__lte=on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        .select_related("region")
+        .prefetch_related("amounts__level")
+        .order_by("region__code")
+    )
+
+
+def batches_for(actor: Actor) -> QuerySet[PaymentBatch]:
+    actor.require_bureau()
+    qs = PaymentBatch.objects.select_related("region", "created_by").annotate(
+        line_count=Count("lines"), total=Sum("lines__amount")
+    )
+    if actor.is_operator:
+        return qs
+    return qs.filter(Region.within_q("region", actor.bureau_prefixes))
+
+
+def batch_get(actor: Actor, batch_id: int) -> PaymentBatch:
+    batch = batches_for(actor).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound()
+    return batch
+
+
+def insurance_records_for(actor: Actor) -> QuerySet[InsuranceRecord]:
+    actor.require_bureau()
+    qs = InsuranceRecord.objects.select_related("person", "region")
+    return qs if actor.is_operator else qs.filter(Region.within_q("region", actor.bureau_prefixes))
+
+
+def training_subsidies_for(actor: Actor) -> QuerySet[TrainingSubsidyRecord]:
+    actor.require_bureau()
+    qs = TrainingSubsidyRecord.objects.select_related("person", "occupation", "level", "region")
+    return qs if actor.is_operator else qs.filter(Region.within_q("region", actor.bureau_prefixes))
+
+
+# --- Statistics -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bar:
+    label: str
+    count: int
+    amount: Decimal
+    share: float  # 0–100, the bar's length relative to the largest amount (or count when no amounts)
+
+
+def _bars(rows: list[tuple[str, int, Decimal | None]]) -> list[Bar]:
+    amounts = [a or Decimal(0) for _l, _c, a in rows]
+    counts = [c for _l, c, _a in rows]
+    top_amount, top_count = max(amounts, default=Decimal(0)), max(counts, default=0)
+    bars = []
+    for (label, count, _a), amount in zip(rows, amounts, strict=True):
+        # Bars measure money; a year with approvals but no amounts yet falls back to counts.
+        share = float(amount / top_amount * 100) if top_amount else (count / top_count * 100 if top_count else 0.0)
+        bars.append(Bar(label, count, amount, round(share, 1)))
+    return bars
+
+
+def claim_statistics(actor: Actor, *, year: int | None = None) -> dict:
+    """Claims, approvals and amounts in the officer's region: by status, level, occupation and month."""
+    actor.require_bureau()
+    year = year or timezone.localdate().year
+    claims = claims_for(actor)
+    if not actor.is_operator:
+        claims = claims.filter(Region.within_q("region", actor.bureau_prefixes))
+    claims = claims.filter(claimed_on__year=year)
+    granted = claims.filter(status__in=Claim.GRANTED)
+    status_labels = dict(Claim.Status.choices)
+    by_status = {row["status"]: row["n"] for row in claims.order_by().values("status").annotate(n=Count("id"))}
+    totals = granted.aggregate(n=Count("id"), amount=Sum("amount"))
+    paid = claims.filter(status=Claim.Status.PAID).aggregate(n=Count("id"), amount=Sum("amount"))
+    by_level = [
+        (f"{r['level__name']}/{r['level__title']}", r["n"], r["amount"])
+        for r in granted.order_by("-level__rank")
+        .values("level__rank", "level__name", "level__title")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+    ]
+    by_occupation = [
+        (r["occupation__name"], r["n"], r["amount"])
+        for r in granted.values("occupation__code", "occupation__name")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+        .order_by("-amount", "occupation__code")[:15]
+    ]
+    claimed = {
+        (r["y"], r["m"]): r["n"]
+        for r in claims.order_by()
+        .annotate(y=ExtractYear("claimed_on"), m=ExtractMonth("claimed_on"))
+        .values("y", "m")
+        .annotate(n=Count("id"))
+    }
+    approved = {
+        (r["y"], r["m"]): (r["n"], r["amount"])
+        for r in granted.exclude(decided_on=None)
+        .order_by()
+        .annotate(y=ExtractYear("decided_on"), m=ExtractMonth("decided_on"))
+        .values("y", "m")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+    }
+    months = []
+    for m in range(1, 13):
+        n, amount = approved.get((year, m), (0, Decimal(0)))
+        months.append((_("%(m)d月") % {"m": m}, claimed.get((year, m), 0), n, amount or Decimal(0)))
+    return {
+        "year": year,
+        "total": sum(by_status.values()),
+        "by_status": [(status_labels[s], by_status.get(s, 0)) for s in Claim.Status.values],
+        "approved": totals["n"] or 0,
+        "approved_amount": totals["amount"] or Decimal(0),
+        "paid": paid["n"] or 0,
+        "paid_amount": paid["amount"] or Decimal(0),
+        "by_level": _bars(by_level),
+        "by_occupation": _bars(by_occupation),
+        "by_month": [
+            {"label": label, "claimed": c, "approved": n, "amount": a, "bar": bar}
+            for (label, c, n, a), bar in zip(months, _bars([(lb, n, a) for lb, _c, n, a in months]), strict=True)
+        ],
+    }
+
+
+def require_bureau_for(actor: Actor, claim: Claim) -> None:
+    """Officers of the claim's region act on it; anyone else who can see it gets 403 (others never see it)."""
+    if not is_bureau_for(actor, claim):
+        raise PermissionDenied(_("只有受理地区的人社部门可以办理"))
+    if actor.person is not None and actor.person.id == claim.person_id and not actor.is_operator:
+        raise PermissionDenied(_("不得办理本人的补贴申请"))

@@ -1,0 +1,518 @@
+"""Pages: the worker's claims and claim form, the employer's bulk claims, the bureau's queue, claim review,
+records, payment batches and statistics; the public publicity list and policies. Views parse, authorise
+(through the selectors and services), call one service and respond."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.actors import Actor
+from accounts.identity import mask_id_number, mask_name
+from accounts.models import Role
+from accreditation.models import Organisation
+from certificates.models import Certificate
+from config.errors import NotFound, PermissionDenied, PlatformError
+from config.pages import perform
+from config.ratelimit import client_ip
+from occupations.models import Region
+from occupations.workdays import WorkCalendar
+
+from . import payments, records, services
+from .eligibility import assess, yuan
+from .models import Claim, Objection
+from .selectors import (
+    batch_get,
+    batches_for,
+    claim_get,
+    claim_statistics,
+    claims_for,
+    insurance_records_for,
+    is_bureau_for,
+    policies_in_force,
+    publicity_list,
+    review_queue,
+    training_subsidies_for,
+    with_overdue,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _require_bureau(actor: Actor) -> None:
+    if not (actor.bureau_prefixes or actor.is_operator):
+        raise PermissionDenied(_("仅人社部门工作人员可以查看"))
+
+
+# --- The worker ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def mine(request):
+    """The worker's certificates with what each can claim, and their claims with status."""
+    actor = Actor.from_request(request)
+    if actor.person is None:
+        if actor.bureau_prefixes or actor.is_operator:
+            return redirect("subsidies:queue")
+        if actor.organisation_ids(Role.ORG_ADMIN):
+            return redirect("subsidies:employer")
+        raise PermissionDenied(_("您的账户尚未关联证件信息,无法申请补贴"))
+    claims = list(with_overdue(claims_for(actor).filter(person=actor.person)).order_by("-created_at"))
+    live = {c.certificate_id: c for c in claims if not c.is_closed}
+    certificates = Certificate.objects.filter(person=actor.person).select_related("level", "occupation")
+    rows = [(cert, live.get(cert.id)) for cert in certificates]
+    return render(request, "subsidies/mine.html", {"rows": rows, "claims": claims})
+
+
+CLAIM_FIELDS = ("category", "insurance_months", "account_kind", "account_number", "bank_name", "region_code")
+
+
+@login_required
+def claim_new(request, certificate_id: int):
+    """Claim from a certificate: its facts pre-filled, the decision shown rule by rule before submitting."""
+    actor = Actor.from_request(request)
+    source = request.POST if request.method == "POST" else request.GET
+    data = {k: source.get(k, "").strip() for k in CLAIM_FIELDS}
+    data["category"] = data["category"] or Claim.Category.EMPLOYEE
+    status = 200
+    if request.method == "POST" and not request.POST.get("preview"):
+        try:
+            claim = services.claim_submit(actor=actor, certificate_id=certificate_id, **data)
+        except PlatformError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("补贴申请已提交,人社部门将于%(d)s前完成核定") % {"d": claim.due_on})
+            return redirect("subsidies:claim", claim_id=claim.id)
+    try:
+        claim, decision = services.claim_preview(
+            actor=actor,
+            certificate_id=certificate_id,
+            category=data["category"],
+            insurance_months=data["insurance_months"] or None,
+            region_code=data["region_code"],
+        )
+    except NotFound:
+        raise
+    except PlatformError as exc:
+        messages.error(request, exc.message)
+        data["region_code"] = ""
+        claim, decision = services.claim_preview(actor=actor, certificate_id=certificate_id, category=data["category"])
+    return render(
+        request,
+        "subsidies/claim_form.html",
+        {
+            "cert": claim.certificate,
+            "claim": claim,
+            "assessment": decision.as_dict(),
+            "data": data,
+            "masked_id": mask_id_number(claim.certificate.id_number),
+            "regions": services.claim_regions(claim.certificate),
+            "categories": Claim.Category.choices,
+            "account_kinds": Claim.AccountKind.choices,
+        },
+        status=status,
+    )
+
+
+# --- One claim, for everyone who may see it ---------------------------------------------------------------
+
+
+@login_required
+def claim_detail(request, claim_id: int):
+    actor = Actor.from_request(request)
+    claim = claim_get(actor, claim_id)
+    overdue = with_overdue(Claim.objects.filter(pk=claim.pk)).values_list("overdue", flat=True).first()
+    is_officer = is_bureau_for(actor, claim) and not (actor.person and actor.person.id == claim.person_id)
+    is_claimant = actor.person is not None and actor.person.id == claim.person_id
+    is_filer = claim.filed_by_organisation_id in actor.organisation_ids(Role.ORG_ADMIN)
+    calendar = WorkCalendar()
+    today = timezone.localdate()
+    days_left = calendar.working_days_between(today, claim.due_on) if claim.due_on else None
+    decisions = list(claim.decisions.select_related("policy", "actor"))
+    return render(
+        request,
+        "subsidies/claim_detail.html",
+        {
+            "claim": claim,
+            "current": assess([claim], today=today)[0].as_dict(),
+            "recorded": claim.assessment or None,
+            "decisions": decisions,
+            "objections": list(claim.objections.all()),
+            "overdue": overdue,
+            "days_left": days_left,
+            "is_officer": is_officer,
+            "is_owner": is_claimant or is_filer,
+            # The bureau checks identity against insurance records: officers see the full ID number.
+            "id_number": claim.person.id_number if is_officer else mask_id_number(claim.person.id_number),
+            "can_second_review": is_officer and claim.reviewed_by_id != request.user.id,
+            "publicity_over": claim.publicity_ends_on is not None and today > claim.publicity_ends_on,
+            "account_kinds": Claim.AccountKind.choices,
+        },
+    )
+
+
+_OFFICER_ACTIONS = {
+    "review": (services.claim_review, _("已核定")),
+    "second_review": (services.claim_second_review, _("已复核")),
+}
+
+
+@login_required
+@require_POST
+def claim_action(request, claim_id: int, action: str):
+    actor = Actor.from_request(request)
+    claim = claim_get(actor, claim_id)
+    post = request.POST
+    if action in _OFFICER_ACTIONS:
+        fn, message = _OFFICER_ACTIONS[action]
+        perform(
+            request,
+            lambda: fn(
+                actor=actor, claim_id=claim.id, decision=post.get("decision", ""), reason=post.get("reason", "")
+            ),
+            message,
+        )
+    elif action == "approve":
+        perform(
+            request,
+            lambda: services.claim_approve(actor=actor, claim_id=claim.id, reason=post.get("reason", "")),
+            _("已审批通过,待月度支付"),
+        )
+    elif action == "reject":
+        perform(
+            request,
+            lambda: services.claim_reject(actor=actor, claim_id=claim.id, reason=post.get("reason", "")),
+            _("已作出不予补贴决定"),
+        )
+    elif action == "withdraw":
+        perform(
+            request,
+            lambda: services.claim_withdraw(actor=actor, claim_id=claim.id, reason=post.get("reason", "")),
+            _("申请已撤回"),
+        )
+    elif action == "account":
+        perform(
+            request,
+            lambda: services.claim_update_account(
+                actor=actor,
+                claim_id=claim.id,
+                account_kind=post.get("account_kind", ""),
+                account_number=post.get("account_number", ""),
+                bank_name=post.get("bank_name", ""),
+            ),
+            _("收款账户已更新"),
+        )
+    else:
+        raise NotFound()
+    return redirect("subsidies:claim", claim_id=claim.id)
+
+
+@login_required
+@require_POST
+def objection_resolve(request, objection_id: int):
+    actor = Actor.from_request(request)
+    objection = Objection.objects.filter(pk=objection_id).first()
+    if objection is None:
+        raise NotFound()
+    claim = claim_get(actor, objection.claim_id)
+    perform(
+        request,
+        lambda: services.objection_resolve(
+            actor=actor,
+            objection_id=objection.id,
+            upheld=request.POST.get("upheld") == "1",
+            resolution=request.POST.get("resolution", ""),
+        ),
+        _("异议已处理"),
+    )
+    return redirect("subsidies:claim", claim_id=claim.id)
+
+
+# --- The employer ----------------------------------------------------------------------------------------
+
+
+@login_required
+def employer(request, org_id: int | None = None):
+    """An employer's bulk claims for its staff: upload, see every bad row, and the claims it filed."""
+    actor = Actor.from_request(request)
+    org_ids = actor.organisation_ids(Role.ORG_ADMIN)
+    employers = Organisation.objects.filter(pk__in=org_ids, kind=Organisation.Kind.EMPLOYER).order_by("name")
+    if org_id is None:
+        if not employers:
+            raise PermissionDenied(_("只有用人单位的管理员可以代职工申请补贴"))
+        org = employers[0]
+    else:
+        org = employers.filter(pk=org_id).first()
+        if org is None:
+            raise NotFound()
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("请选择文件"))
+        else:
+            report = perform(
+                request, lambda: services.claims_bulk_submit(actor=actor, organisation_id=org.id, upload=upload)
+            )
+            if report is not None and report.ok:
+                messages.success(request, _("已提交%(n)d份补贴申请") % {"n": report.created})
+                return redirect("subsidies:employer_org", org_id=org.id)
+    claims = with_overdue(claims_for(actor).filter(filed_by_organisation=org)).order_by("-created_at")
+    return render(
+        request,
+        "subsidies/employer.html",
+        {
+            "org": org,
+            "employers": employers,
+            "report": report,
+            "page": Paginator(claims, 30).get_page(request.GET.get("page")),
+        },
+        status=422 if report is not None and not report.ok else 200,
+    )
+
+
+def bulk_template(request):
+    return _xlsx(services.bulk_template(), "subsidy-claims-template.xlsx")
+
+
+# --- The bureau --------------------------------------------------------------------------------------------
+
+
+@login_required
+def queue(request):
+    actor = Actor.from_request(request)
+    _require_bureau(actor)
+    status = request.GET.get("status", "")
+    overdue_only = request.GET.get("overdue") == "1"
+    qs = review_queue(actor, status=status if status in Claim.Status.values else "", overdue_only=overdue_only)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    calendar, today = WorkCalendar(), timezone.localdate()
+    rows = [(c, calendar.working_days_between(today, c.due_on) if c.due_on else None) for c in page]
+    return render(
+        request,
+        "subsidies/queue.html",
+        {
+            "page": page,
+            "rows": rows,
+            "status": status,
+            "overdue_only": overdue_only,
+            "statuses": Claim.Status.choices,
+        },
+    )
+
+
+@login_required
+def records_page(request):
+    actor = Actor.from_request(request)
+    _require_bureau(actor)
+    report, kind = None, request.POST.get("kind", "")
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        importer = {
+            "insurance": records.insurance_records_import,
+            "training": records.training_subsidies_import,
+        }.get(kind)
+        if upload is None or importer is None:
+            messages.error(request, _("请选择文件"))
+        else:
+            report = perform(
+                request,
+                lambda: importer(actor=actor, upload=upload, region_code=request.POST.get("region_code", "")),
+            )
+            if report is not None and report.ok:
+                messages.success(
+                    request,
+                    _("已导入%(n)d条记录,%(u)d条未匹配到平台人员") % {"n": report.created, "u": report.unmatched},
+                )
+                return redirect("subsidies:records")
+    return render(
+        request,
+        "subsidies/records.html",
+        {
+            "report": report,
+            "kind": kind,
+            "insurance": insurance_records_for(actor)[:20],
+            "training": training_subsidies_for(actor)[:20],
+            "regions": _bureau_regions(actor),
+        },
+        status=422 if report is not None and not report.ok else 200,
+    )
+
+
+def _bureau_regions(actor: Actor) -> list[Region]:
+    return [b.region for b in actor.bureaus()]
+
+
+def insurance_template(request):
+    return _xlsx(records.insurance_template(), "insurance-records-template.xlsx")
+
+
+def training_template(request):
+    return _xlsx(records.training_template(), "training-subsidies-template.xlsx")
+
+
+@login_required
+def batches(request):
+    actor = Actor.from_request(request)
+    _require_bureau(actor)
+    if request.method == "POST":
+        batch = perform(
+            request,
+            lambda: payments.batch_create(
+                actor=actor,
+                month=request.POST.get("month") or None,
+                region_code=request.POST.get("region_code", ""),
+            ),
+            _("支付批次已生成"),
+        )
+        if batch is not None:
+            return redirect("subsidies:batch", batch_id=batch.id)
+        return redirect("subsidies:batches")
+    waiting = claims_for(actor).filter(status=Claim.Status.APPROVED)
+    if not actor.is_operator:
+        waiting = waiting.filter(Region.within_q("region", actor.bureau_prefixes))
+    return render(
+        request,
+        "subsidies/batches.html",
+        {
+            "page": Paginator(batches_for(actor), 24).get_page(request.GET.get("page")),
+            "waiting": waiting.count(),
+            "month": f"{timezone.localdate():%Y-%m}",
+            "regions": _bureau_regions(actor),
+        },
+    )
+
+
+@login_required
+def batch_detail(request, batch_id: int):
+    actor = Actor.from_request(request)
+    batch = batch_get(actor, batch_id)
+    lines = batch.lines.select_related("claim__occupation", "claim__level").order_by("id")
+    return render(request, "subsidies/batch_detail.html", {"batch": batch, "lines": lines})
+
+
+@login_required
+@require_POST
+def payment_result(request, batch_id: int, claim_id: int, result: str):
+    actor = Actor.from_request(request)
+    batch = batch_get(actor, batch_id)
+    if result == "paid":
+        paid_on = request.POST.get("paid_on") or None
+        perform(
+            request,
+            lambda: payments.payment_mark_paid(
+                actor=actor,
+                batch_id=batch.id,
+                claim_id=claim_id,
+                bank_reference=request.POST.get("bank_reference", ""),
+                paid_on=datetime.date.fromisoformat(paid_on) if paid_on else None,
+            ),
+            _("已登记支付成功"),
+        )
+    elif result == "failed":
+        perform(
+            request,
+            lambda: payments.payment_mark_failed(
+                actor=actor, batch_id=batch.id, claim_id=claim_id, reason=request.POST.get("reason", "")
+            ),
+            _("已登记支付失败,申请退回待支付"),
+        )
+    else:
+        raise NotFound()
+    return redirect("subsidies:batch", batch_id=batch.id)
+
+
+@login_required
+def bank_file(request, batch_id: int):
+    actor = Actor.from_request(request)
+    data = payments.batch_bank_file(actor=actor, batch_id=batch_id)
+    return _xlsx(data, f"subsidy-batch-{batch_id}.xlsx")
+
+
+@login_required
+def statistics(request):
+    actor = Actor.from_request(request)
+    _require_bureau(actor)
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    stats = claim_statistics(actor, year=year)
+    months = stats["by_month"]
+    return render(
+        request,
+        "subsidies/statistics.html",
+        {
+            "stats": stats,
+            "year": year,
+            "years": range(timezone.localdate().year, timezone.localdate().year - 4, -1),
+            "chart_height": 24 * len(months) + 8,
+            "month_rows": [{**m, "y": 24 * i + 4, "width": m["bar"].share * 3.6} for i, m in enumerate(months)],
+            "level_rows": [
+                {"bar": b, "y": 24 * i + 4, "width": b.share * 3.6} for i, b in enumerate(stats["by_level"])
+            ],
+            "level_height": 24 * len(stats["by_level"]) + 8,
+            "yuan": yuan,
+        },
+    )
+
+
+# --- Public -----------------------------------------------------------------------------------------------
+
+
+def publicity_page(request):
+    region = request.GET.get("region", "").strip()
+    claims = publicity_list(region_code=region)
+    page = Paginator(claims, 30).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "id": c.id,
+            "name": mask_name(c.person.name),
+            "id_number": mask_id_number(c.person.id_number),
+            "occupation": c.occupation.name,
+            "level": c.level.label,
+            "region": c.region.full_name,
+            "amount": c.amount,
+            "ends_on": c.publicity_ends_on,
+        }
+        for c in page
+    ]
+    return render(request, "subsidies/publicity.html", {"page": page, "rows": rows, "region": region})
+
+
+@require_POST
+def objection_raise(request, claim_id: int):
+    actor = Actor.from_request(request)
+    perform(
+        request,
+        lambda: services.objection_raise(
+            actor=actor,
+            claim_id=claim_id,
+            text=request.POST.get("text", ""),
+            contact=request.POST.get("contact", ""),
+            client_ip=client_ip(request),
+        ),
+        _("异议已提交,人社部门将在规定的工作日内处理"),
+    )
+    return redirect("subsidies:publicity")
+
+
+def policies_page(request):
+    return render(
+        request,
+        "subsidies/policies.html",
+        {"policies": policies_in_force(), "categories": dict(Claim.Category.choices)},
+    )
