@@ -138,6 +138,8 @@ def _mount() -> None:
     from certificates.api_credentials import router as credentials_router
     from occupations.api import router as occupations_router
     from oversight.api import router as oversight_router
+    from oversight.api_oversight import public_router as oversight_public_router
+    from oversight.api_oversight import router as oversight_cases_router
     from subsidies.api import public_router as subsidies_public_router
     from subsidies.api import router as subsidies_router
 
@@ -157,6 +159,8 @@ def _mount() -> None:
     api.add_router("/certificates", certificates_router)
 
     api.add_router("/oversight", oversight_router)
+    api.add_router("/oversight/public", oversight_public_router)
+    api.add_router("/oversight", oversight_cases_router)
     api.add_router("/subsidies", subsidies_public_router)
     api.add_router("/subsidies", subsidies_router)
 

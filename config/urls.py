@@ -29,6 +29,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("certificates/", include("certificates.urls")),
     path("subsidies/", include("subsidies.urls")),
+    path("oversight/", include("oversight.urls")),
     path("v/<str:token>", certificate_views.verify_page, name="verify"),
     path("v/<str:token>/photo", certificate_views.verify_photo, name="verify_photo"),
     path("verify/", certificate_views.lookup_page, name="verify_lookup"),

@@ -1,0 +1,47 @@
+from django.urls import path
+
+from . import views
+
+app_name = "oversight"
+urlpatterns = [
+    # The public: report, follow the case, read the exposure list.
+    path("report/", views.report, name="report"),
+    path("report/done/", views.report_done, name="report_done"),
+    path("track/", views.track, name="track"),
+    path("exposures/", views.exposures, name="exposures"),
+    path("exposures/<int:exposure_id>/", views.exposure, name="exposure"),
+    path("exposures/<int:exposure_id>/withdraw/", views.exposure_withdraw, name="exposure_withdraw"),
+    # Bureau staff: cases.
+    path("complaints/", views.complaints, name="complaints"),
+    path("complaints/<int:complaint_id>/", views.complaint_detail, name="complaint"),
+    path(
+        "complaints/<int:complaint_id>/attachments/<int:attachment_id>/",
+        views.complaint_attachment,
+        name="complaint_attachment",
+    ),
+    path("complaints/<int:complaint_id>/<str:action>/", views.complaint_action, name="complaint_action"),
+    # 挂证: declarations (employers), insurance data and flags (bureau).
+    path("reliances/", views.reliances, name="reliances"),
+    path("guazheng/", views.guazheng_page, name="guazheng"),
+    path("guazheng/scan/", views.guazheng_scan, name="guazheng_scan"),
+    path("guazheng/template.xlsx", views.insurance_template, name="insurance_template"),
+    path("guazheng/flags/<int:flag_id>/", views.flag_detail, name="flag"),
+    # Inspections and rectification.
+    path("inspections/", views.inspections_page, name="inspections"),
+    path("inspections/<int:inspection_id>/", views.inspection_detail, name="inspection"),
+    path("inspections/<int:inspection_id>/<str:action>/", views.inspection_action, name="inspection_action"),
+    path(
+        "rectifications/<int:rectification_id>/evidence/",
+        views.rectification_evidence,
+        name="rectification_evidence",
+    ),
+    path(
+        "rectifications/<int:rectification_id>/<str:action>/",
+        views.rectification_action,
+        name="rectification_action",
+    ),
+    # Dashboards and the audit trail.
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/<str:panel>.xlsx", views.dashboard_export, name="dashboard_export"),
+    path("audit/", views.audit, name="audit"),
+]
