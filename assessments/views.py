@@ -124,6 +124,13 @@ def register(request, plan_id: int):
         if reg is not None:
             return redirect("assessments:registration", registration_id=reg.id)
     person = actor.person
+    # Initial values for every field (template filter arguments cannot look up missing keys).
+    post = {
+        k: request.POST.get(k, "")
+        for k in ("name", "id_number", "phone", "employer_name", "work_history", "work_years")
+    }
+    if person is not None:
+        post.update(name=person.name, id_number=person.id_number, phone=post["phone"] or person.phone)
     return render(
         request,
         "assessments/register.html",
@@ -131,7 +138,7 @@ def register(request, plan_id: int):
             "plan": plan,
             "person": person,
             "id_types": ID_TYPES,
-            "post": request.POST,
+            "post": post,
             "levels": sorted(plan.levels.all(), key=lambda lv: lv.rank),
             "all_levels": Level.objects.order_by("-rank"),
             "education_kinds": EDUCATION_KINDS,
