@@ -388,7 +388,7 @@ def batches(request):
         request,
         "subsidies/batches.html",
         {
-            "page": Paginator(batches_for(actor), 24).get_page(request.GET.get("page")),
+            "page": Paginator(batches_for(actor).order_by("-month", "-id"), 24).get_page(request.GET.get("page")),
             "waiting": waiting.count(),
             "month": f"{timezone.localdate():%Y-%m}",
             "regions": _bureau_regions(actor),
