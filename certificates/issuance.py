@@ -145,6 +145,16 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                 )
                 if not regs:
                     break
+                # A concurrent run may have issued these while we waited for the locks; the join condition in
+                # the query above is not re-checked after waiting, so check again now that we hold them.
+                issued = set(
+                    Certificate.objects.filter(registration_id__in=[r.id for r in regs]).values_list(
+                        "registration_id", flat=True
+                    )
+                )
+                regs = [r for r in regs if r.id not in issued]
+                if not regs:
+                    continue
                 created = []
                 for level_id in sorted({r.level_id for r in regs}):
                     group = [r for r in regs if r.level_id == level_id]

@@ -39,6 +39,16 @@ def browser():
         b.close()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every journey logs in several times from 127.0.0.1; the login throttle must not carry over between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})

@@ -145,11 +145,14 @@ def test_two_runs_of_the_same_batch_issue_each_person_once(org, org_admin, cc_of
     finalise(plan)
     batch = IssueBatch.objects.create(plan=plan, total=40, issued_on=timezone.localdate())
     barrier = threading.Barrier(2)
+    errors = []
 
     def run():
         try:
             barrier.wait()
             issuance.issue_batch_run(batch.id, chunk=5)
+        except Exception as exc:  # collected for the assertion below
+            errors.append(exc)
         finally:
             connection.close()
 
@@ -158,5 +161,8 @@ def test_two_runs_of_the_same_batch_issue_each_person_once(org, org_admin, cc_of
         t.start()
     for t in threads:
         t.join()
+    assert errors == []
     assert Certificate.objects.count() == 40
     assert sorted(int(n[-6:]) for n in Certificate.objects.values_list("number", flat=True)) == list(range(1, 41))
+    batch.refresh_from_db()
+    assert batch.status == "done"
