@@ -6,6 +6,7 @@ insert gives its serial back (no silent gaps) and two batches of one organisatio
 """
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +27,7 @@ from oversight.audit import audit_record
 from . import signing
 from .models import Certificate, IssueBatch, NumberCounter
 
+log = logging.getLogger(__name__)
 ID_TYPE_LABELS = {code: str(label) for code, label in ID_TYPES}
 CHUNK = 200
 
@@ -107,6 +109,9 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             raise Conflict(_("机构尚未获得证书编号前缀"))
         running = plan.issue_batches.filter(status__in=[IssueBatch.Status.QUEUED, IssueBatch.Status.RUNNING]).first()
         if running is not None:
+            # Its task may have been lost (broker down when queued, worker killed): queue it again. Runs are
+            # idempotent and safe to overlap, so a duplicate only finds nothing left to issue.
+            transaction.on_commit(lambda: _enqueue(running.id))
             return running
         batch = IssueBatch.objects.create(
             plan=plan, total=_issuable(plan).count(), issued_on=timezone.localdate(), created_by=actor.user
@@ -119,10 +124,21 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             region_code=plan.organisation.region.code,
             organisation_id=plan.organisation_id,
         )
-        from .tasks import issue_batch_task
-
-        transaction.on_commit(lambda: issue_batch_task.delay(batch.id))
+        transaction.on_commit(lambda: _enqueue(batch.id))
     return batch
+
+
+def _enqueue(batch_id: int) -> None:
+    """Queue the batch's task; when the broker is unreachable, say so on the batch instead of failing the request
+    that already committed (the organisation starts it again from the page once the broker is back)."""
+    from .tasks import issue_batch_task
+
+    IssueBatch.objects.filter(pk=batch_id).exclude(error="").update(error="")
+    try:
+        issue_batch_task.delay(batch_id)
+    except Exception as exc:  # kombu raises several connection errors; none may undo the committed batch
+        log.error("could not queue issue batch %s: %s", batch_id, exc)
+        IssueBatch.objects.filter(pk=batch_id).update(error=_("任务队列暂不可用,请稍后点击“签发证书”重新开始"))
 
 
 def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:

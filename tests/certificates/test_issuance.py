@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.actors import Actor
 from certificates import issuance
 from certificates.models import Certificate, IssueBatch
 from config.errors import Conflict, NotFound, PermissionDenied
@@ -166,3 +167,32 @@ def test_two_runs_of_the_same_batch_issue_each_person_once(org, org_admin, cc_of
     assert sorted(int(n[-6:]) for n in Certificate.objects.values_list("number", flat=True)) == list(range(1, 41))
     batch.refresh_from_db()
     assert batch.status == "done"
+
+
+def test_a_broker_outage_is_shown_and_starting_again_requeues(
+    finalised_plan, org_admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from certificates.tasks import issue_batch_task
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(issue_batch_task, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = issuance.issue_batch_start(actor=Actor.for_user(org_admin), plan_id=finalised_plan.id)
+    batch.refresh_from_db()
+    assert batch.status == "queued" and "任务队列暂不可用" in batch.error
+    assert Certificate.objects.count() == 0
+    assert (
+        "任务队列暂不可用"
+        in client_for(org_admin).get(f"/certificates/plans/{finalised_plan.id}/issue/").content.decode()
+    )
+
+    monkeypatch.undo()  # the broker is back: starting again queues the same batch, which then completes
+    with django_capture_on_commit_callbacks(execute=True):
+        again = issuance.issue_batch_start(actor=Actor.for_user(org_admin), plan_id=finalised_plan.id)
+    again.refresh_from_db()
+    assert again.id == batch.id and again.status == "done" and again.error == ""
+    assert Certificate.objects.count() == 7
