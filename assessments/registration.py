@@ -20,6 +20,7 @@ from accreditation.selectors import organisations_for
 from certificates.models import Certificate
 from config.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
 from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
+from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, StandardLevel
 from oversight.audit import audit_record
 
@@ -293,12 +294,11 @@ BULK_COLUMNS = [
 ]
 
 
-def _level_code(text) -> str:
-    text = str(text or "").strip()
-    for lv in Level.objects.all():
-        if text in (lv.code, lv.name, lv.title, lv.label, f"{lv.name}/{lv.title}"):
-            return lv.code
-    raise ValidationFailed(_("等级“%(v)s”无法识别") % {"v": text})
+def _level_code(text, table: dict[str, Level]) -> str:
+    level = level_from_text(text, table)
+    if level is None:
+        raise ValidationFailed(_("等级“%(v)s”无法识别") % {"v": str(text or "").strip()})
+    return level.code
 
 
 def registrations_import(*, actor: Actor, plan_id: int, upload, partial: bool = False) -> ImportReport:
@@ -311,19 +311,20 @@ def registrations_import(*, actor: Actor, plan_id: int, upload, partial: bool = 
     rows = read_rows(upload, BULK_COLUMNS)
     report = ImportReport(total=len(rows))
     maps = _level_maps()
+    spellings = level_spellings()
     with transaction.atomic():
         plan = _plan_open_for(plan_id)
         for number, record in rows:
             try:
                 with transaction.atomic():
                     id_type = id_type_from_label(record.get("id_type"))
-                    level = _check_level(plan, _level_code(record.get("level")))
+                    level = _check_level(plan, _level_code(record.get("level"), spellings))
                     evidence = {"work_years": record.get("work_years") or 0}
                     if record.get("cert_level"):
                         evidence["prior_certificates"] = [
                             {
                                 "occupation_code": plan.occupation.code,
-                                "level": _level_code(record["cert_level"]),
+                                "level": _level_code(record["cert_level"], spellings),
                                 "number": str(record.get("cert_number") or "").strip(),
                                 "issued_on": str(parse_date(record["cert_issued_on"]))
                                 if record.get("cert_issued_on")

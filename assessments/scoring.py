@@ -32,6 +32,7 @@ from accounts.models import Role
 from accreditation.models import Appointment
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from config.spreadsheets import Column, ImportReport, RowError, export_workbook, read_rows
+from occupations.levels import level_spellings
 from occupations.models import StandardLevel
 from oversight.audit import audit_record
 
@@ -723,12 +724,7 @@ _COLUMN_OF = {"value": "成绩", "status": "成绩", "registration_id": "证件�
 
 
 def _level_lookup(plan: Plan) -> dict[str, int]:
-    lookup = {}
-    for lv in plan.levels.all():
-        for text in (lv.code, lv.name, lv.title, lv.label, f"{lv.name}/{lv.title}"):
-            if text:
-                lookup[text] = lv.id
-    return lookup
+    return {spelling: lv.id for spelling, lv in level_spellings(plan.levels.all()).items()}
 
 
 def score_sheet_workbook(*, actor: Actor, plan_id: int, kind: str) -> bytes:

@@ -21,6 +21,7 @@ from accounts.models import Person
 from accounts.services import person_get_or_create
 from config.errors import NotFound, PlatformError, ValidationFailed
 from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
+from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
 from oversight.audit import audit_record
 
@@ -110,31 +111,13 @@ def _required(record: dict, key: str, header: str, max_length: int) -> str:
     return text
 
 
-def _level_table() -> dict[str, Level]:
-    """Every spelling of a level in old and new certificates: 三级, 高级工, 高级, 三级/高级工, 3, 国家职业资格三级."""
-    table: dict[str, Level] = {}
-    for lv in Level.objects.all():
-        spellings = [lv.code, lv.name, lv.label, f"国家职业资格{lv.name}"]
-        if lv.title:
-            spellings += [lv.title, f"{lv.name}/{lv.title}", f"{lv.name}({lv.title})"]
-            if lv.title.endswith("工") and len(lv.title) > 2:
-                spellings.append(lv.title[:-1])  # 高级工 → 高级, as 职业资格证书 printed it
-        for spelling in spellings:
-            table.setdefault(spelling, lv)
-    return table
-
-
 def _level(value: object, table: dict[str, Level]) -> Level:
-    # Full-width brackets and spaces, as typed with a Chinese input method: 国家职业资格三级（高级）.
-    text = _text(value).replace("\uff08", "(").replace("\uff09", ")").replace("\u3000", "").replace(" ", "")
-    candidates = [text, text.removeprefix("国家职业资格")]
-    inner = re.fullmatch(r"(.+?)\((.+)\)", candidates[-1])
-    if inner:
-        candidates += [inner.group(1), inner.group(2)]
-    for candidate in candidates:
-        if candidate in table:
-            return table[candidate]
-    raise _RowProblem(_("等级“%(v)s”无法识别,可填五级—一级或初级、中级、高级、技师、高级技师") % {"v": text}, "等级")
+    level = level_from_text(value, table)
+    if level is None:
+        raise _RowProblem(
+            _("等级“%(v)s”无法识别,可填五级—一级或初级、中级、高级、技师、高级技师") % {"v": _text(value)}, "等级"
+        )
+    return level
 
 
 def _date(value: object, header: str) -> datetime.date:
@@ -210,7 +193,7 @@ def _import_region(actor: Actor, region_code: str) -> Region:
 
 
 def _validate(rows: list[tuple[int, dict]], *, default_issuer: str, report: ImportReport) -> list[tuple[int, _Row]]:
-    levels, today = _level_table(), timezone.localdate()
+    levels, today = level_spellings(), timezone.localdate()
     checked: list[tuple[int, _Row]] = []
     for row_number, record in rows:
         try:
