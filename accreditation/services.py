@@ -333,6 +333,18 @@ def filing_reject(*, actor: Actor, filing_id: int, reason: str) -> Filing:
     )
 
 
+def filing_default_valid_until(actor: Actor, today: datetime.date | None = None) -> datetime.date:
+    """The day before the same date N years on, N being the approving bureau's policy (3 unless set).
+    An approval on 29 February runs to 28 February."""
+    today = today or timezone.localdate()
+    years = max((b.filing_validity_years for b in actor.bureaus()), default=3)
+    try:
+        anniversary = today.replace(year=today.year + years)
+    except ValueError:  # 29 February, and the target year is not a leap year
+        anniversary = today.replace(year=today.year + years, day=28) + datetime.timedelta(days=1)
+    return anniversary - datetime.timedelta(days=1)
+
+
 def _assign_prefix(organisation: Organisation, national_code: str) -> str:
     """Positions 1–13: type letter, 4-digit code, 2-digit province, 6-digit serial within the province."""
     province = organisation.region.province_code
@@ -365,8 +377,7 @@ def filing_approve(
         raise ValidationFailed(_("全国备案机构代码应为4位数字,省级备案为0000"), details={"field": "national_code"})
     today = timezone.localdate()
     if valid_until is None:
-        years = max((b.filing_validity_years for b in actor.bureaus()), default=3)
-        valid_until = today.replace(year=today.year + years) - datetime.timedelta(days=1)
+        valid_until = filing_default_valid_until(actor, today)
     if valid_until <= today:
         raise ValidationFailed(_("有效期截止日期应晚于今天"), details={"field": "valid_until"})
     organisation = Organisation.objects.select_for_update().select_related("region").get(pk=filing.organisation_id)

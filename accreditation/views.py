@@ -193,16 +193,10 @@ def filing_detail(request, filing_id: int):
             "history": history,
             "is_admin": is_admin,
             "is_reviewer": is_reviewer,
-            "default_valid_until": _default_valid_until(actor),
+            "default_valid_until": services.filing_default_valid_until(actor),
             "notes": [n for line in filing.scope_lines.all() for n in licensing_notes(line.occupation)],
         },
     )
-
-
-def _default_valid_until(actor: Actor) -> datetime.date:
-    today = datetime.date.today()
-    years = max((b.filing_validity_years for b in actor.bureaus()), default=3)
-    return today.replace(year=today.year + years) - datetime.timedelta(days=1)
 
 
 @login_required

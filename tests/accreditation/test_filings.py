@@ -359,3 +359,12 @@ def test_an_organisation_registers_itself_through_the_api(django_user_model):
     bad = {**payload, "credit_code": payload["credit_code"][:-1] + ("0" if payload["credit_code"][-1] != "0" else "1")}
     r = client_for(user).post("/api/v1/accreditation/organisations", bad, content_type="application/json")
     assert r.status_code == 422 and r.json()["details"]["field"] == "credit_code"
+
+
+def test_the_default_validity_follows_the_bureaus_policy_and_survives_29_february(cc_officer, changchun_bureau):
+    assert services.filing_default_valid_until(A(cc_officer), datetime.date(2026, 3, 1)) == datetime.date(2029, 2, 28)
+    assert services.filing_default_valid_until(A(cc_officer), datetime.date(2028, 2, 29)) == datetime.date(2031, 2, 28)
+    changchun_bureau.filing_validity_years = 5
+    changchun_bureau.save()
+    fresh = A(type(cc_officer).objects.get(pk=cc_officer.pk))
+    assert services.filing_default_valid_until(fresh, datetime.date(2026, 3, 1)) == datetime.date(2031, 2, 28)
