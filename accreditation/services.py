@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.identity import normalise_credit_code, normalise_phone
 from accounts.models import Membership, Role
+from accounts.selectors import organisation_admins
 from accounts.services import notify
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from occupations.models import Level, Occupation, Region
@@ -417,16 +418,12 @@ def filing_approve(
         decided_by=actor.user,
     )
     notify(
-        users=_org_admins(organisation),
+        users=organisation_admins(organisation.id),
         title=_("备案已通过"),
         body=_("%(org)s 的备案申请已通过,有效期至%(until)s。") % {"org": organisation.name, "until": valid_until},
         link=f"/accreditation/filings/{filing.id}/",
     )
     return filing
-
-
-def _org_admins(organisation: Organisation):
-    return [m.user for m in organisation.members.filter(role=Role.ORG_ADMIN).select_related("user")]
 
 
 @transaction.atomic
@@ -442,7 +439,7 @@ def filing_suspend(*, actor: Actor, filing_id: int, reason: str) -> Filing:
         reason=_require_reason(reason),
     )
     notify(
-        users=_org_admins(filing.organisation),
+        users=organisation_admins(filing.organisation_id),
         title=_("备案已暂停"),
         body=reason,
         link=f"/accreditation/filings/{filing.id}/",
@@ -481,7 +478,7 @@ def filing_revoke(*, actor: Actor, filing_id: int, reason: str) -> Filing:
         decided_by=actor.user,
     )
     notify(
-        users=_org_admins(filing.organisation),
+        users=organisation_admins(filing.organisation_id),
         title=_("备案已撤销"),
         body=reason,
         link=f"/accreditation/filings/{filing.id}/",
@@ -511,7 +508,7 @@ def filings_expire_and_remind(*, today: datetime.date | None = None) -> dict:
                     reason=_("备案有效期届满"),
                 )
                 notify(
-                    users=_org_admins(filing.organisation),
+                    users=organisation_admins(filing.organisation_id),
                     title=_("备案已到期"),
                     body=_("%(org)s 的备案已于%(until)s到期,需重新申请备案后方可继续开展认定。")
                     % {"org": filing.organisation.name, "until": filing.valid_until},
@@ -532,7 +529,7 @@ def filings_expire_and_remind(*, today: datetime.date | None = None) -> dict:
             _reminder, created = FilingReminder.objects.get_or_create(filing=filing, days_before=threshold)
             if created:
                 notify(
-                    users=_org_admins(filing.organisation),
+                    users=organisation_admins(filing.organisation_id),
                     title=_("备案即将到期"),
                     body=_("%(org)s 的备案将于%(until)s到期(剩余%(left)d天),请及时申请延续。")
                     % {"org": filing.organisation.name, "until": filing.valid_until, "left": left},

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.identity import mask_id_number, mask_name
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.selectors import organisation_admins
 from accounts.services import notify
 from config.errors import Conflict, NotFound, ValidationFailed
 from config.ratelimit import check_rate
@@ -209,14 +210,6 @@ def accepting_objections(plan: Plan, publication: Publication, today: datetime.d
     return plan.status == Plan.Status.PUBLICITY and publication.starts_on <= today <= publication.ends_on
 
 
-def _org_admins(plan: Plan) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__organisation_id=plan.organisation_id, memberships__role=Role.ORG_ADMIN
-        ).distinct()
-    )
-
-
 @transaction.atomic
 def objection_raise(
     *,
@@ -268,7 +261,7 @@ def objection_raise(
         after={"registration": registration.id if registration else None, "anonymous": actor.user is None},
     )
     notify(
-        users=_org_admins(plan),
+        users=organisation_admins(plan.organisation_id),
         title=_("收到成绩公示异议:%(t)s") % {"t": plan.title},
         body=text[:200],
         link=f"/assessments/plans/{plan.id}/results/",

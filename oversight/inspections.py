@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.models import Role
+from accounts.selectors import organisation_admins
 from accounts.services import notify
 from accreditation.models import Filing, Organisation
 from accreditation.rules import MAX_ATTACHMENT_BYTES, sniff_content_type
@@ -298,10 +299,6 @@ def inspection_record_findings(
     return inspection
 
 
-def _org_admins(org: Organisation) -> list:
-    return [m.user for m in org.members.filter(role=Role.ORG_ADMIN).select_related("user")]
-
-
 def _rect_state(r: Rectification) -> dict:
     return {"status": r.status, "due_on": r.due_on, "item": r.item}
 
@@ -367,7 +364,7 @@ def rectification_order(
         _audit(actor, inspection, "start_rectification", before)
     _rect_audit(actor, rect, "order", None, requirement=requirement, working_days=working_days)
     notify(
-        users=_org_admins(inspection.organisation),
+        users=organisation_admins(inspection.organisation_id),
         title=_("限期整改通知(%(n)s)") % {"n": inspection.number},
         body=_("%(item)s:%(req)s。请于%(due)s前完成整改并报送整改材料。")
         % {"item": CHECKLIST[item], "req": requirement, "due": rect.due_on},
@@ -449,7 +446,7 @@ def rectification_review(*, actor: Actor, rectification_id: int, accept: bool, n
     _rect_audit(actor, rect, "verify" if accept else "return", before, reason=note)
     if not accept:
         notify(
-            users=_org_admins(rect.inspection.organisation),
+            users=organisation_admins(rect.inspection.organisation_id),
             title=_("整改材料被退回(%(n)s)") % {"n": rect.inspection.number},
             body=note,
             link=f"/oversight/inspections/{rect.inspection_id}/",
