@@ -5,8 +5,10 @@
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_verify, created if
 missing), Redis for the verification-log buffer, and `wrk` (apt-get install wrk). gunicorn runs 2 sync workers
-on 127.0.0.1; wrk runs on the same machine, so both share its 2 cores, the same for both measurements.
-Reports requests/s for each, their ratio, and p99 latency.
+on 127.0.0.1; wrk runs on the same machine, so both share its 2 cores, the same for every measurement.
+Reports requests/s, p99 latency and the ratio to the bare view for repeat scans (a random token of a sample of
+2,000: answered from each process's memory after the first time, see certificates/verification_cache.py) and
+for first scans (every token once: each one a database lookup).
 """
 
 import argparse
@@ -50,8 +52,8 @@ def ensure_database() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def load(n: int) -> list[str]:
-    """Create n certificates (once), return a sample of their tokens."""
+def load(n: int, sample: int = 2000) -> list[str]:
+    """Create n certificates (once), return a random sample of their tokens."""
     os.environ.update(ENV)
     import django
 
@@ -147,7 +149,7 @@ def load(n: int) -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE certificates_certificate")
         print(f"loaded in {time.perf_counter() - t0:.0f} s", flush=True)
-    ids = random.sample(range(1, Certificate.objects.count()), 2000)
+    ids = random.sample(range(1, Certificate.objects.count()), min(sample, Certificate.objects.count() - 1))
     return list(Certificate.objects.filter(id__in=ids).values_list("token", flat=True))
 
 
@@ -178,14 +180,29 @@ def main() -> None:
         if probe.connect_ex(("127.0.0.1", PORT)) == 0:
             sys.exit(f"port {PORT} is already in use; set BENCH_PORT")
     ensure_database()
-    tokens = load(args.n)
+    fresh_needed = int(args.duration * 4000) + 20_000  # more than one run can use up at this machine's speed
+    tokens = load(args.n, sample=2000 + fresh_needed)
+    repeat, fresh = tokens[:2000], tokens[2000:]
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "tokens.lua"
-        script.write_text(
-            "tokens = {" + ",".join(f'"{t}"' for t in tokens) + "}\n"
-            "math.randomseed(42)\n"
-            "request = function() return wrk.format('GET', '/api/v1/verify/' .. tokens[math.random(#tokens)]) end\n"
-        )
+        # Every run goes through a Lua request generator, so wrk spends the same on each: only the server's path
+        # differs. The bare view ignores the query string. "repeat": a random token of 2,000 each time, as a
+        # certificate is scanned again and again; "first": each token once (never answered from memory).
+        scripts = {}
+        for name, prefix, pool, pick in (
+            ("bare", "/ping?t=", repeat, "tokens[math.random(#tokens)]"),
+            ("repeat", "/api/v1/verify/", repeat, "tokens[math.random(#tokens)]"),
+            ("first", "/api/v1/verify/", fresh, "next_token()"),
+        ):
+            scripts[name] = Path(tmp) / f"{name}.lua"
+            scripts[name].write_text(
+                "tokens = {" + ",".join(f'"{t}"' for t in pool) + "}\n"
+                "math.randomseed(42)\n"
+                "counter = 0\n"
+                "setup = function(thread) thread:set('offset', counter); counter = counter + 1 end\n"
+                "i = nil\n"
+                "next_token = function() i = (i or offset * math.floor(#tokens / 2)) + 1; return tokens[i % #tokens + 1] end\n"
+                f"request = function() return wrk.format('GET', '{prefix}' .. {pick}) end\n"
+            )
         server = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/gunicorn"),
@@ -210,10 +227,11 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.2)
-            wrk("/ping", 3, args.connections)  # warm both workers
-            wrk("/", 3, args.connections, script)
-            bare = wrk("/ping", args.duration, args.connections)
-            verify = wrk("/", args.duration, args.connections, script)
+            wrk("/", 3, args.connections, scripts["bare"])  # warm both workers
+            wrk("/", 3, args.connections, scripts["repeat"])
+            bare = wrk("/", args.duration, args.connections, scripts["bare"])
+            verify = wrk("/", args.duration, args.connections, scripts["repeat"])
+            first = wrk("/", args.duration, args.connections, scripts["first"])
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
@@ -222,8 +240,12 @@ def main() -> None:
     print(f"\ncertificates in PostgreSQL: {Certificate.objects.count():,}")
     print(f"{'':24}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}")
     print(f"{'bare Django JSON view':24}{bare['rps']:>10.0f}{bare['p99_ms']:>10.1f}{bare['non2xx']:>9}")
-    print(f"{'verification API':24}{verify['rps']:>10.0f}{verify['p99_ms']:>10.1f}{verify['non2xx']:>9}")
-    print(f"ratio verification / bare: {verify['rps'] / bare['rps']:.2f}  (target ≥ 0.70; p99 target ≤ 50 ms)")
+    print(f"{'verification, repeat':24}{verify['rps']:>10.0f}{verify['p99_ms']:>10.1f}{verify['non2xx']:>9}")
+    print(f"{'verification, first':24}{first['rps']:>10.0f}{first['p99_ms']:>10.1f}{first['non2xx']:>9}")
+    print(
+        f"ratio verification / bare: repeat scans {verify['rps'] / bare['rps']:.2f}, first scans "
+        f"{first['rps'] / bare['rps']:.2f}  (target ≥ 0.70; p99 target ≤ 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -18,12 +18,14 @@ import base64
 import binascii
 import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,7 +119,7 @@ class _Key:
     retired: str | None
     private_key: Ed25519PrivateKey = field(repr=False)
 
-    @property
+    @functools.cached_property
     def public_key(self) -> Ed25519PublicKey:
         return self.private_key.public_key()
 
@@ -174,7 +176,12 @@ def _b64d(segment: str, size: int | None = None) -> bytes | None:
 
 
 def _directory() -> Path:
-    return Path(settings.SIGNING_KEYS_DIR)
+    return _path(str(settings.SIGNING_KEYS_DIR))
+
+
+@functools.lru_cache(maxsize=8)
+def _path(directory: str) -> Path:
+    return Path(directory)
 
 
 def _now() -> str:
@@ -255,6 +262,23 @@ def _ring() -> _Ring:
     return ring
 
 
+_ring_checked_at: dict[Path, float] = {}
+
+
+def ring_recent(max_age: float = 1.0) -> _Ring:
+    """The key ring as of at most `max_age` seconds ago: for answers remembered from an earlier check, which
+    must stop when the ring changes (a key withdrawn) but need not look at the file on every request."""
+    directory = _directory()
+    cached = _rings.get(directory)
+    checked = _ring_checked_at.get(directory)
+    now = time.monotonic()
+    if cached is not None and checked is not None and now - checked < max_age:
+        return cached
+    ring = _ring()
+    _ring_checked_at[directory] = now
+    return ring
+
+
 def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     """Write beside `path` and rename over it, so another process sees the old file or the new one, never half."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -321,6 +345,7 @@ def _rotate(directory: Path, *, first_only: bool) -> Rotation | None:
         keys[kid] = {"created": now, "retired": None}
         document = json.dumps({"active": kid, "keys": keys}, indent=2, ensure_ascii=False) + "\n"
         _write_atomic(path, document.encode(), 0o644)
+    _ring_checked_at.clear()  # this process sees its own rotation at once
     return Rotation(kid, previous)
 
 

@@ -8,15 +8,15 @@ an error, never `valid`.
 import datetime
 from dataclasses import dataclass
 
-from django.db import connection
-from django.utils import timezone
+from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone, translation
 
 from accounts.identity import mask_id_number, normalise_id_number
 from accounts.models import Person
 from config.errors import ValidationFailed
 from occupations.models import Level
 
-from . import signing, verification_log
+from . import signing, verification_cache, verification_log
 from .issuance import printed_fields
 from .models import Certificate, VerificationLog
 
@@ -40,24 +40,11 @@ class Verification:
     def public(self) -> dict:
         """What anyone may see: masked ID, no phone, the status and its public reason."""
         c = self.certificate
-        data: dict = {"status": self.status, "checked_at": timezone.localtime().isoformat(timespec="seconds")}
+        checked_at = datetime.datetime.now(timezone.get_default_timezone()).isoformat(timespec="seconds")
+        data: dict = {"status": self.status, "checked_at": checked_at}
         if c is None or self.status == FORGED:
             return data
-        data["certificate"] = {
-            "number": c.number,
-            "kind": c.get_kind_display(),
-            "holder_name": c.holder_name,
-            "id_type": c.id_type,
-            "id_number": mask_id_number(c.id_number),
-            "occupation": c.occupation_name,
-            "work_type": c.work_type or "--",
-            "level": c.level.label,
-            "organisation": c.organisation_name,
-            "issued_on": c.issued_on.isoformat(),
-            "imported": c.imported,
-            "note": c.note,
-            "has_photo": bool(c.person.photo),
-        }
+        data["certificate"] = _public_certificate(c)
         if self.status in (REVOKED, SUSPENDED, SUPERSEDED, EXPIRED):
             data["status_reason"] = c.status_reason
             data["status_since"] = (c.status_changed_on or c.valid_until or c.issued_on).isoformat()
@@ -66,6 +53,31 @@ class Verification:
                 Certificate.objects.filter(pk=c.superseded_by_id).values_list("number", flat=True).first()
             )
         return data
+
+
+def _public_certificate(c: Certificate) -> dict:
+    """The certificate's public fields, built once per row and language (verification_cache keeps rows)."""
+    language = translation.get_language()
+    kept = c.__dict__.get("_public_fields")
+    if kept is not None and kept[0] == language:
+        return kept[1]
+    fields = {
+        "number": c.number,
+        "kind": c.get_kind_display(),
+        "holder_name": c.holder_name,
+        "id_type": c.id_type,
+        "id_number": mask_id_number(c.id_number),
+        "occupation": c.occupation_name,
+        "work_type": c.work_type or "--",
+        "level": c.level.label,
+        "organisation": c.organisation_name,
+        "issued_on": c.issued_on.isoformat(),
+        "imported": c.imported,
+        "note": c.note,
+        "has_photo": bool(c.person.photo),
+    }
+    c.__dict__["_public_fields"] = (language, fields)
+    return fields
 
 
 def _status_of(cert: Certificate, today: datetime.date) -> str:
@@ -121,9 +133,24 @@ _BY_NUMBER = (
 
 
 def _fetch_by_number(number: str):
-    with connection.cursor() as cursor:
-        cursor.execute(_BY_NUMBER, [number])
-        return cursor.fetchone()
+    """One round trip. Django's health check (CONN_HEALTH_CHECKS) would add a `SELECT 1` before the first query
+    of every request; this query goes without it and, if the connection turns out to be dead (the database
+    restarted), retries once on a new one, so a scan never fails for a connection that can be replaced."""
+
+    def fetch():
+        with connection.cursor() as cursor:
+            cursor.execute(_BY_NUMBER, [number])
+            return cursor.fetchone()
+
+    if connection.connection is not None and not connection.in_atomic_block:
+        connection.health_check_done = True
+    try:
+        return fetch()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        return fetch()
 
 
 def _certificate_by_number(number: str) -> Certificate | None:
@@ -144,20 +171,36 @@ def _certificate_by_number(number: str) -> Certificate | None:
 
 
 def verify_token(token: str, *, channel: str = VerificationLog.Channel.SCAN) -> Verification:
-    """Raises signing.SigningKeysError when keys cannot be read: the caller must answer 'cannot check'."""
-    check = signing.token_check(token)
-    if not check.signature_ok:
-        result = Verification(FORGED, reason=check.reason)
+    """Raises signing.SigningKeysError when keys cannot be read: the caller must answer 'cannot check'.
+
+    A token verified before is answered from verification_cache while its certificate, the key ring and the
+    feed of changes say nothing has changed; its status is still worked out for today.
+    """
+    cached, generation = verification_cache.lookup(token)
+    if cached is not None and cached[0] is signing.ring_recent():
+        _ring, cert, matches = cached
+        result = _answer(cert, matches)
     else:
-        cert = _certificate_by_number(check.number)
-        if cert is None:
-            result = Verification(UNKNOWN, reason="no_such_certificate")
-        elif not check.matches(printed_fields(cert)):
-            result = Verification(FORGED, cert, reason="fields_changed")
+        ring = signing.ring_recent() if generation is not None else None
+        check = signing.token_check(token)
+        if not check.signature_ok:
+            result = Verification(FORGED, reason=check.reason)
         else:
-            result = Verification(_status_of(cert, timezone.localdate()), cert)
+            cert = _certificate_by_number(check.number)
+            if cert is None:
+                result = Verification(UNKNOWN, reason="no_such_certificate")
+            else:
+                matches = check.matches(printed_fields(cert))
+                result = _answer(cert, matches)
+                verification_cache.store(token, cert.number, (ring, cert, matches), generation)
     _log(channel, result)
     return result
+
+
+def _answer(cert: Certificate, matches: bool) -> Verification:
+    if not matches:
+        return Verification(FORGED, cert, reason="fields_changed")
+    return Verification(_status_of(cert, timezone.localdate()), cert)
 
 
 def verify_lookup(*, number: str, name: str, id_number: str) -> Verification:

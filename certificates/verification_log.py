@@ -1,8 +1,10 @@
 """The verification log, written so that verifying stays fast under load.
 
 With VERIFICATION_LOG_REDIS_URL set (production), each verification appends one small JSON line to a Redis
-list and a beat task moves them into the database in bulk every few seconds. Without it, or when Redis cannot
-be reached, the row is written to the database directly: a verification is never left unlogged.
+list and a beat task moves them into the database in bulk every few seconds. With VERIFICATION_LOG_BUFFERED
+(the default), a web process collects its lines for one poll of its verification feed and pushes them in one
+call (see verification_cache). Without Redis, or when it cannot be reached, the rows are written to the
+database directly: a verification is never left unlogged.
 """
 
 import datetime
@@ -13,6 +15,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import timezone
 
+from . import verification_cache
 from .models import VerificationLog
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,11 @@ def record(
         "region_code": region_code,
     }
     url = getattr(settings, "VERIFICATION_LOG_REDIS_URL", "")
+    if url and verification_cache.log_buffered():
+        feed = verification_cache.feed()
+        if feed is not None:
+            feed.log(json.dumps(entry))
+            return
     if url:
         try:
             _redis(url).rpush(QUEUE_KEY, json.dumps(entry))
@@ -64,6 +72,10 @@ def _save(entries: list[dict]) -> None:
     )
 
 
+def save_lines(lines: list) -> None:
+    _save([json.loads(line) for line in lines])
+
+
 def flush(max_batches: int = 100) -> int:
     """Move buffered entries into the database; returns how many. Entries are removed only after they are saved."""
     url = getattr(settings, "VERIFICATION_LOG_REDIS_URL", "")
@@ -74,7 +86,7 @@ def flush(max_batches: int = 100) -> int:
         raw = client.lrange(QUEUE_KEY, 0, BATCH - 1)
         if not raw:
             break
-        _save([json.loads(r) for r in raw])
+        save_lines(raw)
         client.ltrim(QUEUE_KEY, len(raw), -1)
         moved += len(raw)
     return moved

@@ -14,12 +14,12 @@ IN_CI = os.environ.get("CI") == "true"
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
-def require_postgres() -> None:
+def require_postgres(reason: str = "needs PostgreSQL row locks; SQLite serialises writers") -> None:
     """Race and locking tests need PostgreSQL; skipping is allowed on SQLite, never in CI."""
     if not ON_POSTGRES:
         if IN_CI:
             pytest.fail("CI must run on PostgreSQL (DATABASE_URL)")
-        pytest.skip("needs PostgreSQL row locks; SQLite serialises writers (set DATABASE_URL to run)")
+        pytest.skip(f"{reason} (set DATABASE_URL to run)")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -145,3 +145,19 @@ def test_other_tenants_cannot_change_status(issued, other_org_admin, jlc_officer
         with pytest.raises(NotFound):
             services.certificate_revoke(actor=Actor.for_user(user), certificate_id=issued.id, reason="x")
     assert Certificate.objects.get(pk=issued.id).status == "valid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_survives_a_dead_database_connection(client, finalised_plan, org_admin, issue):
+    """After a database restart the first scan must not fail: the hot path retries on a new connection."""
+    from django.db import connection
+
+    from tests.conftest import require_postgres
+
+    require_postgres("needs a PostgreSQL connection that can die under it")
+    issue(finalised_plan, org_admin)
+    cert = Certificate.objects.order_by("number").first()
+    assert api(client, cert.token).json()["status"] == "valid"
+    connection.connection.close()  # what a restarted server leaves behind: a socket that no longer works
+    r = api(client, cert.token)
+    assert r.status_code == 200 and r.json()["status"] == "valid"

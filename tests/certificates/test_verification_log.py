@@ -21,6 +21,7 @@ def redis_buffer(settings):
         pytest.skip("no Redis on 127.0.0.1:6379")
     client.delete(verification_log.QUEUE_KEY)
     settings.VERIFICATION_LOG_REDIS_URL = REDIS_URL
+    settings.VERIFICATION_LOG_BUFFERED = False  # one push per verification (the buffered way: test_verification_cache)
     yield client
     client.delete(verification_log.QUEUE_KEY)
 
@@ -36,6 +37,7 @@ def test_verifications_are_buffered_then_flushed_in_bulk(redis_buffer):
 
 def test_without_redis_the_entry_goes_straight_to_the_database(settings):
     settings.VERIFICATION_LOG_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.VERIFICATION_LOG_BUFFERED = False
     verification_log._redis.cache_clear()
     verification_log.record(channel="scan", result="valid", certificate_id=None, organisation_id=None, region_code="")
     assert VerificationLog.objects.filter(channel="scan").count() == 1

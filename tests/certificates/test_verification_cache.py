@@ -1,0 +1,161 @@
+"""Repeat scans answered from memory must never outlive a change: on this node, on another node, across a
+missed feed entry, a key-ring change or a Redis outage."""
+
+import time
+
+import pytest
+
+from accounts.actors import Actor
+from certificates import services, signing, verification_cache, verification_log
+from certificates.models import Certificate, VerificationLog
+from tests.conftest import IN_CI
+
+pytestmark = pytest.mark.django_db
+REDIS_URL = "redis://127.0.0.1:6379/3"
+
+
+def wait_for(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.fixture
+def redis_feed(settings):
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if IN_CI:
+            pytest.fail("CI has Redis on 127.0.0.1:6379")
+        pytest.skip("no Redis on 127.0.0.1:6379: the verification cache needs it")
+    client.delete(verification_cache.STREAM_KEY, verification_cache.SEQ_KEY, verification_log.QUEUE_KEY)
+    settings.VERIFICATION_LOG_REDIS_URL = REDIS_URL
+    settings.VERIFICATION_CACHE_SIZE = 100
+    settings.VERIFICATION_FEED_POLL_SECONDS = 0.1
+    settings.VERIFICATION_LOG_BUFFERED = False  # log rows straight to Redis: the thread never writes to the test DB
+    verification_cache.reset()
+    feed = verification_cache.feed()
+    assert wait_for(lambda: feed.healthy), "the feed thread did not start"
+    yield client
+    verification_cache.reset()
+    verification_log._redis.cache_clear()
+    client.delete(verification_cache.STREAM_KEY, verification_cache.SEQ_KEY, verification_log.QUEUE_KEY)
+
+
+@pytest.fixture
+def issued(finalised_plan, org_admin, issue):
+    issue(finalised_plan, org_admin)
+    return Certificate.objects.order_by("number").first()
+
+
+def status(client, cert) -> str:
+    return client.get(f"/api/v1/verify/{cert.token}").json()["status"]
+
+
+def another_node_publishes(client, numbers: str) -> None:
+    """What `publish` does on another web node, written to Redis directly."""
+    client.eval(verification_cache._PUBLISH, 2, verification_cache.SEQ_KEY, verification_cache.STREAM_KEY, numbers, 100)
+
+
+def test_a_repeat_scan_is_answered_without_the_database(client, issued, redis_feed, django_assert_num_queries):
+    assert status(client, issued) == "valid"
+    with django_assert_num_queries(0):
+        assert status(client, issued) == "valid"
+    assert redis_feed.llen(verification_log.QUEUE_KEY) == 2  # both scans are logged
+
+
+def test_a_change_on_this_node_is_seen_at_once(
+    client, issued, org_admin, redis_feed, django_capture_on_commit_callbacks
+):
+    assert status(client, issued) == "valid"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.certificate_suspend(actor=Actor.for_user(org_admin), certificate_id=issued.id, reason="核查中")
+    assert status(client, issued) == "suspended"
+    assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1  # and the other nodes are told
+
+
+def test_a_change_announced_by_another_node_reaches_this_one(client, issued, redis_feed):
+    assert status(client, issued) == "valid"
+    Certificate.objects.filter(pk=issued.id).update(status=Certificate.Status.REVOKED, status_reason="作弊")
+    assert status(client, issued) == "valid"  # remembered: the update above told nobody
+    another_node_publishes(redis_feed, issued.number)
+    assert wait_for(lambda: status(client, issued) == "revoked")
+
+
+def test_a_missed_feed_entry_forgets_everything(client, finalised_plan, org_admin, issue, redis_feed):
+    issue(finalised_plan, org_admin)
+    first, second = Certificate.objects.order_by("number")[:2]
+    assert status(client, first) == status(client, second) == "valid"
+    Certificate.objects.filter(pk=second.id).update(status=Certificate.Status.SUSPENDED)
+    another_node_publishes(redis_feed, first.number)
+    redis_feed.incr(verification_cache.SEQ_KEY)  # an entry that never reached the stream
+    another_node_publishes(redis_feed, first.number)
+    assert wait_for(lambda: status(client, second) == "suspended")
+
+
+def test_a_row_read_before_a_change_is_not_remembered_after_it(issued, redis_feed):
+    feed = verification_cache.feed()
+    _, generation = verification_cache.lookup(issued.token)
+    feed.drop([issued.number])  # the change lands while the old row is being read
+    verification_cache.store(issued.token, issued.number, ("ring", issued, True), generation)
+    assert verification_cache.lookup(issued.token)[0] is None
+
+
+def test_a_new_signing_key_ring_is_not_answered_from_memory(client, issued, redis_feed, django_assert_num_queries):
+    assert status(client, issued) == "valid"
+    signing.rotate()
+    with django_assert_num_queries(1):  # looked up again, and still valid: retired keys keep verifying
+        assert status(client, issued) == "valid"
+
+
+def test_entries_expire_after_the_ttl(client, issued, redis_feed, settings):
+    settings.VERIFICATION_CACHE_TTL = 0.05
+    verification_cache.reset()
+    assert wait_for(lambda: verification_cache.feed().healthy)
+    assert status(client, issued) == "valid"
+    Certificate.objects.filter(pk=issued.id).update(status=Certificate.Status.REVOKED)
+    time.sleep(0.1)
+    assert status(client, issued) == "revoked"
+
+
+def test_the_cache_is_bounded(client, finalised_plan, org_admin, issue, redis_feed, settings):
+    settings.VERIFICATION_CACHE_SIZE = 2
+    verification_cache.reset()
+    assert wait_for(lambda: verification_cache.feed().healthy)
+    issue(finalised_plan, org_admin)
+    for cert in Certificate.objects.order_by("number")[:5]:
+        assert status(client, cert) == "valid"
+    assert len(verification_cache.feed().entries) == 2
+
+
+def test_without_the_feed_every_scan_goes_to_the_database(client, issued, settings, django_assert_num_queries):
+    settings.VERIFICATION_LOG_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.VERIFICATION_LOG_BUFFERED = False
+    verification_cache.reset()
+    verification_log._redis.cache_clear()
+    try:
+        feed = verification_cache.feed()
+        time.sleep(0.3)
+        assert not feed.healthy
+        assert status(client, issued) == "valid"
+        Certificate.objects.filter(pk=issued.id).update(status=Certificate.Status.REVOKED)
+        assert status(client, issued) == "revoked"  # nothing was answered from memory
+        assert VerificationLog.objects.count() == 2  # and the log fell back to the database
+    finally:
+        verification_cache.reset()
+        verification_log._redis.cache_clear()
+
+
+def test_buffered_log_lines_reach_redis_in_one_call(client, issued, redis_feed, settings):
+    settings.VERIFICATION_LOG_BUFFERED = True
+    for _ in range(3):
+        assert status(client, issued) == "valid"
+    assert wait_for(lambda: redis_feed.llen(verification_log.QUEUE_KEY) == 3)
+    assert verification_log.flush() == 3
+    assert VerificationLog.objects.filter(result="valid", certificate_id=issued.id).count() == 3
