@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.actors import Actor
 from accounts.models import Role
@@ -30,6 +30,15 @@ def verify_page(request, token: str):
     response = render(request, "certificates/verify.html", {"result": result, "data": result.public(), "token": token})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+def verify_api(request, token: str):
+    """GET /api/v1/verify/{token} as a plain view, mounted before the API: the busiest URL of the platform skips
+    the API framework's routing and parameter handling. The contract is the API operation's (certificates.api)."""
+    from .api import verify_response
+
+    return verify_response(token)
 
 
 def verify_photo(request, token: str):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 from accounts import views as account_views
@@ -15,6 +15,8 @@ admin.site.site_header = "职业技能等级认定平台 · 运维管理"
 admin.site.site_title = "运维管理"
 
 urlpatterns = [
+    # The scan API first, before the API's own routing (tokens always contain dots; /verify/lookup does not).
+    re_path(r"^api/v1/verify/(?P<token>[^/]*\.[^/]*)$", certificate_views.verify_api, name="verify_api"),
     path("api/v1/", api.urls),
     path("", account_views.home, name="home"),
     path("login/", account_views.LoginView.as_view(), name="login"),
