@@ -1,0 +1,206 @@
+"""The eight-level system end to end (人社部发〔2022〕14号): an employer files 学徒工, 特级技师 and 首席技师,
+plans an assessment, registers candidates whose eligibility the standard's data decides, seats panels sized by
+the data, scores, publishes, finalises and issues; the certificate number carries the level's own digit and
+verification, the PDF and the credential name the level as printed."""
+
+import datetime
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from accounts.actors import Actor
+from accounts.models import Role
+from accreditation.people import appointment_register
+from assessments import panels, publicity, scoring
+from assessments.models import Registration
+from assessments.registration import _create_registration, registration_review
+from certificates.credentials import credential_claims
+from certificates.models import Certificate
+from certificates.pdf import render_html
+from certificates.presenters import certificate_view
+from config.errors import Conflict
+from occupations.levels import level_for_number
+from occupations.models import Level
+from tests.assessments.conftest import file_organisation, make_plan
+from tests.assessments.test_scoring import exams_held, submit
+from tests.factories import OrganisationFactory, make_ric, member, region
+
+pytestmark = pytest.mark.django_db
+A = Actor.for_user
+
+EIGHT_LEVEL_SCOPE = [{"occupation_code": "6-31-01-03", "levels": ["XT", "5", "4", "3", "2", "1", "TJ", "SX"]}]
+
+# What each new level needs, from occupations/data: the components the standard sets and evidence that meets
+# one of its routes (学徒工: apprenticeship; 特级技师: 高级技师 ≥5 years; 首席技师: 特级技师 ≥3 years).
+CASES = {
+    "XT": {"kinds": ("theory", "skills"), "evidence": {"apprenticeship_completed": True, "work_years": 1}},
+    "TJ": {
+        "kinds": ("skills", "review"),
+        "evidence": {
+            "work_years": 20,
+            "prior_certificates": [{"occupation_code": "6-31-01-03", "level": "1", "issued_on": "2016-06-30"}],
+        },
+    },
+    "SX": {
+        "kinds": ("skills", "review"),
+        "evidence": {
+            "work_years": 25,
+            "prior_certificates": [{"occupation_code": "6-31-01-03", "level": "TJ", "issued_on": "2020-06-30"}],
+        },
+    },
+}
+
+
+@pytest.fixture
+def employer(cc_officer):
+    org = OrganisationFactory(name="长春一汽电气设备有限公司", kind="Y", region=region("220104"))
+    admin = member(Role.ORG_ADMIN, organisation=org)
+    file_organisation(org, admin, cc_officer, scope=EIGHT_LEVEL_SCOPE)
+    org.admin = admin
+    return org
+
+
+def _assessor(org, n: int, max_level: str):
+    appointment = appointment_register(
+        actor=A(org.admin),
+        role="assessor",
+        name=f"考评员{n}",
+        id_type="ric",
+        id_number=make_ric(birth=datetime.date(1986, 3, 1) + datetime.timedelta(days=n), seq=n + 600),
+        scopes=[{"occupation_code": "6-31-01-03", "max_level": max_level}],
+        organisation_id=org.id,
+    )
+    user = member(Role.ASSESSOR, organisation=org, person=appointment.person)
+    user.appointment = appointment
+    return user
+
+
+def _candidates(plan, org, code: str, n: int) -> list[Registration]:
+    from accounts.services import person_get_or_create
+
+    regs = []
+    for i in range(n):
+        person = person_get_or_create(
+            actor=A(org.admin),
+            name=f"{code}考生{i}",
+            id_type="ric",
+            id_number=make_ric(birth=datetime.date(1987, 2, 1 + i), seq=700 + i),
+        )
+        reg = _create_registration(
+            A(org.admin), plan, plan.levels.get(code=code), person, CASES[code]["evidence"], source="bulk"
+        )
+        regs.append(reg)
+    return regs
+
+
+def _assessment(employer, code: str, n: int = 2) -> SimpleNamespace:
+    level = Level.objects.get(code=code)
+    kinds = CASES[code]["kinds"]
+    plan = make_plan(employer, employer.admin, levels=(code,), kinds=kinds)
+    regs = _candidates(plan, employer, code, n)
+    for reg in regs:
+        registration_review(actor=A(employer.admin), registration_id=reg.id, decision="approve")
+    required = panels.panel_requirements(plan)
+    seats = {
+        kind: [_assessor(employer, 10 * i + j, code) for j in range(required[kind][0])] for i, kind in enumerate(kinds)
+    }
+    for kind, users in seats.items():
+        for user in users:
+            panels.panel_assign(actor=A(employer.admin), plan_id=plan.id, kind=kind, appointment_id=user.appointment.id)
+    assert all(p.ok for p in panels.panel_status(plan))
+    exams_held(plan)
+    for kind, users in seats.items():
+        for user in users:
+            submit(user, plan, kind, {reg: 75 for reg in regs})
+        scoring.component_lock(actor=A(employer.admin), plan_id=plan.id, kind=kind)
+    start = datetime.date(2025, 9, 30)
+    publication = publicity.publication_open(actor=A(employer.admin), plan_id=plan.id, today=start)
+    publicity.plan_finalise(
+        actor=A(employer.admin), plan_id=plan.id, today=publication.ends_on + datetime.timedelta(days=1)
+    )
+    return SimpleNamespace(plan=plan, regs=regs, level=level, required=required)
+
+
+@pytest.mark.parametrize("code", ["XT", "TJ", "SX"])
+def test_each_new_level_end_to_end(employer, issue, client, code):
+    scene = _assessment(employer, code)
+    assert {r.refresh_from_db() or r.outcome for r in scene.regs} == {Registration.Outcome.PASSED}
+
+    batch = issue(scene.plan, employer.admin)
+    assert batch.status == "done" and batch.done == len(scene.regs)
+    certs = list(Certificate.objects.filter(registration__plan=scene.plan).order_by("number"))
+    level = scene.level
+    for cert in certs:
+        # 22 characters, Y + 21 digits, the level's own digit at position 16, and readable back to the level.
+        assert re.fullmatch(r"Y\d{21}", cert.number)
+        assert cert.number.startswith(employer.number_prefix)
+        assert cert.number[15] == level.number_digit
+        assert level_for_number(cert.number) == level
+
+        api = client.get(f"/api/v1/verify/{cert.token}").json()
+        assert api["status"] == "valid"
+        assert api["certificate"]["level"] == level.label == level.name
+        page = client.get(f"/v/{cert.token}").content.decode()
+        assert level.name in page
+
+        assert level.label in render_html([certificate_view(cert)])
+        achievement = credential_claims(cert, salt="s")["credentialSubject"]["achievement"]
+        assert achievement["name"] == f"电工 {level.label}" and achievement["id"].endswith(f"/{code}")
+    assert [c.number[-6:] for c in certs] == ["000001", "000002"]
+
+
+def test_special_technician_panels_follow_the_levels_staffing_data(employer):
+    plan = make_plan(employer, employer.admin, levels=("TJ",), kinds=("skills", "review"))
+    _candidates(plan, employer, "TJ", 2)
+    Registration.objects.filter(plan=plan).update(status=Registration.Status.APPROVED)
+    # staffing_by_level: 特级技师 review panels ≥5 and odd, larger than the general ≥3.
+    assert panels.panel_requirements(plan)["review"][0] == 5
+    assert panels.panel_requirements(plan)["skills"][0] == 5
+
+
+def test_an_assessor_cleared_to_level_one_may_not_judge_special_technicians(employer):
+    plan = make_plan(employer, employer.admin, levels=("TJ",), kinds=("skills", "review"))
+    senior = _assessor(employer, 90, "1")
+    with pytest.raises(Conflict) as exc:
+        panels.panel_assign(
+            actor=A(employer.admin), plan_id=plan.id, kind="review", appointment_id=senior.appointment.id
+        )
+    assert "特级技师" in str(exc.value.message)
+
+
+def test_eligibility_for_the_new_levels_comes_from_the_standards_data(employer):
+    plan = make_plan(employer, employer.admin, levels=("TJ", "SX", "XT"), kinds=("theory", "skills", "review"))
+    (tj,) = _candidates(plan, employer, "TJ", 1)
+    assert tj.eligibility_status == "needs_review"  # a declared 高级技师 certificate: checked by a reviewer
+    assert tj.eligibility["met_route"] == "L1Y5"
+
+    from accounts.services import person_get_or_create
+
+    person = person_get_or_create(
+        actor=A(employer.admin),
+        name="资历不足",
+        id_type="ric",
+        id_number=make_ric(birth=datetime.date(1988, 1, 1), seq=801),
+    )
+    recent = {
+        "work_years": 12,
+        "prior_certificates": [{"occupation_code": "6-31-01-03", "level": "1", "issued_on": "2023-06-30"}],
+    }
+    too_soon = _create_registration(A(employer.admin), plan, plan.levels.get(code="TJ"), person, recent, source="bulk")
+    assert too_soon.eligibility_status == "ineligible"
+    assert "不满5年" in str(too_soon.eligibility)
+
+    # 学徒工 without an apprenticeship and under six months in post: no route met.
+    novice = person_get_or_create(
+        actor=A(employer.admin),
+        name="新入职",
+        id_type="ric",
+        id_number=make_ric(birth=datetime.date(2004, 1, 1), seq=802),
+    )
+    reg = _create_registration(
+        A(employer.admin), plan, plan.levels.get(code="XT"), novice, {"work_years": 0.25}, source="bulk"
+    )
+    assert reg.eligibility_status == "ineligible"
+    # A 学徒工 certificate is below 五级: it never counts as a 五级 certificate for 四级.
+    assert Level.objects.get(code="XT").rank < Level.objects.get(code="5").rank
