@@ -11,6 +11,7 @@ import pytest
 
 from accounts.actors import Actor
 from accounts.models import Role
+from accounts.services import person_get_or_create
 from accreditation.people import appointment_register
 from assessments import panels, publicity, scoring
 from assessments.models import Registration
@@ -77,8 +78,6 @@ def _assessor(org, n: int, max_level: str):
 
 
 def _candidates(plan, org, code: str, n: int) -> list[Registration]:
-    from accounts.services import person_get_or_create
-
     regs = []
     for i in range(n):
         person = person_get_or_create(
@@ -174,8 +173,6 @@ def test_eligibility_for_the_new_levels_comes_from_the_standards_data(employer):
     (tj,) = _candidates(plan, employer, "TJ", 1)
     assert tj.eligibility_status == "needs_review"  # a declared 高级技师 certificate: checked by a reviewer
     assert tj.eligibility["met_route"] == "L1Y5"
-
-    from accounts.services import person_get_or_create
 
     person = person_get_or_create(
         actor=A(employer.admin),
