@@ -3,7 +3,9 @@ plans an assessment, registers candidates whose eligibility the standard's data 
 the data, scores, publishes, finalises and issues; the certificate number carries the level's own digit and
 verification, the PDF and the credential name the level as printed."""
 
+import csv
 import datetime
+import io
 import re
 from types import SimpleNamespace
 
@@ -23,8 +25,11 @@ from certificates.presenters import certificate_view
 from config.errors import Conflict
 from occupations.levels import level_for_number
 from occupations.models import Level
+from oversight.dashboards import dashboard_for
 from tests.assessments.conftest import file_organisation, make_plan
 from tests.assessments.test_scoring import exams_held, submit
+from tests.certificates.test_reporting import qualification_row, upload
+from tests.conftest import client_for
 from tests.factories import OrganisationFactory, make_ric, member, region
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +206,53 @@ def test_eligibility_for_the_new_levels_comes_from_the_standards_data(employer):
     assert reg.eligibility_status == "ineligible"
     # A 学徒工 certificate is below 五级: it never counts as a 五级 certificate for 四级.
     assert Level.objects.get(code="XT").rank < Level.objects.get(code="5").rank
+
+
+# --- Statistics, reports and imports count the new levels -------------------------------------------------
+
+
+def test_statistics_reports_and_history_list_special_technicians(employer, issue, cc_officer):
+    scene = _assessment(employer, "TJ")
+    issue(scene.plan, employer.admin)
+    history = client_for(employer.admin).get("/api/v1/certificates/history").json()["items"]
+    assert [(h["level_code"], h["level"], h["count"]) for h in history] == [("TJ", "特级技师", 2)]
+
+    r = client_for(cc_officer).get("/api/v1/certificates/report", {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(r.streaming_content).decode("utf-8-sig"))))
+    assert [row[rows[0].index("等级")] for row in rows[1:]] == ["特级技师", "特级技师"]
+
+    board = dashboard_for(actor=A(cc_officer))
+    assessments = board.panels["assessments"]
+    level_column = [str(h) for h in assessments.headers].index("等级")
+    assert [row[level_column] for row in assessments.rows] == ["特级技师"]
+
+
+def test_an_imported_number_whose_level_digit_disagrees_with_the_level_is_refused(cc_officer):
+    rows = [
+        qualification_row(
+            "Y000022000102207000001", 证书类别="职业技能等级证书", 等级="三级", 发证日期="2020-06-30"
+        ),  # digit 7: 特级技师
+        qualification_row(
+            "Y000022000102207000002",
+            证书类别="职业技能等级证书",
+            等级="特级技师",
+            发证日期="2020-06-30",
+            证件号码=make_ric(birth=datetime.date(1986, 1, 2), seq=3),
+            姓名="李特级",
+        ),
+    ]
+    r = upload(cc_officer, rows)
+    assert r.status_code == 422
+    (error,) = r.json()["errors"]
+    assert error["row"] == 2 and error["column"] == "证书编号"
+    assert "等级位表示特级技师" in error["reason"] and "三级/高级工" in error["reason"]
+
+    r = upload(cc_officer, rows[1:])
+    assert r.status_code == 200, r.json()
+    assert Certificate.objects.get(number="Y000022000102207000002").level.code == "TJ"
+
+
+def test_an_unreadable_level_lists_every_level_the_data_holds(cc_officer):
+    r = upload(cc_officer, [qualification_row(等级="特等")])
+    (error,) = r.json()["errors"]
+    assert "学徒工" in error["reason"] and "首席技师" in error["reason"] and "三级/高级工" in error["reason"]
