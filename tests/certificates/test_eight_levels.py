@@ -204,6 +204,8 @@ def test_eligibility_for_the_new_levels_comes_from_the_standards_data(employer):
         A(employer.admin), plan, plan.levels.get(code="XT"), novice, {"work_years": 0.25}, source="bulk"
     )
     assert reg.eligibility_status == "ineligible"
+    (apprentice,) = _candidates(plan, employer, "XT", 1)
+    assert apprentice.eligibility_status == "eligible" and apprentice.eligibility["met_route"] == "XT_APPR"
     # A 学徒工 certificate is below 五级: it never counts as a 五级 certificate for 四级.
     assert Level.objects.get(code="XT").rank < Level.objects.get(code="5").rank
 
