@@ -89,7 +89,7 @@ def _candidates(plan, org, code: str, n: int) -> list[Registration]:
             actor=A(org.admin),
             name=f"{code}考生{i}",
             id_type="ric",
-            id_number=make_ric(birth=datetime.date(1987, 2, 1 + i), seq=700 + i),
+            id_number=make_ric(birth=datetime.date(1987, 2, 1 + i), seq=700 + 10 * list(CASES).index(code) + i),
         )
         reg = _create_registration(
             A(org.admin), plan, plan.levels.get(code=code), person, CASES[code]["evidence"], source="bulk"
