@@ -8,6 +8,7 @@ from certificates.models import NumberCounter
 from config.errors import Conflict
 from occupations.levels import level_for_number, level_from_text, level_spellings, number_format
 from occupations.models import Level
+from oversight.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +128,29 @@ def test_bad_level_data_is_refused_when_loading_reference_data(monkeypatch):
     with pytest.raises(ValidationError):
         services.reference_load(update=True)
     assert Level.objects.get(code="5").number_format == Level.NATIONAL_NUMBER_FORMAT
+
+
+def test_an_operator_edits_a_levels_format_in_the_admin_and_a_bad_one_is_refused(admin_client):
+    level = Level.objects.get(code="TJ")
+    url = f"/admin/occupations/level/{level.id}/change/"
+    form = {
+        "code": "TJ",
+        "rank": level.rank,
+        "name": level.name,
+        "title": "",
+        "number_digit": "7",
+        "number_format": "{prefix}{digit}{serial:06d}",
+        "organisation_kinds": "Y",
+    }
+    r = admin_client.post(url, form)
+    assert r.status_code == 200 and "证书编号格式缺少字段:year" in r.content.decode()
+    assert Level.objects.get(code="TJ").number_format == Level.NATIONAL_NUMBER_FORMAT
+
+    r = admin_client.post(url, {**form, "number_format": "{prefix}{year}{digit}{serial:05d}", "number_digit": "5"})
+    assert r.status_code == 200 and "errorlist" in r.content.decode()  # 5 is 五级's digit
+    assert Level.objects.get(code="TJ").number_digit == "7"
+
+    r = admin_client.post(url, {**form, "number_format": "{prefix}{year}{digit}{serial:05d}"})
+    assert r.status_code == 302
+    assert Level.objects.get(code="TJ").number_format == "{prefix}{year}{digit}{serial:05d}"
+    assert AuditEntry.objects.filter(action="admin.change", object_id=str(level.id)).exists()
