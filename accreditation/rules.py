@@ -32,10 +32,11 @@ class ScopeProblem:
 
 
 def scope_line_problems(
-    occupation: Occupation, level_codes: list[str], on: datetime.date, *, organisation_kind: str
+    occupation: Occupation, level_codes: list[str], on: datetime.date, *, organisation_kind: str | None = None
 ) -> list[str]:
-    """Why this occupation × levels may not be filed by this kind of organisation, checked against the
-    catalogue, the standards and which kinds of organisation each level admits (Level.organisation_kinds)."""
+    """Why this occupation × levels may not be filed, checked against the catalogue, the standards and, given an
+    organisation kind, which kinds of organisation each level admits (Level.organisation_kinds). Filing always
+    passes the kind; a caller checking only the catalogue and standards (a platform-wide scan) may leave it out."""
     problems = []
     qual = occupation.qualification
     if not occupation.active:
@@ -60,7 +61,9 @@ def scope_line_problems(
             names = "、".join(Level.objects.get(code=c).name for c in missing if Level.objects.filter(code=c).exists())
             problems.append(_("国家职业技能标准未设置等级:%(levels)s") % {"levels": names or "、".join(missing)})
     refused = [
-        lv for lv in Level.objects.filter(code__in=level_codes) if not lv.allows_organisation_kind(organisation_kind)
+        lv
+        for lv in Level.objects.filter(code__in=level_codes)
+        if organisation_kind is not None and not lv.allows_organisation_kind(organisation_kind)
     ]
     if refused:
         problems.append(
