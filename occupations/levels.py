@@ -39,7 +39,9 @@ def level_from_text(value: object, table: dict[str, Level]) -> Level | None:
 
 _FIELD_PATTERNS = {"prefix": r"[YS]\d{12}", "year": r"\d{2}"}
 _REQUIRED_FIELDS = ("prefix", "year", "digit", "serial")
-_SERIAL_SPEC = re.compile(r"0?([1-9])d")
+_SERIAL_SPEC = re.compile(r"0([1-9])d")  # zero-padded, fixed width: "6d" would pad with spaces
+_FIXED_WIDTH = 13 + 2 + 1  # prefix, year, digit
+MAX_NUMBER_LENGTH = 32  # what signing.token_sign accepts (capital letters and digits, 8–32)
 
 
 def _parts(template: str) -> list[tuple[str, str | None, str]]:
@@ -69,8 +71,11 @@ def number_format_problems(template: str) -> list[str]:
         elif name in ("prefix", "year", "digit") and spec:
             problems.append(_("字段%(f)s不能带格式说明") % {"f": name})
     literal = "".join(text for text, _name, _spec in parts)
-    if literal and not re.fullmatch(r"[A-Z0-9-]+", literal):
-        problems.append(_("证书编号格式中的固定字符只能是大写字母、数字或连字符"))
+    if literal and not re.fullmatch(r"[A-Z0-9]+", literal):
+        problems.append(_("证书编号格式中的固定字符只能是大写字母或数字"))
+    widths = [int(m.group(1)) for _t, name, spec in parts if name == "serial" and (m := _SERIAL_SPEC.fullmatch(spec))]
+    if widths and _FIXED_WIDTH + widths[0] + len(literal) > MAX_NUMBER_LENGTH:
+        problems.append(_("证书编号不能超过%(n)d位") % {"n": MAX_NUMBER_LENGTH})
     return problems
 
 

@@ -88,6 +88,9 @@ def test_numbers_in_no_levels_format_name_no_level():
         ("{prefix}{year}{digit}{serial}", "{serial:06d}"),
         ("{prefix}{year}{digit}-{serial:06d}-{digit}", "只能出现一次"),
         ("{prefix}{year}{digit}tj{serial:06d}", "大写字母"),
+        ("{prefix}{year}{digit}-{serial:06d}", "大写字母"),
+        ("{prefix}{year}{digit}{serial:6d}", "{serial:06d}"),
+        ("{prefix}{year}{digit}ZHUANYEJINENGTJ{serial:09d}", "不能超过32位"),
         ("{prefix}{year}{digit}{serial:06d", "花括号"),
     ],
 )
