@@ -17,7 +17,7 @@ from accounts.services import person_get_or_create
 from accreditation.people import appointment_register
 from assessments import panels, publicity, scoring
 from assessments.models import Registration
-from assessments.registration import _create_registration, registration_review
+from assessments.registration import _create_registration, registration_review, registrations_import
 from certificates.credentials import credential_claims
 from certificates.models import Certificate
 from certificates.pdf import render_html
@@ -26,6 +26,7 @@ from config.errors import Conflict
 from occupations.levels import level_for_number
 from occupations.models import Level
 from oversight.dashboards import dashboard_for
+from tests.accreditation.conftest import xlsx
 from tests.assessments.conftest import file_organisation, make_plan
 from tests.assessments.test_scoring import exams_held, submit
 from tests.certificates.test_reporting import qualification_row, upload
@@ -258,3 +259,50 @@ def test_an_unreadable_level_lists_every_level_the_data_holds(cc_officer):
     r = upload(cc_officer, [qualification_row(等级="特等")])
     (error,) = r.json()["errors"]
     assert "学徒工" in error["reason"] and "首席技师" in error["reason"] and "三级/高级工" in error["reason"]
+
+
+def test_an_employer_registers_its_staff_for_special_technician_from_a_spreadsheet(employer):
+    plan = make_plan(employer, employer.admin, levels=("TJ", "SX"), kinds=("skills", "review"))
+    header = [
+        "姓名",
+        "证件类型",
+        "证件号码",
+        "手机号码",
+        "申报等级",
+        "工作年限",
+        "已取得本职业证书等级",
+        "证书编号",
+        "发证日期",
+    ]
+    rows = [
+        header,
+        [
+            "高师傅",
+            "居民身份证",
+            make_ric(birth=datetime.date(1986, 5, 5), seq=901),
+            "",
+            "特级技师",
+            22,
+            "国家职业资格一级(高级技师)",
+            "",
+            "2015-07-01",
+        ],
+        [
+            "陈师傅",
+            "居民身份证",
+            make_ric(birth=datetime.date(1986, 5, 6), seq=902),
+            "",
+            "首席技师",
+            25,
+            "特级技师",
+            "",
+            "2019-07-01",
+        ],
+        ["王师傅", "居民身份证", make_ric(birth=datetime.date(1986, 5, 7), seq=903), "", "三级", 10, "", "", ""],
+    ]
+    report = registrations_import(actor=A(employer.admin), plan_id=plan.id, upload=xlsx(rows), partial=True)
+    assert report.created == 2 and [e.row for e in report.errors] == [4]  # 三级 is not in this plan
+    regs = {r.person.name: r for r in Registration.objects.filter(plan=plan).select_related("level", "person")}
+    assert regs["高师傅"].level.code == "TJ" and regs["高师傅"].eligibility["met_route"] == "L1Y5"
+    assert regs["陈师傅"].level.code == "SX" and regs["陈师傅"].eligibility["met_route"] == "TJY3"
+    assert {r.eligibility_status for r in regs.values()} == {"needs_review"}  # declared, not yet checked
