@@ -306,3 +306,16 @@ def test_an_employer_registers_its_staff_for_special_technician_from_a_spreadshe
     assert regs["高师傅"].level.code == "TJ" and regs["高师傅"].eligibility["met_route"] == "L1Y5"
     assert regs["陈师傅"].level.code == "SX" and regs["陈师傅"].eligibility["met_route"] == "TJY3"
     assert {r.eligibility_status for r in regs.values()} == {"needs_review"}  # declared, not yet checked
+
+
+def test_an_apprentice_certificate_opens_the_way_to_level_five(employer, issue):
+    """学徒工 is the step below 五级: the 2018 template's level-5 routes accept its certificate (XT_CERT)."""
+    scene = _assessment(employer, "XT", n=1)
+    issue(scene.plan, employer.admin)
+    (apprentice,) = scene.regs
+    five = make_plan(employer, employer.admin, levels=("5",), kinds=("theory", "skills"))
+    reg = _create_registration(
+        A(employer.admin), five, five.levels.get(code="5"), apprentice.person, {"work_years": 0.5}, source="bulk"
+    )
+    assert reg.eligibility_status == "eligible" and reg.eligibility["met_route"] == "XT_CERT"
+    assert "学徒工证书" in reg.eligibility["summary"]
