@@ -11,8 +11,9 @@ from accounts.demo import DemoContext, valid_ric
 from . import people, services
 from .models import Appointment, Filing, TrainingRecord
 
+# The employer also assesses 学徒工 and 特级技师 in its own workforce (eight-level system, employers only).
 EMPLOYER_SCOPE = [
-    {"occupation_code": "6-31-01-03", "levels": ["5", "4", "3"]},
+    {"occupation_code": "6-31-01-03", "levels": ["XT", "5", "4", "3", "TJ"]},
     {"occupation_code": "6-18-02-04", "levels": ["5", "4", "3"]},
     {"occupation_code": "4-12-01-01", "levels": ["5", "4", "3", "2"]},
 ]
@@ -31,6 +32,14 @@ EMPLOYER_ASSESSORS = [
     ("钱卫东", "22010219890314111", "6-31-01-03", "3"),
     ("冯建华", "22010419870922212", "6-31-01-03", "3"),
     ("陶志远", "22010219910605313", "6-31-01-03", "3"),
+]
+# Senior staff cleared to judge 特级技师: the demo's 特级技师 panels (≥5, odd) are drawn from them.
+SPECIAL_ASSESSORS = [
+    ("杜长青", "22010219850310121", "6-31-01-03", "TJ"),
+    ("邱振华", "22010419850518222", "6-31-01-03", "TJ"),
+    ("贺永利", "22010219860722323", "6-31-01-03", "TJ"),
+    ("龙世杰", "22010419860826424", "6-31-01-03", "TJ"),
+    ("段立新", "22010219871130525", "6-31-01-03", "TJ"),
 ]
 ASSOCIATION_ASSESSORS = [
     ("马红梅", "22010219850312505", "4-03-02-01", "2"),
@@ -103,7 +112,7 @@ def seed(ctx: DemoContext) -> None:
 
     assessor = ctx.people["assessor"]
     _appoint(emp_admin, employer, "assessor", assessor.name, assessor.id_number[:17], "6-31-01-03", "3")
-    for name, body, code, level in EMPLOYER_ASSESSORS:
+    for name, body, code, level in EMPLOYER_ASSESSORS + SPECIAL_ASSESSORS:
         _appoint(emp_admin, employer, "assessor", name, body, code, level)
     for name, body, code, level in ASSOCIATION_ASSESSORS:
         _appoint(assoc_admin, association, "assessor", name, body, code, level)

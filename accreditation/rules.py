@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 
 from occupations.models import Level, Occupation, Qualification
 
+from .models import Organisation
+
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Magic numbers, not file names or the browser's claimed type, decide what a file is.
 _SIGNATURES = {
@@ -29,8 +31,12 @@ class ScopeProblem:
     reason: str
 
 
-def scope_line_problems(occupation: Occupation, level_codes: list[str], on: datetime.date) -> list[str]:
-    """Why this occupation × levels may not be filed, checked against the catalogue and the standards."""
+def scope_line_problems(
+    occupation: Occupation, level_codes: list[str], on: datetime.date, *, organisation_kind: str | None = None
+) -> list[str]:
+    """Why this occupation × levels may not be filed, checked against the catalogue, the standards and, given an
+    organisation kind, which kinds of organisation each level admits (Level.organisation_kinds). Filing always
+    passes the kind; a caller checking only the catalogue and standards (a platform-wide scan) may leave it out."""
     problems = []
     qual = occupation.qualification
     if not occupation.active:
@@ -54,9 +60,30 @@ def scope_line_problems(occupation: Occupation, level_codes: list[str], on: date
         if missing:
             names = "、".join(Level.objects.get(code=c).name for c in missing if Level.objects.filter(code=c).exists())
             problems.append(_("国家职业技能标准未设置等级:%(levels)s") % {"levels": names or "、".join(missing)})
+    refused = [
+        lv
+        for lv in Level.objects.filter(code__in=level_codes)
+        if organisation_kind is not None and not lv.allows_organisation_kind(organisation_kind)
+    ]
+    if refused:
+        problems.append(
+            _("%(levels)s只能由%(kinds)s备案评价(人社部发〔2022〕14号),本机构不能将其列入备案范围")
+            % {"levels": "、".join(lv.label for lv in refused), "kinds": kinds_phrase(refused)}
+        )
     if not level_codes:
         problems.append(_("请至少选择一个等级"))
     return problems
+
+
+def kinds_phrase(levels: list[Level]) -> str:
+    labels = dict(Organisation.Kind.choices)
+    kinds = sorted(set("".join(lv.organisation_kinds for lv in levels)), reverse=True)
+    return "或".join(str(labels.get(k, k)) for k in kinds)
+
+
+def levels_for_kind(organisation_kind: str) -> list[Level]:
+    """The levels a kind of organisation may file, highest first, as the scope form lists them."""
+    return [lv for lv in Level.objects.order_by("-rank") if lv.allows_organisation_kind(organisation_kind)]
 
 
 def licensing_notes(occupation: Occupation) -> list[str]:

@@ -13,6 +13,7 @@ from config.errors import NotFound
 from occupations.models import Level, Occupation, Region
 
 from .models import Appointment, Filing, Organisation, TrainingRecord
+from .rules import kinds_phrase
 
 
 def organisations_for(actor: Actor) -> QuerySet[Organisation]:
@@ -77,6 +78,13 @@ def scope_allows(organisation: Organisation, occupation: Occupation, level: Leve
         return ScopeDecision(False, _("机构在%(on)s没有有效的备案") % {"on": on})
     if filing.status == Filing.Status.SUSPENDED:
         return ScopeDecision(False, _("机构备案已暂停:%(r)s") % {"r": filing.status_reason}, filing)
+    if not level.allows_organisation_kind(organisation.kind):
+        return ScopeDecision(
+            False,
+            _("%(level)s只能由%(kinds)s评价(人社部发〔2022〕14号)")
+            % {"level": level.label, "kinds": kinds_phrase([level])},
+            filing,
+        )
     for line in filing.scope_lines.all():
         if line.occupation_id == occupation.id:
             if any(lv.id == level.id for lv in line.levels.all()):

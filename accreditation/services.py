@@ -152,7 +152,7 @@ def _transition(
     return filing
 
 
-def _validated_scope(lines: list[dict], on) -> list[tuple[Occupation, list[Level]]]:
+def _validated_scope(lines: list[dict], on, organisation: Organisation) -> list[tuple[Occupation, list[Level]]]:
     """[{"occupation_code": "6-31-01-03", "levels": ["5", "4"]}] → checked lines, or every problem at once."""
     if not lines:
         raise ValidationFailed(_("备案范围至少包含一个职业"), details={"field": "scope"})
@@ -168,7 +168,7 @@ def _validated_scope(lines: list[dict], on) -> list[tuple[Occupation, list[Level
             continue
         seen.add(code)
         level_codes = sorted(set(line.get("levels") or []))
-        reasons = scope_line_problems(occupation, level_codes, on)
+        reasons = scope_line_problems(occupation, level_codes, on, organisation_kind=organisation.kind)
         if reasons:
             problems.append({"line": i, "occupation_code": code, "occupation": occupation.name, "reasons": reasons})
             continue
@@ -200,7 +200,7 @@ def filing_create(*, actor: Actor, organisation_id: int, scope: list[dict], note
     organisation = Organisation.objects.select_for_update().select_related("region").get(pk=organisation_id)
     if Filing.objects.filter(organisation=organisation, status__in=Filing.OPEN).exists():
         raise Conflict(_("已有一份未办结的备案申请,请在原申请上修改"))
-    checked = _validated_scope(scope, timezone.localdate())
+    checked = _validated_scope(scope, timezone.localdate(), organisation)
     filing = Filing.objects.create(organisation=organisation, note=(note or "").strip())
     _write_scope(filing, checked)
     audit_record(
@@ -221,7 +221,7 @@ def filing_update_scope(*, actor: Actor, filing_id: int, scope: list[dict], note
     if not filing.is_editable:
         raise Conflict(_("只有草稿或退回修改的申请可以修改"))
     before = _scope_snapshot(filing)
-    _write_scope(filing, _validated_scope(scope, timezone.localdate()))
+    _write_scope(filing, _validated_scope(scope, timezone.localdate(), filing.organisation))
     if note is not None:
         filing.note = note.strip()
         filing.save(update_fields=["note", "updated_at"])
@@ -282,6 +282,7 @@ def filing_submit(*, actor: Actor, filing_id: int) -> Filing:
         _validated_scope(
             [{"occupation_code": s["occupation"], "levels": s["levels"]} for s in _scope_snapshot(filing)],
             timezone.localdate(),
+            filing.organisation,
         )
         if not filing.attachments.exists():
             raise ValidationFailed(_("请先上传申请材料"), details={"field": "attachments"})

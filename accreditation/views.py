@@ -21,8 +21,8 @@ from occupations.models import Level, Occupation, Region
 from oversight.models import AuditEntry
 
 from . import people, services
-from .models import Appointment, Filing
-from .rules import licensing_notes, scope_line_problems
+from .models import Appointment, Filing, Organisation
+from .rules import levels_for_kind, licensing_notes, scope_line_problems
 from .selectors import (
     appointments_for,
     directory,
@@ -103,19 +103,25 @@ def organisation(request, org_id: int):
     )
 
 
-def _scope_choices(selected: dict[str, set[str]]):
-    """Every occupation with whether it may be filed, and why not."""
+def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
+    """Every occupation with whether it may be filed, and why not; each row offers the levels its standard
+    defines that this kind of organisation may file (学徒工 and 特级/首席技师 only for employers)."""
     today = datetime.date.today()
-    levels = list(Level.objects.filter(is_standard=True).order_by("-rank"))
+    levels = levels_for_kind(organisation.kind)
     rows = []
     for occ in Occupation.objects.filter(active=True).select_related("qualification").prefetch_related("standards"):
-        problems = [p for p in scope_line_problems(occ, ["5"], today) if "等级" not in p]
+        problems = [
+            p for p in scope_line_problems(occ, ["5"], today, organisation_kind=organisation.kind) if "等级" not in p
+        ]
+        standard = occ.standard_on(today)
+        defined = set(standard.levels.values_list("level__code", flat=True)) if standard else set()
+        offered = [lv for lv in levels if lv.code in defined or (not defined and lv.is_standard)]
         rows.append(
             {
                 "occupation": occ,
                 "problems": problems,
                 "notes": licensing_notes(occ),
-                "levels": [(lv, lv.code in selected.get(occ.code, set())) for lv in levels],
+                "levels": [(lv, lv.code in selected.get(occ.code, set())) for lv in offered],
             }
         )
     return rows
@@ -150,7 +156,7 @@ def filing_new(request, org_id: int):
     return render(
         request,
         "accreditation/filing_form.html",
-        {"org": org, "rows": _scope_choices(selected), "note": request.POST.get("note", "")},
+        {"org": org, "rows": _scope_choices(selected, org), "note": request.POST.get("note", "")},
     )
 
 
@@ -174,7 +180,12 @@ def filing_edit(request, filing_id: int):
     return render(
         request,
         "accreditation/filing_form.html",
-        {"org": filing.organisation, "filing": filing, "rows": _scope_choices(selected), "note": filing.note},
+        {
+            "org": filing.organisation,
+            "filing": filing,
+            "rows": _scope_choices(selected, filing.organisation),
+            "note": filing.note,
+        },
     )
 
 

@@ -1,5 +1,5 @@
-"""Demo: a finished assessment (32 candidates over two levels, some failed, one objection answered) and a plan
-open for registration. Everything goes through the services; only the calendar is moved into the past."""
+"""Demo: a finished assessment (32 candidates over two levels, some failed, one objection answered), a plan
+open for registration, and the employer's own finished 特级技师 evaluation (eight-level system). Everything goes through the services; only the calendar is moved into the past."""
 
 import datetime
 from decimal import Decimal
@@ -12,6 +12,8 @@ from accounts.demo import DemoContext, valid_ric
 from accounts.models import Membership, Role, User
 from accounts.services import person_get_or_create
 from accreditation.models import Appointment
+from accreditation.selectors import scope_allows
+from occupations.models import Level, Occupation
 
 from . import panels, plans, publicity, scoring
 from .models import Plan, PlanComponent
@@ -19,6 +21,7 @@ from .registration import _create_registration, registration_review
 
 FINISHED = "2026年第三期电工职业技能等级认定(四级、三级)"
 OPEN = "2026年第四季度中式烹调师职业技能等级认定"
+SPECIAL = "2026年电工特级技师评价(企业自主评价)"
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国志红梅"
 
@@ -196,7 +199,80 @@ def _open(ctx: DemoContext) -> Plan:
     return plan
 
 
+@transaction.atomic
+def _special_technicians(ctx: DemoContext) -> Plan | None:
+    """The employer's own 特级技师 evaluation (eight-level system): two senior electricians, skills and a review
+    panel of five, finalised, so that their certificates carry the 特级技师 number digit."""
+    employer = ctx.organisations["employer"]
+    admin = Actor.for_user(ctx.users["employer_admin"])
+    today = timezone.localdate()
+    electrician = Occupation.objects.get(code="6-31-01-03")
+    if not scope_allows(employer, electrician, Level.objects.get(code="TJ"), today).allowed:
+        return None  # a database seeded before the eight-level data: its filing does not cover 特级技师
+    exam = today + datetime.timedelta(days=1)
+    plan = plans.plan_create(
+        actor=admin,
+        organisation_id=employer.id,
+        occupation_code=electrician.code,
+        levels=["TJ"],
+        title=SPECIAL,
+        venue="长春市朝阳区卫星路8号 长春华信技能大师工作室",
+        capacity=10,
+        registration_opens=today,
+        registration_closes=today,
+        fee=0,
+        description="企业自主评价:本单位取得高级技师证书满5年的职工;技能考核加业绩评价与答辩。",
+        components=[
+            {"kind": "skills", "starts_at": _at(exam, 8), "ends_at": _at(exam, 11), "room": "电工实训室"},
+            {"kind": "review", "starts_at": _at(exam, 14), "ends_at": _at(exam, 16), "room": "技能大师工作室"},
+        ],
+    )
+    plans.plan_publish(actor=admin, plan_id=plan.id)
+    regs = []
+    for name, body in (("温建业", "22010219860115141"), ("石光明", "22010419870420162")):
+        person = person_get_or_create(actor=admin, name=name, id_type="ric", id_number=valid_ric(body))
+        evidence = {
+            "work_years": Decimal(18),
+            "prior_certificates": [
+                {"occupation_code": electrician.code, "level": "1", "issued_on": "2017-06-30", "number": ""}
+            ],
+        }
+        reg = _create_registration(
+            admin, plan, plan.levels.get(code="TJ"), person, evidence, source="bulk", employer_name=employer.name
+        )
+        registration_review(actor=admin, registration_id=reg.id, decision="approve", reason="已核验高级技师证书原件")
+        regs.append(reg)
+    seniors = list(
+        Appointment.objects.filter(
+            organisation=employer, role="assessor", scopes__occupation=electrician, scopes__max_level__code="TJ"
+        ).order_by("id")
+    )
+    for kind in ("skills", "review"):
+        for appointment in seniors:
+            panels.panel_assign(actor=admin, plan_id=plan.id, kind=kind, appointment_id=appointment.id)
+    held = today - datetime.timedelta(days=14)
+    Plan.objects.filter(pk=plan.id).update(
+        registration_opens=held - datetime.timedelta(days=20), registration_closes=held - datetime.timedelta(days=3)
+    )
+    for c in PlanComponent.objects.filter(plan=plan):
+        shift = c.starts_at.date() - held
+        PlanComponent.objects.filter(pk=c.pk).update(starts_at=c.starts_at - shift, ends_at=c.ends_at - shift)
+    for kind in ("skills", "review"):
+        for seat, appointment in enumerate(seniors):
+            actor = Actor.for_user(_assessor_login(appointment))
+            entries = [{"registration_id": r.id, "value": str(78 + 4 * i + seat % 3)} for i, r in enumerate(regs)]
+            scoring.score_enter(actor=actor, plan_id=plan.id, kind=kind, entries=entries)
+            scoring.score_submit(actor=actor, plan_id=plan.id, kind=kind)
+        scoring.component_lock(actor=admin, plan_id=plan.id, kind=kind)
+    publication = publicity.publication_open(actor=admin, plan_id=plan.id, today=held + datetime.timedelta(days=2))
+    publicity.plan_finalise(actor=admin, plan_id=plan.id, today=publication.ends_on + datetime.timedelta(days=1))
+    return plan
+
+
 def seed(ctx: DemoContext) -> None:
     finished = Plan.objects.filter(title=FINISHED).first() or _finished(ctx)
     ctx.plans = {"finished": finished, "open": Plan.objects.filter(title=OPEN).first() or _open(ctx)}
+    special = Plan.objects.filter(title=SPECIAL).first() or _special_technicians(ctx)
+    if special is not None:
+        ctx.plans["special"] = special
     ctx.urls.append(("认定计划公告", "/assessments/plans/"))

@@ -290,7 +290,10 @@ def plan_new(request, org_id: int):
             "post": request.POST,
             "kinds": COMPONENT_KINDS,
             "lines": filing.scope_lines.all() if filing else [],
-            "levels": Level.objects.order_by("-rank"),
+            # The levels the filing covers: 学徒工 and 特级/首席技师 appear only where an employer filed them.
+            "levels": Level.objects.filter(scopeline__filing=filing).distinct().order_by("-rank")
+            if filing
+            else Level.objects.none(),
         },
     )
 

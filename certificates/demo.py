@@ -26,9 +26,14 @@ def _statuses(ctx: DemoContext) -> None:
 def seed(ctx: DemoContext) -> None:
     plan = ctx.plans["finished"]
     # With a real broker the batch runs on the worker; finish it here so the demo is complete either way.
-    for batch in IssueBatch.objects.filter(plan=plan).exclude(status=IssueBatch.Status.DONE):
+    for batch in IssueBatch.objects.filter(plan__in=ctx.plans.values()).exclude(status=IssueBatch.Status.DONE):
         issuance.issue_batch_run(batch.id)
     _statuses(ctx)
     valid = Certificate.objects.filter(registration__plan=plan, status="valid").order_by("number").first()
     if valid is not None:
         ctx.urls.append((f"证书核验({valid.holder_name} {valid.number})", f"/v/{valid.token}"))
+    special = None
+    if "special" in ctx.plans:
+        special = Certificate.objects.filter(registration__plan=ctx.plans["special"]).order_by("number").first()
+    if special is not None:
+        ctx.urls.append((f"特级技师证书核验({special.holder_name} {special.number})", f"/v/{special.token}"))

@@ -21,7 +21,7 @@ from accounts.models import Person
 from accounts.services import person_get_or_create
 from config.errors import NotFound, PlatformError, ValidationFailed
 from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
-from occupations.levels import level_from_text, level_spellings
+from occupations.levels import level_for_number, level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
 from oversight.audit import audit_record
 
@@ -114,10 +114,19 @@ def _required(record: dict, key: str, header: str, max_length: int) -> str:
 def _level(value: object, table: dict[str, Level]) -> Level:
     level = level_from_text(value, table)
     if level is None:
-        raise _RowProblem(
-            _("等级“%(v)s”无法识别,可填五级—一级或初级、中级、高级、技师、高级技师") % {"v": _text(value)}, "等级"
-        )
+        choices = "、".join(lv.label for lv in sorted(set(table.values()), key=lambda lv: lv.rank))
+        raise _RowProblem(_("等级“%(v)s”无法识别,可填:%(c)s") % {"v": _text(value), "c": choices}, "等级")
     return level
+
+
+def _number_matches_level(number: str, level: Level, table: dict[str, Level]) -> None:
+    """A number written in one of the platform's formats names its level (the level digit): it must agree
+    with the level column. Numbers in no known format (older 职业资格 numbers) are taken as printed."""
+    named = level_for_number(number, set(table.values()))
+    if named is not None and named.pk != level.pk:
+        raise _RowProblem(
+            _("证书编号的等级位表示%(n)s,与所填等级“%(l)s”不符") % {"n": named.label, "l": level.label}, "证书编号"
+        )
 
 
 def _date(value: object, header: str) -> datetime.date:
@@ -151,6 +160,7 @@ def _check_row(record: dict, *, default_issuer: str, levels: dict[str, Level], t
     if len(work_type) > 64:
         raise _RowProblem(_("工种不能超过64个字"), "工种")
     level = _level(record.get("level"), levels)
+    _number_matches_level(number, level, levels)
     issuer = _text(record.get("issuer")) or default_issuer
     if not issuer:
         raise _RowProblem(_("请填写发证机构"), "发证机构")

@@ -1,6 +1,7 @@
 """Issuing certificates: numbering, signing, and batches run by a Celery task with visible progress.
 
-Numbers: the organisation's 13-character prefix + 2-digit year + level digit + 6-digit serial. A serial is taken
+Numbers: written as the level's format says (Level.number_format, data); the national format is the
+organisation's 13-character prefix + 2-digit year + level digit + 6-digit serial. A serial is taken
 from a counter row locked FOR UPDATE in the same transaction that inserts the certificate, so a rolled-back
 insert gives its serial back (no silent gaps) and two batches of one organisation never share a serial.
 """
@@ -21,6 +22,7 @@ from accounts.services import notify
 from accreditation.selectors import organisations_for
 from assessments.models import Plan, Registration
 from config.errors import Conflict, NotFound
+from occupations.levels import number_format, serial_width
 from occupations.models import Level
 from oversight.audit import audit_record
 
@@ -52,16 +54,16 @@ def verify_url(cert: Certificate) -> str:
 
 
 def allocate_numbers(prefix: str, issued_on: datetime.date, level: Level, count: int) -> list[str]:
-    """`count` consecutive new numbers; call inside the transaction that saves the certificates."""
+    """`count` consecutive new numbers in the level's format; call inside the transaction that saves them."""
     year = f"{issued_on.year % 100:02d}"
     NumberCounter.objects.get_or_create(prefix=prefix, year=year, level_digit=level.number_digit)
     counter = NumberCounter.objects.select_for_update().get(prefix=prefix, year=year, level_digit=level.number_digit)
-    if counter.last_serial + count > 999_999:
+    if counter.last_serial + count > 10 ** serial_width(level) - 1:
         raise Conflict(_("本年度该等级证书序号已用尽"))
     first = counter.last_serial + 1
     counter.last_serial += count
     counter.save(update_fields=["last_serial"])
-    return [f"{prefix}{year}{level.number_digit}{serial:06d}" for serial in range(first, first + count)]
+    return [number_format(level, prefix=prefix, year=year, serial=serial) for serial in range(first, first + count)]
 
 
 def _new_certificate(reg: Registration, number: str, issued_on: datetime.date) -> Certificate:

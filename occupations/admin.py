@@ -15,7 +15,16 @@ class RegionAdmin(AuditedAdmin, admin.ModelAdmin):
 
 @admin.register(Level)
 class LevelAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["code", "rank", "name", "title", "number_digit", "is_standard"]
+    list_display = [
+        "code",
+        "rank",
+        "name",
+        "title",
+        "number_digit",
+        "number_format",
+        "organisation_kinds",
+        "is_standard",
+    ]
 
 
 @admin.register(Qualification)

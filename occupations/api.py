@@ -25,6 +25,10 @@ class LevelOut(Schema):
     name: str
     title: str
     label: str
+    is_standard: bool
+    organisation_kinds: str
+    number_digit: str
+    number_format: str
 
 
 class OccupationOut(Schema):
@@ -88,10 +92,20 @@ def regions(request, filters: RegionFilter = Query(...)):
     ]
 
 
-@router.get("/levels", response=list[LevelOut], summary="技能等级")
+@router.get("/levels", response=list[LevelOut], summary="技能等级(八级制,含证书编号格式)")
 def levels(request):
     return [
-        {"code": lv.code, "rank": lv.rank, "name": lv.name, "title": lv.title, "label": lv.label}
+        {
+            "code": lv.code,
+            "rank": lv.rank,
+            "name": lv.name,
+            "title": lv.title,
+            "label": lv.label,
+            "is_standard": lv.is_standard,
+            "organisation_kinds": lv.organisation_kinds,
+            "number_digit": lv.number_digit,
+            "number_format": lv.number_format,
+        }
         for lv in Level.objects.all()
     ]
 

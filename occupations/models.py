@@ -6,6 +6,7 @@ admin, and loaded from occupations/data/ by `manage.py load_reference`.
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -62,13 +63,34 @@ class Region(models.Model):
 
 
 class Level(models.Model):
-    """A skill level. Data, so that 学徒工 and 特级/首席技师 (2022 reform) fit without code changes."""
+    """A skill level. Data, so that 学徒工 and 特级/首席技师 (2022 reform) fit without code changes.
+
+    `number_format` is how certificate numbers of this level are written, a template over four fields:
+    {prefix} the organisation's 13 characters (kind letter + national code + province + serial),
+    {year} two digits, {digit} this level's `number_digit`, {serial:06d} the serial. The national rule
+    (人社鉴发〔2019〕2号) is "{prefix}{year}{digit}{serial:06d}": 22 characters, the level digit at position 16.
+    `organisation_kinds` lists which kinds of evaluation organisation (Y employer, S social organisation) may
+    have the level in a filed scope: the eight-level system's new levels are employers' own (人社部发〔2022〕14号).
+    """
+
+    NATIONAL_NUMBER_FORMAT = "{prefix}{year}{digit}{serial:06d}"
 
     code = models.CharField(_("代码"), max_length=2, unique=True)
     rank = models.PositiveSmallIntegerField(_("高低次序"), unique=True, help_text=_("数值越大等级越高"))
     name = models.CharField(_("等级"), max_length=16)
-    title = models.CharField(_("等级名称"), max_length=16)
-    number_digit = models.CharField(_("证书编号等级位"), max_length=1)
+    title = models.CharField(_("等级名称"), max_length=16, blank=True)
+    number_digit = models.CharField(
+        _("证书编号等级位"), max_length=1, unique=True, help_text=_("一位数字,各等级不得相同,证书编号凭此识别等级")
+    )
+    number_format = models.CharField(
+        _("证书编号格式"),
+        max_length=64,
+        default=NATIONAL_NUMBER_FORMAT,
+        help_text=_("字段:{prefix}机构13位、{year}两位年份、{digit}等级位、{serial:06d}序号;国家规则为默认值"),
+    )
+    organisation_kinds = models.CharField(
+        _("可备案的机构类型"), max_length=2, default="YS", help_text=_("Y用人单位,S社会培训评价组织;可填YS、Y或S")
+    )
     is_standard = models.BooleanField(_("国家职业标准五级之一"), default=True)
 
     class Meta:
@@ -82,6 +104,24 @@ class Level(models.Model):
     @property
     def label(self) -> str:
         return f"{self.name}/{self.title}" if self.title else self.name
+
+    def allows_organisation_kind(self, kind: str) -> bool:
+        return bool(kind) and kind in self.organisation_kinds
+
+    def clean(self) -> None:
+        from .levels import number_format_problems
+
+        errors = {}
+        if not (len(self.number_digit or "") == 1 and self.number_digit.isdigit()):
+            errors["number_digit"] = _("证书编号等级位应为一位数字")
+        problems = number_format_problems(self.number_format)
+        if problems:
+            errors["number_format"] = problems
+        kinds = self.organisation_kinds or ""
+        if not kinds or set(kinds) - {"Y", "S"}:
+            errors["organisation_kinds"] = _("机构类型只能填Y、S或YS")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Qualification(models.Model):

@@ -57,6 +57,8 @@ def reference_load(*, update: bool = False, actor=None) -> Counter:
         )
 
     for lv in _read("levels.json")["levels"]:
+        level = Level(**lv)
+        level.clean()  # a number format that cannot write or read numbers must never reach issuance
         _upsert(Level, counts, update, {"code": lv["code"]}, {k: v for k, v in lv.items() if k != "code"})
 
     for q in _read("catalogue.json")["qualifications"]:
@@ -103,7 +105,7 @@ def reference_load(*, update: bool = False, actor=None) -> Counter:
                 {"standard": standard, "level": levels[code]},
                 {
                     "components": tmpl["components"][code],
-                    "staffing": tmpl["staffing"],
+                    "staffing": tmpl.get("staffing_by_level", {}).get(code, tmpl["staffing"]),
                     "eligibility": tmpl["templates"][s["template"]][code],
                 },
             )

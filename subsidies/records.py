@@ -20,6 +20,7 @@ from accounts.identity import id_type_from_label, normalise_id_number
 from accounts.models import Person
 from config.errors import NotFound, ValidationFailed
 from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
+from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
 from oversight.audit import audit_record
 
@@ -123,9 +124,10 @@ def _training_row(record: dict, occupations: dict[str, Occupation], levels: dict
     level_text = _text(record.get("level"))
     level = None
     if level_text:
-        level = levels.get(level_text)
+        level = level_from_text(level_text, levels)
         if level is None:
-            raise _RowProblem(_("等级“%(v)s”无法识别,可填五级—一级或留空") % {"v": level_text}, "等级")
+            choices = "、".join(lv.label for lv in sorted(set(levels.values()), key=lambda lv: lv.rank))
+            raise _RowProblem(_("等级“%(v)s”无法识别,可填%(c)s或留空") % {"v": level_text, "c": choices}, "等级")
     amount = None
     if _text(record.get("amount")):
         try:
@@ -220,11 +222,7 @@ def insurance_records_import(*, actor: Actor, upload, region_code: str = "") -> 
 def training_subsidies_import(*, actor: Actor, upload, region_code: str = "") -> RecordImportReport:
     """职业培训补贴 already granted, so the same skill is not subsidised twice."""
     occupations = {o.code: o for o in Occupation.objects.all()}
-    levels: dict[str, Level] = {}
-    for lv in Level.objects.all():
-        for spelling in (lv.code, lv.name, lv.label, lv.title):
-            if spelling:
-                levels.setdefault(spelling, lv)
+    levels = level_spellings()
 
     def save(person: Person, values: dict, region: Region) -> None:
         TrainingSubsidyRecord.objects.update_or_create(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Role
 from config.errors import NotFound, PermissionDenied
-from occupations.models import Region
+from occupations.models import Level, Region
 
 from .models import Claim, InsuranceRecord, Objection, PaymentBatch, SubsidyPolicy, TrainingSubsidyRecord
 
@@ -159,7 +159,7 @@ def claim_statistics(actor: Actor, *, year: int | None = None) -> dict:
     totals = granted.aggregate(n=Count("id"), amount=Sum("amount"))
     paid = claims.filter(status=Claim.Status.PAID).aggregate(n=Count("id"), amount=Sum("amount"))
     by_level = [
-        (f"{r['level__name']}/{r['level__title']}", r["n"], r["amount"])
+        (Level(name=r["level__name"], title=r["level__title"]).label, r["n"], r["amount"])
         for r in granted.order_by("-level__rank")
         .values("level__rank", "level__name", "level__title")
         .annotate(n=Count("id"), amount=Sum("amount"))

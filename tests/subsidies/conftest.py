@@ -66,7 +66,7 @@ def make_certificate(
     """A certificate row as issuance leaves it (tests of rules need dates and regions issuance cannot give)."""
     occ = Occupation.objects.get(code=occupation)
     lv = Level.objects.get(code=level)
-    number = f"S000022000777{(issued_on or D(2026, 1, 1)).year % 100:02d}{level}{next(_serial):06d}"
+    number = f"S000022000777{(issued_on or D(2026, 1, 1)).year % 100:02d}{lv.number_digit}{next(_serial):06d}"
     return Certificate.objects.create(
         number=number,
         person=person,
