@@ -89,6 +89,30 @@ def _new_certificate(reg: Registration, number: str, issued_on: datetime.date) -
 # --- Issuance ----------------------------------------------------------------------------------------------
 
 
+def issue_date_for(reg: Registration, batch_date: datetime.date) -> datetime.date:
+    """The date printed on a certificate: the batch's, except for a graduating class (双证书), whose graduates get
+    the graduation date so that both certificates carry the same day. A certificate never predates the result it
+    certifies: a class that graduated before its result was final gets the batch's date."""
+    graduating_class = reg.graduating_class
+    if graduating_class is None:
+        return batch_date
+    finalised_on = timezone.localdate(reg.finalised_at) if reg.finalised_at else batch_date
+    if finalised_on <= graduating_class.graduation_date <= batch_date:
+        return graduating_class.graduation_date
+    return batch_date
+
+
+def _awaiting_graduation(plan: Plan, today: datetime.date) -> list[str]:
+    """Classes of the plan with passed students whose graduation day has not come yet."""
+    return sorted(
+        set(
+            _issuable(plan)
+            .filter(graduating_class__graduation_date__gt=today)
+            .values_list("graduating_class__name", "graduating_class__graduation_date")
+        )
+    )
+
+
 def _issuable(plan: Plan) -> QuerySet[Registration]:
     return plan.registrations.filter(
         outcome=Registration.Outcome.PASSED, finalised_at__isnull=False, certificate__isnull=True
@@ -107,6 +131,14 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             raise Conflict(_("认定结果办结后才能签发证书"))
         if not plan.organisation.number_prefix:
             raise Conflict(_("机构尚未获得证书编号前缀"))
+        waiting = _awaiting_graduation(plan, timezone.localdate())
+        if waiting:
+            # Issuing now would print a date in the future or break the pair with the diploma; wait for the day.
+            raise Conflict(
+                _("毕业班尚未毕业,证书将以毕业日期签发,请于毕业当日或之后签发:%(classes)s")
+                % {"classes": "、".join(f"{name}({day})" for name, day in waiting)},
+                code="graduation_pending",
+            )
         running = plan.issue_batches.filter(status__in=[IssueBatch.Status.QUEUED, IssueBatch.Status.RUNNING]).first()
         if running is not None:
             # Its task may have been lost (broker down when queued, worker killed): queue it again. Runs are
@@ -156,7 +188,7 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                 regs = list(
                     _issuable(plan)
                     .select_for_update(of=("self",))
-                    .select_related("person", "level")
+                    .select_related("person", "level", "graduating_class")
                     .order_by("level__rank", "person__id_number")[:chunk]
                 )
                 if not regs:
@@ -172,12 +204,13 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                 if not regs:
                     continue
                 created = []
-                for level_id in sorted({r.level_id for r in regs}):
-                    group = [r for r in regs if r.level_id == level_id]
-                    numbers = allocate_numbers(prefix, batch.issued_on, group[0].level, len(group))
+                dates = {r.id: issue_date_for(r, batch.issued_on) for r in regs}
+                for level_id, issued_on in sorted({(r.level_id, dates[r.id]) for r in regs}):
+                    group = [r for r in regs if r.level_id == level_id and dates[r.id] == issued_on]
+                    numbers = allocate_numbers(prefix, issued_on, group[0].level, len(group))
                     for reg, number in zip(group, numbers, strict=True):
                         reg.plan = plan
-                        created.append(_new_certificate(reg, number, batch.issued_on))
+                        created.append(_new_certificate(reg, number, issued_on))
                 Certificate.objects.bulk_create(created)
                 IssueBatch.objects.filter(pk=batch.id).update(done=batch.done + len(created))
                 batch.done += len(created)

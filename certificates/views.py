@@ -15,6 +15,7 @@ from config.pages import perform
 from config.ratelimit import check_rate, client_ip
 
 from . import issuance, services, signing
+from .careers import pathways_for
 from .models import Certificate, VerificationLog
 from .pdf import render_certificate
 from .presenters import certificate_view
@@ -76,6 +77,14 @@ def mine(request):
     if actor.person is not None:
         certs = Certificate.objects.filter(person=actor.person).select_related("level")
     return render(request, "certificates/mine.html", {"certs": certs})
+
+
+@login_required
+def careers(request):
+    """The worker's career paths: which professional titles their certificates let them apply for, and when."""
+    actor = Actor.from_request(request)
+    pathways = pathways_for(actor.person) if actor.person is not None else []
+    return render(request, "certificates/careers.html", {"pathways": pathways, "has_person": actor.person is not None})
 
 
 @login_required
