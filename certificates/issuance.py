@@ -10,7 +10,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,20 +102,24 @@ def issue_date_for(reg: Registration, batch_date: datetime.date) -> datetime.dat
     return batch_date
 
 
-def _awaiting_graduation(plan: Plan, today: datetime.date) -> list[str]:
-    """Classes of the plan with passed students whose graduation day has not come yet."""
-    return sorted(
-        set(
-            _issuable(plan)
-            .filter(graduating_class__graduation_date__gt=today)
-            .values_list("graduating_class__name", "graduating_class__graduation_date")
-        )
+def awaiting_graduation(plan: Plan, on: datetime.date) -> QuerySet[Registration]:
+    """Passed graduates whose class has not graduated yet: their certificates wait for the graduation day."""
+    return plan.registrations.filter(
+        outcome=Registration.Outcome.PASSED,
+        finalised_at__isnull=False,
+        certificate__isnull=True,
+        graduating_class__graduation_date__gt=on,
     )
 
 
-def _issuable(plan: Plan) -> QuerySet[Registration]:
+def _issuable(plan: Plan, on: datetime.date) -> QuerySet[Registration]:
+    """Passed, finalised and not yet certified; a graduating class's students only from their graduation day, so
+    that no certificate carries a date still to come (issue_graduates_due issues them on the day)."""
     return plan.registrations.filter(
-        outcome=Registration.Outcome.PASSED, finalised_at__isnull=False, certificate__isnull=True
+        Q(graduating_class__isnull=True) | Q(graduating_class__graduation_date__lte=on),
+        outcome=Registration.Outcome.PASSED,
+        finalised_at__isnull=False,
+        certificate__isnull=True,
     )
 
 
@@ -131,14 +135,7 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             raise Conflict(_("认定结果办结后才能签发证书"))
         if not plan.organisation.number_prefix:
             raise Conflict(_("机构尚未获得证书编号前缀"))
-        waiting = _awaiting_graduation(plan, timezone.localdate())
-        if waiting:
-            # Issuing now would print a date in the future or break the pair with the diploma; wait for the day.
-            raise Conflict(
-                _("毕业班尚未毕业,证书将以毕业日期签发,请于毕业当日或之后签发:%(classes)s")
-                % {"classes": "、".join(f"{name}({day})" for name, day in waiting)},
-                code="graduation_pending",
-            )
+        today = timezone.localdate()
         running = plan.issue_batches.filter(status__in=[IssueBatch.Status.QUEUED, IssueBatch.Status.RUNNING]).first()
         if running is not None:
             # Its task may have been lost (broker down when queued, worker killed): queue it again. Runs are
@@ -146,7 +143,7 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             transaction.on_commit(lambda: _enqueue(running.id))
             return running
         batch = IssueBatch.objects.create(
-            plan=plan, total=_issuable(plan).count(), issued_on=timezone.localdate(), created_by=actor.user
+            plan=plan, total=_issuable(plan, today).count(), issued_on=today, created_by=actor.user
         )
         audit_record(
             actor=actor,
@@ -186,7 +183,7 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
             with transaction.atomic():
                 # Lock the registrations we take, so a second run of the same batch waits instead of doubling.
                 regs = list(
-                    _issuable(plan)
+                    _issuable(plan, batch.issued_on)
                     .select_for_update(of=("self",))
                     .select_related("person", "level", "graduating_class")
                     .order_by("level__rank", "person__id_number")[:chunk]
@@ -238,3 +235,25 @@ def _notify_holders(plan: Plan) -> None:
     certs = Certificate.objects.filter(registration__plan=plan)
     users = User.objects.filter(person_id__in=certs.values("person_id"))
     notify(users=list(users), title=_("您的职业技能等级证书已签发"), body=plan.title, link="/certificates/mine/")
+
+
+def issue_graduates_due(today: datetime.date | None = None) -> list[int]:
+    """Start issuance for finalised plans whose graduating classes have graduated and still lack certificates
+    (run daily): the certificates then carry the graduation date without anyone having to remember the day."""
+    today = today or timezone.localdate()
+    plan_ids = set(
+        Registration.objects.filter(
+            plan__status=Plan.Status.FINALISED,
+            outcome=Registration.Outcome.PASSED,
+            finalised_at__isnull=False,
+            certificate__isnull=True,
+            graduating_class__graduation_date__lte=today,
+        ).values_list("plan_id", flat=True)
+    )
+    started = []
+    for plan_id in sorted(plan_ids):
+        try:
+            started.append(issue_batch_start(actor=Actor.platform(), plan_id=plan_id).id)
+        except Conflict as exc:  # e.g. no number prefix yet: the organisation's issue page says so
+            log.warning("graduates of plan %s not issued: %s", plan_id, exc.message)
+    return started
