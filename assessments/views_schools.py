@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
+from config.errors import PermissionDenied
 from config.pages import perform
 from config.spreadsheets import template_workbook
 
@@ -31,6 +32,8 @@ def _school_plans(actor: Actor):
 @login_required
 def class_list(request):
     actor = Actor.from_request(request)
+    if not actor.organisation_ids(Role.ORG_ADMIN) and not actor.bureau_prefixes and not actor.is_operator:
+        raise PermissionDenied(_("仅院校评价机构和人社部门可以查看"))
     if request.method == "POST":
         try:
             graduation_date = datetime.date.fromisoformat(request.POST.get("graduation_date", ""))
