@@ -200,3 +200,6 @@ def seed(ctx: DemoContext) -> None:
     finished = Plan.objects.filter(title=FINISHED).first() or _finished(ctx)
     ctx.plans = {"finished": finished, "open": Plan.objects.filter(title=OPEN).first() or _open(ctx)}
     ctx.urls.append(("认定计划公告", "/assessments/plans/"))
+    from .demo_schools import seed as seed_school
+
+    seed_school(ctx)
