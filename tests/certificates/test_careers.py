@@ -161,3 +161,32 @@ def test_a_worker_without_certificates_sees_an_empty_state_and_an_account_withou
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
     assert client_for().get("/certificates/careers/").status_code == 302
     assert client_for().get("/api/v1/careers/mine").status_code == 401
+
+
+def test_an_operator_adds_a_rule_in_the_admin_it_is_validated_and_audited(operator):
+    from oversight.models import AuditEntry
+
+    c = client_for(operator)
+    base = {
+        "code": "JL_L2_TO_ENGINEER",
+        "label": "吉林:技师满2年可申报工程师",
+        "source": "skill_level",
+        "source_education_kinds": "[]",
+        "min_years": "2",
+        "target": "title",
+        "extra_conditions": "[]",
+        "standard_templates": "[]",
+        "scope": "22",
+        "basis": "吉人社规示例",
+        "effective_from": "2027-01-01",
+    }
+    refused = c.post("/admin/occupations/equivalencerule/add/", base)
+    assert refused.status_code == 200 and not EquivalenceRule.objects.filter(code="JL_L2_TO_ENGINEER").exists()
+    assert "请选择所持技能等级" in refused.content.decode() and "请填写可申报的职称" in refused.content.decode()
+    level = Level.objects.get(code="2")
+    response = c.post(
+        "/admin/occupations/equivalencerule/add/", {**base, "source_level": level.id, "target_title": "工程师"}
+    )
+    assert response.status_code == 302
+    rule = EquivalenceRule.objects.get(code="JL_L2_TO_ENGINEER")
+    assert AuditEntry.objects.filter(object_type="occupations.equivalencerule", object_id=str(rule.pk)).exists()
