@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
@@ -164,6 +165,12 @@ def issue_page(request, plan_id: int):
             "batch": batch,
             "issued": Certificate.objects.filter(registration__plan=plan).count(),
             "is_admin": plan.organisation_id in actor.organisation_ids(Role.ORG_ADMIN),
+            "awaiting": list(
+                issuance.awaiting_graduation(plan, timezone.localdate())
+                .values("graduating_class__name", "graduating_class__graduation_date")
+                .annotate(n=Count("id"))
+                .order_by("graduating_class__graduation_date")
+            ),
         },
     )
 

@@ -204,6 +204,8 @@ def test_a_graduating_class_end_to_end(
     assert not Certificate.objects.exists()
     assert issuance.awaiting_graduation(plan, timezone.localdate()).count() == 2
     assert issuance.issue_graduates_due() == []
+    page = client_for(org_admin).get(f"/certificates/plans/{plan.id}/issue/").content.decode()
+    assert "合格的 2 名学生,证书将于毕业日期" in page
 
     graduation = graduating.graduation_date
     real_localdate = timezone.localdate
