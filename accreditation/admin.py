@@ -7,7 +7,7 @@ from .models import Organisation
 
 @admin.register(Organisation)
 class OrganisationAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["name", "kind", "credit_code", "region", "number_prefix", "provides_training"]
-    list_filter = ["kind", "provides_training"]
+    list_display = ["name", "kind", "credit_code", "region", "number_prefix", "provides_training", "school_kind"]
+    list_filter = ["kind", "provides_training", "school_kind"]
     search_fields = ["name", "credit_code", "number_prefix"]
     raw_id_fields = ["region"]

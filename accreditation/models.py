@@ -20,6 +20,19 @@ class Organisation(models.Model):
     contact_phone = models.CharField(_("联系电话"), max_length=20)
     contact_email = models.EmailField(_("联系邮箱"), blank=True)
     provides_training = models.BooleanField(_("同时开展培训"), default=False)
+    school_kind = models.CharField(
+        _("院校类别"),
+        max_length=24,
+        blank=True,
+        choices=[
+            ("technical_school", _("技工学校")),
+            ("advanced_technical", _("高级技工学校")),
+            ("technician_college", _("技师学院")),
+            ("secondary_vocational", _("中等职业学校")),
+            ("higher_vocational", _("高等职业学校")),
+        ],
+        help_text=_("技工院校或职业院校作为评价机构备案时填写,可为应届毕业班整班认定(双证书)"),
+    )
     number_prefix = models.CharField(
         _("证书编号前缀"),
         max_length=13,
@@ -37,6 +50,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_school(self) -> bool:
+        return bool(self.school_kind)
 
     @property
     def masked_contact_phone(self) -> str:

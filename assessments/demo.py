@@ -276,3 +276,6 @@ def seed(ctx: DemoContext) -> None:
     if special is not None:
         ctx.plans["special"] = special
     ctx.urls.append(("认定计划公告", "/assessments/plans/"))
+    from .demo_schools import seed as seed_school
+
+    seed_school(ctx)

@@ -83,6 +83,30 @@ class Plan(models.Model):
         return self.title
 
 
+class GraduatingClass(models.Model):
+    """A school's graduating class assessed in one batch (双证书): students register together on one plan as
+    final-year students, and their certificates carry the graduation date (see assessments/schools.py)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="graduating_classes")
+    name = models.CharField(_("班级名称"), max_length=64)
+    major = models.CharField(_("专业"), max_length=64)
+    education_kind = models.CharField(
+        _("学历类别"), max_length=24, help_text=_("申报条件中的学历类别,如技工学校、技工院校高级工班")
+    )
+    graduation_date = models.DateField(_("毕业日期"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("毕业班")
+        verbose_name_plural = _("毕业班(双证书)")
+        ordering = ["-graduation_date", "name"]
+        constraints = [models.UniqueConstraint(fields=["plan", "name"], name="uniq_graduating_class_per_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.major})"
+
+
 class PlanComponent(models.Model):
     """When and where one component (theory, skills, review) of a plan takes place."""
 
@@ -130,7 +154,18 @@ class Registration(models.Model):
     level = models.ForeignKey("occupations.Level", on_delete=models.PROTECT, verbose_name=_("申报等级"))
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
     source = models.CharField(
-        _("来源"), max_length=8, choices=[("online", _("个人网上报名")), ("bulk", _("单位批量报名"))], default="online"
+        _("来源"),
+        max_length=8,
+        choices=[("online", _("个人网上报名")), ("bulk", _("单位批量报名")), ("school", _("院校毕业班整班报名"))],
+        default="online",
+    )
+    graduating_class = models.ForeignKey(
+        "GraduatingClass",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        verbose_name=_("毕业班"),
     )
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     employer_name = models.CharField(_("工作单位"), max_length=128, blank=True)

@@ -5,6 +5,7 @@ the result (route met or what is missing) is stored on the registration and show
 """
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -20,6 +21,7 @@ from accreditation.selectors import organisations_for
 from certificates.models import Certificate
 from config.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
 from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
+from occupations.equivalence import skill_level_routes
 from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, StandardLevel
 from oversight.audit import audit_record
@@ -103,13 +105,22 @@ def evaluate_eligibility(
     plan: Plan, level: Level, person: Person, data: dict, *, on: datetime.date | None = None, level_maps=None
 ) -> el.EligibilityResult:
     """The one place eligibility is decided: the standard's routes for the level, against the evidence."""
+    on = on or timezone.localdate()
     standard_level = StandardLevel.objects.filter(standard=plan.standard, level=level).first()
-    routes = standard_level.eligibility if standard_level else []
+    routes = list(standard_level.eligibility) if standard_level else []
+    # Titles and education count as the 贯通 rules in force on the day allow (dated data, occupations/equivalence).
+    routes += skill_level_routes(
+        level_code=level.code,
+        template=plan.standard.template,
+        on=on,
+        region_code=plan.organisation.region.code,
+        existing_codes=[r.get("code") for r in routes if isinstance(r, dict)],
+    )
     rank, names = level_maps or _level_maps()
     return el.evaluate(
         routes,
         evidence_for(person, data),
-        on=on or timezone.localdate(),
+        on=on,
         occupation_code=plan.occupation.code,
         level_rank=rank,
         level_names=names,
@@ -183,6 +194,7 @@ def _create_registration(
     work_history: str = "",
     photo=None,
     level_maps=None,
+    graduating_class=None,
 ) -> Registration:
     if plan.registrations.filter(person=person, level=level, status__in=Registration.ACTIVE).exists():
         raise Conflict(
@@ -197,6 +209,7 @@ def _create_registration(
         person=person,
         level=level,
         source=source,
+        graduating_class=graduating_class,
         registered_by=actor.user,
         employer_name=employer_name,
         phone=phone,
@@ -309,52 +322,62 @@ def registrations_import(*, actor: Actor, plan_id: int, upload, partial: bool = 
         raise PermissionDenied(_("单位批量报名须由用人单位管理员办理"))
     employer = organisations_for(actor).filter(pk__in=employer_ids).first()
     rows = read_rows(upload, BULK_COLUMNS)
-    report = ImportReport(total=len(rows))
     maps = _level_maps()
     spellings = level_spellings()
     with transaction.atomic():
         plan = _plan_open_for(plan_id)
-        for number, record in rows:
-            try:
-                with transaction.atomic():
-                    id_type = id_type_from_label(record.get("id_type"))
-                    level = _check_level(plan, _level_code(record.get("level"), spellings))
-                    evidence = {"work_years": record.get("work_years") or 0}
-                    if record.get("cert_level"):
-                        evidence["prior_certificates"] = [
-                            {
-                                "occupation_code": plan.occupation.code,
-                                "level": _level_code(record["cert_level"], spellings),
-                                "number": str(record.get("cert_number") or "").strip(),
-                                "issued_on": str(parse_date(record["cert_issued_on"]))
-                                if record.get("cert_issued_on")
-                                else None,
-                            }
-                        ]
-                    person = person_get_or_create(
-                        actor=actor,
-                        name=str(record.get("name") or ""),
-                        id_type=id_type,
-                        id_number=str(record.get("id_number") or ""),
-                        phone=str(record.get("phone") or ""),
-                    )
-                    _create_registration(
-                        actor,
-                        plan,
-                        level,
-                        person,
-                        _clean_evidence(evidence),
-                        source="bulk",
-                        employer_name=employer.name if employer else "",
-                        phone=normalise_phone(str(record.get("phone") or "")),
-                        level_maps=maps,
-                    )
-                    report.created += 1
-            except (PlatformError, ValueError) as exc:
-                report.errors.append(RowError(number, getattr(exc, "message", None) or str(exc)))
-        if report.errors and not partial:
-            transaction.set_rollback(True)
-            report.created = 0
+
+        def save_row(record: dict) -> None:
+            id_type = id_type_from_label(record.get("id_type"))
+            level = _check_level(plan, _level_code(record.get("level"), spellings))
+            evidence = {"work_years": record.get("work_years") or 0}
+            if record.get("cert_level"):
+                evidence["prior_certificates"] = [
+                    {
+                        "occupation_code": plan.occupation.code,
+                        "level": _level_code(record["cert_level"], spellings),
+                        "number": str(record.get("cert_number") or "").strip(),
+                        "issued_on": str(parse_date(record["cert_issued_on"]))
+                        if record.get("cert_issued_on")
+                        else None,
+                    }
+                ]
+            person = person_get_or_create(
+                actor=actor,
+                name=str(record.get("name") or ""),
+                id_type=id_type,
+                id_number=str(record.get("id_number") or ""),
+                phone=str(record.get("phone") or ""),
+            )
+            _create_registration(
+                actor,
+                plan,
+                level,
+                person,
+                _clean_evidence(evidence),
+                source="bulk",
+                employer_name=employer.name if employer else "",
+                phone=normalise_phone(str(record.get("phone") or "")),
+                level_maps=maps,
+            )
+
+        return import_rows(rows, save_row, partial=partial)
+
+
+def import_rows(rows: list[tuple[int, dict]], save_row: Callable[[dict], object], *, partial: bool) -> ImportReport:
+    """Save each row in its own savepoint and report every bad row with its reason. Call inside a transaction:
+    unless `partial`, one bad row rolls the whole import back, so an upload saves all its rows or none."""
+    report = ImportReport(total=len(rows))
+    for number, record in rows:
+        try:
+            with transaction.atomic():
+                save_row(record)
+            report.created += 1
+        except (PlatformError, ValueError) as exc:
+            report.errors.append(RowError(number, getattr(exc, "message", None) or str(exc)))
+    if report.errors and not partial:
+        transaction.set_rollback(True)
+        report.created = 0
     return report
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import urls_panels, urls_scoring, views
+from . import urls_panels, urls_scoring, views, views_schools
 
 app_name = "assessments"
 urlpatterns = [
@@ -14,6 +14,9 @@ urlpatterns = [
     path("manage/new/<int:org_id>/", views.plan_new, name="plan_new"),
     path("manage/<int:plan_id>/", views.manage_plan, name="manage_plan"),
     path("registrations-template.xlsx", views.bulk_template, name="bulk_template"),
+    path("classes/", views_schools.class_list, name="classes"),
+    path("classes/<int:class_id>/", views_schools.class_detail, name="class"),
+    path("classes-template.xlsx", views_schools.class_template, name="class_template"),
 ]
 
 urlpatterns += urls_panels.urlpatterns + urls_scoring.urlpatterns

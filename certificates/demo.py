@@ -4,8 +4,11 @@ from django.db import transaction
 
 from accounts.actors import Actor
 from accounts.demo import DemoContext
+from assessments.demo_schools import demo_xlsx
 
 from . import issuance, services
+from .imports import COLUMNS as IMPORT_COLUMNS
+from .imports import certificates_import
 from .models import Certificate, IssueBatch
 
 
@@ -23,6 +26,34 @@ def _statuses(ctx: DemoContext) -> None:
     services.certificate_suspend(actor=admin, certificate_id=certs[-2].id, reason="持证人信息核查中")
 
 
+def _historical_certificate(ctx: DemoContext) -> None:
+    """worker1's 高级工 certificate from before the reform, imported by the bureau: his career page shows the
+    title it lets him apply for (贯通)."""
+    if Certificate.objects.filter(number="0822000300012345").exists():
+        return
+    worker = ctx.people["worker"]
+    values = {
+        "number": "0822000300012345",
+        "kind": "职业资格证书",
+        "name": worker.name,
+        "id_type": "居民身份证",
+        "id_number": worker.id_number,
+        "occupation_code": "6-31-01-03",
+        "occupation_name": "电工",
+        "level": "三级",
+        "issuer": "吉林省职业技能鉴定指导中心",
+        "issued_on": "2016-06-30",
+    }
+    row = [values.get(c.key, "") for c in IMPORT_COLUMNS]
+    report = certificates_import(
+        actor=Actor.for_user(ctx.users["cc_officer"]),
+        upload=demo_xlsx([c.header for c in IMPORT_COLUMNS], [row]),
+        region_code="220100",
+    )
+    if not report.ok:
+        raise RuntimeError(f"demo data rejected: {report.as_dict()}")
+
+
 def seed(ctx: DemoContext) -> None:
     plan = ctx.plans["finished"]
     # With a real broker the batch runs on the worker; finish it here so the demo is complete either way.
@@ -37,3 +68,5 @@ def seed(ctx: DemoContext) -> None:
         special = Certificate.objects.filter(registration__plan=ctx.plans["special"]).order_by("number").first()
     if special is not None:
         ctx.urls.append((f"特级技师证书核验({special.holder_name} {special.number})", f"/v/{special.token}"))
+    _historical_certificate(ctx)
+    ctx.urls.append(("职业发展路径(worker1)", "/certificates/careers/"))

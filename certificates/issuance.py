@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,9 +91,37 @@ def _new_certificate(reg: Registration, number: str, issued_on: datetime.date) -
 # --- Issuance ----------------------------------------------------------------------------------------------
 
 
-def _issuable(plan: Plan) -> QuerySet[Registration]:
+def issue_date_for(reg: Registration, batch_date: datetime.date) -> datetime.date:
+    """The date printed on a certificate: the batch's, except for a graduating class (双证书), whose graduates get
+    the graduation date so that both certificates carry the same day. A certificate never predates the result it
+    certifies: a class that graduated before its result was final gets the batch's date."""
+    graduating_class = reg.graduating_class
+    if graduating_class is None:
+        return batch_date
+    finalised_on = timezone.localdate(reg.finalised_at) if reg.finalised_at else batch_date
+    if finalised_on <= graduating_class.graduation_date <= batch_date:
+        return graduating_class.graduation_date
+    return batch_date
+
+
+def awaiting_graduation(plan: Plan, on: datetime.date) -> QuerySet[Registration]:
+    """Passed graduates whose class has not graduated yet: their certificates wait for the graduation day."""
     return plan.registrations.filter(
-        outcome=Registration.Outcome.PASSED, finalised_at__isnull=False, certificate__isnull=True
+        outcome=Registration.Outcome.PASSED,
+        finalised_at__isnull=False,
+        certificate__isnull=True,
+        graduating_class__graduation_date__gt=on,
+    )
+
+
+def _issuable(plan: Plan, on: datetime.date) -> QuerySet[Registration]:
+    """Passed, finalised and not yet certified; a graduating class's students only from their graduation day, so
+    that no certificate carries a date still to come (issue_graduates_due issues them on the day)."""
+    return plan.registrations.filter(
+        Q(graduating_class__isnull=True) | Q(graduating_class__graduation_date__lte=on),
+        outcome=Registration.Outcome.PASSED,
+        finalised_at__isnull=False,
+        certificate__isnull=True,
     )
 
 
@@ -109,6 +137,7 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             raise Conflict(_("认定结果办结后才能签发证书"))
         if not plan.organisation.number_prefix:
             raise Conflict(_("机构尚未获得证书编号前缀"))
+        today = timezone.localdate()
         running = plan.issue_batches.filter(status__in=[IssueBatch.Status.QUEUED, IssueBatch.Status.RUNNING]).first()
         if running is not None:
             # Its task may have been lost (broker down when queued, worker killed): queue it again. Runs are
@@ -116,7 +145,7 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             transaction.on_commit(lambda: _enqueue(running.id))
             return running
         batch = IssueBatch.objects.create(
-            plan=plan, total=_issuable(plan).count(), issued_on=timezone.localdate(), created_by=actor.user
+            plan=plan, total=_issuable(plan, today).count(), issued_on=today, created_by=actor.user
         )
         audit_record(
             actor=actor,
@@ -156,9 +185,9 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
             with transaction.atomic():
                 # Lock the registrations we take, so a second run of the same batch waits instead of doubling.
                 regs = list(
-                    _issuable(plan)
+                    _issuable(plan, batch.issued_on)
                     .select_for_update(of=("self",))
-                    .select_related("person", "level")
+                    .select_related("person", "level", "graduating_class")
                     .order_by("level__rank", "person__id_number")[:chunk]
                 )
                 if not regs:
@@ -174,12 +203,13 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                 if not regs:
                     continue
                 created = []
-                for level_id in sorted({r.level_id for r in regs}):
-                    group = [r for r in regs if r.level_id == level_id]
-                    numbers = allocate_numbers(prefix, batch.issued_on, group[0].level, len(group))
+                dates = {r.id: issue_date_for(r, batch.issued_on) for r in regs}
+                for level_id, issued_on in sorted({(r.level_id, dates[r.id]) for r in regs}):
+                    group = [r for r in regs if r.level_id == level_id and dates[r.id] == issued_on]
+                    numbers = allocate_numbers(prefix, issued_on, group[0].level, len(group))
                     for reg, number in zip(group, numbers, strict=True):
                         reg.plan = plan
-                        created.append(_new_certificate(reg, number, batch.issued_on))
+                        created.append(_new_certificate(reg, number, issued_on))
                 Certificate.objects.bulk_create(created)
                 IssueBatch.objects.filter(pk=batch.id).update(done=batch.done + len(created))
                 batch.done += len(created)
@@ -207,3 +237,25 @@ def _notify_holders(plan: Plan) -> None:
     certs = Certificate.objects.filter(registration__plan=plan)
     users = User.objects.filter(person_id__in=certs.values("person_id"))
     notify(users=list(users), title=_("您的职业技能等级证书已签发"), body=plan.title, link="/certificates/mine/")
+
+
+def issue_graduates_due(today: datetime.date | None = None) -> list[int]:
+    """Start issuance for finalised plans whose graduating classes have graduated and still lack certificates
+    (run daily): the certificates then carry the graduation date without anyone having to remember the day."""
+    today = today or timezone.localdate()
+    plan_ids = set(
+        Registration.objects.filter(
+            plan__status=Plan.Status.FINALISED,
+            outcome=Registration.Outcome.PASSED,
+            finalised_at__isnull=False,
+            certificate__isnull=True,
+            graduating_class__graduation_date__lte=today,
+        ).values_list("plan_id", flat=True)
+    )
+    started = []
+    for plan_id in sorted(plan_ids):
+        try:
+            started.append(issue_batch_start(actor=Actor.platform(), plan_id=plan_id).id)
+        except Conflict as exc:  # e.g. no number prefix yet: the organisation's issue page says so
+            log.warning("graduates of plan %s not issued: %s", plan_id, exc.message)
+    return started

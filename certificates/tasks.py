@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .issuance import issue_batch_run
+from .issuance import issue_batch_run, issue_graduates_due
 
 
 @shared_task(name="certificates.issue_batch", acks_late=True, max_retries=3, default_retry_delay=30)
@@ -14,3 +14,8 @@ def flush_verification_log_task() -> int:
     from .verification_log import flush
 
     return flush()
+
+
+@shared_task(name="certificates.issue_graduates_due", ignore_result=True)
+def issue_graduates_due_task() -> list[int]:
+    return issue_graduates_due()

@@ -6,6 +6,7 @@ app_name = "certificates"
 urlpatterns = [
     path("", views.listing, name="list"),
     path("mine/", views.mine, name="mine"),
+    path("careers/", views.careers, name="careers"),
     path("<int:certificate_id>/", views.detail, name="detail"),
     path("<int:certificate_id>/pdf/", views.pdf, name="pdf"),
     path("plans/<int:plan_id>/issue/", views.issue_page, name="issue"),

@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +16,7 @@ from config.pages import perform
 from config.ratelimit import check_rate, client_ip
 
 from . import issuance, services, signing
+from .careers import pathways_for
 from .models import Certificate, VerificationLog
 from .pdf import render_certificate
 from .presenters import certificate_view
@@ -85,6 +87,14 @@ def mine(request):
     if actor.person is not None:
         certs = Certificate.objects.filter(person=actor.person).select_related("level")
     return render(request, "certificates/mine.html", {"certs": certs})
+
+
+@login_required
+def careers(request):
+    """The worker's career paths: which professional titles their certificates let them apply for, and when."""
+    actor = Actor.from_request(request)
+    pathways = pathways_for(actor.person) if actor.person is not None else []
+    return render(request, "certificates/careers.html", {"pathways": pathways, "has_person": actor.person is not None})
 
 
 @login_required
@@ -164,6 +174,12 @@ def issue_page(request, plan_id: int):
             "batch": batch,
             "issued": Certificate.objects.filter(registration__plan=plan).count(),
             "is_admin": plan.organisation_id in actor.organisation_ids(Role.ORG_ADMIN),
+            "awaiting": list(
+                issuance.awaiting_graduation(plan, timezone.localdate())
+                .values("graduating_class__name", "graduating_class__graduation_date")
+                .annotate(n=Count("id"))
+                .order_by("graduating_class__graduation_date")
+            ),
         },
     )
 

@@ -131,9 +131,11 @@ def _mount() -> None:
     from assessments.api import public_router as assessments_public_router
     from assessments.api import router as assessments_router
     from assessments.api_panels import router as assessments_panels_router
+    from assessments.api_schools import router as assessments_schools_router
     from assessments.api_scoring import router as assessments_scoring_router
     from certificates.api import public_router as verify_router
     from certificates.api import router as certificates_router
+    from certificates.api_careers import router as careers_router
     from certificates.api_credentials import public_router as credentials_public_router
     from certificates.api_credentials import router as credentials_router
     from occupations.api import router as occupations_router
@@ -153,10 +155,12 @@ def _mount() -> None:
     api.add_router("/assessments", assessments_router)
     api.add_router("/assessments", assessments_panels_router)
     api.add_router("/assessments", assessments_scoring_router)
+    api.add_router("/assessments", assessments_schools_router)
     # Before /certificates: its /{certificate_id} route would otherwise swallow /certificates/report etc.
     api.add_router("", credentials_router)
     api.add_router("", credentials_public_router)
     api.add_router("/certificates", certificates_router)
+    api.add_router("/careers", careers_router)
 
     api.add_router("/oversight", oversight_router)
     api.add_router("/oversight/public", oversight_public_router)

@@ -2,7 +2,17 @@ from django.contrib import admin
 
 from oversight.admin_mixins import AuditedAdmin
 
-from .models import CalendarDay, Level, LicensingOverlap, Occupation, Qualification, Region, Standard, StandardLevel
+from .models import (
+    CalendarDay,
+    EquivalenceRule,
+    Level,
+    LicensingOverlap,
+    Occupation,
+    Qualification,
+    Region,
+    Standard,
+    StandardLevel,
+)
 
 
 @admin.register(Region)
@@ -69,3 +79,10 @@ class CalendarDayAdmin(AuditedAdmin, admin.ModelAdmin):
     search_fields = ["name", "source"]
     date_hierarchy = "date"
     readonly_fields = ["year"]
+
+
+@admin.register(EquivalenceRule)
+class EquivalenceRuleAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["code", "label", "source", "target", "min_years", "scope", "effective_from", "effective_to"]
+    list_filter = ["target", "source", "scope"]
+    search_fields = ["code", "label", "basis", "target_title"]

@@ -313,3 +313,99 @@ class CalendarDay(models.Model):
         if update_fields is not None and "date" in update_fields:
             kwargs["update_fields"] = {*update_fields, "year"}
         super().save(*args, **kwargs)
+
+
+class EquivalenceRule(models.Model):
+    """A 贯通 rule: what one credential lets its holder apply for, from when, on what basis.
+
+    Two directions, both dated data because they change by policy and province:
+    - skill level → professional title (高级工 + 2 years → may apply for 助理工程师), shown on a worker's page;
+    - professional title or education → skill-level eligibility (初级职称 + 1 year → may apply for 三级),
+      added to the routes of the standards whose template the rule lists (empty: every standard). A standard's
+      own route with the same code wins, so a rule never counts twice.
+    The eligibility engine (assessments/eligibility.py) evaluates the skill-level direction as ordinary routes.
+    """
+
+    class Source(models.TextChoices):
+        SKILL_LEVEL = "skill_level", _("职业技能等级")
+        TITLE = "title", _("职称")
+        EDUCATION = "education", _("学历")
+
+    class Target(models.TextChoices):
+        TITLE = "title", _("可申报职称评审")
+        SKILL_LEVEL = "skill_level", _("可申报职业技能等级")
+
+    class TitleGrade(models.TextChoices):
+        JUNIOR = "junior", _("初级职称")
+        INTERMEDIATE = "intermediate", _("中级职称")
+        SENIOR = "senior", _("副高级职称")
+        FULL_SENIOR = "full_senior", _("正高级职称")
+
+    code = models.CharField(_("规则代码"), max_length=32, unique=True)
+    label = models.CharField(_("规则说明"), max_length=255)
+    source = models.CharField(_("依据的资历"), max_length=16, choices=Source.choices)
+    source_level = models.ForeignKey(
+        Level, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("所持技能等级")
+    )
+    source_title_grade = models.CharField(_("所持职称等级"), max_length=16, choices=TitleGrade.choices, blank=True)
+    source_education_kinds = models.JSONField(
+        _("所持学历类别"), default=list, blank=True, help_text=_('如 ["advanced_class"],见申报条件的学历类别')
+    )
+    min_years = models.DecimalField(_("取得后须满年限"), max_digits=4, decimal_places=1, default=0)
+    target = models.CharField(_("可申报"), max_length=16, choices=Target.choices)
+    target_title = models.CharField(_("可申报职称"), max_length=32, blank=True, help_text=_("如:助理工程师"))
+    target_title_grade = models.CharField(_("可申报职称等级"), max_length=16, choices=TitleGrade.choices, blank=True)
+    target_level = models.ForeignKey(
+        Level, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("可申报技能等级")
+    )
+    extra_conditions = models.JSONField(
+        _("附加条件"), default=list, blank=True, help_text=_("申报条件的条件列表,如工作年限;仅用于申报技能等级")
+    )
+    standard_templates = models.JSONField(
+        _("适用标准模板"), default=list, blank=True, help_text=_('如 ["2023"];空为全部标准')
+    )
+    scope = models.CharField(
+        _("适用范围"), max_length=6, default="", blank=True, help_text=_("空为全国;省级规则填省级代码前两位")
+    )
+    basis = models.CharField(_("政策依据"), max_length=255)
+    effective_from = models.DateField(_("施行日期"))
+    effective_to = models.DateField(_("废止日期"), null=True, blank=True, help_text=_("最后一个有效日"))
+
+    class Meta:
+        verbose_name = _("贯通规则")
+        verbose_name_plural = _("技能等级与职称、学历贯通规则")
+        ordering = ["target", "source", "effective_from", "code"]
+        constraints = [
+            models.CheckConstraint(
+                name="equivalence_effective_to_after_from",
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+
+    def applies_in(self, region_code: str) -> bool:
+        return not self.scope or region_code.startswith(self.scope)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.source == self.Source.SKILL_LEVEL and self.source_level is None:
+            errors["source_level"] = _("请选择所持技能等级")
+        if self.source == self.Source.TITLE and not self.source_title_grade:
+            errors["source_title_grade"] = _("请选择所持职称等级")
+        if self.source == self.Source.EDUCATION and not self.source_education_kinds:
+            errors["source_education_kinds"] = _("请填写学历类别")
+        if self.target == self.Target.TITLE and not self.target_title:
+            errors["target_title"] = _("请填写可申报的职称")
+        if self.target == self.Target.SKILL_LEVEL and self.target_level is None:
+            errors["target_level"] = _("请选择可申报的技能等级")
+        if self.target == self.Target.SKILL_LEVEL and self.source == self.Source.SKILL_LEVEL:
+            errors["source"] = _("技能等级之间的晋升由标准的申报条件规定")
+        if errors:
+            raise ValidationError(errors)

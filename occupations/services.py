@@ -7,13 +7,14 @@ upgrade adds new reference data without undoing corrections made in the admin.
 import datetime
 import json
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
 
 from oversight.audit import audit_record
 
-from .models import Level, LicensingOverlap, Occupation, Qualification, Region, Standard, StandardLevel
+from .models import EquivalenceRule, Level, LicensingOverlap, Occupation, Qualification, Region, Standard, StandardLevel
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -109,6 +110,16 @@ def reference_load(*, update: bool = False, actor=None) -> Counter:
                     "eligibility": tmpl["templates"][s["template"]][code],
                 },
             )
+
+    for rule in _read("equivalence.json")["rules"]:
+        values = {k: v for k, v in rule.items() if k not in ("code", "source_level", "target_level")}
+        values["effective_from"] = datetime.date.fromisoformat(rule["effective_from"])
+        if rule.get("effective_to"):
+            values["effective_to"] = datetime.date.fromisoformat(rule["effective_to"])
+        values["min_years"] = Decimal(str(rule.get("min_years", "0")))
+        values["source_level"] = levels.get(rule["source_level"]) if rule.get("source_level") else None
+        values["target_level"] = levels.get(rule["target_level"]) if rule.get("target_level") else None
+        _upsert(EquivalenceRule, counts, update, {"code": rule["code"]}, values)
 
     if counts:
         audit_record(

@@ -78,6 +78,12 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/registrations/{registration_id}/evidence"): AUTH,
     ("POST", "/api/v1/assessments/registrations/{registration_id}/withdraw"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/panel"): AUTH,
+    ("GET", "/api/v1/assessments/classes"): AUTH,
+    ("POST", "/api/v1/assessments/classes"): AUTH,
+    ("GET", "/api/v1/assessments/classes/{class_id}"): AUTH,
+    ("POST", "/api/v1/assessments/classes/{class_id}/students"): AUTH,
+    ("POST", "/api/v1/assessments/classes/{class_id}/approve"): AUTH,
+    ("GET", "/api/v1/careers/mine"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/panel/{kind}/candidates"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/panel/{kind}"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/panel/{kind}/{appointment_id}/remove"): AUTH,
@@ -372,6 +378,18 @@ PAGES = {
     "/certificates/mine/": {
         "anonymous": "login",
         "worker": 200,
+    },
+    "/certificates/careers/": {
+        "anonymous": "login",
+        "worker": 200,
+        "org_admin": 200,
+    },
+    "/assessments/classes/": {
+        "anonymous": "login",
+        "org_admin": 200,
+        "cc_officer": 200,
+        "worker": 403,
+        "operator": 200,
     },
     "/oversight/dashboard/": {
         "anonymous": "login",

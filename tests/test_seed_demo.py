@@ -26,3 +26,15 @@ def test_seed_demo_is_idempotent_and_has_one_login_per_role(capsys):
     assert "cc_officer" in out and "demo-2026" in out
     assert User.objects.get(username="cc_officer").check_password("demo-2026")
     assert audit_verify().ok
+
+
+def test_seed_demo_has_a_school_with_a_graduating_class_and_a_career_path_for_worker1():
+    from assessments.models import GraduatingClass
+    from certificates.careers import pathways_for
+
+    call_command("seed_demo")
+    graduating = GraduatingClass.objects.get()
+    assert graduating.plan.organisation.is_school
+    assert graduating.registrations.filter(status="approved", source="school").count() == 10
+    worker = User.objects.get(username="worker1").person
+    assert [p.target for p in pathways_for(worker)] == ["助理工程师"]

@@ -1,0 +1,84 @@
+"""双证书 API: a school's graduating classes, their class-list upload and the one-step approval."""
+
+import datetime
+
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from . import schools
+from .models import GraduatingClass
+from .schemas import ImportReportOut
+
+router = Router(tags=["graduating-classes"])
+
+
+class ClassIn(Schema):
+    plan_id: int
+    name: str
+    major: str
+    graduation_date: datetime.date
+    education_kind: str = ""
+
+
+class ClassOut(Schema):
+    id: int
+    plan_id: int
+    plan_title: str
+    organisation_name: str
+    name: str
+    major: str
+    education_kind: str
+    graduation_date: datetime.date
+    registered: int
+    eligible: int
+    approved: int
+    passed: int
+    certified: int
+
+
+class ApprovedOut(Schema):
+    approved: int
+
+
+def class_out(c: GraduatingClass) -> dict:
+    return {
+        "id": c.id,
+        "plan_id": c.plan_id,
+        "plan_title": c.plan.title,
+        "organisation_name": c.plan.organisation.name,
+        "name": c.name,
+        "major": c.major,
+        "education_kind": c.education_kind,
+        "graduation_date": c.graduation_date,
+        **{("registered" if k == "total" else k): v for k, v in schools.class_summary(c).items()},
+    }
+
+
+@router.get("/classes", response=list[ClassOut], summary="毕业班(双证书整班认定)")
+def class_list(request):
+    return [class_out(c) for c in schools.classes_for(request.auth)]
+
+
+@router.post("/classes", response={201: ClassOut}, summary="建立毕业班(院校评价机构)")
+def class_create(request, payload: ClassIn):
+    return Status(201, class_out(schools.class_create(actor=request.auth, **payload.dict())))
+
+
+@router.get("/classes/{class_id}", response=ClassOut, summary="毕业班详情")
+def class_detail(request, class_id: int):
+    return class_out(schools.class_get(request.auth, class_id))
+
+
+@router.post(
+    "/classes/{class_id}/students",
+    response={200: ImportReportOut, 422: ImportReportOut},
+    summary="上传班级名单(xlsx;全部无误才保存,逐行列出错误及原因)",
+)
+def class_import(request, class_id: int, file: File[UploadedFile]):
+    report = schools.class_import(actor=request.auth, class_id=class_id, upload=file)
+    return Status(200 if report.ok else 422, report.as_dict())
+
+
+@router.post("/classes/{class_id}/approve", response=ApprovedOut, summary="一次审核通过全班符合条件的报名")
+def class_approve(request, class_id: int):
+    return {"approved": schools.class_approve(actor=request.auth, class_id=class_id)}
