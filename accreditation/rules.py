@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from occupations.models import Level, Occupation, Qualification
+from occupations.catalogue import occupation_problems
+from occupations.models import Level, Occupation
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Magic numbers, not file names or the browser's claimed type, decide what a file is.
@@ -32,19 +33,9 @@ class ScopeProblem:
 def scope_line_problems(occupation: Occupation, level_codes: list[str], on: datetime.date) -> list[str]:
     """Why this occupation × levels may not be filed, checked against the catalogue and the standards."""
     problems = []
-    qual = occupation.qualification
     if not occupation.active:
         problems.append(_("该职业已停用"))
-    if qual is not None and qual.is_cancelled_on(on):
-        problems.append(
-            _("“%(name)s”是已取消的职业资格(%(basis)s),不得变相恢复")
-            % {"name": qual.name, "basis": qual.cancellation_basis}
-        )
-    elif qual is not None and qual.kind == Qualification.Kind.ACCESS:
-        problems.append(
-            _("“%(name)s”属准入类职业资格,由%(authority)s依法实施,不得作为职业技能等级认定")
-            % {"name": qual.name, "authority": qual.authority or _("主管部门")}
-        )
+    problems += occupation_problems(occupation, on)
     standard = occupation.standard_on(on)
     if standard is None:
         problems.append(_("该职业尚无施行中的国家职业技能标准"))

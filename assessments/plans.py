@@ -105,6 +105,7 @@ def _checked_plan(
     capacity,
     fee,
     components: list[dict],
+    caught: bool = False,
 ):
     occupation = Occupation.objects.filter(code=occupation_code).first()
     if occupation is None:
@@ -130,7 +131,7 @@ def _checked_plan(
         raise ValidationFailed(_("考核应安排在报名截止之后"), details={"field": "components"})
     for level in levels:
         for day in {closes, first_day, last_day}:
-            decision = scope_allows(organisation, occupation, level, day)
+            decision = scope_allows(organisation, occupation, level, day, caught=caught)
             if not decision.allowed:
                 raise Conflict(decision.reason, code="outside_scope", details={"level": level.code, "date": day})
     standard = occupation.standard_on(first_day)
@@ -244,6 +245,8 @@ def plan_reschedule(*, actor: Actor, plan_id: int, components: list[dict], reaso
         plan.capacity,
         plan.fee,
         components,
+        # A plan caught by a cancellation may still be moved for the candidates who chose to continue.
+        caught=plan.cancellation_choices.exists(),
     )
     plan.components.all().delete()
     for c in checked:
