@@ -40,6 +40,10 @@ def changes_for(actor: Actor) -> QuerySet[CatalogueChange]:
 
 
 def change_get(actor: Actor, change_id: int) -> CatalogueChange:
+    """Anyone but the operator is told the change does not exist, as for another tenant's object."""
+    actor.require_authenticated()
+    if not actor.is_operator:
+        raise NotFound()
     change = changes_for(actor).filter(pk=change_id).first()
     if change is None:
         raise NotFound()
