@@ -8,11 +8,13 @@ urlpatterns = [
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
     path("plans/<int:plan_id>/register/", views.register, name="register"),
     path("my/", views.my_registrations, name="my_registrations"),
+    path("my/choices/<int:choice_id>/", views.my_choice, name="my_choice"),
     path("registrations/<int:registration_id>/", views.registration_detail, name="registration"),
     path("registrations/<int:registration_id>/review/", views.registration_review, name="registration_review"),
     path("manage/", views.manage, name="manage"),
     path("manage/new/<int:org_id>/", views.plan_new, name="plan_new"),
     path("manage/<int:plan_id>/", views.manage_plan, name="manage_plan"),
+    path("manage/<int:plan_id>/cancellation/", views.plan_cancellation, name="plan_cancellation"),
     path("registrations-template.xlsx", views.bulk_template, name="bulk_template"),
 ]
 

@@ -395,6 +395,21 @@ PAGES = {
         "org_admin": DASHBOARD_DENIED,
         "worker": DASHBOARD_DENIED,
     },
+    "/reference/changes/": {
+        "anonymous": "login",
+        "operator": 200,
+        "cc_officer": 403,
+        "org_admin": 403,
+        "worker": 403,
+    },
+    "/oversight/comebacks/": {
+        "anonymous": "login",
+        "cc_officer": 200,
+        "province_officer": 200,
+        "operator": 200,
+        "org_admin": 403,
+        "worker": 403,
+    },
     "/admin/": {
         "anonymous": "admin_login",
         "operator": 200,

@@ -175,7 +175,9 @@ def test_a_certificate_earned_before_a_cancellation_verifies_with_its_note(
         data = api(client, issued.token).json()
     assert data["status"] == "valid"
     note = data["certificate"]["catalogue_note"]
-    assert "电工(测试资格)" in note and "继续有效" in note and "能力水平的证明" in note and "人社部发〔2026〕99号" in note
+    assert (
+        "电工(测试资格)" in note and "继续有效" in note and "能力水平的证明" in note and "人社部发〔2026〕99号" in note
+    )
     page = client.get(f"/v/{issued.token}").content.decode()
     assert 'id="catalogue-note"' in page and "继续有效" in page
     lookup = {"number": issued.number, "name": issued.holder_name, "id_number": issued.id_number}
