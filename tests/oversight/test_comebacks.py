@@ -137,3 +137,11 @@ def test_the_management_command_scans_the_platform(disguised, jilin_city_org, ca
     call_command("comeback_scan")
     assert ComebackFinding.objects.count() == 3
     assert "新发现 3" in capsys.readouterr().out
+
+
+def test_the_demo_shows_a_comeback_found_and_investigated_once(client):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    finding = ComebackFinding.objects.get(target="plan")
+    assert finding.status == "investigating" and finding.complaint.kind == "cancelled_qualification"
+    assert Complaint.objects.filter(comeback_findings__isnull=False).count() == 1
