@@ -45,7 +45,12 @@ def seed(ctx: DemoContext) -> None:
             ],
         )
     comebacks.comeback_scan(actor=Actor.platform())
-    finding = ComebackFinding.objects.filter(target=ComebackFinding.Target.PLAN, object_id=plan.id).first()
-    if finding is not None and finding.status == ComebackFinding.Status.OPEN:
-        comebacks.finding_investigate(actor=Actor.for_user(ctx.users["cc_officer"]), finding_id=finding.id)
+    officer = Actor.for_user(ctx.users["cc_officer"])
+    found = ComebackFinding.objects.filter(target=ComebackFinding.Target.PLAN, object_id=plan.id).order_by("id")
+    case = next((f.complaint for f in found if f.complaint_id), None)
+    for finding in found.filter(status=ComebackFinding.Status.OPEN):
+        if case is None:
+            case = comebacks.finding_investigate(actor=officer, finding_id=finding.id)
+        else:
+            comebacks.finding_link_case(actor=officer, finding_id=finding.id, complaint_id=case.id)
     ctx.urls.append(("已取消职业资格变相恢复排查(cc_officer)", "/oversight/comebacks/?status=all"))
