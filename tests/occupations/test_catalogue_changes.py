@@ -308,3 +308,37 @@ def test_choice_validation(caught, operator):
     choice = CancellationChoice.objects.get(change=change, registration=regs[0])
     with pytest.raises(ValidationFailed):
         choice_make(actor=Actor.for_user(_candidate_user(regs[0])), choice_id=choice.id, choice="maybe")
+
+
+def test_those_who_continue_are_assessed_published_and_finalised_after_the_cancellation(
+    org, org_admin, cc_officer, operator
+):
+    from types import SimpleNamespace
+
+    from assessments import publicity
+    from tests.assessments.test_scoring import exams_held, make_assessor, score_and_lock, seat
+
+    qual = Qualification.objects.create(name="电工(测试资格)", kind="evaluation", status="listed")
+    Occupation.objects.filter(code="6-31-01-03").update(qualification=qual)
+    file_organisation(org, org_admin, cc_officer)
+    plan = make_plan(org, org_admin)
+    a, b, c = make_candidates(plan, org_admin, "4", 3)
+    change = cancel(operator, qual, days=0)  # in force from today
+    for reg, answer in ((a, "continue"), (b, "continue"), (c, "refund")):
+        choice = CancellationChoice.objects.get(change=change, registration=reg)
+        choice_make(actor=Actor.for_user(_candidate_user(reg)), choice_id=choice.id, choice=answer)
+
+    exams_held(plan)
+    skills = [make_assessor(org, org_admin, i) for i in range(1, 4)]
+    theory = make_assessor(org, org_admin, 10)
+    seat(plan, "skills", *skills)
+    seat(plan, "theory", theory)
+    scene = SimpleNamespace(plan=plan, regs=[a, b], skills=skills, theory=theory, admin=org_admin, org=org)
+    score_and_lock(scene, theory=[80, 75], skills=[[70, 65]] * 3)
+    publication = publicity.publication_open(actor=Actor.for_user(org_admin), plan_id=plan.id, today=today())
+    summary = publicity.plan_finalise(
+        actor=Actor.for_user(org_admin), plan_id=plan.id, today=publication.ends_on + datetime.timedelta(days=1)
+    )
+    assert (summary.total, summary.passed) == (2, 2)
+    assert [Registration.objects.get(pk=r.id).outcome for r in (a, b, c)] == ["passed", "passed", ""]
+    assert Registration.objects.get(pk=c.id).status == Registration.Status.WITHDRAWN
