@@ -199,10 +199,14 @@ def plan_publish(*, actor: Actor, plan_id: int) -> Plan:
     plan = _plan_for_update(actor, plan_id)
     if plan.status != Plan.Status.DRAFT:
         raise Conflict(_("只有草稿状态的计划可以发布"))
+    # Today for the filing; the last exam day too, for a catalogue change that takes effect before then.
+    last = plan.components.order_by("-ends_at").first()
+    days = sorted({timezone.localdate(), *([timezone.localtime(last.ends_at).date()] if last else [])})
     for level in plan.levels.all():
-        decision = scope_allows(plan.organisation, plan.occupation, level, timezone.localdate())
-        if not decision.allowed:
-            raise Conflict(decision.reason, code="outside_scope")
+        for day in days:
+            decision = scope_allows(plan.organisation, plan.occupation, level, day)
+            if not decision.allowed:
+                raise Conflict(decision.reason, code="outside_scope", details={"level": level.code, "date": day})
     before = snapshot(plan, PLAN_FIELDS)
     plan.status = Plan.Status.PUBLISHED
     plan.published_at = timezone.now()

@@ -342,3 +342,14 @@ def test_those_who_continue_are_assessed_published_and_finalised_after_the_cance
     assert (summary.total, summary.passed) == (2, 2)
     assert [Registration.objects.get(pk=r.id).outcome for r in (a, b, c)] == ["passed", "passed", ""]
     assert Registration.objects.get(pk=c.id).status == Registration.Status.WITHDRAWN
+
+
+def test_a_draft_assessed_after_a_confirmed_cancellation_can_no_longer_be_published(
+    org, org_admin, cc_officer, cook_qual, operator
+):
+    file_organisation(org, org_admin, cc_officer)
+    draft = make_plan(org, org_admin, occupation=COOK, levels=("4",), publish=False)  # assessed in 13 days
+    cancel(operator, cook_qual, days=10)
+    with pytest.raises(Conflict) as exc:
+        plans.plan_publish(actor=Actor.for_user(org_admin), plan_id=draft.id)
+    assert exc.value.code == "outside_scope" and "已取消" in exc.value.message
