@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from occupations.catalogue import occupation_problems
-from occupations.models import Level, Occupation
+from occupations.models import Level, Occupation, Qualification
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Magic numbers, not file names or the browser's claimed type, decide what a file is.
@@ -50,9 +50,11 @@ def scope_line_problems(occupation: Occupation, level_codes: list[str], on: date
     return problems
 
 
-def licensing_notes(occupation: Occupation) -> list[str]:
-    """Not refusals: reminders that parts of the work also need a licence."""
+def licensing_notes(occupation: Occupation, on: datetime.date | None = None) -> list[str]:
+    """Not refusals: reminders that parts of the work also need a licence (none for a licence since cancelled)."""
+    on = on or datetime.date.today()
     return [
         _("注意:%(note)s(%(qual)s,准入类)") % {"note": ov.note, "qual": ov.qualification.name}
         for ov in occupation.licensingoverlap_set.select_related("qualification")
+        if ov.qualification.kind_on(on) == Qualification.Kind.ACCESS and not ov.qualification.is_cancelled_on(on)
     ]

@@ -353,3 +353,15 @@ def test_a_draft_assessed_after_a_confirmed_cancellation_can_no_longer_be_publis
     with pytest.raises(Conflict) as exc:
         plans.plan_publish(actor=Actor.for_user(org_admin), plan_id=draft.id)
     assert exc.value.code == "outside_scope" and "已取消" in exc.value.message
+
+
+def test_a_licence_no_longer_in_force_is_no_longer_a_reminder(operator):
+    from accreditation.rules import licensing_notes
+
+    electrician = Occupation.objects.get(code="6-31-01-03")
+    notes = licensing_notes(electrician)
+    licence = electrician.licensing_overlaps.first()
+    assert any(licence.name in n for n in notes)
+    change = cancel(operator, licence, days=3)
+    assert any(licence.name in n for n in licensing_notes(electrician))
+    assert not any(licence.name in n for n in licensing_notes(electrician, change.effective_on))
