@@ -173,6 +173,7 @@ CELERY_BEAT_SCHEDULE = {
     "verification-log-flush": {"task": "certificates.flush_verification_log", "schedule": 10.0},
     "subsidies-remind-overdue": {"task": "subsidies.remind_overdue", "schedule": crontab(hour=8, minute=30)},
     "oversight-overdue-notify": {"task": "oversight.overdue_notify", "schedule": crontab(hour=7, minute=30)},
+    "oversight-comeback-scan": {"task": "oversight.comeback_scan", "schedule": crontab(hour=3, minute=10)},
 }
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")

@@ -147,3 +147,20 @@ def test_the_demo_shows_a_comeback_found_and_investigated_once(client):
     assert {f.status for f in found} == {"investigating"}
     cases = Complaint.objects.filter(comeback_findings__isnull=False).distinct()
     assert cases.count() == 1 and cases.get().kind == "cancelled_qualification"
+
+
+def test_the_nightly_task_scans_once_a_cancellation_is_in_force(org, org_admin, cc_officer, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from oversight.tasks_comebacks import comeback_scan_task
+
+    assert settings.CELERY_BEAT_SCHEDULE["oversight-comeback-scan"]["task"] == "oversight.comeback_scan"
+    later = timezone.localdate() + datetime.timedelta(days=7)
+    Qualification.objects.create(name="茶艺技师资格", kind="evaluation", status="cancelled", cancelled_on=later)
+    org.name = "长春茶艺技师资格培训学校"
+    org.save()
+    assert comeback_scan_task.delay().get()["raised"] == 0  # not yet in force
+    Qualification.objects.filter(name="茶艺技师资格").update(cancelled_on=timezone.localdate())
+    assert comeback_scan_task.delay().get()["raised"] == 1
