@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from occupations.catalogue import occupation_problems
 from occupations.models import Level, Occupation, Qualification
 
 from .models import Organisation
@@ -38,19 +39,9 @@ def scope_line_problems(
     organisation kind, which kinds of organisation each level admits (Level.organisation_kinds). Filing always
     passes the kind; a caller checking only the catalogue and standards (a platform-wide scan) may leave it out."""
     problems = []
-    qual = occupation.qualification
     if not occupation.active:
         problems.append(_("该职业已停用"))
-    if qual is not None and qual.is_cancelled_on(on):
-        problems.append(
-            _("“%(name)s”是已取消的职业资格(%(basis)s),不得变相恢复")
-            % {"name": qual.name, "basis": qual.cancellation_basis}
-        )
-    elif qual is not None and qual.kind == Qualification.Kind.ACCESS:
-        problems.append(
-            _("“%(name)s”属准入类职业资格,由%(authority)s依法实施,不得作为职业技能等级认定")
-            % {"name": qual.name, "authority": qual.authority or _("主管部门")}
-        )
+    problems += occupation_problems(occupation, on)
     standard = occupation.standard_on(on)
     if standard is None:
         problems.append(_("该职业尚无施行中的国家职业技能标准"))
@@ -86,9 +77,11 @@ def levels_for_kind(organisation_kind: str) -> list[Level]:
     return [lv for lv in Level.objects.order_by("-rank") if lv.allows_organisation_kind(organisation_kind)]
 
 
-def licensing_notes(occupation: Occupation) -> list[str]:
-    """Not refusals: reminders that parts of the work also need a licence."""
+def licensing_notes(occupation: Occupation, on: datetime.date | None = None) -> list[str]:
+    """Not refusals: reminders that parts of the work also need a licence (none for a licence since cancelled)."""
+    on = on or datetime.date.today()
     return [
         _("注意:%(note)s(%(qual)s,准入类)") % {"note": ov.note, "qual": ov.qualification.name}
         for ov in occupation.licensingoverlap_set.select_related("qualification")
+        if ov.qualification.kind_on(on) == Qualification.Kind.ACCESS and not ov.qualification.is_cancelled_on(on)
     ]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Role
 from config.errors import NotFound
+from occupations.catalogue import occupation_problems
 from occupations.models import Level, Occupation, Region
 
 from .models import Appointment, Filing, Organisation, TrainingRecord
@@ -71,8 +72,17 @@ class ScopeDecision:
     filing: Filing | None = None
 
 
-def scope_allows(organisation: Organisation, occupation: Occupation, level: Level, on: datetime.date) -> ScopeDecision:
-    """May this organisation assess this occupation and level on this date? With the reason when not."""
+def scope_allows(
+    organisation: Organisation, occupation: Occupation, level: Level, on: datetime.date, *, caught: bool = False
+) -> ScopeDecision:
+    """May this organisation assess this occupation and level on this date? With the reason when not.
+
+    `caught`: the plan was announced before its qualification was cancelled, so it may still be completed for
+    the candidates who chose to continue (notice section 四); the catalogue does not stop it, the filing does.
+    """
+    problems = [] if caught else occupation_problems(occupation, on)
+    if problems:
+        return ScopeDecision(False, problems[0])
     filing = filing_in_force(organisation, on)
     if filing is None:
         return ScopeDecision(False, _("机构在%(on)s没有有效的备案") % {"on": on})

@@ -378,6 +378,10 @@ def filing_approve(
     if not (len(national_code) == 4 and national_code.isdigit()):
         raise ValidationFailed(_("全国备案机构代码应为4位数字,省级备案为0000"), details={"field": "national_code"})
     today = timezone.localdate()
+    # A qualification may have been cancelled (or moved out of the catalogue) while the filing was in review.
+    _validated_scope(
+        [{"occupation_code": s["occupation"], "levels": s["levels"]} for s in _scope_snapshot(filing)], today
+    )
     if valid_until is None:
         valid_until = filing_default_valid_until(actor, today)
     if valid_until <= today:

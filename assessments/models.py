@@ -215,6 +215,58 @@ class Registration(models.Model):
         return f"{self.person.name} · {self.plan} · {self.level}"
 
 
+class CancellationChoice(models.Model):
+    """A candidate of a plan announced before its qualification was cancelled: continue, or be refunded.
+
+    Notice section 四: 根据考生意愿,或继续做好鉴定考试工作,或退费. Created for every active registration of the
+    plans a confirmed catalogue change catches; a refund withdraws the registration from the plan.
+    """
+
+    class Choice(models.TextChoices):
+        PENDING = "", _("待选择")
+        CONTINUE = "continue", _("继续参加认定")
+        REFUND = "refund", _("退费")
+
+    change = models.ForeignKey(
+        "occupations.CatalogueChange", on_delete=models.PROTECT, related_name="choices", verbose_name=_("目录变更")
+    )
+    registration = models.OneToOneField(
+        Registration, on_delete=models.PROTECT, related_name="cancellation_choice", verbose_name=_("报名")
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="cancellation_choices")
+    choice = models.CharField(_("考生选择"), max_length=8, choices=Choice.choices, default="", blank=True)
+    chosen_at = models.DateTimeField(_("选择时间"), null=True, blank=True)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refund_amount = models.DecimalField(_("退费金额(元)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    refunded_on = models.DateField(_("退费日期"), null=True, blank=True)
+    refund_reference = models.CharField(_("退费凭证号"), max_length=64, blank=True)
+    refund_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refund_recorded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("取消事项考生选择")
+        verbose_name_plural = _("取消事项考生选择")
+        ordering = ["plan", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.get_choice_display()}"
+
+    @property
+    def refunded(self) -> bool:
+        return self.refund_recorded_at is not None
+
+    @property
+    def state_label(self) -> str:
+        if self.choice == self.Choice.REFUND:
+            return _("已退费") if self.refunded else _("待退费")
+        return self.get_choice_display()
+
+
 class RelationshipDeclaration(models.Model):
     """An assessor or supervisor declares a relationship with a person; they are then kept off that person's panel."""
 

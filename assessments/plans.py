@@ -105,6 +105,7 @@ def _checked_plan(
     capacity,
     fee,
     components: list[dict],
+    caught: bool = False,
 ):
     occupation = Occupation.objects.filter(code=occupation_code).first()
     if occupation is None:
@@ -130,7 +131,7 @@ def _checked_plan(
         raise ValidationFailed(_("考核应安排在报名截止之后"), details={"field": "components"})
     for level in levels:
         for day in {closes, first_day, last_day}:
-            decision = scope_allows(organisation, occupation, level, day)
+            decision = scope_allows(organisation, occupation, level, day, caught=caught)
             if not decision.allowed:
                 raise Conflict(decision.reason, code="outside_scope", details={"level": level.code, "date": day})
     standard = occupation.standard_on(first_day)
@@ -198,10 +199,14 @@ def plan_publish(*, actor: Actor, plan_id: int) -> Plan:
     plan = _plan_for_update(actor, plan_id)
     if plan.status != Plan.Status.DRAFT:
         raise Conflict(_("只有草稿状态的计划可以发布"))
+    # Today for the filing; the last exam day too, for a catalogue change that takes effect before then.
+    last = plan.components.order_by("-ends_at").first()
+    days = sorted({timezone.localdate(), *([timezone.localtime(last.ends_at).date()] if last else [])})
     for level in plan.levels.all():
-        decision = scope_allows(plan.organisation, plan.occupation, level, timezone.localdate())
-        if not decision.allowed:
-            raise Conflict(decision.reason, code="outside_scope")
+        for day in days:
+            decision = scope_allows(plan.organisation, plan.occupation, level, day)
+            if not decision.allowed:
+                raise Conflict(decision.reason, code="outside_scope", details={"level": level.code, "date": day})
     before = snapshot(plan, PLAN_FIELDS)
     plan.status = Plan.Status.PUBLISHED
     plan.published_at = timezone.now()
@@ -244,6 +249,8 @@ def plan_reschedule(*, actor: Actor, plan_id: int, components: list[dict], reaso
         plan.capacity,
         plan.fee,
         components,
+        # A plan caught by a cancellation may still be moved for the candidates who chose to continue.
+        caught=plan.cancellation_choices.exists(),
     )
     plan.components.all().delete()
     for c in checked:

@@ -142,6 +142,11 @@ def _plan_open_for(plan_id: int) -> Plan:
     plan = plan.filter(pk=plan_id, status__in=[Plan.Status.PUBLISHED]).first()
     if plan is None:
         raise NotFound(_("认定计划不存在或未发布"))
+    if plan.cancellation_choices.exists():
+        raise Conflict(
+            _("该计划所属职业资格已取消,只为取消前已报名的考生继续完成认定,不再接受新报名"),
+            code="qualification_cancelled",
+        )
     today = timezone.localdate()
     if not plan.registration_opens <= today <= plan.registration_closes:
         raise Conflict(

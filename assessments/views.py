@@ -19,6 +19,7 @@ from config.pages import perform, safe_next
 from config.spreadsheets import template_workbook
 from occupations.models import Level, Occupation, Region
 
+from . import cancellations
 from . import plans as plan_services
 from . import registration as reg_services
 from .eligibility import EDUCATION_KINDS, TITLE_GRADES
@@ -153,7 +154,22 @@ def my_registrations(request):
     regs = Registration.objects.none()
     if actor.person is not None:
         regs = Registration.objects.filter(person=actor.person).select_related("plan__organisation", "level")
-    return render(request, "assessments/my_registrations.html", {"regs": regs.order_by("-created_at")})
+    return render(
+        request,
+        "assessments/my_registrations.html",
+        {"regs": regs.order_by("-created_at"), "choices": cancellations.my_choices(actor).order_by("-created_at")},
+    )
+
+
+@login_required
+@require_POST
+def my_choice(request, choice_id: int):
+    """The candidate's answer to a cancellation: continue with the assessment, or be refunded."""
+    actor = Actor.from_request(request)
+    choice = request.POST.get("choice", "")
+    done = _("已选择继续参加认定") if choice == "continue" else _("已选择退费,报名已撤回;评价机构办理退费后会通知您")
+    perform(request, lambda: cancellations.choice_make(actor=actor, choice_id=choice_id, choice=choice), done)
+    return redirect("assessments:my_registrations")
 
 
 @login_required
@@ -354,6 +370,45 @@ def manage_plan(request, plan_id: int):
             "kinds": COMPONENT_KINDS,
             "import_report": request.session.pop("import_report", None),
             "counts": dict(plan.registrations.values_list("status").annotate(n=Count("id"))),
+            "caught": plan.cancellation_choices.exists(),
+        },
+    )
+
+
+@login_required
+def plan_cancellation(request, plan_id: int):
+    """A plan caught by a cancellation: each candidate's choice, refunds to record, and who goes on."""
+    actor = Actor.from_request(request)
+    plan, qs = cancellations.plan_choices(actor, plan_id)
+    is_admin = plan.organisation_id in actor.organisation_ids(Role.ORG_ADMIN)
+    if request.method == "POST" and is_admin:
+        try:
+            refunded_on = datetime.date.fromisoformat(request.POST.get("refunded_on", ""))
+        except ValueError:
+            refunded_on = None
+        perform(
+            request,
+            lambda: cancellations.refund_record(
+                actor=actor,
+                choice_id=int(request.POST.get("choice_id") or 0),
+                amount=request.POST.get("amount", ""),
+                refunded_on=refunded_on,
+                reference=request.POST.get("reference", ""),
+            ),
+            _("退费已登记,已通知考生"),
+        )
+        return redirect("assessments:plan_cancellation", plan_id=plan.id)
+    choices = list(qs)
+    return render(
+        request,
+        "assessments/plan_cancellation.html",
+        {
+            "plan": plan,
+            "is_admin": is_admin,
+            "choices": choices,
+            "summary": cancellations.choices_summary(choices),
+            "change": choices[0].change if choices else None,
+            "today": timezone.localdate(),
         },
     )
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.identity import mask_id_number, normalise_id_number
 from accounts.models import Person
 from config.errors import ValidationFailed
-from occupations.models import Level
+from occupations.models import Level, Occupation, Qualification
 
 from . import signing, verification_cache, verification_log
 from .issuance import printed_fields
@@ -44,7 +45,8 @@ class Verification:
         data: dict = {"status": self.status, "checked_at": checked_at}
         if c is None or self.status == FORGED:
             return data
-        data["certificate"] = _public_certificate(c)
+        # The note depends on today's date, the other fields only on the row.
+        data["certificate"] = {**_public_certificate(c), "catalogue_note": catalogue_note(c)}
         if self.status in (REVOKED, SUSPENDED, SUPERSEDED, EXPIRED):
             data["status_reason"] = c.status_reason
             data["status_since"] = (c.status_changed_on or c.valid_until or c.issued_on).isoformat()
@@ -78,6 +80,23 @@ def _public_certificate(c: Certificate) -> dict:
     }
     c.__dict__["_public_fields"] = (language, fields)
     return fields
+
+
+def catalogue_note(cert: Certificate, today: datetime.date | None = None) -> str:
+    """Notice section 四: a certificate earned before its qualification was cancelled stays proof of ability.
+
+    Read from the occupation's catalogue entry that the verification query already joined, so it costs nothing.
+    """
+    qual = cert.occupation.qualification if cert.occupation_id and cert.occupation else None
+    if qual is None or qual.status not in Qualification.OUT or qual.cancelled_on is None:
+        return ""
+    today = today or timezone.localdate()
+    if qual.cancelled_on > today or cert.issued_on >= qual.cancelled_on:
+        return ""
+    state = _("移出目录") if qual.status == Qualification.Status.REMOVED else _("取消")
+    return _(
+        "“%(name)s”已于%(day)s%(state)s(%(basis)s)。本证书取得于%(state)s之前,继续有效,可作为持证人能力水平的证明。"
+    ) % {"name": qual.name, "day": qual.cancelled_on.isoformat(), "state": state, "basis": qual.cancellation_basis}
 
 
 def _status_of(cert: Certificate, today: datetime.date) -> str:
@@ -123,12 +142,17 @@ _COLUMNS = (
     "superseded_by_id",
     "person_id",
     "level_id",
+    "occupation_id",
 )
 # The hot path of every scan: one indexed lookup by number, joined to what the page shows, compiled once.
 _BY_NUMBER = (
-    "SELECT " + ", ".join(f"c.{c}" for c in _COLUMNS) + ", l.code, l.name, l.title, p.photo "
+    "SELECT " + ", ".join(f"c.{c}" for c in _COLUMNS) + ", l.code, l.name, l.title, p.photo, "
+    "q.id, q.name, q.status, q.cancelled_on, q.cancellation_basis "
     "FROM certificates_certificate c JOIN occupations_level l ON l.id = c.level_id "
-    "JOIN accounts_person p ON p.id = c.person_id WHERE c.number = %s"
+    "JOIN accounts_person p ON p.id = c.person_id "
+    # The catalogue entry, for the note on certificates earned before a cancellation: two primary-key joins.
+    "LEFT JOIN occupations_occupation o ON o.id = c.occupation_id "
+    "LEFT JOIN occupations_qualification q ON q.id = o.qualification_id WHERE c.number = %s"
 )
 
 
@@ -159,9 +183,14 @@ def _certificate_by_number(number: str) -> Certificate | None:
         return None
     values = dict(zip(_COLUMNS, row, strict=False))
     cert = Certificate(**values)
-    level_code, level_name, level_title, photo = row[len(_COLUMNS) :]
+    level_code, level_name, level_title, photo, q_id, q_name, q_status, q_cancelled_on, q_basis = row[len(_COLUMNS) :]
     cert.level = Level(id=values["level_id"], code=level_code, name=level_name, title=level_title)
     cert.person = Person(id=values["person_id"], photo=photo or "")
+    if isinstance(q_cancelled_on, str):
+        q_cancelled_on = datetime.date.fromisoformat(q_cancelled_on)
+    qual = Qualification(id=q_id, name=q_name, status=q_status, cancelled_on=q_cancelled_on, cancellation_basis=q_basis)
+    if cert.occupation_id is not None:
+        cert.occupation = Occupation(id=cert.occupation_id, qualification=qual if q_id else None)
     if isinstance(cert.issued_on, str):  # SQLite returns text
         cert.issued_on = datetime.date.fromisoformat(cert.issued_on)
     for key in ("status_changed_on", "valid_until"):
@@ -207,7 +236,11 @@ def verify_lookup(*, number: str, name: str, id_number: str) -> Verification:
     """The national-query style lookup: all three must match, or the answer is `unknown` (nothing leaks)."""
     number = (number or "").strip().upper()
     name = (name or "").strip()
-    cert = Certificate.objects.select_related("level", "person", "superseded_by").filter(number=number).first()
+    cert = (
+        Certificate.objects.select_related("level", "person", "superseded_by", "occupation__qualification")
+        .filter(number=number)
+        .first()
+    )
     ok = False
     if cert is not None and name and cert.holder_name == name:
         try:

@@ -130,6 +130,7 @@ def _mount() -> None:
     from accreditation.api import router as accreditation_router
     from assessments.api import public_router as assessments_public_router
     from assessments.api import router as assessments_router
+    from assessments.api_cancellations import router as assessments_cancellations_router
     from assessments.api_panels import router as assessments_panels_router
     from assessments.api_schools import router as assessments_schools_router
     from assessments.api_scoring import router as assessments_scoring_router
@@ -139,7 +140,9 @@ def _mount() -> None:
     from certificates.api_credentials import public_router as credentials_public_router
     from certificates.api_credentials import router as credentials_router
     from occupations.api import router as occupations_router
+    from occupations.api_changes import router as occupations_changes_router
     from oversight.api import router as oversight_router
+    from oversight.api_comebacks import router as oversight_comebacks_router
     from oversight.api_oversight import public_router as oversight_public_router
     from oversight.api_oversight import router as oversight_cases_router
     from subsidies.api import public_router as subsidies_public_router
@@ -149,6 +152,7 @@ def _mount() -> None:
     api.add_router("/verify", verify_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/reference", occupations_router)
+    api.add_router("/reference", occupations_changes_router)
     api.add_router("/accreditation", accreditation_router)
     api.add_router("/directory", directory_router)
     api.add_router("/assessments", assessments_public_router)
@@ -156,6 +160,7 @@ def _mount() -> None:
     api.add_router("/assessments", assessments_panels_router)
     api.add_router("/assessments", assessments_scoring_router)
     api.add_router("/assessments", assessments_schools_router)
+    api.add_router("/assessments", assessments_cancellations_router)
     # Before /certificates: its /{certificate_id} route would otherwise swallow /certificates/report etc.
     api.add_router("", credentials_router)
     api.add_router("", credentials_public_router)
@@ -165,6 +170,7 @@ def _mount() -> None:
     api.add_router("/oversight", oversight_router)
     api.add_router("/oversight/public", oversight_public_router)
     api.add_router("/oversight", oversight_cases_router)
+    api.add_router("/oversight", oversight_comebacks_router)
     api.add_router("/subsidies", subsidies_public_router)
     api.add_router("/subsidies", subsidies_router)
 

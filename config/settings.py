@@ -177,6 +177,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certificates.issue_graduates_due",
         "schedule": crontab(hour=6, minute=10),
     },
+    "oversight-comeback-scan": {"task": "oversight.comeback_scan", "schedule": crontab(hour=3, minute=10)},
 }
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")

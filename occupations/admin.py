@@ -4,6 +4,7 @@ from oversight.admin_mixins import AuditedAdmin
 
 from .models import (
     CalendarDay,
+    CatalogueChange,
     EquivalenceRule,
     Level,
     LicensingOverlap,
@@ -39,9 +40,27 @@ class LevelAdmin(AuditedAdmin, admin.ModelAdmin):
 
 @admin.register(Qualification)
 class QualificationAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["name", "category", "kind", "status", "scope", "effective_from", "cancelled_on"]
+    list_display = ["name", "category", "kind", "status", "scope", "effective_from", "cancelled_on", "evaluation_from"]
     list_filter = ["kind", "status", "category"]
     search_fields = ["name", "authority"]
+
+
+@admin.register(CatalogueChange)
+class CatalogueChangeAdmin(admin.ModelAdmin):
+    """Read-only: a change is recorded, previewed and confirmed at /reference/changes/, which notifies and audits."""
+
+    list_display = ["qualification", "kind", "effective_on", "status", "basis", "confirmed_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["qualification__name", "basis"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class LicensingOverlapInline(admin.TabularInline):

@@ -72,6 +72,7 @@ class QualificationOut(Schema):
     basis: str
     cancelled_on: datetime.date | None
     cancellation_basis: str
+    evaluation_from: datetime.date | None
 
 
 class RegionFilter(Schema):
@@ -188,6 +189,7 @@ def catalogue(request, kind: str | None = None, status: str | None = None, q: st
             "basis": x.basis,
             "cancelled_on": x.cancelled_on,
             "cancellation_basis": x.cancellation_basis,
+            "evaluation_from": x.evaluation_from,
         }
         for x in qs
     ]

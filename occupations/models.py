@@ -138,6 +138,10 @@ class Qualification(models.Model):
     class Status(models.TextChoices):
         LISTED = "listed", _("在目录内")
         CANCELLED = "cancelled", _("已取消")
+        REMOVED = "removed", _("已移出目录")
+
+    # No longer recognised (from `cancelled_on`): may not be filed, planned, required, or come back in disguise.
+    OUT = (Status.CANCELLED, Status.REMOVED)
 
     name = models.CharField(_("职业资格名称"), max_length=128)
     category = models.CharField(_("类别"), max_length=16, choices=Category.choices, default=Category.SKILL)
@@ -151,6 +155,13 @@ class Qualification(models.Model):
     effective_from = models.DateField(_("生效日期"), default=datetime.date(2021, 11, 23))
     cancelled_on = models.DateField(_("取消日期"), null=True, blank=True)
     cancellation_basis = models.CharField(_("取消依据"), max_length=255, blank=True)
+    evaluation_from = models.DateField(
+        _("转为水平评价类日期"),
+        null=True,
+        blank=True,
+        help_text=_("由准入类调整为水平评价类的,自该日起按水平评价类管理"),
+    )
+    aliases = models.TextField(_("别称"), blank=True, help_text=_("每行一个;排查变相恢复时与名称一并匹配,如旧称、简称"))
     notes = models.TextField(_("备注"), blank=True)
 
     class Meta:
@@ -163,7 +174,71 @@ class Qualification(models.Model):
         return f"{self.name}({self.get_kind_display()}·{self.get_status_display()})"
 
     def is_cancelled_on(self, day: datetime.date) -> bool:
-        return self.status == self.Status.CANCELLED and (self.cancelled_on is None or self.cancelled_on <= day)
+        """Cancelled or moved out of the catalogue on `day` (a change recorded for a later day is not yet in force)."""
+        return self.status in self.OUT and (self.cancelled_on is None or self.cancelled_on <= day)
+
+    def kind_on(self, day: datetime.date) -> str:
+        """准入类 until the day it became 水平评价类, if it did."""
+        if self.kind == self.Kind.EVALUATION and self.evaluation_from and day < self.evaluation_from:
+            return self.Kind.ACCESS
+        return self.kind
+
+    @property
+    def search_terms(self) -> list[str]:
+        """The name and its aliases: what a disguised comeback would still call it."""
+        terms = [self.name, *(line.strip() for line in self.aliases.splitlines())]
+        return list(dict.fromkeys(t for t in terms if len(t) >= 2))
+
+
+class CatalogueChange(models.Model):
+    """A dated change to a catalogue entry, recorded by the operator, previewed for its impact, then confirmed.
+
+    Confirming writes the entry's dated fields (cancelled_on, evaluation_from), which the rules read through
+    occupations.catalogue; the change keeps the basis, who decided, and what it touched on the day.
+    """
+
+    class Kind(models.TextChoices):
+        CANCEL = "cancel", _("取消")
+        REMOVE = "remove", _("移出目录")
+        TO_EVALUATION = "to_evaluation", _("由准入类调整为水平评价类")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        DISCARDED = "discarded", _("已放弃")
+
+    # Changes after which the qualification is no longer recognised: candidates of open plans must choose.
+    ENDING = (Kind.CANCEL, Kind.REMOVE)
+
+    qualification = models.ForeignKey(
+        Qualification, on_delete=models.PROTECT, related_name="changes", verbose_name=_("目录条目")
+    )
+    kind = models.CharField(_("变更类型"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    effective_on = models.DateField(_("生效日期"))
+    basis = models.CharField(_("文件依据"), max_length=255)
+    reason = models.TextField(_("说明"), blank=True)
+    impact = models.JSONField(_("确认时的影响范围"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("录入人")
+    )
+    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("确认人")
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("目录清单变更")
+        verbose_name_plural = _("目录清单变更")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.qualification.name} {self.get_kind_display()} {self.effective_on}"
+
+    @property
+    def ends_recognition(self) -> bool:
+        return self.kind in self.ENDING
 
 
 class Occupation(models.Model):

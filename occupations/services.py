@@ -14,9 +14,23 @@ from django.db import transaction
 
 from oversight.audit import audit_record
 
-from .models import EquivalenceRule, Level, LicensingOverlap, Occupation, Qualification, Region, Standard, StandardLevel
+from .models import (
+    CatalogueChange,
+    EquivalenceRule,
+    Level,
+    LicensingOverlap,
+    Occupation,
+    Qualification,
+    Region,
+    Standard,
+    StandardLevel,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+# What a confirmed catalogue change (occupations.changes) writes on a qualification.
+DATED_FIELDS = ("status", "kind", "cancelled_on", "cancellation_basis", "evaluation_from")
 
 
 def _read(name: str) -> dict:
@@ -66,6 +80,12 @@ def reference_load(*, update: bool = False, actor=None) -> Counter:
         values = {k: v for k, v in q.items() if k not in ("name", "scope")}
         if values.get("cancelled_on"):
             values["cancelled_on"] = datetime.date.fromisoformat(values["cancelled_on"])
+        confirmed = CatalogueChange.objects.filter(
+            qualification__name=q["name"], qualification__scope=q["scope"], status=CatalogueChange.Status.CONFIRMED
+        )
+        if update and confirmed.exists():
+            # A change confirmed on the platform is newer than the file: `--update` must not undo a cancellation.
+            values = {k: v for k, v in values.items() if k not in DATED_FIELDS}
         _upsert(Qualification, counts, update, {"name": q["name"], "scope": q["scope"]}, values)
 
     occ_data = _read("occupations.json")

@@ -6,4 +6,6 @@ app_name = "occupations"
 urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
     path("occupations/", views.occupations, name="occupations"),
+    path("changes/", views.changes_page, name="changes"),
+    path("changes/<int:change_id>/", views.change_page, name="change"),
 ]

@@ -16,7 +16,7 @@ from certificates.imports import certificates_import
 from certificates.models import Certificate
 from occupations.models import Qualification
 
-from . import guazheng, inspections, reports
+from . import demo_comebacks, guazheng, inspections, reports
 from .models import CertificateReliance, Complaint, ComplaintKind, Inspection, Sanction
 
 MARK = "【演示】"
@@ -191,6 +191,7 @@ def seed(ctx: DemoContext) -> None:
     _closed_report(ctx, officer)
     _guazheng_flag(ctx, officer)
     _inspection(ctx, officer)
+    demo_comebacks.seed(ctx)
     ctx.urls += [
         ("举报", "/oversight/report/"),
         ("曝光台", "/oversight/exposures/"),

@@ -495,6 +495,57 @@ class GuazhengFlag(models.Model):
         return f"{self.get_rule_display()} · {self.certificate_id}"
 
 
+class ComebackFinding(models.Model):
+    """Something on the platform that still requires or offers a cancelled qualification (notice section 一).
+
+    Raised by oversight.comebacks' scan, one per (qualification, object, field); the bureau dismisses it or
+    turns it into (or links it with) a case of kind `cancelled_qualification`.
+    """
+
+    class Target(models.TextChoices):
+        SCOPE_LINE = "scope_line", _("备案范围")
+        PLAN = "plan", _("认定计划")
+        ORGANISATION = "organisation", _("机构名称")
+        ATTACHMENT = "attachment", _("备案材料")
+        FILING = "filing", _("备案申请说明")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待核查")
+        INVESTIGATING = "investigating", _("已立案调查")
+        CONFIRMED = "confirmed", _("已查实")
+        DISMISSED = "dismissed", _("已排除")
+        CLEARED = "cleared", _("数据更新后不再成立")
+
+    qualification = models.ForeignKey(
+        "occupations.Qualification", on_delete=models.PROTECT, related_name="+", verbose_name=_("已取消的职业资格")
+    )
+    target = models.CharField(_("发现位置"), max_length=16, choices=Target.choices)
+    object_id = models.BigIntegerField(_("对象编号"))
+    field = models.CharField(_("字段"), max_length=32)
+    term = models.CharField(_("匹配词"), max_length=128)
+    excerpt = models.CharField(_("原文摘录"), max_length=255)
+    organisation = models.ForeignKey(
+        "accreditation.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("涉及机构")
+    )
+    region = models.ForeignKey("occupations.Region", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    fingerprint = models.CharField(max_length=128, unique=True)
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="comeback_findings"
+    )
+    resolution = models.TextField(_("处理说明"), blank=True)
+    detected_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("变相恢复疑点")
+        verbose_name_plural = _("变相恢复疑点")
+        ordering = ["-detected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.qualification_id} {self.get_target_display()} {self.object_id}"
+
+
 # --- Inspections (督查) and rectification with deadlines (限期整改) ---------------------------------------------
 
 

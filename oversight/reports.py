@@ -585,6 +585,10 @@ def complaint_close(
         from .guazheng import flag_case_closed
 
         flag_case_closed(actor=actor, flag=flag, complaint=complaint)
+    if complaint.kind == Complaint.Kind.CANCELLED_QUALIFICATION:
+        from .comebacks import findings_case_closed
+
+        findings_case_closed(actor=actor, complaint=complaint)
     if publish:
         exposure = Exposure.objects.create(
             reference=complaint.number,
@@ -635,7 +639,15 @@ def exposure_withdraw(*, actor: Actor, exposure_id: int, reason: str) -> Exposur
 
 
 def open_case_for_detection(
-    *, actor: Actor, kind: str, region: Region, description: str, certificate: Certificate, organisation
+    *,
+    actor: Actor,
+    kind: str,
+    region: Region,
+    description: str,
+    organisation,
+    certificate: Certificate | None = None,
+    plan: Plan | None = None,
+    qualification: Qualification | None = None,
 ) -> Complaint:
     """A case opened by the bureau from a data check (no reporter, no tracking code), under investigation at once.
 
@@ -650,7 +662,9 @@ def open_case_for_detection(
         region=region,
         organisation=organisation,
         certificate=certificate,
-        certificate_number=certificate.number,
+        certificate_number=certificate.number if certificate else "",
+        plan=plan,
+        qualification=qualification,
         description=description,
         received_on=today,
         due_on=deadline.date,
@@ -667,7 +681,13 @@ def open_case_for_detection(
         actor=actor,
         action="complaint.open_from_detection",
         obj=complaint,
-        after={"number": complaint.number, "kind": kind, "certificate": certificate.number, **_case_state(complaint)},
+        after={
+            "number": complaint.number,
+            "kind": kind,
+            "certificate": certificate.number if certificate else "",
+            "qualification": qualification.name if qualification else "",
+            **_case_state(complaint),
+        },
         region_code=region.code,
     )
     return complaint

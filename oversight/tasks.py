@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 
 from .audit import audit_verify
+from .tasks_comebacks import comeback_scan_task  # noqa: F401 - registers the task
 from .tasks_oversight import guazheng_scan_task, overdue_notify_task  # noqa: F401 - registers the tasks
 
 log = logging.getLogger(__name__)

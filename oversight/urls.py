@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_comebacks
 
 app_name = "oversight"
 urlpatterns = [
@@ -23,6 +23,9 @@ urlpatterns = [
     # 挂证: declarations (employers), insurance data and flags (bureau).
     path("reliances/", views.reliances, name="reliances"),
     path("guazheng/", views.guazheng_page, name="guazheng"),
+    path("comebacks/", views_comebacks.comebacks_page, name="comebacks"),
+    path("comebacks/scan/", views_comebacks.comebacks_scan, name="comebacks_scan"),
+    path("comebacks/<int:finding_id>/", views_comebacks.comeback_action, name="comeback_action"),
     path("guazheng/scan/", views.guazheng_scan, name="guazheng_scan"),
     path("guazheng/template.xlsx", views.insurance_template, name="insurance_template"),
     path("guazheng/flags/<int:flag_id>/", views.flag_detail, name="flag"),

@@ -161,3 +161,53 @@ def test_a_scan_survives_a_dead_database_connection(client, finalised_plan, org_
     connection.connection.close()  # what a restarted server leaves behind: a socket that no longer works
     r = api(client, cert.token)
     assert r.status_code == 200 and r.json()["status"] == "valid"
+
+
+# --- certificates earned before a cancellation (notice section 四) ------------------------------------------
+
+
+def _cancel_electrician(operator, effective_on: datetime.date):
+    from occupations import changes
+    from occupations.models import Occupation, Qualification
+
+    qual = Qualification.objects.create(name="电工(测试资格)", kind="evaluation", status="listed")
+    Occupation.objects.filter(code="6-31-01-03").update(qualification=qual)
+    op = Actor.for_user(operator)
+    change = changes.change_create(
+        actor=op, qualification_id=qual.id, kind="cancel", effective_on=effective_on, basis="人社部发〔2026〕99号"
+    )
+    return changes.change_confirm(actor=op, change_id=change.id)
+
+
+def test_a_certificate_earned_before_a_cancellation_verifies_with_its_note(
+    client, issued, operator, django_assert_num_queries, monkeypatch
+):
+    change = _cancel_electrician(operator, issued.issued_on + datetime.timedelta(days=1))
+    # Verified on the day the cancellation takes effect, the day after the certificate was issued.
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: change.effective_on)
+    with django_assert_num_queries(2):  # the certificate (with its catalogue entry joined) and the log entry
+        data = api(client, issued.token).json()
+    assert data["status"] == "valid"
+    note = data["certificate"]["catalogue_note"]
+    assert (
+        "电工(测试资格)" in note and "继续有效" in note and "能力水平的证明" in note and "人社部发〔2026〕99号" in note
+    )
+    page = client.get(f"/v/{issued.token}").content.decode()
+    assert 'id="catalogue-note"' in page and "继续有效" in page
+    lookup = {"number": issued.number, "name": issued.holder_name, "id_number": issued.id_number}
+    assert "继续有效" in client.get("/api/v1/verify/lookup", lookup).json()["certificate"]["catalogue_note"]
+
+
+def test_no_note_before_the_cancellation_takes_effect_or_for_later_certificates(client, issued, operator):
+    change = _cancel_electrician(operator, datetime.date.today() + datetime.timedelta(days=30))
+    assert api(client, issued.token).json()["certificate"]["catalogue_note"] == ""
+    from certificates.verification import _certificate_by_number, catalogue_note
+
+    cert = _certificate_by_number(issued.number)
+    assert catalogue_note(cert, today=change.effective_on) != ""
+    Certificate.objects.filter(pk=issued.pk).update(issued_on=change.effective_on)
+    # (the signed fields changed, so the token is now forged; the rule itself is what is checked here)
+    cert = _certificate_by_number(issued.number)
+    assert catalogue_note(cert, today=change.effective_on) == ""
