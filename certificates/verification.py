@@ -6,8 +6,10 @@ an error, never `valid`.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -162,7 +164,7 @@ def _fetch_by_number(number: str):
     restarted), retries once on a new one, so a scan never fails for a connection that can be replaced."""
 
     def fetch():
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(_BY_NUMBER, [number])
             return cursor.fetchone()
 
@@ -175,6 +177,31 @@ def _fetch_by_number(number: str):
             raise
         connection.close()
         return fetch()
+
+
+def _cursor():
+    """Django's cursor, or on PostgreSQL (unless VERIFICATION_PREPARED_STATEMENTS is off, as behind a pooler in
+    transaction mode) one that prepares its statements, so the scan query is planned once per connection
+    instead of on every scan. Django's cursors bind parameters on the client and cannot prepare; this one is
+    still wrapped by Django (error translation, query logging)."""
+    if connection.vendor != "postgresql" or not settings.VERIFICATION_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:  # Django turns preparing off; allow it for explicit requests only
+        raw.prepare_threshold = 2**31 - 1
+    return connection._prepare_cursor(_prepared_cursor_class()(raw))
+
+
+@functools.cache
+def _prepared_cursor_class():
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparedCursor
 
 
 def _certificate_by_number(number: str) -> Certificate | None:

@@ -186,6 +186,8 @@ VERIFICATION_CACHE_SIZE = env.int("VERIFICATION_CACHE_SIZE", default=50_000)  # 
 VERIFICATION_CACHE_TTL = env.float("VERIFICATION_CACHE_TTL", default=60.0)  # seconds, for changes the feed missed
 VERIFICATION_FEED_POLL_SECONDS = env.float("VERIFICATION_FEED_POLL_SECONDS", default=0.5)
 VERIFICATION_LOG_BUFFERED = env.bool("VERIFICATION_LOG_BUFFERED", default=True)
+# The scan query as a PostgreSQL prepared statement; turn off behind a connection pooler in transaction mode.
+VERIFICATION_PREPARED_STATEMENTS = env.bool("VERIFICATION_PREPARED_STATEMENTS", default=True)
 
 LOGGING = {
     "version": 1,

@@ -48,3 +48,27 @@ def issue(django_capture_on_commit_callbacks):
         return batch
 
     return run
+
+
+VERIFICATION_REDIS_URL = "redis://127.0.0.1:6379/3"
+
+
+@pytest.fixture
+def verification_redis():
+    """A clean Redis database for the verification log and feed (skipped without Redis, never in CI)."""
+    import redis
+
+    from certificates import verification_cache, verification_log
+    from tests.conftest import IN_CI
+
+    client = redis.Redis.from_url(VERIFICATION_REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if IN_CI:
+            pytest.fail("CI has Redis on 127.0.0.1:6379")
+        pytest.skip("no Redis on 127.0.0.1:6379: the verification log buffer and feed need it")
+    keys = (verification_cache.STREAM_KEY, verification_cache.SEQ_KEY, verification_log.QUEUE_KEY)
+    client.delete(*keys)
+    yield client
+    client.delete(*keys)

@@ -211,3 +211,27 @@ def test_no_note_before_the_cancellation_takes_effect_or_for_later_certificates(
     # (the signed fields changed, so the token is now forged; the rule itself is what is checked here)
     cert = _certificate_by_number(issued.number)
     assert catalogue_note(cert, today=change.effective_on) == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scan_query_is_planned_once_per_connection(client, finalised_plan, org_admin, issue, settings):
+    from django.db import connection
+
+    from tests.conftest import require_postgres
+
+    require_postgres("prepared statements are PostgreSQL's")
+    issue(finalised_plan, org_admin)
+    issued = Certificate.objects.order_by("number").first()
+    for _ in range(2):
+        assert api(client, issued.token).json()["status"] == "valid"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len([s for s in prepared if "FROM certificates_certificate c" in s]) == 1
+
+    settings.VERIFICATION_PREPARED_STATEMENTS = False  # behind a pooler in transaction mode
+    connection.close()
+    assert api(client, issued.token).json()["status"] == "valid"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 0

@@ -8,10 +8,9 @@ import pytest
 from accounts.actors import Actor
 from certificates import services, signing, verification_cache, verification_log
 from certificates.models import Certificate, VerificationLog
-from tests.conftest import IN_CI
+from tests.certificates.conftest import VERIFICATION_REDIS_URL
 
 pytestmark = pytest.mark.django_db
-REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
 def wait_for(condition, timeout: float = 5.0) -> bool:
@@ -24,28 +23,17 @@ def wait_for(condition, timeout: float = 5.0) -> bool:
 
 
 @pytest.fixture
-def redis_feed(settings):
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if IN_CI:
-            pytest.fail("CI has Redis on 127.0.0.1:6379")
-        pytest.skip("no Redis on 127.0.0.1:6379: the verification cache needs it")
-    client.delete(verification_cache.STREAM_KEY, verification_cache.SEQ_KEY, verification_log.QUEUE_KEY)
-    settings.VERIFICATION_LOG_REDIS_URL = REDIS_URL
+def redis_feed(settings, verification_redis):
+    settings.VERIFICATION_LOG_REDIS_URL = VERIFICATION_REDIS_URL
     settings.VERIFICATION_CACHE_SIZE = 100
     settings.VERIFICATION_FEED_POLL_SECONDS = 0.1
     settings.VERIFICATION_LOG_BUFFERED = False  # log rows straight to Redis: the thread never writes to the test DB
     verification_cache.reset()
     feed = verification_cache.feed()
     assert wait_for(lambda: feed.healthy), "the feed thread did not start"
-    yield client
+    yield verification_redis
     verification_cache.reset()
     verification_log._redis.cache_clear()
-    client.delete(verification_cache.STREAM_KEY, verification_cache.SEQ_KEY, verification_log.QUEUE_KEY)
 
 
 @pytest.fixture

@@ -2,28 +2,16 @@ import pytest
 
 from certificates import verification_log
 from certificates.models import VerificationLog
-from tests.conftest import IN_CI
+from tests.certificates.conftest import VERIFICATION_REDIS_URL
 
 pytestmark = pytest.mark.django_db
-REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
 @pytest.fixture
-def redis_buffer(settings):
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if IN_CI:
-            pytest.fail("CI has Redis on 127.0.0.1:6379")
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    client.delete(verification_log.QUEUE_KEY)
-    settings.VERIFICATION_LOG_REDIS_URL = REDIS_URL
+def redis_buffer(settings, verification_redis):
+    settings.VERIFICATION_LOG_REDIS_URL = VERIFICATION_REDIS_URL
     settings.VERIFICATION_LOG_BUFFERED = False  # one push per verification (the buffered way: test_verification_cache)
-    yield client
-    client.delete(verification_log.QUEUE_KEY)
+    return verification_redis
 
 
 def test_verifications_are_buffered_then_flushed_in_bulk(redis_buffer):
