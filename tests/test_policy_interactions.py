@@ -1,0 +1,122 @@
+"""Issue 9's features together: catalogue changes (c) against graduating classes (b) and registration, as
+nobody tested them side by side before the merge."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.actors import Actor
+from assessments import schools
+from assessments.cancellations import choice_make, my_choices
+from assessments.models import CancellationChoice, Registration
+from assessments.registration import registration_submit
+from config.errors import Conflict
+from occupations.models import Occupation, Qualification
+from tests.accreditation.conftest import xlsx
+from tests.assessments.conftest import file_organisation, make_plan
+from tests.assessments.test_schools import HEADER, student
+from tests.factories import Role, member
+from tests.occupations.test_catalogue_changes import COOK, cancel
+from tests.subsidies.conftest import valid_person
+
+pytestmark = pytest.mark.django_db
+A = Actor.for_user
+ELECTRICIAN = "6-31-01-03"
+
+
+@pytest.fixture
+def cook_qual():
+    q = Qualification.objects.create(name="中式烹调师(测试)", kind="evaluation", status="listed")
+    Occupation.objects.filter(code=COOK).update(qualification=q)
+    return q
+
+
+@pytest.fixture
+def electrician_qual():
+    q = Qualification.objects.create(name="电工(测试)", kind="evaluation", status="listed")
+    Occupation.objects.filter(code=ELECTRICIAN).update(qualification=q)
+    return q
+
+
+def _register(plan, level="4"):
+    person = valid_person()
+    return registration_submit(
+        actor=A(member(Role.WORKER, person=person)),
+        plan_id=plan.id,
+        level=level,
+        name=person.name,
+        id_type="ric",
+        id_number=person.id_number,
+        pledge=True,
+        work_years=12,
+    )
+
+
+def test_a_plan_with_no_candidates_yet_takes_none_after_its_qualification_is_cancelled(
+    org, org_admin, cc_officer, operator, cook_qual
+):
+    # Caught plans were recognised by their candidates' choices: a plan nobody had registered for yet when the
+    # change was confirmed had none, and kept taking registrations for a cancelled qualification.
+    file_organisation(org, org_admin, cc_officer)
+    plan = make_plan(org, org_admin, occupation=COOK, levels=("4",))
+    cancel(operator, cook_qual, days=0)
+    with pytest.raises(Conflict) as exc:
+        _register(plan)
+    assert exc.value.code == "qualification_cancelled"
+    assert not Registration.objects.filter(plan=plan).exists()
+
+
+def test_a_plan_that_ends_before_a_future_cancellation_still_takes_registrations(
+    org, org_admin, cc_officer, operator, cook_qual
+):
+    file_organisation(org, org_admin, cc_officer)
+    plan = make_plan(org, org_admin, occupation=COOK, levels=("4",))
+    cancel(operator, cook_qual, days=60)  # the plan's exams are two weeks away
+    assert _register(plan).status == Registration.Status.SUBMITTED
+
+
+@pytest.fixture
+def school_class(org, org_admin, cc_officer, electrician_qual):
+    org.school_kind = "technical_school"
+    org.save(update_fields=["school_kind"])
+    file_organisation(org, org_admin, cc_officer)
+    plan = make_plan(org, org_admin, levels=("4", "3"))
+    return schools.class_create(
+        actor=A(org_admin),
+        plan_id=plan.id,
+        name="2026届电气1班",
+        major="电气自动化设备安装与维修",
+        graduation_date=timezone.localdate() + datetime.timedelta(days=20),
+    )
+
+
+def test_a_graduating_class_caught_by_a_cancellation_chooses_through_its_school(
+    school_class, org_admin, operator, electrician_qual
+):
+    schools.class_import(actor=A(org_admin), class_id=school_class.id, upload=xlsx([HEADER, student(1), student(2)]))
+    assert schools.class_approve(actor=A(org_admin), class_id=school_class.id) == 2
+    change = cancel(operator, electrician_qual, days=5)
+    regs = list(school_class.registrations.order_by("id"))
+    choices = {c.registration_id: c for c in CancellationChoice.objects.filter(change=change)}
+    assert set(choices) == {r.id for r in regs}
+    # The school registered its students, so it answers for them (each student may answer too).
+    assert set(my_choices(A(org_admin)).values_list("id", flat=True)) == {c.id for c in choices.values()}
+    choice_make(actor=A(org_admin), choice_id=choices[regs[0].id].id, choice="continue")
+    choice_make(actor=A(org_admin), choice_id=choices[regs[1].id].id, choice="refund")
+    regs[1].refresh_from_db()
+    assert regs[1].status == Registration.Status.WITHDRAWN
+    # The class list cannot bring newcomers onto the caught plan.
+    with pytest.raises(Conflict) as exc:
+        schools.class_import(actor=A(org_admin), class_id=school_class.id, upload=xlsx([HEADER, student(3)]))
+    assert exc.value.code == "qualification_cancelled"
+
+
+def test_a_class_opened_on_a_plan_cancelled_before_anyone_registered_cannot_import_its_list(
+    school_class, org_admin, operator, electrician_qual
+):
+    cancel(operator, electrician_qual, days=0)
+    with pytest.raises(Conflict) as exc:
+        schools.class_import(actor=A(org_admin), class_id=school_class.id, upload=xlsx([HEADER, student(1)]))
+    assert exc.value.code == "qualification_cancelled"
+    assert not school_class.registrations.exists()
