@@ -11,12 +11,15 @@ from assessments import schools
 from assessments.cancellations import choice_make, my_choices
 from assessments.models import CancellationChoice, Registration
 from assessments.registration import registration_submit
+from certificates.careers import pathways_for
 from config.errors import Conflict
 from occupations.models import Occupation, Qualification
 from tests.accreditation.conftest import xlsx
 from tests.assessments.conftest import file_organisation, make_plan
 from tests.assessments.test_schools import HEADER, student
-from tests.factories import Role, member
+from tests.certificates.test_careers import certificate as careers_certificate
+from tests.conftest import client_for
+from tests.factories import PersonFactory, Role, member
 from tests.occupations.test_catalogue_changes import COOK, cancel
 from tests.subsidies.conftest import valid_person
 
@@ -120,3 +123,25 @@ def test_a_class_opened_on_a_plan_cancelled_before_anyone_registered_cannot_impo
         schools.class_import(actor=A(org_admin), class_id=school_class.id, upload=xlsx([HEADER, student(1)]))
     assert exc.value.code == "qualification_cancelled"
     assert not school_class.registrations.exists()
+
+
+def test_the_career_page_reads_the_new_levels(electrician_qual):
+    """(a) × (b): 特级技师 and 首席技师 are above 高级技师, so they serve its rule; 学徒工 is below every rule."""
+    person = PersonFactory()
+    careers_certificate(person, "XT", datetime.date(2021, 6, 1))
+    assert pathways_for(person, today=datetime.date(2026, 11, 29)) == []
+    careers_certificate(person, "TJ", datetime.date(2025, 6, 1))
+    paths = {p.target: p for p in pathways_for(person, today=datetime.date(2026, 11, 29))}
+    assert paths["高级工程师"].eligible_from == datetime.date(2025, 6, 1) and paths["高级工程师"].eligible_now
+    assert paths["助理工程师"].eligible_from == datetime.date(2027, 6, 1)
+    user = member(Role.WORKER, person=person)
+    r = client_for(user).get("/certificates/careers/")
+    assert r.status_code == 200 and "高级工程师" in r.content.decode()
+
+
+def test_a_certificate_earned_before_a_cancellation_still_counts_on_the_career_page(operator, electrician_qual):
+    person = PersonFactory()
+    careers_certificate(person, "3", datetime.date(2020, 1, 10), occupation=Occupation.objects.get(code=ELECTRICIAN))
+    cancel(operator, electrician_qual, days=0)
+    [path] = pathways_for(person)
+    assert path.target == "助理工程师" and path.eligible_now
