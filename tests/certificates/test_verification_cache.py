@@ -159,3 +159,22 @@ def test_buffered_log_lines_reach_redis_in_one_call(client, issued, redis_feed, 
     assert wait_for(lambda: redis_feed.llen(verification_log.QUEUE_KEY) == 3)
     assert verification_log.flush() == 3
     assert VerificationLog.objects.filter(result="valid", certificate_id=issued.id).count() == 3
+
+
+def test_a_confirmed_cancellation_reaches_remembered_answers(
+    client, issued, operator, redis_feed, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The catalogue note is read with the certificate's row: a remembered row must not hide a confirmed change."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.certificates.test_verification import _cancel_electrician
+
+    assert client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"] == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        change = _cancel_electrician(operator, issued.issued_on + datetime.timedelta(days=1))
+    assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1  # the other nodes are told to forget everything
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: change.effective_on)
+    data = client.get(f"/api/v1/verify/{issued.token}").json()
+    assert data["status"] == "valid" and "继续有效" in data["certificate"]["catalogue_note"]
