@@ -138,16 +138,21 @@ def _evidence_data(reg: Registration) -> dict:
 # --- Registering ------------------------------------------------------------------------------------------
 
 
+def caught_by_cancellation(plan: Plan) -> bool:
+    """Is the plan's qualification cancelled by its last exam day? Its candidates were then asked to choose (or it
+    had none yet when the change was confirmed); only those registered before may go on (occupations.changes)."""
+    last_exam = plan.components.aggregate(last=Max("ends_at"))["last"]
+    if last_exam is not None and occupation_problems(plan.occupation, timezone.localdate(last_exam)):
+        return True
+    return plan.cancellation_choices.exists()
+
+
 def _plan_open_for(plan_id: int) -> Plan:
     plan = Plan.objects.select_for_update().select_related("organisation__region", "occupation", "standard")
     plan = plan.filter(pk=plan_id, status__in=[Plan.Status.PUBLISHED]).first()
     if plan is None:
         raise NotFound(_("认定计划不存在或未发布"))
-    # A plan caught by a cancellation: its candidates were asked to choose, or it had none yet when the change
-    # was confirmed. Either way only those registered before may go on (occupations.changes.caught_plans).
-    last_exam = plan.components.aggregate(last=Max("ends_at"))["last"]
-    cancelled = last_exam is not None and occupation_problems(plan.occupation, timezone.localdate(last_exam))
-    if cancelled or plan.cancellation_choices.exists():
+    if caught_by_cancellation(plan):
         raise Conflict(
             _("该计划所属职业资格已取消,只为取消前已报名的考生继续完成认定,不再接受新报名"),
             code="qualification_cancelled",

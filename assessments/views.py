@@ -59,13 +59,16 @@ def plan_detail(request, plan_id: int):
     mine = []
     if actor.person is not None:
         mine = list(plan.registrations.filter(person=actor.person).select_related("level"))
+    caught = plan.status == Plan.Status.PUBLISHED and reg_services.caught_by_cancellation(plan)
     return render(
         request,
         "assessments/plan_detail.html",
         {
             "plan": plan,
             "mine": mine,
+            "caught": caught,
             "open": plan.status == Plan.Status.PUBLISHED
+            and not caught
             and plan.registration_opens <= today <= plan.registration_closes,
             "registered": plan.registrations.filter(status__in=Registration.ACTIVE).count(),
         },

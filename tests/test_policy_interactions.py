@@ -68,6 +68,9 @@ def test_a_plan_with_no_candidates_yet_takes_none_after_its_qualification_is_can
         _register(plan)
     assert exc.value.code == "qualification_cancelled"
     assert not Registration.objects.filter(plan=plan).exists()
+    # The plan's public page no longer invites anyone to register, and says why.
+    page = client_for().get(f"/assessments/plans/{plan.id}/").content.decode()
+    assert 'id="register"' not in page and 'id="caught"' in page
 
 
 def test_a_plan_that_ends_before_a_future_cancellation_still_takes_registrations(
@@ -77,6 +80,8 @@ def test_a_plan_that_ends_before_a_future_cancellation_still_takes_registrations
     plan = make_plan(org, org_admin, occupation=COOK, levels=("4",))
     cancel(operator, cook_qual, days=60)  # the plan's exams are two weeks away
     assert _register(plan).status == Registration.Status.SUBMITTED
+    page = client_for().get(f"/assessments/plans/{plan.id}/").content.decode()
+    assert 'id="register"' in page and 'id="caught"' not in page
 
 
 @pytest.fixture
