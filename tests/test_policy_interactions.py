@@ -150,3 +150,39 @@ def test_a_certificate_earned_before_a_cancellation_still_counts_on_the_career_p
     cancel(operator, electrician_qual, days=0)
     [path] = pathways_for(person)
     assert path.target == "助理工程师" and path.eligible_now
+
+
+def test_graduates_assessed_before_a_cancellation_verify_with_the_note_though_issued_after_it(
+    school_class, org, org_admin, operator, electrician_qual, monkeypatch, django_capture_on_commit_callbacks, settings
+):
+    """(b) × (c): a class's certificates carry the graduation date, which may fall after a cancellation that came
+    once the results were final. They were earned before it and must verify as such."""
+    from assessments import publicity
+    from certificates import issuance
+    from certificates.models import Certificate
+    from certificates.verification import verify_token
+    from tests.assessments.test_schools import _assess
+
+    settings.SIGNING_KEYS_GENERATE = True
+    plan = school_class.plan
+    schools.class_import(actor=A(org_admin), class_id=school_class.id, upload=xlsx([HEADER, student(1)]))
+    schools.class_approve(actor=A(org_admin), class_id=school_class.id)
+    _assess(plan, org, org_admin, list(school_class.registrations.all()), theory=[85], skills=[78])
+    publication = publicity.publication_open(actor=A(org_admin), plan_id=plan.id, today=timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=True):
+        publicity.plan_finalise(actor=A(org_admin), plan_id=plan.id, today=publication.ends_on + datetime.timedelta(1))
+    graduation = school_class.graduation_date
+    change = cancel(operator, electrician_qual, days=(graduation - timezone.localdate()).days - 5)
+    assert not CancellationChoice.objects.filter(change=change).exists()  # assessed already: nobody is caught
+
+    real_localdate = timezone.localdate
+    monkeypatch.setattr(
+        timezone, "localdate", lambda value=None, timezone=None: real_localdate(value) if value else graduation
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        issuance.issue_graduates_due()
+    cert = Certificate.objects.get()
+    assert cert.issued_on == graduation > change.effective_on
+    result = verify_token(cert.token)
+    assert result.status == "valid"
+    assert "继续有效" in result.public()["certificate"]["catalogue_note"]
