@@ -389,11 +389,13 @@ def plan_cancellation(request, plan_id: int):
             refunded_on = datetime.date.fromisoformat(request.POST.get("refunded_on", ""))
         except ValueError:
             refunded_on = None
+        choice_id = request.POST.get("choice_id", "")
+        choice_id = int(choice_id) if choice_id.isdigit() else 0  # an altered form: no such choice
         perform(
             request,
             lambda: cancellations.refund_record(
                 actor=actor,
-                choice_id=int(request.POST.get("choice_id") or 0),
+                choice_id=choice_id,
                 amount=request.POST.get("amount", ""),
                 refunded_on=refunded_on,
                 reference=request.POST.get("reference", ""),
