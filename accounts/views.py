@@ -52,7 +52,16 @@ def home(request):
     return render(
         request,
         "home/dashboard.html",
-        {"panels": panels, "bureaus": actor.bureaus(), "memberships": actor.memberships},
+        {
+            "panels": panels,
+            "bureaus": actor.bureaus(),
+            "memberships": actor.memberships,
+            # Only an employer files subsidy claims for its staff (subsidies.views.employer).
+            "employer_admin": any(
+                m.role == Role.ORG_ADMIN and m.organisation and m.organisation.kind == m.organisation.Kind.EMPLOYER
+                for m in actor.memberships
+            ),
+        },
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,7 @@ from accreditation.selectors import organisations_for
 from certificates.models import Certificate
 from config.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
 from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
+from occupations.catalogue import occupation_problems
 from occupations.equivalence import skill_level_routes
 from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, StandardLevel
@@ -137,12 +138,21 @@ def _evidence_data(reg: Registration) -> dict:
 # --- Registering ------------------------------------------------------------------------------------------
 
 
+def caught_by_cancellation(plan: Plan) -> bool:
+    """Is the plan's qualification cancelled by its last exam day? Its candidates were then asked to choose (or it
+    had none yet when the change was confirmed); only those registered before may go on (occupations.changes)."""
+    last_exam = plan.components.aggregate(last=Max("ends_at"))["last"]
+    if last_exam is not None and occupation_problems(plan.occupation, timezone.localdate(last_exam)):
+        return True
+    return plan.cancellation_choices.exists()
+
+
 def _plan_open_for(plan_id: int) -> Plan:
     plan = Plan.objects.select_for_update().select_related("organisation__region", "occupation", "standard")
     plan = plan.filter(pk=plan_id, status__in=[Plan.Status.PUBLISHED]).first()
     if plan is None:
         raise NotFound(_("认定计划不存在或未发布"))
-    if plan.cancellation_choices.exists():
+    if caught_by_cancellation(plan):
         raise Conflict(
             _("该计划所属职业资格已取消,只为取消前已报名的考生继续完成认定,不再接受新报名"),
             code="qualification_cancelled",

@@ -59,13 +59,16 @@ def plan_detail(request, plan_id: int):
     mine = []
     if actor.person is not None:
         mine = list(plan.registrations.filter(person=actor.person).select_related("level"))
+    caught = plan.status == Plan.Status.PUBLISHED and reg_services.caught_by_cancellation(plan)
     return render(
         request,
         "assessments/plan_detail.html",
         {
             "plan": plan,
             "mine": mine,
+            "caught": caught,
             "open": plan.status == Plan.Status.PUBLISHED
+            and not caught
             and plan.registration_opens <= today <= plan.registration_closes,
             "registered": plan.registrations.filter(status__in=Registration.ACTIVE).count(),
         },
@@ -386,11 +389,13 @@ def plan_cancellation(request, plan_id: int):
             refunded_on = datetime.date.fromisoformat(request.POST.get("refunded_on", ""))
         except ValueError:
             refunded_on = None
+        choice_id = request.POST.get("choice_id", "")
+        choice_id = int(choice_id) if choice_id.isdigit() else 0  # an altered form: no such choice
         perform(
             request,
             lambda: cancellations.refund_record(
                 actor=actor,
-                choice_id=int(request.POST.get("choice_id") or 0),
+                choice_id=choice_id,
                 amount=request.POST.get("amount", ""),
                 refunded_on=refunded_on,
                 reference=request.POST.get("reference", ""),

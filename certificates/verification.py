@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.identity import mask_id_number, normalise_id_number
 from accounts.models import Person
+from assessments.models import Registration
 from config.errors import ValidationFailed
 from occupations.models import Level, Occupation, Qualification
 
@@ -84,6 +86,15 @@ def _public_certificate(c: Certificate) -> dict:
     return fields
 
 
+def earned_on(cert: Certificate) -> datetime.date:
+    """The day the certificate was earned: its issue date, or the day its result became final when that came first
+    (a graduating class's certificates carry the later graduation date, certificates/issuance.issue_date_for)."""
+    reg = cert.registration if cert.registration_id else None
+    if reg is None or reg.finalised_at is None:
+        return cert.issued_on
+    return min(cert.issued_on, timezone.localdate(reg.finalised_at))
+
+
 def catalogue_note(cert: Certificate, today: datetime.date | None = None) -> str:
     """Notice section 四: a certificate earned before its qualification was cancelled stays proof of ability.
 
@@ -93,7 +104,7 @@ def catalogue_note(cert: Certificate, today: datetime.date | None = None) -> str
     if qual is None or qual.status not in Qualification.OUT or qual.cancelled_on is None:
         return ""
     today = today or timezone.localdate()
-    if qual.cancelled_on > today or cert.issued_on >= qual.cancelled_on:
+    if qual.cancelled_on > today or earned_on(cert) >= qual.cancelled_on:
         return ""
     state = _("移出目录") if qual.status == Qualification.Status.REMOVED else _("取消")
     return _(
@@ -145,16 +156,19 @@ _COLUMNS = (
     "person_id",
     "level_id",
     "occupation_id",
+    "registration_id",
 )
 # The hot path of every scan: one indexed lookup by number, joined to what the page shows, compiled once.
 _BY_NUMBER = (
     "SELECT " + ", ".join(f"c.{c}" for c in _COLUMNS) + ", l.code, l.name, l.title, p.photo, "
-    "q.id, q.name, q.status, q.cancelled_on, q.cancellation_basis "
+    "q.id, q.name, q.status, q.cancelled_on, q.cancellation_basis, r.finalised_at "
     "FROM certificates_certificate c JOIN occupations_level l ON l.id = c.level_id "
     "JOIN accounts_person p ON p.id = c.person_id "
     # The catalogue entry, for the note on certificates earned before a cancellation: two primary-key joins.
     "LEFT JOIN occupations_occupation o ON o.id = c.occupation_id "
-    "LEFT JOIN occupations_qualification q ON q.id = o.qualification_id WHERE c.number = %s"
+    "LEFT JOIN occupations_qualification q ON q.id = o.qualification_id "
+    # When the result became final, for a certificate dated later than that (a graduating class): one more.
+    "LEFT JOIN assessments_registration r ON r.id = c.registration_id WHERE c.number = %s"
 )
 
 
@@ -210,7 +224,9 @@ def _certificate_by_number(number: str) -> Certificate | None:
         return None
     values = dict(zip(_COLUMNS, row, strict=False))
     cert = Certificate(**values)
-    level_code, level_name, level_title, photo, q_id, q_name, q_status, q_cancelled_on, q_basis = row[len(_COLUMNS) :]
+    level_code, level_name, level_title, photo, q_id, q_name, q_status, q_cancelled_on, q_basis, finalised_at = row[
+        len(_COLUMNS) :
+    ]
     cert.level = Level(id=values["level_id"], code=level_code, name=level_name, title=level_title)
     cert.person = Person(id=values["person_id"], photo=photo or "")
     if isinstance(q_cancelled_on, str):
@@ -218,6 +234,12 @@ def _certificate_by_number(number: str) -> Certificate | None:
     qual = Qualification(id=q_id, name=q_name, status=q_status, cancelled_on=q_cancelled_on, cancellation_basis=q_basis)
     if cert.occupation_id is not None:
         cert.occupation = Occupation(id=cert.occupation_id, qualification=qual if q_id else None)
+    if cert.registration_id is not None:
+        if isinstance(finalised_at, str):
+            finalised_at = parse_datetime(finalised_at)
+        if finalised_at is not None and timezone.is_naive(finalised_at):  # SQLite keeps UTC without the zone
+            finalised_at = timezone.make_aware(finalised_at, datetime.UTC)
+        cert.registration = Registration(id=cert.registration_id, finalised_at=finalised_at)
     if isinstance(cert.issued_on, str):  # SQLite returns text
         cert.issued_on = datetime.date.fromisoformat(cert.issued_on)
     for key in ("status_changed_on", "valid_until"):
@@ -264,7 +286,9 @@ def verify_lookup(*, number: str, name: str, id_number: str) -> Verification:
     number = (number or "").strip().upper()
     name = (name or "").strip()
     cert = (
-        Certificate.objects.select_related("level", "person", "superseded_by", "occupation__qualification")
+        Certificate.objects.select_related(
+            "level", "person", "superseded_by", "occupation__qualification", "registration"
+        )
         .filter(number=number)
         .first()
     )

@@ -16,6 +16,18 @@ from .models import (
 )
 
 
+class VerificationJoinedAdmin(AuditedAdmin):
+    """Levels, occupations and catalogue entries are read with each certificate a scan verifies and remembered
+    with it (certificates.verification_cache): an edit here must not leave any web node answering from before."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            from certificates.verification_cache import certificates_changed
+
+            certificates_changed()
+
+
 @admin.register(Region)
 class RegionAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "kind", "parent"]
@@ -25,7 +37,7 @@ class RegionAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Level)
-class LevelAdmin(AuditedAdmin, admin.ModelAdmin):
+class LevelAdmin(VerificationJoinedAdmin, admin.ModelAdmin):
     list_display = [
         "code",
         "rank",
@@ -39,7 +51,7 @@ class LevelAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Qualification)
-class QualificationAdmin(AuditedAdmin, admin.ModelAdmin):
+class QualificationAdmin(VerificationJoinedAdmin, admin.ModelAdmin):
     list_display = ["name", "category", "kind", "status", "scope", "effective_from", "cancelled_on", "evaluation_from"]
     list_filter = ["kind", "status", "category"]
     search_fields = ["name", "authority"]
@@ -69,7 +81,7 @@ class LicensingOverlapInline(admin.TabularInline):
 
 
 @admin.register(Occupation)
-class OccupationAdmin(AuditedAdmin, admin.ModelAdmin):
+class OccupationAdmin(VerificationJoinedAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "qualification", "active"]
     list_filter = ["active"]
     search_fields = ["code", "name"]

@@ -50,6 +50,18 @@ def test_each_org_role_gets_its_home_panel(org, role, panel):
     assert panel in html
 
 
+def test_only_an_employers_admin_is_offered_claims_for_staff(org):
+    """The link led a social organisation's (or a school's) admin to a 403."""
+    from tests.factories import OrganisationFactory
+
+    assert org.kind != "Y"
+    html = client_for(member(Role.ORG_ADMIN, organisation=org)).get("/").content.decode()
+    assert "/subsidies/employer/" not in html
+    employer = OrganisationFactory(kind="Y")
+    html = client_for(member(Role.ORG_ADMIN, organisation=employer)).get("/").content.decode()
+    assert "/subsidies/employer/" in html
+
+
 def test_bureau_supervisor_and_worker_panels(cc_officer, changchun_bureau):
     assert "panel-bureau" in client_for(cc_officer).get("/").content.decode()
     sup = member(Role.SUPERVISOR, bureau=changchun_bureau)

@@ -101,3 +101,28 @@ def test_the_plan_form_offers_the_levels_the_filing_covers(employer, cc_officer)
     page = client_for(employer.admin).get(f"/assessments/manage/new/{employer.id}/").content.decode()
     assert 'name="levels" value="TJ"' in page and 'name="levels" value="XT"' in page
     assert 'name="levels" value="3"' not in page  # not filed
+
+
+def _under_review(employer, cc_officer):
+    filing = services.filing_create(actor=A(employer.admin), organisation_id=employer.id, scope=ELECTRICIAN_EIGHT)
+    services.filing_attach(actor=A(employer.admin), filing_id=filing.id, title="表", upload=pdf_upload())
+    services.filing_submit(actor=A(employer.admin), filing_id=filing.id)
+    services.filing_start_review(actor=A(cc_officer), filing_id=filing.id)
+    return filing
+
+
+def test_the_bureau_approves_an_employers_filing_with_the_new_levels(employer, cc_officer):
+    # The approval re-check (catalogue changes) and the organisation-kind check (eight levels) met in the merge.
+    filing = _under_review(employer, cc_officer)
+    approved = services.filing_approve(actor=A(cc_officer), filing_id=filing.id)
+    assert approved.status == Filing.Status.APPROVED
+    assert [lv.code for lv in approved.scope_lines.get().sorted_levels] == ["XT", "5", "1", "TJ", "SX"]
+
+
+def test_approval_checks_the_organisation_kind_again(employer, cc_officer):
+    filing = _under_review(employer, cc_officer)
+    Level.objects.filter(code="SX").update(organisation_kinds="S")  # edited in the admin during the review
+    with pytest.raises(ValidationFailed) as exc:
+        services.filing_approve(actor=A(cc_officer), filing_id=filing.id)
+    assert "首席技师只能由社会培训评价组织备案评价" in exc.value.message
+    assert Filing.objects.get(pk=filing.id).status == Filing.Status.UNDER_REVIEW

@@ -406,3 +406,18 @@ def test_the_organisations_publicity_page(scene, other_org_admin):
     r = admin.post(f"{url}finalise/", follow=True)
     assert "已办结" in r.content.decode()
     assert Plan.objects.get(pk=scene.plan.id).status == "finalised"
+
+
+def test_the_plan_pages_link_to_a_results_page_the_reader_may_open(published, client, cc_officer):
+    """The public plan page linked to the organisation's own publicity page (403/404 for everyone else), and so
+    did the bureau's view of the plan."""
+    plan = published.plan
+    page = client.get(f"/assessments/plans/{plan.id}/").content.decode()
+    assert f'href="/assessments/publicity/{plan.id}/"' in page
+    assert client.get(f"/assessments/publicity/{plan.id}/").status_code == 200
+    officer = client_for(cc_officer)
+    page = officer.get(f"/assessments/manage/{plan.id}/").content.decode()
+    assert f"/assessments/plans/{plan.id}/results/" not in page
+    assert f'href="/assessments/publicity/{plan.id}/"' in page
+    admin_page = client_for(published.admin).get(f"/assessments/manage/{plan.id}/").content.decode()
+    assert f'href="/assessments/plans/{plan.id}/results/"' in admin_page

@@ -2,8 +2,10 @@ import datetime
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from accounts.actors import Actor
+from assessments.models import Registration
 from certificates import services
 from certificates.models import Certificate, VerificationLog
 from config.errors import NotFound
@@ -208,6 +210,9 @@ def test_no_note_before_the_cancellation_takes_effect_or_for_later_certificates(
     cert = _certificate_by_number(issued.number)
     assert catalogue_note(cert, today=change.effective_on) != ""
     Certificate.objects.filter(pk=issued.pk).update(issued_on=change.effective_on)
+    # Earned on the day too: a result final before the cancellation would still earn the note (a graduating class).
+    finalised = timezone.make_aware(datetime.datetime.combine(change.effective_on, datetime.time(10)))
+    Registration.objects.filter(pk=issued.registration_id).update(finalised_at=finalised)
     # (the signed fields changed, so the token is now forged; the rule itself is what is checked here)
     cert = _certificate_by_number(issued.number)
     assert catalogue_note(cert, today=change.effective_on) == ""

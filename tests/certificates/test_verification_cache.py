@@ -147,3 +147,49 @@ def test_buffered_log_lines_reach_redis_in_one_call(client, issued, redis_feed, 
     assert wait_for(lambda: redis_feed.llen(verification_log.QUEUE_KEY) == 3)
     assert verification_log.flush() == 3
     assert VerificationLog.objects.filter(result="valid", certificate_id=issued.id).count() == 3
+
+
+def test_a_confirmed_cancellation_reaches_remembered_answers(
+    client, issued, operator, redis_feed, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The catalogue note is read with the certificate's row: a remembered row must not hide a confirmed change."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.certificates.test_verification import _cancel_electrician
+
+    assert client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"] == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        change = _cancel_electrician(operator, issued.issued_on + datetime.timedelta(days=1))
+    assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1  # the other nodes are told to forget everything
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: change.effective_on)
+    data = client.get(f"/api/v1/verify/{issued.token}").json()
+    assert data["status"] == "valid" and "继续有效" in data["certificate"]["catalogue_note"]
+
+
+def test_an_admin_edit_of_the_catalogue_entry_reaches_remembered_answers(
+    client, admin_client, issued, redis_feed, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The operator may also correct a catalogue entry in the admin (a cancellation recorded by hand, a basis
+    mistyped): the note read with the remembered row must follow, on every node."""
+    import datetime
+
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    from occupations.models import Occupation, Qualification
+
+    qual = Qualification.objects.create(name="电工(测试资格)", kind="evaluation", status="listed")
+    Occupation.objects.filter(code="6-31-01-03").update(qualification=qual)
+    assert client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"] == ""
+    cancelled_on = issued.issued_on + datetime.timedelta(days=1)
+    form = {k: v for k, v in model_to_dict(qual).items() if v is not None}
+    form.update(status="cancelled", cancelled_on=cancelled_on.isoformat(), cancellation_basis="人社部发〔2026〕98号")
+    with django_capture_on_commit_callbacks(execute=True):
+        r = admin_client.post(f"/admin/occupations/qualification/{qual.id}/change/", form)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: cancelled_on)
+    note = client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"]
+    assert "人社部发〔2026〕98号" in note

@@ -75,6 +75,9 @@ def test_candidate_chooses_refund_and_the_organisation_records_it_on_the_pages(
     assert "退费金额格式不正确" in r.content.decode()
     choice.refresh_from_db()
     assert not choice.refunded
+    # An altered form is answered like an unknown choice, not with a server error.
+    r = admin.post(url, {"choice_id": "x", "amount": "150", "refunded_on": str(timezone.localdate()), "reference": "R"})
+    assert r.status_code == 302
     client_for(org_admin).post(
         url, {"choice_id": choice.id, "amount": "150", "refunded_on": str(timezone.localdate()), "reference": "R1"}
     )
