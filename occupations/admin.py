@@ -56,6 +56,17 @@ class QualificationAdmin(VerificationJoinedAdmin, admin.ModelAdmin):
     list_filter = ["kind", "status", "category"]
     search_fields = ["name", "authority"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """An entry's status, kind and dates change only through a catalogue change (/reference/changes/), which
+        shows the impact first, opens the candidates' choices and notifies those concerned; not by editing the
+        row. The basis (文件依据) may be corrected here."""
+        from .services import DATED_FIELDS
+
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return readonly
+        return readonly + [f for f in DATED_FIELDS if f != "cancellation_basis"]
+
 
 @admin.register(CatalogueChange)
 class CatalogueChangeAdmin(admin.ModelAdmin):

@@ -171,8 +171,8 @@ def test_a_confirmed_cancellation_reaches_remembered_answers(
 def test_an_admin_edit_of_the_catalogue_entry_reaches_remembered_answers(
     client, admin_client, issued, redis_feed, django_capture_on_commit_callbacks, monkeypatch
 ):
-    """The operator may also correct a catalogue entry in the admin (a cancellation recorded by hand, a basis
-    mistyped): the note read with the remembered row must follow, on every node."""
+    """The operator may correct a cancelled entry's basis in the admin (its status and dates change only through
+    a catalogue change): the note read with the remembered row must follow, on every node."""
     import datetime
 
     from django.forms.models import model_to_dict
@@ -180,16 +180,18 @@ def test_an_admin_edit_of_the_catalogue_entry_reaches_remembered_answers(
 
     from occupations.models import Occupation, Qualification
 
-    qual = Qualification.objects.create(name="电工(测试资格)", kind="evaluation", status="listed")
-    Occupation.objects.filter(code="6-31-01-03").update(qualification=qual)
-    assert client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"] == ""
     cancelled_on = issued.issued_on + datetime.timedelta(days=1)
+    qual = Qualification.objects.create(
+        name="电工(测试资格)", kind="evaluation", status="cancelled", cancelled_on=cancelled_on, cancellation_basis="误"
+    )
+    Occupation.objects.filter(code="6-31-01-03").update(qualification=qual)
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: cancelled_on)
+    assert "误" in client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"]
     form = {k: v for k, v in model_to_dict(qual).items() if v is not None}
-    form.update(status="cancelled", cancelled_on=cancelled_on.isoformat(), cancellation_basis="人社部发〔2026〕98号")
+    form.update(cancellation_basis="人社部发〔2026〕98号")
     with django_capture_on_commit_callbacks(execute=True):
         r = admin_client.post(f"/admin/occupations/qualification/{qual.id}/change/", form)
     assert r.status_code == 302, r.content.decode()[:2000]
     assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1
-    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: cancelled_on)
     note = client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"]
     assert "人社部发〔2026〕98号" in note

@@ -365,3 +365,18 @@ def test_a_licence_no_longer_in_force_is_no_longer_a_reminder(operator):
     change = cancel(operator, licence, days=3)
     assert any(licence.name in n for n in licensing_notes(electrician))
     assert not any(licence.name in n for n in licensing_notes(electrician, change.effective_on))
+
+
+def test_the_admin_cannot_cancel_an_entry_around_the_catalogue_change_workflow(admin_client):
+    from django.forms.models import model_to_dict
+
+    from occupations.models import Qualification
+
+    qual = Qualification.objects.create(name="测试资格", kind="evaluation", status="listed")
+    page = admin_client.get(f"/admin/occupations/qualification/{qual.id}/change/").content.decode()
+    assert 'name="status"' not in page and 'name="cancelled_on"' not in page and 'name="cancellation_basis"' in page
+    form = {k: v for k, v in model_to_dict(qual).items() if v is not None}
+    form.update(status="cancelled", cancelled_on="2026-01-01")
+    assert admin_client.post(f"/admin/occupations/qualification/{qual.id}/change/", form).status_code == 302
+    qual.refresh_from_db()
+    assert qual.status == "listed" and qual.cancelled_on is None
