@@ -206,6 +206,7 @@ if PRODUCTION:
 
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_LIMIT = 200
+NINJA_PAGINATION_CLASS = "config.pagination.BoundedLimitOffsetPagination"
 
 # Public lookups that reveal personal data are rate limited (per client address, per window).
 RATE_LIMITS = {
