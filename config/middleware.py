@@ -77,9 +77,15 @@ class PlatformErrorPageMiddleware:
         from django.contrib.auth.views import redirect_to_login
         from django.shortcuts import render
 
+        from .api import DATABASE_DOWN
         from .errors import NotAuthenticated, NotFound, PermissionDenied, PlatformError
+        from .views import database_unavailable_page
 
-        if request.path.startswith("/api/") or not isinstance(exception, PlatformError):
+        if request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, DATABASE_DOWN):  # also with DEBUG on: a restart is not a bug to debug
+            return database_unavailable_page(request)
+        if not isinstance(exception, PlatformError):
             return None
         if isinstance(exception, NotAuthenticated):
             return redirect_to_login(request.get_full_path())

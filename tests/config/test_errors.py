@@ -99,3 +99,34 @@ def test_openapi_and_docs_are_served(client):
     spec = client.get("/api/v1/openapi.json")
     assert spec.status_code == 200 and "/api/v1/accreditation/organisations/{org_id}" in spec.json()["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_a_database_outage_is_a_503_that_says_so(cc_officer, settings, monkeypatch):
+    """A restarting database (bench/fault_db_restart.py) is temporary: 503 + Retry-After, never a 500."""
+    from django.db import OperationalError
+
+    settings.DEBUG = False
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("accreditation.api.organisations_for", down)
+    monkeypatch.setattr("certificates.views.verify_token", down)
+    c = client_for(cc_officer)
+    c.raise_request_exception = False
+    r = c.get("/api/v1/accreditation/organisations")
+    body = _assert_shape(r, 503, "service_unavailable")
+    assert r["Retry-After"] == "5" and "server closed" not in body["message"]
+    page = Client(raise_request_exception=False).get("/v/some-token")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert "服务暂时不可用" in page.content.decode() and "server closed" not in page.content.decode()
+
+
+def test_openapi_declares_the_error_shape_for_every_operation(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    assert set(spec["components"]["schemas"]["Error"]["required"]) == {"code", "message", "details"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert operation["responses"]["4XX"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"
+            }, f"{method} {path}"
