@@ -33,6 +33,20 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 schema.config.phases.coverage.enabled = False
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI calls fire request_started/finished, whose close_old_connections would close the test's
+    connection inside its transaction on PostgreSQL; Django's own test Client disconnects it the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 def _session_headers(user) -> dict:
     client = Client()
     client.force_login(user)
