@@ -130,3 +130,34 @@ def test_openapi_declares_the_error_shape_for_every_operation(client):
             assert operation["responses"]["4XX"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/Error"
             }, f"{method} {path}"
+
+
+def test_every_schema_name_in_the_openapi_document_means_one_shape():
+    """django-ninja files every schema under its class name; two classes with one name and different fields
+    silently document one of them for both (found by the schema fuzzing: AttachmentOut, BatchOut, PanelOut …)."""
+    from ninja import Schema
+
+    from config.api import api
+
+    api.get_openapi_schema()  # imports every router's schemas
+    apps = {
+        "accounts",
+        "accreditation",
+        "assessments",
+        "certificates",
+        "config",
+        "occupations",
+        "oversight",
+        "subsidies",
+    }
+    by_name: dict[str, dict] = {}
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.split(".")[0] in apps:
+                shape = sub.model_json_schema()
+                first = by_name.setdefault(sub.__name__, shape)
+                assert first == shape, f"two schemas named {sub.__name__} with different shapes ({sub.__module__})"
+            walk(sub)
+
+    walk(Schema)
