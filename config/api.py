@@ -7,7 +7,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -173,6 +173,14 @@ def database_unavailable_response() -> JsonResponse:
 def _database_down(request, exc):
     log.warning("database unavailable: %s", exc)
     return database_unavailable_response()
+
+
+@api.exception_handler(DataError)
+def _database_refused_the_input(request, exc):
+    """A value the database cannot hold or compare (found by the schema fuzzing on PostgreSQL: a NUL character in a
+    filter, a time-zone offset beyond ±15:59) is the request's fault: 422, not 500."""
+    log.warning("database refused the input: %s", exc)
+    return error_response(422, "validation_failed", _("输入包含无法处理的字符或超出范围的值"))
 
 
 @api.exception_handler(Exception)

@@ -38,7 +38,7 @@ from tests.assessments.conftest import file_organisation, make_candidates, make_
 from tests.certificates.conftest import finalise
 from tests.factories import BureauFactory, OrganisationFactory, member, region
 
-MAX_EXAMPLES = 4
+MAX_EXAMPLES = 3
 ROLES = ["anonymous", "worker", "org_admin", "bureau_staff", "operator"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 CSRF = "fuzzcsrf" * 4  # a 32-character secret, sent both as the cookie and as the header

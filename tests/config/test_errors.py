@@ -161,3 +161,26 @@ def test_every_schema_name_in_the_openapi_document_means_one_shape():
             walk(sub)
 
     walk(Schema)
+
+
+def test_a_nul_character_is_refused_before_it_reaches_the_database(client, org_admin):
+    """PostgreSQL cannot store or compare NUL; the schema fuzzing found it as a 500 (?q=%00 on the catalogue)."""
+    _assert_shape(client.get("/api/v1/reference/catalogue?q=a%00b"), 422, "validation_failed")
+    page = client.get("/directory/?q=%00")
+    assert page.status_code == 400 and "控制字符" in page.content.decode()
+    c = client_for(org_admin)
+    r = c.post("/accreditation/register/", {"name": "机构\x00"})
+    assert r.status_code == 400
+
+
+def test_a_value_the_database_refuses_is_a_422(cc_officer, monkeypatch):
+    from django.db import DataError
+
+    def refuse(*args, **kwargs):
+        raise DataError('time zone displacement out of range: "1007-02-26 09:23:09-17:10"')
+
+    monkeypatch.setattr("accreditation.api.organisations_for", refuse)
+    c = client_for(cc_officer)
+    c.raise_request_exception = False
+    body = _assert_shape(c.get("/api/v1/accreditation/organisations"), 422, "validation_failed")
+    assert "displacement" not in body["message"]
