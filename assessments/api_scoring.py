@@ -168,7 +168,7 @@ class PublicResultsOut(Schema):
     rows: list[PublicRowOut]
 
 
-class ObjectionIn(Schema):
+class ResultObjectionIn(Schema):
     text: str
     registration_id: int | None = None
     contact: str = ""
@@ -183,7 +183,7 @@ class AnswerIn(Schema):
     response: str
 
 
-class ObjectionOut(Schema):
+class ResultObjectionOut(Schema):
     id: int
     registration_id: int | None
     text: str
@@ -403,13 +403,13 @@ def publication_open(request, plan_id: int):
     )
 
 
-@router.get("/plans/{plan_id}/objections", response=list[ObjectionOut], summary="公示异议(机构管理员)")
+@router.get("/plans/{plan_id}/objections", response=list[ResultObjectionOut], summary="公示异议(机构管理员)")
 def objection_list(request, plan_id: int):
     plan = scoring.admin_plan(request.auth, plan_id, lock=False)
     return [objection_out(o) for o in Objection.objects.filter(publication__plan=plan)]
 
 
-@router.post("/objections/{objection_id}/answer", response=ObjectionOut, summary="答复公示异议")
+@router.post("/objections/{objection_id}/answer", response=ResultObjectionOut, summary="答复公示异议")
 def objection_answer(request, objection_id: int, payload: AnswerIn):
     return objection_out(
         publicity.objection_answer(actor=request.auth, objection_id=objection_id, response=payload.response)
@@ -452,7 +452,7 @@ def public_results(request, plan_id: int, name: str = "", id_number: str = "", l
     auth=None,
     summary="对公示成绩提出异议(公开,匿名提交限频)",
 )
-def objection_raise(request, plan_id: int, payload: ObjectionIn):
+def objection_raise(request, plan_id: int, payload: ResultObjectionIn):
     objection = publicity.objection_raise(
         actor=Actor.from_request(request),
         plan_id=plan_id,

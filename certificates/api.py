@@ -91,7 +91,7 @@ class ReplaceIn(Schema):
     work_type: str | None = None
 
 
-class BatchOut(Schema):
+class IssueBatchOut(Schema):
     id: int
     plan_id: int
     status: str
@@ -126,7 +126,7 @@ def certificate_list(request, q: str = "", plan_id: int | None = None, status: s
     return [certificate_out(c) for c in qs]
 
 
-@router.get("/batches/{batch_id}", response=BatchOut, summary="签发批次进度")
+@router.get("/batches/{batch_id}", response=IssueBatchOut, summary="签发批次进度")
 def batch_status(request, batch_id: int):
     batch = IssueBatch.objects.filter(pk=batch_id).first()
     if batch is None:
@@ -135,7 +135,7 @@ def batch_status(request, batch_id: int):
     return batch_out(batch)
 
 
-@router.post("/plans/{plan_id}/issue", response={202: BatchOut}, summary="为办结的认定计划签发证书(异步)")
+@router.post("/plans/{plan_id}/issue", response={202: IssueBatchOut}, summary="为办结的认定计划签发证书(异步)")
 def batch_start(request, plan_id: int):
     plan_get(request.auth, plan_id)
     return Status(202, batch_out(issuance.issue_batch_start(actor=request.auth, plan_id=plan_id)))

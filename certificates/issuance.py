@@ -177,7 +177,7 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
     batch = IssueBatch.objects.select_related("plan__organisation__region").get(pk=batch_id)
     if batch.status == IssueBatch.Status.DONE:
         return batch
-    IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.RUNNING)
+    IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.RUNNING, error="")
     plan = batch.plan
     prefix = plan.organisation.number_prefix
     try:

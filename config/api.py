@@ -7,6 +7,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -44,7 +45,44 @@ class SessionActorAuth(SessionAuth):
         return None
 
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "稳定的错误代码,如 not_found、validation_failed"},
+        "message": {"type": "string", "description": "可读的错误说明"},
+        "details": {"type": "object", "description": "字段、规则等细节"},
+    },
+    "required": ["code", "message", "details"],
+}
+
+
+class PlatformApi(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document also declares the errors: every operation may answer a 4xx with the one
+    error shape, so clients (and the schema fuzzing in tests/test_api_fuzzing.py) can rely on it."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"$ref": "#/components/schemas/Error"}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for status, response in responses.items():
+                    if str(status).startswith("4") and "content" in response:
+                        # An import's row report, or the same error shape when the request itself is invalid.
+                        media = response["content"].setdefault("application/json", {})
+                        media["schema"] = {"anyOf": [media.get("schema", {}), ref]}
+                responses["4XX"] = {
+                    "description": "错误:{code, message, details}",
+                    "content": {"application/json": {"schema": ref}},
+                }
+        return schema
+
+
+api = PlatformApi(
     title="职业技能等级认定平台 API",
     version="1",
     description="评价机构备案、认定考核、证书核验、技能补贴与监督管理的接口。错误统一为 {code, message, details}。",
@@ -116,6 +154,33 @@ def _forbidden(request, exc):
 def _django_validation(request, exc: DjangoValidationError):
     details = exc.message_dict if hasattr(exc, "error_dict") else {"errors": exc.messages}
     return error_response(422, "validation_failed", "; ".join(exc.messages), details)
+
+
+# The database restarting or unreachable: temporary, so 503 with Retry-After; connections come back by themselves
+# (CONN_HEALTH_CHECKS), nobody has to step in.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable_response() -> JsonResponse:
+    response = error_response(503, "service_unavailable", _("数据库暂时不可用,请稍后重试"))
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_down(request, exc):
+    log.warning("database unavailable: %s", exc)
+    return database_unavailable_response()
+
+
+@api.exception_handler(DataError)
+def _database_refused_the_input(request, exc):
+    """A value the database cannot hold or compare (found by the schema fuzzing on PostgreSQL: a NUL character in a
+    filter, a time-zone offset beyond ±15:59) is the request's fault: 422, not 500."""
+    log.warning("database refused the input: %s", exc)
+    return error_response(422, "validation_failed", _("输入包含无法处理的字符或超出范围的值"))
 
 
 @api.exception_handler(Exception)

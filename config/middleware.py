@@ -64,6 +64,38 @@ class ApiJsonErrorsMiddleware:
         return response
 
 
+class RejectNulCharactersMiddleware:
+    """A NUL character in a query or form value can never be stored or compared by PostgreSQL (it raises): refuse
+    the request up front, as 422 JSON under /api/ and a 400 page elsewhere (found by the schema fuzzing)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            from django.shortcuts import render
+            from django.utils.translation import gettext as _
+
+            from config.api import error_response
+
+            message = _("输入包含不允许的控制字符")
+            if request.path.startswith("/api/"):
+                return error_response(422, "validation_failed", message)
+            return render(request, "error.html", {"message": message}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            return True
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            return any("\x00" in v for values in request.POST.lists() for v in values[1])
+        return False
+
+
 class PlatformErrorPageMiddleware:
     """Pages raise the same errors as services; this turns them into the page a person should see."""
 
@@ -77,9 +109,15 @@ class PlatformErrorPageMiddleware:
         from django.contrib.auth.views import redirect_to_login
         from django.shortcuts import render
 
+        from .api import DATABASE_DOWN
         from .errors import NotAuthenticated, NotFound, PermissionDenied, PlatformError
+        from .views import database_unavailable_page
 
-        if request.path.startswith("/api/") or not isinstance(exception, PlatformError):
+        if request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, DATABASE_DOWN):  # also with DEBUG on: a restart is not a bug to debug
+            return database_unavailable_page(request)
+        if not isinstance(exception, PlatformError):
             return None
         if isinstance(exception, NotAuthenticated):
             return redirect_to_login(request.get_full_path())

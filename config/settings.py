@@ -38,6 +38,8 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret("secret_key")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
     DEBUG = env.bool("DEBUG", default=True)
+# Rotating SECRET_KEY: the previous value stays here until the sessions it signed have expired (README, Operations).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Ed25519 keys that sign certificate tokens and credentials; see certificates/signing.py.
@@ -71,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.RejectNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.PlatformErrorPageMiddleware",
@@ -218,6 +221,7 @@ if PRODUCTION:
 
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_LIMIT = 200
+NINJA_PAGINATION_CLASS = "config.pagination.BoundedLimitOffsetPagination"
 
 # Public lookups that reveal personal data are rate limited (per client address, per window).
 RATE_LIMITS = {

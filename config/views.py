@@ -1,8 +1,10 @@
+import sys
+
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from .api import error_response
+from .api import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_unavailable_response, error_response
 
 
 def healthz(request):
@@ -22,9 +24,21 @@ def handler_404_view(request, exception=None):
 
 
 def handler_500_view(request):
+    # Django calls this inside its `except` block, so the exception is at hand: a database that is restarting or
+    # unreachable is a temporary 503 with Retry-After, not a server fault (bench/fault_db_restart.py).
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        if request.path.startswith("/api/"):
+            return database_unavailable_response()
+        return database_unavailable_page(request)
     if request.path.startswith("/api/"):
         return error_response(500, "server_error", "服务器内部错误,请稍后再试")
     return render(request, "500.html", status=500)
+
+
+def database_unavailable_page(request):
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def ping(request):

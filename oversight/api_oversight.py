@@ -20,7 +20,7 @@ from .challenge import challenge_new, public_submission_guard
 from .models import Complaint, Exposure, GuazhengFlag, Inspection, Rectification, Sanction
 from .schemas import (
     AcceptIn,
-    AssignIn,
+    CaseAssignIn,
     ChallengeOut,
     CloseIn,
     ComplaintDetailOut,
@@ -43,10 +43,10 @@ from .schemas import (
     ReasonIn,
     RectificationIn,
     RectificationOut,
+    RectificationReviewIn,
     RelianceEndIn,
     RelianceIn,
     RelianceOut,
-    ReviewIn,
     SanctionIn,
     SanctionOut,
     ScanIn,
@@ -335,7 +335,7 @@ def complaint_accept(request, complaint_id: int, payload: AcceptIn):
 
 
 @router.post("/complaints/{complaint_id}/assign", response=ComplaintDetailOut, summary="指定承办人")
-def complaint_assign(request, complaint_id: int, payload: AssignIn):
+def complaint_assign(request, complaint_id: int, payload: CaseAssignIn):
     reports.complaint_assign(actor=request.auth, complaint_id=complaint_id, assignee_id=payload.assignee_id)
     return _detail(request.auth, complaint_id)
 
@@ -532,7 +532,7 @@ def rectification_submit(request, rectification_id: int, evidence_text: Form[str
 
 
 @router.post("/rectifications/{rectification_id}/review", response=RectificationOut, summary="验收或退回整改")
-def rectification_review(request, rectification_id: int, payload: ReviewIn):
+def rectification_review(request, rectification_id: int, payload: RectificationReviewIn):
     r = inspections.rectification_review(actor=request.auth, rectification_id=rectification_id, **payload.dict())
     return rectification_out(r)
 

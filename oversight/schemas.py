@@ -73,7 +73,7 @@ class NoteOut(Schema):
     created_at: datetime.datetime
 
 
-class AttachmentOut(Schema):
+class ComplaintAttachmentOut(Schema):
     id: int
     title: str
     content_type: str
@@ -116,7 +116,7 @@ class ComplaintDetailOut(ComplaintOut):
     reply: str
     due_note: str
     notes: list[NoteOut]
-    attachments: list[AttachmentOut]
+    attachments: list[ComplaintAttachmentOut]
     sanctions: list[SanctionOut]
 
 
@@ -124,7 +124,7 @@ class AcceptIn(Schema):
     assignee_id: int | None = None
 
 
-class AssignIn(Schema):
+class CaseAssignIn(Schema):
     assignee_id: int
 
 
@@ -296,7 +296,7 @@ class RectificationOut(Schema):
     review_note: str
 
 
-class ReviewIn(Schema):
+class RectificationReviewIn(Schema):
     accept: bool
     note: str = ""
 
@@ -332,7 +332,7 @@ class InspectionOut(Schema):
     supervision_issues: list[dict[str, Any]]
 
 
-class PanelOut(Schema):
+class DashboardPanelOut(Schema):
     key: str
     title: str
     headers: list[str]
@@ -347,4 +347,4 @@ class DashboardOut(Schema):
     since: datetime.date
     until: datetime.date
     figures: dict[str, int]
-    panels: list[PanelOut]
+    panels: list[DashboardPanelOut]

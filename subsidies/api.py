@@ -27,14 +27,14 @@ from .schemas import (
     ClaimDetailOut,
     ClaimIn,
     ClaimOut,
+    ClaimReasonIn,
     FailedIn,
-    ImportReportOut,
     ObjectionIn,
     PaidIn,
     PolicyOut,
     PreviewOut,
     PublicityOut,
-    ReasonIn,
+    RecordsImportReportOut,
     ResolveIn,
     ReviewIn,
     StatisticsOut,
@@ -245,7 +245,7 @@ def bulk_template(request):
 
 @router.post(
     "/claims/bulk",
-    response={200: ImportReportOut, 422: ImportReportOut},
+    response={200: RecordsImportReportOut, 422: RecordsImportReportOut},
     summary="用人单位批量代职工申请(xlsx,全部无误才保存)",
 )
 def claims_bulk(request, organisation_id: Form[int], file: File[UploadedFile]):
@@ -269,7 +269,7 @@ def claim_account(request, claim_id: int, payload: AccountIn):
 
 
 @router.post("/claims/{claim_id}/withdraw", response=ClaimDetailOut, summary="撤回申请")
-def claim_withdraw(request, claim_id: int, payload: ReasonIn):
+def claim_withdraw(request, claim_id: int, payload: ClaimReasonIn):
     services.claim_withdraw(actor=request.auth, claim_id=claim_id, reason=payload.reason)
     return _detail(request, claim_id)
 
@@ -291,13 +291,13 @@ def claim_second_review(request, claim_id: int, payload: ReviewIn):
 
 
 @router.post("/claims/{claim_id}/approve", response=ClaimDetailOut, summary="公示期满后审批")
-def claim_approve(request, claim_id: int, payload: ReasonIn):
+def claim_approve(request, claim_id: int, payload: ClaimReasonIn):
     services.claim_approve(actor=request.auth, claim_id=claim_id, reason=payload.reason)
     return _detail(request, claim_id)
 
 
 @router.post("/claims/{claim_id}/reject", response=ClaimDetailOut, summary="不予补贴(须说明理由)")
-def claim_reject(request, claim_id: int, payload: ReasonIn):
+def claim_reject(request, claim_id: int, payload: ClaimReasonIn):
     services.claim_reject(actor=request.auth, claim_id=claim_id, reason=payload.reason)
     return _detail(request, claim_id)
 
@@ -321,7 +321,7 @@ def queue(request, status: str = "", overdue: bool = False):
 
 @router.post(
     "/insurance-records/import",
-    response={200: ImportReportOut, 422: ImportReportOut},
+    response={200: RecordsImportReportOut, 422: RecordsImportReportOut},
     summary="导入失业保险参保记录(按证件号码匹配;全部无误才保存)",
 )
 def insurance_import(request, file: File[UploadedFile], region_code: Form[str] = ""):
@@ -331,7 +331,7 @@ def insurance_import(request, file: File[UploadedFile], region_code: Form[str] =
 
 @router.post(
     "/training-subsidies/import",
-    response={200: ImportReportOut, 422: ImportReportOut},
+    response={200: RecordsImportReportOut, 422: RecordsImportReportOut},
     summary="导入职业培训补贴享受记录",
 )
 def training_import(request, file: File[UploadedFile], region_code: Form[str] = ""):

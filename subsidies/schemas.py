@@ -133,7 +133,7 @@ class ReviewIn(Schema):
     reason: str = ""
 
 
-class ReasonIn(Schema):
+class ClaimReasonIn(Schema):
     reason: str = ""
 
 
@@ -147,7 +147,7 @@ class ResolveIn(Schema):
     resolution: str
 
 
-class ImportReportOut(Schema):
+class RecordsImportReportOut(Schema):
     total: int
     created: int
     errors: list[dict]

@@ -5,17 +5,17 @@ day arrives, the publicity period ends); every step is a person using the pages.
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Role, User
 from accreditation import people
 from assessments import panels
-from assessments.models import PlanComponent, Publication, Registration
+from assessments.models import Registration
 from occupations.models import StandardLevel
 from tests.assessments.conftest import file_organisation, make_plan
 from tests.factories import PASSWORD, make_ric, member
 
+from . import steps
 from .conftest import login, logout
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,17 +62,7 @@ def test_from_registration_to_a_final_result(live_server, page, shots, setting, 
 
     # The worker finds the plan and registers.
     login(page, base, worker.username, PASSWORD)
-    page.goto(f"{base}/assessments/plans/{plan.id}/")
-    page.click("#register")
-    page.fill("input[name=name]", "张伟")
-    page.fill("input[name=id_number]", WORKER_ID)
-    page.fill("input[name=work_years]", "7")
-    page.check("#pledge")
-    shots(page, "register")
-    page.click("#submit-registration")
-    assert page.inner_text("#registration-status") == "待审核"
-    assert "符合" in page.inner_text("#eligibility")
-    shots(page, "registered")
+    steps.plan_registration(page, base, shots, plan_id=plan.id, name="张伟", id_number=WORKER_ID, work_years=7)
     logout(page)
 
     # The organisation approves and assigns the panel.
@@ -80,48 +70,24 @@ def test_from_registration_to_a_final_result(live_server, page, shots, setting, 
     page.goto(f"{base}/assessments/manage/{plan.id}/")
     page.click("button:has-text('通过')")
     assert Registration.objects.get().status == "approved"
-    page.goto(f"{base}/assessments/plans/{plan.id}/panel/")
-    for _ in range(2):  # theory, then skills
-        page.locator("button:has-text('安排')").first.click()
-        page.wait_for_load_state()
-    shots(page, "panel")
+    steps.panel_assign(page, base, shots, plan_id=plan.id)
     assert set(plan.panel.values_list("kind", flat=True)) == {"theory", "skills"}
     logout(page)
 
     # The exam day arrives; the assessor marks both components and submits.
-    for c in PlanComponent.objects.filter(plan=plan):
-        PlanComponent.objects.filter(pk=c.pk).update(
-            starts_at=c.starts_at - datetime.timedelta(days=20), ends_at=c.ends_at - datetime.timedelta(days=20)
-        )
+    steps.exam_day_arrives(plan)
     reg = Registration.objects.get()
     login(page, base, assessor_user.username, PASSWORD)
-    for kind, mark in (("theory", "78"), ("skills", "85")):
-        page.goto(f"{base}/assessments/plans/{plan.id}/scores/{kind}/")
-        page.fill(f"input[name=value_{reg.id}]", mark)
-        page.click("#submit")
-        page.wait_for_load_state()
-    shots(page, "scored")
+    steps.scores_enter(
+        page, base, shots, plan_id=plan.id, registration_id=reg.id, marks={"theory": "78", "skills": "85"}
+    )
     logout(page)
 
     # The organisation locks the marks, publishes the results, and finalises after the publicity period.
     login(page, base, org_admin.username, PASSWORD)
-    page.goto(f"{base}/assessments/plans/{plan.id}/scores/")
-    for _ in range(2):
-        page.locator("button:has-text('锁定成绩'):not([disabled])").first.click()
-        page.wait_for_load_state()
-    page.goto(f"{base}/assessments/plans/{plan.id}/results/")
-    page.click("#open-publicity")
-    page.wait_for_load_state()
-    assert Publication.objects.filter(plan=plan).exists()
-    shots(page, "publicity")
-    Publication.objects.filter(plan=plan).update(
-        starts_on=timezone.localdate() - datetime.timedelta(days=12),
-        ends_on=timezone.localdate() - datetime.timedelta(days=1),
-    )
-    page.goto(f"{base}/assessments/plans/{plan.id}/results/")
-    page.click("#finalise-button")
-    page.wait_for_load_state()
-    shots(page, "finalised")
+    steps.results_publish(page, base, shots, plan_id=plan.id)
+    steps.publicity_ends(plan.id)
+    steps.results_finalise(page, base, shots, plan_id=plan.id)
     logout(page)
 
     reg.refresh_from_db()

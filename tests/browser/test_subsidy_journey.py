@@ -2,11 +2,8 @@
 publicity → approval → the monthly batch is paid → the worker sees it paid. Only the calendar is moved
 (the publicity period ends)."""
 
-import datetime
-
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Role, User
@@ -18,6 +15,7 @@ from tests.assessments.conftest import file_organisation, make_candidates, make_
 from tests.certificates.conftest import finalise
 from tests.factories import PASSWORD, member
 
+from . import steps
 from .conftest import login, logout
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,43 +42,19 @@ def test_claim_review_second_review_pay(live_server, page, shots, holder, cc_off
     page.on("dialog", lambda dialog: dialog.accept())
 
     login(page, base, worker.username, PASSWORD)
-    page.goto(f"{base}/subsidies/certificates/{cert.id}/claim/")
-    page.fill("input[name=insurance_months]", "36")
-    page.fill("input[name=account_number]", "6222021001234567890")
-    page.fill("input[name=bank_name]", "中国工商银行长春分行")
-    shots(page, "claim")
-    page.click("#submit-claim")
-    page.wait_for_selector("#claim-status")
-    assert "6222021001234567890" not in page.content()  # the account is masked once entered
-    claim = Claim.objects.get()
-    shots(page, "submitted")
+    claim = steps.claim_submit(page, base, shots, certificate_id=cert.id)
     logout(page)
 
-    login(page, base, cc_officer.username, PASSWORD)
-    page.goto(f"{base}/subsidies/claims/{claim.id}/")
-    page.click("#review")
-    page.wait_for_load_state()
+    steps.claim_review(page, base, claim_id=claim.id, officer=cc_officer.username, password=PASSWORD, button="#review")
     logout(page)
 
-    login(page, base, second.username, PASSWORD)
-    page.goto(f"{base}/subsidies/claims/{claim.id}/")
-    page.click("#second-review")
-    page.wait_for_load_state()
+    steps.claim_review(
+        page, base, claim_id=claim.id, officer=second.username, password=PASSWORD, button="#second-review"
+    )
     claim.refresh_from_db()
     assert claim.status == "publicity"
-    Claim.objects.filter(pk=claim.id).update(publicity_ends_on=timezone.localdate() - datetime.timedelta(days=1))
-    page.goto(f"{base}/subsidies/claims/{claim.id}/")
-    page.click("#approve")
-    page.wait_for_load_state()
-    claim.refresh_from_db()
-    assert claim.status == "approved", page.content()
-    page.goto(f"{base}/subsidies/batches/")
-    page.click("#create-batch")
-    page.wait_for_load_state()
-    page.fill("input[name=bank_reference]", "ICBC20261130001")
-    page.click("button:has-text('已支付')")
-    page.wait_for_load_state()
-    shots(page, "paid-batch")
+    steps.claim_publicity_ends(claim.id)
+    steps.claim_approve_and_pay(page, base, shots, claim_id=claim.id, bank_reference="ICBC20261130001")
     logout(page)
 
     login(page, base, worker.username, PASSWORD)

@@ -99,3 +99,88 @@ def test_openapi_and_docs_are_served(client):
     spec = client.get("/api/v1/openapi.json")
     assert spec.status_code == 200 and "/api/v1/accreditation/organisations/{org_id}" in spec.json()["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_a_database_outage_is_a_503_that_says_so(cc_officer, settings, monkeypatch):
+    """A restarting database (bench/fault_db_restart.py) is temporary: 503 + Retry-After, never a 500."""
+    from django.db import OperationalError
+
+    settings.DEBUG = False
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("accreditation.api.organisations_for", down)
+    monkeypatch.setattr("certificates.views.verify_token", down)
+    c = client_for(cc_officer)
+    c.raise_request_exception = False
+    r = c.get("/api/v1/accreditation/organisations")
+    body = _assert_shape(r, 503, "service_unavailable")
+    assert r["Retry-After"] == "5" and "server closed" not in body["message"]
+    page = Client(raise_request_exception=False).get("/v/some-token")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert "服务暂时不可用" in page.content.decode() and "server closed" not in page.content.decode()
+
+
+def test_openapi_declares_the_error_shape_for_every_operation(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    assert set(spec["components"]["schemas"]["Error"]["required"]) == {"code", "message", "details"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert operation["responses"]["4XX"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"
+            }, f"{method} {path}"
+
+
+def test_every_schema_name_in_the_openapi_document_means_one_shape():
+    """django-ninja files every schema under its class name; two classes with one name and different fields
+    silently document one of them for both (found by the schema fuzzing: AttachmentOut, BatchOut, PanelOut …)."""
+    from ninja import Schema
+
+    from config.api import api
+
+    api.get_openapi_schema()  # imports every router's schemas
+    apps = {
+        "accounts",
+        "accreditation",
+        "assessments",
+        "certificates",
+        "config",
+        "occupations",
+        "oversight",
+        "subsidies",
+    }
+    by_name: dict[str, dict] = {}
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.split(".")[0] in apps:
+                shape = sub.model_json_schema()
+                first = by_name.setdefault(sub.__name__, shape)
+                assert first == shape, f"two schemas named {sub.__name__} with different shapes ({sub.__module__})"
+            walk(sub)
+
+    walk(Schema)
+
+
+def test_a_nul_character_is_refused_before_it_reaches_the_database(client, org_admin):
+    """PostgreSQL cannot store or compare NUL; the schema fuzzing found it as a 500 (?q=%00 on the catalogue)."""
+    _assert_shape(client.get("/api/v1/reference/catalogue?q=a%00b"), 422, "validation_failed")
+    page = client.get("/directory/?q=%00")
+    assert page.status_code == 400 and "控制字符" in page.content.decode()
+    c = client_for(org_admin)
+    r = c.post("/accreditation/register/", {"name": "机构\x00"})
+    assert r.status_code == 400
+
+
+def test_a_value_the_database_refuses_is_a_422(cc_officer, monkeypatch):
+    from django.db import DataError
+
+    def refuse(*args, **kwargs):
+        raise DataError('time zone displacement out of range: "1007-02-26 09:23:09-17:10"')
+
+    monkeypatch.setattr("accreditation.api.organisations_for", refuse)
+    c = client_for(cc_officer)
+    c.raise_request_exception = False
+    body = _assert_shape(c.get("/api/v1/accreditation/organisations"), 422, "validation_failed")
+    assert "displacement" not in body["message"]
