@@ -44,7 +44,7 @@ def record(
     url = getattr(settings, "VERIFICATION_LOG_REDIS_URL", "")
     if url and verification_cache.log_buffered():
         feed = verification_cache.feed()
-        if feed is not None:
+        if feed is not None and feed.healthy:  # else Redis is unreachable: no entry waits on it, see below
             feed.log(json.dumps(entry))
             return
     if url:
