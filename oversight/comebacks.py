@@ -18,7 +18,7 @@ outcome is written back on its findings.
 import datetime
 from dataclasses import asdict, dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,7 @@ from config.errors import Conflict, NotFound, ValidationFailed
 from occupations.models import Qualification, Region
 
 from .audit import audit_record
+from .detections import reconcile
 from .models import ComebackFinding, Complaint, ComplaintKind
 
 LIVE_FILINGS = [*Filing.IN_FORCE, *Filing.OPEN]
@@ -215,52 +216,26 @@ def comeback_scan(*, actor: Actor, region_code: str = "", today: datetime.date |
     in_scope = ComebackFinding.objects.select_for_update().select_related("qualification", "region")
     if prefixes != [""]:
         in_scope = in_scope.filter(Region.within_q("region", prefixes))
-    existing = {f.fingerprint: f for f in in_scope}
-    seen = set()
-    for m in matches:
-        if m.fingerprint in seen:
-            continue
-        seen.add(m.fingerprint)
-        finding = existing.get(m.fingerprint)
-        if finding is None:
-            finding = ComebackFinding(
-                qualification=m.qualification,
-                target=m.target,
-                object_id=m.object_id,
-                field=m.field,
-                term=m.term,
-                excerpt=m.excerpt,
-                organisation=m.organisation,
-                region=m.organisation.region,
-                fingerprint=m.fingerprint,
-            )
-            try:
-                with transaction.atomic():
-                    finding.save()
-            except IntegrityError:
-                continue  # a concurrent scan raised it a moment ago
-            _audit(system, finding, "raise", None)
-            report.raised += 1
-        elif finding.status in (ComebackFinding.Status.OPEN, ComebackFinding.Status.CLEARED):
-            changed = (finding.term, finding.excerpt) != (m.term, m.excerpt)
-            if finding.status == ComebackFinding.Status.OPEN and not changed:
-                continue
-            before = _state(finding)
-            reopened = finding.status == ComebackFinding.Status.CLEARED
-            finding.status, finding.term, finding.excerpt = ComebackFinding.Status.OPEN, m.term, m.excerpt
-            finding.save()
-            _audit(system, finding, "reopen" if reopened else "update", before)
-            if reopened:
-                report.reopened += 1
-            else:
-                report.updated += 1
-    for fingerprint, finding in existing.items():
-        if fingerprint not in seen and finding.status == ComebackFinding.Status.OPEN:
-            before = _state(finding)
-            finding.status = ComebackFinding.Status.CLEARED
-            finding.save(update_fields=["status", "updated_at"])
-            _audit(system, finding, "clear", before, reason=_("按最新数据不再成立"))
-            report.cleared += 1
+    reconcile(
+        existing={f.fingerprint: f for f in in_scope},
+        detections=matches,
+        status=ComebackFinding.Status,
+        new_row=lambda m, fields: ComebackFinding(
+            qualification=m.qualification,
+            target=m.target,
+            object_id=m.object_id,
+            field=m.field,
+            organisation=m.organisation,
+            region=m.organisation.region,
+            fingerprint=m.fingerprint,
+            **fields,
+        ),
+        values=lambda m: {"term": m.term, "excerpt": m.excerpt},
+        audit=lambda f, action, before, reason="": _audit(system, f, action, before, reason=reason),
+        state=_state,
+        report=report,
+        clear_reason=_("按最新数据不再成立"),
+    )
     if not actor.system:
         audit_record(
             actor=actor,

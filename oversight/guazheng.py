@@ -18,7 +18,7 @@ import datetime
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from config.spreadsheets import Column, ImportReport, RowError, read_rows
 from occupations.models import Region
 
 from .audit import audit_record
+from .detections import reconcile
 from .models import (
     CertificateReliance,
     Complaint,
@@ -568,55 +569,31 @@ def _apply_findings(certificate_ids: list[int], findings: list[Finding], report:
         .select_related("certificate", "employer__region")
         .filter(certificate_id__in=certificate_ids)
     }
-    seen = set()
-    for finding in findings:
-        seen.add(finding.fingerprint)
-        flag = existing.get(finding.fingerprint)
-        values = {
+    reconcile(
+        existing=existing,
+        detections=findings,
+        status=GuazhengFlag.Status,
+        new_row=lambda finding, fields: GuazhengFlag(
+            fingerprint=finding.fingerprint,
+            rule=finding.rule,
+            certificate=finding.reliance.certificate,
+            employer=finding.reliance.employer,
+            other_employer=finding.other_reliance.employer if finding.other_reliance else None,
+            reliance=finding.reliance,
+            other_reliance=finding.other_reliance,
+            **fields,
+        ),
+        values=lambda finding: {
             "period_start": finding.period_start,
             "period_end": finding.period_end,
             "evidence": finding.evidence,
-        }
-        if flag is None:
-            flag = GuazhengFlag(
-                fingerprint=finding.fingerprint,
-                rule=finding.rule,
-                certificate=finding.reliance.certificate,
-                employer=finding.reliance.employer,
-                other_employer=finding.other_reliance.employer if finding.other_reliance else None,
-                reliance=finding.reliance,
-                other_reliance=finding.other_reliance,
-                **values,
-            )
-            try:
-                with transaction.atomic():
-                    flag.save()
-            except IntegrityError:
-                continue  # a concurrent scan raised the same flag a moment ago
-            _flag_audit(system, flag, "flag_raise", None)
-            report.raised += 1
-        elif flag.status in (GuazhengFlag.Status.OPEN, GuazhengFlag.Status.CLEARED):
-            changed = any(getattr(flag, k) != v for k, v in values.items())
-            if not changed and flag.status == GuazhengFlag.Status.OPEN:
-                continue
-            before = _flag_state(flag)
-            reopened = flag.status == GuazhengFlag.Status.CLEARED
-            flag.status = GuazhengFlag.Status.OPEN
-            for k, v in values.items():
-                setattr(flag, k, v)
-            flag.save()
-            _flag_audit(system, flag, "flag_reopen" if reopened else "flag_update", before)
-            if reopened:
-                report.reopened += 1
-            else:
-                report.updated += 1
-    for fingerprint, flag in existing.items():
-        if fingerprint not in seen and flag.status == GuazhengFlag.Status.OPEN:
-            before = _flag_state(flag)
-            flag.status = GuazhengFlag.Status.CLEARED
-            flag.save(update_fields=["status", "updated_at"])
-            _flag_audit(system, flag, "flag_clear", before, reason=_("按最新申报与参保数据不再成立"))
-            report.cleared += 1
+        },
+        audit=lambda flag, action, before, reason="": _flag_audit(system, flag, action, before, reason=reason),
+        state=_flag_state,
+        report=report,
+        clear_reason=_("按最新申报与参保数据不再成立"),
+        action_prefix="flag_",
+    )
 
 
 @transaction.atomic
