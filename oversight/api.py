@@ -4,6 +4,8 @@ from typing import Any
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
+from config.schema_types import Instant
+
 from .audit import audit_verify
 from .selectors import audit_entries_for
 
@@ -30,8 +32,8 @@ class AuditFilter(Schema):
     object_id: str | None = None
     actor: str | None = None
     action: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Instant | None = None
+    until: Instant | None = None
 
 
 @router.get("/audit", response=list[AuditOut], summary="审计日志检索(本辖区)")

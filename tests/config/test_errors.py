@@ -184,3 +184,11 @@ def test_a_value_the_database_refuses_is_a_422(cc_officer, monkeypatch):
     c.raise_request_exception = False
     body = _assert_shape(c.get("/api/v1/accreditation/organisations"), 422, "validation_failed")
     assert "displacement" not in body["message"]
+
+
+def test_a_time_with_an_offset_the_database_cannot_hold_is_read_as_the_same_instant(client, operator):
+    """PostgreSQL refuses offsets beyond ±15:59 (and a refused query spoils the rest of a transaction)."""
+    r = client_for(operator).get("/api/v1/oversight/audit", {"until": "2093-10-24T17:20:54.8+17:37"})
+    assert r.status_code == 200, r.content
+    r = client_for(operator).get("/api/v1/oversight/audit", {"since": "0001-01-01T00:00:00+05:00"})
+    assert r.status_code == 422 and r.json()["code"] == "validation_failed"
