@@ -380,7 +380,9 @@ def filing_approve(
     today = timezone.localdate()
     # A qualification may have been cancelled (or moved out of the catalogue) while the filing was in review.
     _validated_scope(
-        [{"occupation_code": s["occupation"], "levels": s["levels"]} for s in _scope_snapshot(filing)], today
+        [{"occupation_code": s["occupation"], "levels": s["levels"]} for s in _scope_snapshot(filing)],
+        today,
+        filing.organisation,
     )
     if valid_until is None:
         valid_until = filing_default_valid_until(actor, today)
