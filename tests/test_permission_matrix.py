@@ -1,12 +1,17 @@
-"""Permission matrix generated from the API itself, plus a page matrix for key pages x roles.
+"""Permission matrix generated from the API schema and the URL configuration.
 
-Every operation in the OpenAPI schema must have an entry in AUDIENCE below (and every entry must still
+API: every operation in the OpenAPI schema must have an entry in AUDIENCE below (and every entry must still
 exist), so a new endpoint cannot ship without someone deciding who may call it. Then:
 
 - every "authenticated" operation answers an anonymous caller with 401 and the JSON error shape;
 - every "authenticated" GET with path ids answers a signed-in worker asking for objects that do not exist
   with 403/404 (never 5xx, never 200), and the platform operator, who sees everything, with 404;
 - every "public" GET answers an anonymous caller without 401 and without 5xx.
+
+Pages: every URL pattern outside the API must have an entry in PAGES with the status of a GET for each of ten
+roles (anonymous, worker, assessor, supervisor, trainer, admin of the owning and of another organisation,
+bureau staff of the region and of another region, operator), checked against the demo world; representative
+POSTs by the wrong role are refused and change nothing.
 """
 
 import io
@@ -515,6 +520,12 @@ def _build_world() -> World:
         "finding_id": ComebackFinding.objects.filter(organisation=association).order_by("id").first().id,
         "inspection_id": inspection.id,
         "rectification_id": Rectification.objects.filter(inspection=inspection).get().id,
+        "other_filing_id": Filing.objects.exclude(organisation__region__code__startswith="2201")
+        .filter(status=Filing.Status.SUBMITTED)
+        .get()
+        .id,
+        "reviewed_claim_id": Claim.objects.filter(status=Claim.Status.REVIEWED).order_by("id").first().id,
+        "open_complaint_id": Complaint.objects.filter(status=Complaint.Status.INVESTIGATING).order_by("id").first().id,
         "change_id": MISSING,
         "choice_id": MISSING,
         "attachment_id": MISSING,
@@ -765,6 +776,114 @@ def test_page_matrix(route, world):
         if got != spec.expected(role):
             wrong[role] = f"expected {spec.expected(role)}, got {got}"
     assert not wrong, (url, wrong)
+
+
+# POST by a role that must not act: one representative per kind of action. The answer is a 404 where the view
+# looks the object up in the actor's scope first, a flashed refusal (302) where the service refuses; either
+# way nothing changes. (route, path values, role, expected status, (model, lookup, world key, watched field))
+REFUSED_POSTS = [
+    (
+        "accreditation/filings/<int:filing_id>/<str:action>/",
+        {"filing_id": "other_filing_id", "action": "start-review"},
+        "bureau",
+        404,
+        ("accreditation.Filing", "pk", "other_filing_id", "status"),
+    ),
+    (
+        "subsidies/claims/<int:claim_id>/<str:action>/",
+        {"claim_id": "reviewed_claim_id", "action": "approve"},
+        "other_bureau",
+        404,
+        ("subsidies.Claim", "pk", "reviewed_claim_id", "status"),
+    ),
+    (
+        "subsidies/claims/<int:claim_id>/<str:action>/",
+        {"action": "approve"},
+        "worker",
+        302,
+        ("subsidies.Claim", "pk", "claim_id", "status"),
+    ),
+    (
+        "certificates/plans/<int:plan_id>/issue/start/",
+        {},
+        "other_org_admin",
+        404,
+        ("certificates.IssueBatch", "plan_id", "plan_id", "status"),
+    ),
+    (
+        "oversight/complaints/<int:complaint_id>/<str:action>/",
+        {"complaint_id": "open_complaint_id", "action": "close"},
+        "other_bureau",
+        404,
+        ("oversight.Complaint", "pk", "open_complaint_id", "status"),
+    ),
+    (
+        "oversight/rectifications/<int:rectification_id>/<str:action>/",
+        {"action": "submit"},
+        "other_org_admin",
+        404,
+        ("oversight.Rectification", "pk", "rectification_id", "status"),
+    ),
+    (
+        "subsidies/batches/<int:batch_id>/claims/<int:claim_id>/<str:result>/",
+        {"claim_id": "paid_claim_id", "result": "failed"},
+        "other_bureau",
+        404,
+        ("subsidies.PaymentLine", "batch_id", "batch_id", "status"),
+    ),
+    (
+        "assessments/registrations/<int:registration_id>/review/",
+        {},
+        "other_org_admin",
+        404,
+        ("assessments.Registration", "pk", "registration_id", "status"),
+    ),
+    (
+        "accounts/tokens/<int:token_id>/revoke/",
+        {},
+        "other_org_admin",
+        302,
+        ("accounts.ApiToken", "pk", "token_id", "revoked_at"),
+    ),
+    (
+        "accreditation/appointments/<int:appointment_id>/withdraw/",
+        {},
+        "other_org_admin",
+        302,
+        ("accreditation.Appointment", "pk", "appointment_id", "status"),
+    ),
+    (
+        "oversight/exposures/<int:exposure_id>/withdraw/",
+        {},
+        "org_admin",
+        302,
+        ("oversight.Exposure", "pk", "exposure_id", "withdrawn_at"),
+    ),
+]
+
+
+def _watched(world: World, watch: tuple) -> list:
+    from django.apps import apps
+
+    label, lookup, key, field_name = watch
+    model = apps.get_model(label)
+    return list(model.objects.filter(**{lookup: world.values[key]}).order_by("pk").values_list("pk", field_name))
+
+
+@pytest.mark.parametrize(
+    ("route", "args", "role", "expected", "watch"),
+    [pytest.param(*case, id=f"POST {case[0]} as {case[2]}") for case in REFUSED_POSTS],
+)
+def test_post_by_wrong_role_is_refused_and_changes_nothing(route, args, role, expected, watch, world):
+    assert route in PAGES
+    spec = page(405, args=args)
+    before = _watched(world, watch)
+    assert before, watch  # the watched object exists, or the test would prove nothing
+    response = client_for(_user_for(role, spec, world)).post(
+        _url(route, spec, world), {"reason": "权限矩阵", "action": "investigate"}
+    )
+    assert response.status_code == expected, (route, role, response.status_code)
+    assert _watched(world, watch) == before
 
 
 def test_dashboard_outside_jurisdiction_is_not_found(cc_officer, jlc_officer):
