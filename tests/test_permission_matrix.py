@@ -588,14 +588,28 @@ PAGES: dict[str, Page] = {
     "accreditation/filings/<int:filing_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
     "accreditation/filings/<int:filing_id>/attach/": POST_ONLY,
     "accreditation/filings/<int:filing_id>/edit/": page(
-        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+        # the form is the admin's; the others who may read the organisation are refused, not shown a dead form
+        403,
+        anonymous=LOGIN,
+        org_admin=200,
+        worker=404,
+        supervisor=404,
+        other_org_admin=404,
+        other_bureau=404,
     ),
     "accreditation/mine/": page(200, anonymous=LOGIN, assessor=302, trainer=302, org_admin=302, other_org_admin=302),
     "accreditation/organisations/<int:org_id>/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "accreditation/organisations/<int:org_id>/filings/new/": page(
-        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+        # the form is the admin's; the others who may read the organisation are refused, not shown a dead form
+        403,
+        anonymous=LOGIN,
+        org_admin=200,
+        worker=404,
+        supervisor=404,
+        other_org_admin=404,
+        other_bureau=404,
     ),
     "accreditation/organisations/<int:org_id>/people/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
