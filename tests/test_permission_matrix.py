@@ -14,6 +14,7 @@ bureau staff of the region and of another region, operator), checked against the
 POSTs by the wrong role are refused and change nothing.
 """
 
+import datetime
 import io
 import re
 from dataclasses import dataclass, field
@@ -482,7 +483,9 @@ def _build_world() -> World:
     from accounts.services import api_token_create
     from accreditation.models import Appointment, Filing, Organisation
     from assessments.models import ComponentResult, GraduatingClass, Objection, Plan, Registration
-    from certificates.models import Certificate
+    from certificates.models import Certificate, IssueBatch
+    from occupations.changes import change_create
+    from occupations.models import Qualification
     from oversight.models import ComebackFinding, Complaint, Exposure, GuazhengFlag, Inspection, Rectification
     from subsidies.models import Claim, PaymentBatch
     from subsidies.models import Objection as ClaimObjection
@@ -526,7 +529,17 @@ def _build_world() -> World:
         .id,
         "reviewed_claim_id": Claim.objects.filter(status=Claim.Status.REVIEWED).order_by("id").first().id,
         "open_complaint_id": Complaint.objects.filter(status=Complaint.Status.INVESTIGATING).order_by("id").first().id,
-        "change_id": MISSING,
+        "change_id": change_create(
+            actor=Actor.for_user(users["admin"]),
+            qualification_id=Qualification.objects.order_by("id").first().id,
+            kind="cancel",
+            effective_on=datetime.date.today() + datetime.timedelta(days=30),
+            basis="权限矩阵",
+        ).id,
+        "worker_certificate_id": Certificate.objects.filter(person=users["worker1"].person).order_by("id").first().id,
+        "issue_batch_id": IssueBatch.objects.filter(plan=plan).get().id,
+        "code": plan.occupation.code,
+        "purpose": "revocation",
         "choice_id": MISSING,
         "attachment_id": MISSING,
         "correction_id": MISSING,
@@ -730,7 +743,7 @@ PAGES: dict[str, Page] = {
     "ping": PUBLIC_PAGE,
     "reference/catalogue/": PUBLIC_PAGE,
     "reference/changes/": page(403, anonymous=LOGIN, operator=200),
-    "reference/changes/<int:change_id>/": page(404, anonymous=LOGIN),
+    "reference/changes/<int:change_id>/": page(404, anonymous=LOGIN, operator=200),
     "reference/occupations/": PUBLIC_PAGE,
     "subsidies/": page(302, anonymous=LOGIN, worker=200, assessor=200, supervisor=200, trainer=200),
     "subsidies/batches/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
@@ -743,7 +756,13 @@ PAGES: dict[str, Page] = {
     ),
     "subsidies/bulk-template.xlsx": PUBLIC_PAGE,
     "subsidies/certificates/<int:certificate_id>/claim/": page(
-        403, anonymous=LOGIN, worker=404, assessor=404, supervisor=404, trainer=404
+        403,
+        args={"certificate_id": "worker_certificate_id"},
+        anonymous=LOGIN,
+        worker=200,
+        assessor=404,
+        supervisor=404,
+        trainer=404,
     ),
     "subsidies/claims/<int:claim_id>/": page(404, anonymous=LOGIN, worker=200, bureau=200, operator=200),
     "subsidies/claims/<int:claim_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
