@@ -937,3 +937,174 @@ def test_other_tenants_organisation_is_not_found(org, other_org, org_admin, othe
     assert client_for(other_org_admin).get(url).status_code == 200
     # 长春 bureau staff do not oversee an organisation in 吉林市.
     assert client_for(cc_officer).get(url).status_code == 404
+
+
+API_ARGS = {
+    "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
+}
+
+
+def _api_url(path: str, world: World) -> str:
+    args = API_ARGS.get(path, {})
+
+    def value(match: re.Match) -> str:
+        key = args.get(match.group(1), match.group(1))
+        return str(world.values.get(key, key))
+
+    return re.sub(r"{(\w+)}", value, path)
+
+
+def _api_query(op: dict, world: World) -> dict:
+    values = {**REQUIRED_QUERY_VALUES, "certificate_id": world.values["worker_certificate_id"]}
+    return {
+        p["name"]: values.get(p["name"], "x")
+        for p in op.get("parameters", [])
+        if p["in"] == "query" and p.get("required")
+    }
+
+
+SIGNED_IN = page(200, anonymous=401)  # lists scoped to the caller: everyone signed in gets their own rows
+
+# GET operations x roles, on the same world as the pages (path values by parameter name, API_ARGS to override).
+API_GETS: dict[str, Page] = {
+    "/api/v1/accounts/me": SIGNED_IN,
+    "/api/v1/accounts/tokens": SIGNED_IN,
+    "/api/v1/accreditation/appointments": SIGNED_IN,
+    "/api/v1/accreditation/filings": SIGNED_IN,
+    "/api/v1/accreditation/filings/review-queue": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/accreditation/filings/{filing_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/accreditation/organisations": SIGNED_IN,
+    "/api/v1/accreditation/organisations/{org_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/accreditation/training-records": SIGNED_IN,
+    "/api/v1/assessments/classes": SIGNED_IN,
+    "/api/v1/assessments/classes/{class_id}": page(
+        404, owner="school", anonymous=401, org_admin=200, bureau=200, operator=200
+    ),
+    "/api/v1/assessments/my/assessor-plans": SIGNED_IN,
+    "/api/v1/assessments/my/cancellation-choices": SIGNED_IN,
+    "/api/v1/assessments/plans": SIGNED_IN,
+    "/api/v1/assessments/plans/public": PUBLIC_PAGE,
+    "/api/v1/assessments/plans/public/{plan_id}": PUBLIC_PAGE,
+    "/api/v1/assessments/plans/{plan_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/cancellation-choices": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/objections": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "/api/v1/assessments/plans/{plan_id}/panel": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/panel/{kind}/candidates": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/results": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=200, operator=200
+    ),
+    "/api/v1/assessments/plans/{plan_id}/supervisor/candidates": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=403, bureau=200, operator=200
+    ),
+    "/api/v1/assessments/public/plans/{plan_id}/results": PUBLIC_PAGE,
+    "/api/v1/assessments/registrations": SIGNED_IN,
+    "/api/v1/assessments/registrations/{registration_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/relationships": SIGNED_IN,
+    "/api/v1/assessments/supervision/my-plans": SIGNED_IN,
+    "/api/v1/careers/mine": page(403, anonymous=401, worker=200, assessor=200, supervisor=200, trainer=200),
+    "/api/v1/certificates": SIGNED_IN,
+    "/api/v1/certificates/batches/{batch_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/certificates/history": page(403, anonymous=401, org_admin=200, other_org_admin=200),
+    "/api/v1/certificates/import/template": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/certificates/plans/{plan_id}/print.pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
+    "/api/v1/certificates/report": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/certificates/{certificate_id}": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
+    "/api/v1/certificates/{certificate_id}/credential": page(
+        404, anonymous=401, org_admin=200, bureau=200, operator=200
+    ),
+    "/api/v1/certificates/{certificate_id}/pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
+    "/api/v1/credentials/status/{purpose}": PUBLIC_PAGE,
+    "/api/v1/directory/": PUBLIC_PAGE,
+    "/api/v1/directory/{org_id}": PUBLIC_PAGE,
+    "/api/v1/oversight/audit": SIGNED_IN,
+    "/api/v1/oversight/audit/verify": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/comebacks": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/comebacks/{finding_id}": page(404, owner="association", anonymous=401, bureau=200, operator=200),
+    "/api/v1/oversight/complaints": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/complaints/{complaint_id}": page(404, anonymous=401, bureau=200, operator=200),
+    "/api/v1/oversight/dashboard": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/dashboard/{panel}.xlsx": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/guazheng/flags": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/guazheng/flags/{flag_id}": page(404, anonymous=401, bureau=200, operator=200),
+    "/api/v1/oversight/inspections": SIGNED_IN,
+    "/api/v1/oversight/inspections/{inspection_id}": page(
+        404, owner="association", anonymous=401, org_admin=200, bureau=200, operator=200
+    ),
+    "/api/v1/oversight/public/challenge": PUBLIC_PAGE,
+    "/api/v1/oversight/public/exposures": PUBLIC_PAGE,
+    "/api/v1/oversight/public/exposures/{exposure_id}": PUBLIC_PAGE,
+    "/api/v1/oversight/rectifications": SIGNED_IN,
+    "/api/v1/oversight/reliances": SIGNED_IN,
+    "/api/v1/reference/catalogue": PUBLIC_PAGE,
+    "/api/v1/reference/changes": page(403, anonymous=401, operator=200),
+    "/api/v1/reference/changes/{change_id}": page(404, anonymous=401, operator=200),
+    "/api/v1/reference/levels": PUBLIC_PAGE,
+    "/api/v1/reference/occupations": PUBLIC_PAGE,
+    "/api/v1/reference/occupations/{code}/standard": PUBLIC_PAGE,
+    "/api/v1/reference/regions": PUBLIC_PAGE,
+    "/api/v1/subsidies/batches": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/subsidies/batches/{batch_id}": page(403, anonymous=401, bureau=200, other_bureau=404, operator=200),
+    "/api/v1/subsidies/batches/{batch_id}/bank-file": page(
+        403, anonymous=401, bureau=200, other_bureau=404, operator=200
+    ),
+    "/api/v1/subsidies/claims": SIGNED_IN,
+    "/api/v1/subsidies/claims/bulk-template": SIGNED_IN,
+    "/api/v1/subsidies/claims/preview": page(403, anonymous=401, worker=200, assessor=404, supervisor=404, trainer=404),
+    "/api/v1/subsidies/claims/{claim_id}": page(404, anonymous=401, worker=200, bureau=200, operator=200),
+    "/api/v1/subsidies/policies": PUBLIC_PAGE,
+    "/api/v1/subsidies/publicity": PUBLIC_PAGE,
+    "/api/v1/subsidies/queue": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/subsidies/statistics": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/verify/lookup": PUBLIC_PAGE,
+    "/api/v1/verify/{token}": PUBLIC_PAGE,
+}
+
+
+def test_every_api_get_has_a_role_entry():
+    gets = {path for method, path in OPERATIONS if method == "GET"}
+    missing = sorted(gets - set(API_GETS))
+    assert not missing, f"GET operations without an entry in API_GETS (tests/test_permission_matrix.py): {missing}"
+    assert not set(API_GETS) - gets, sorted(set(API_GETS) - gets)
+
+
+@pytest.mark.parametrize("path", sorted(API_GETS))
+def test_api_get_matrix(path, world):
+    spec = API_GETS[path]
+    url = _api_url(path, world)
+    query = _api_query(OPERATIONS[("GET", path)], world)
+    wrong = {}
+    for role in ROLES:
+        response = client_for(_user_for(role, spec, world)).get(url, query)
+        if response.status_code != spec.expected(role):
+            wrong[role] = f"expected {spec.expected(role)}, got {response.status_code}"
+        elif response.status_code >= 400:
+            _assert_error_shape(response)
+    assert not wrong, (url, wrong)
+
+
+def test_batch_print_of_a_plan_without_certificates_is_not_found(world):
+    """It was a 500 (an empty PDF cannot be rendered) for a plan with nothing issued and for assessors."""
+    from assessments.models import Plan
+
+    plan = Plan.objects.get(organisation__name="吉林省餐饮与家政服务行业协会", status=Plan.Status.PUBLISHED)
+    response = client_for(world.users["assoc_admin"]).get(f"/api/v1/certificates/plans/{plan.id}/print.pdf")
+    assert response.status_code == 404, response.content[:300]
+    assert _assert_error_shape(response)["code"] == "not_found"
