@@ -476,9 +476,16 @@ POST_ONLY = page(405, anonymous=LOGIN)  # @login_required @require_POST views
 class World:
     users: dict
     values: dict
+    clients: dict = field(default_factory=dict)
+
+    def client(self, role: str, spec: "Page") -> Client:
+        user = _user_for(role, spec, self)
+        return self.clients[user.username if user is not None else ""]
 
 
 def _build_world() -> World:
+    from django.db.models import Count
+
     from accounts.models import User
     from accounts.services import api_token_create
     from accreditation.models import Appointment, Filing, Organisation
@@ -539,6 +546,12 @@ def _build_world() -> World:
         "worker_certificate_id": Certificate.objects.filter(person=users["worker1"].person).order_by("id").first().id,
         "issue_batch_id": IssueBatch.objects.filter(plan=plan).get().id,
         "code": plan.occupation.code,
+        # Batch printing renders every certificate of the plan: the employer's plan with the fewest keeps it quick.
+        "print_plan_id": Plan.objects.filter(organisation=employer, registrations__certificate__isnull=False)
+        .annotate(issued=Count("registrations__certificate"))
+        .order_by("issued", "id")
+        .first()
+        .id,
         "purpose": "revocation",
         "choice_id": MISSING,
         "attachment_id": MISSING,
@@ -546,7 +559,10 @@ def _build_world() -> World:
         "kind": "skills",
         "panel": "organisations",
     }
-    return World(users=users, values=values)
+    # One signed-in client per user for the whole module, signed in here so that the sessions outlive each
+    # test's savepoint: signing ten users in again for each of hundreds of patterns was most of the time.
+    clients = {"": client_for(None)} | {name: client_for(user) for name, user in users.items()}
+    return World(users=users, values=values, clients=clients)
 
 
 @pytest.fixture(scope="module")
@@ -805,7 +821,7 @@ def test_page_matrix(route, world):
     url = _url(route, spec, world)
     wrong = {}
     for role in ROLES:
-        got = _outcome(client_for(_user_for(role, spec, world)).get(url))
+        got = _outcome(world.client(role, spec).get(url))
         if got != spec.expected(role):
             wrong[role] = f"expected {spec.expected(role)}, got {got}"
     assert not wrong, (url, wrong)
@@ -912,9 +928,7 @@ def test_post_by_wrong_role_is_refused_and_changes_nothing(route, args, role, ex
     spec = page(405, args=args)
     before = _watched(world, watch)
     assert before, watch  # the watched object exists, or the test would prove nothing
-    response = client_for(_user_for(role, spec, world)).post(
-        _url(route, spec, world), {"reason": "权限矩阵", "action": "investigate"}
-    )
+    response = world.client(role, spec).post(_url(route, spec, world), {"reason": "权限矩阵", "action": "investigate"})
     assert response.status_code == expected, (route, role, response.status_code)
     assert _watched(world, watch) == before
 
@@ -941,6 +955,7 @@ def test_other_tenants_organisation_is_not_found(org, other_org, org_admin, othe
 
 API_ARGS = {
     "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
+    "/api/v1/certificates/plans/{plan_id}/print.pdf": {"plan_id": "print_plan_id"},
 }
 
 
@@ -1092,7 +1107,7 @@ def test_api_get_matrix(path, world):
     query = _api_query(OPERATIONS[("GET", path)], world)
     wrong = {}
     for role in ROLES:
-        response = client_for(_user_for(role, spec, world)).get(url, query)
+        response = world.client(role, spec).get(url, query)
         if response.status_code != spec.expected(role):
             wrong[role] = f"expected {spec.expected(role)}, got {response.status_code}"
         elif response.status_code >= 400:
