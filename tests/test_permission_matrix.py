@@ -484,6 +484,7 @@ class World:
 
 
 def _build_world() -> World:
+    from django.core.files.base import ContentFile
     from django.db.models import Count
 
     from accounts.models import User
@@ -493,7 +494,15 @@ def _build_world() -> World:
     from certificates.models import Certificate, IssueBatch
     from occupations.changes import change_create
     from occupations.models import Qualification
-    from oversight.models import ComebackFinding, Complaint, Exposure, GuazhengFlag, Inspection, Rectification
+    from oversight.models import (
+        ComebackFinding,
+        Complaint,
+        ComplaintAttachment,
+        Exposure,
+        GuazhengFlag,
+        Inspection,
+        Rectification,
+    )
     from subsidies.models import Claim, PaymentBatch
     from subsidies.models import Objection as ClaimObjection
 
@@ -554,11 +563,27 @@ def _build_world() -> World:
         .id,
         "purpose": "revocation",
         "choice_id": MISSING,
-        "attachment_id": MISSING,
         "correction_id": MISSING,
         "kind": "skills",
         "panel": "organisations",
     }
+    # Files behind the download pages: evidence on the owner's complaint, and the inspected organisation's
+    # rectification evidence.
+    complaint = Complaint.objects.get(pk=values["complaint_id"])
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    values["attachment_id"] = ComplaintAttachment.objects.create(
+        complaint=complaint,
+        title="evidence.pdf",
+        file=ContentFile(pdf, name="evidence.pdf"),
+        content_type="application/pdf",
+        size=len(pdf),
+        from_reporter=False,
+    ).id
+    rectification = Rectification.objects.get(pk=values["rectification_id"])
+    rectification.evidence_file = ContentFile(pdf, name="rectification.pdf")
+    rectification.evidence_content_type = "application/pdf"
+    rectification.save(update_fields=["evidence_file", "evidence_content_type"])
+
     # One signed-in client per user for the whole module, signed in here so that the sessions outlive each
     # test's savepoint: signing ten users in again for each of hundreds of patterns was most of the time.
     clients = {"": client_for(None)} | {name: client_for(user) for name, user in users.items()}
@@ -566,10 +591,11 @@ def _build_world() -> World:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo world, built once for the module inside a transaction rolled back at the end; each test runs in
     a savepoint inside it, so GETs with side effects cannot leak from one test into the next."""
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=[MD5]):
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=[MD5], MEDIA_ROOT=media):
         with transaction.atomic():
             call_command("seed_demo", stdout=io.StringIO())
             built = _build_world()
@@ -731,7 +757,9 @@ PAGES: dict[str, Page] = {
     "oversight/complaints/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "oversight/complaints/<int:complaint_id>/": page(404, anonymous=LOGIN, bureau=200, operator=200),
     "oversight/complaints/<int:complaint_id>/<str:action>/": page(405, args={"action": "accept"}, anonymous=LOGIN),
-    "oversight/complaints/<int:complaint_id>/attachments/<int:attachment_id>/": page(404, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/attachments/<int:attachment_id>/": page(
+        404, anonymous=LOGIN, bureau=200, operator=200
+    ),
     "oversight/dashboard/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "oversight/dashboard/<str:panel>.xlsx": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "oversight/exposures/": PUBLIC_PAGE,
@@ -751,7 +779,9 @@ PAGES: dict[str, Page] = {
     "oversight/rectifications/<int:rectification_id>/<str:action>/": page(
         405, owner="association", args={"action": "submit"}, anonymous=LOGIN
     ),
-    "oversight/rectifications/<int:rectification_id>/evidence/": page(404, owner="association", anonymous=LOGIN),
+    "oversight/rectifications/<int:rectification_id>/evidence/": page(
+        404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
+    ),
     "oversight/reliances/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
     "oversight/report/": PUBLIC_PAGE,
     "oversight/report/done/": page(302),
