@@ -1156,3 +1156,28 @@ def test_batch_print_of_a_plan_without_certificates_is_not_found(world):
     response = client_for(world.users["assoc_admin"]).get(f"/api/v1/certificates/plans/{plan.id}/print.pdf")
     assert response.status_code == 404, response.content[:300]
     assert _assert_error_shape(response)["code"] == "not_found"
+
+
+def _writes_with_path_ids() -> list:
+    return [
+        pytest.param(key, id=f"{key[0]} {key[1]}")
+        for key in sorted(OPERATIONS)
+        if key[0] != "GET" and AUDIENCE.get(key) == AUTH and "{" in key[1]
+    ]
+
+
+@pytest.mark.parametrize("key", _writes_with_path_ids())
+def test_api_write_on_another_tenants_object_is_refused(key, world):
+    """Every write on an object of 长春华信 (or of 长春) by the admin of the 吉林市 organisation and by 吉林市 bureau
+    staff is refused and leaves no audit entry, i.e. changes nothing. An empty body: 403/404 where the check
+    comes first, 422 where the operation validates its body before looking the object up."""
+    from oversight.models import AuditEntry
+
+    method, path = key
+    url = _api_url(path, world)
+    for role in ("other_org_admin", "other_bureau"):
+        before = AuditEntry.objects.count()
+        response = world.client(role, Page(0, {})).generic(method, url, data="{}", content_type="application/json")
+        assert response.status_code in (403, 404, 422), (role, url, response.status_code, response.content[:300])
+        _assert_error_shape(response)
+        assert AuditEntry.objects.count() == before, (role, url)
