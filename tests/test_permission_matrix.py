@@ -16,6 +16,7 @@ POSTs by the wrong role are refused and change nothing.
 
 import datetime
 import io
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -496,6 +497,7 @@ def _build_world() -> World:
     from occupations.changes import change_create
     from occupations.models import Qualification
     from oversight.models import (
+        CertificateReliance,
         ComebackFinding,
         Complaint,
         ComplaintAttachment,
@@ -546,6 +548,7 @@ def _build_world() -> World:
         .id,
         "reviewed_claim_id": Claim.objects.filter(status=Claim.Status.REVIEWED).order_by("id").first().id,
         "open_complaint_id": Complaint.objects.filter(status=Complaint.Status.INVESTIGATING).order_by("id").first().id,
+        "reliance_id": CertificateReliance.objects.order_by("id").first().id,
         "change_id": change_create(
             actor=Actor.for_user(users["admin"]),
             qualification_id=Qualification.objects.order_by("id").first().id,
@@ -1158,6 +1161,62 @@ def test_batch_print_of_a_plan_without_certificates_is_not_found(world):
     assert _assert_error_shape(response)["code"] == "not_found"
 
 
+SCHEMA = api.get_openapi_schema()
+
+
+def _resolve(node: dict) -> dict:
+    while "$ref" in node:
+        node = SCHEMA["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    if "allOf" in node and len(node["allOf"]) == 1:
+        return _resolve(node["allOf"][0])
+    if "anyOf" in node:
+        return _resolve(next(n for n in node["anyOf"] if n.get("type") != "null"))
+    return node
+
+
+def _sample(node: dict):
+    node = _resolve(node)
+    if "enum" in node:
+        return node["enum"][0]
+    kind = node.get("type")
+    if kind == "object" or "properties" in node:
+        return {name: _sample(prop) for name, prop in node.get("properties", {}).items()}
+    if kind == "array":
+        return []
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return False
+    if node.get("format") == "date":
+        return "2026-12-01"
+    if node.get("format") == "date-time":
+        return "2026-12-01T00:00:00+08:00"
+    return "权限矩阵"
+
+
+def _body(op: dict):
+    content = op.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    return _sample(content["application/json"]["schema"])
+
+
+# Writes that validate their body before looking the object up, so a wrong caller gets 422 with the generated body.
+BODY_VALIDATED_FIRST = {
+    # multipart uploads: the file is required by the signature
+    ("POST", "/api/v1/assessments/classes/{class_id}/students"),
+    ("POST", "/api/v1/assessments/plans/{plan_id}/registrations/import"),
+    ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"),
+    ("POST", "/api/v1/oversight/rectifications/{rectification_id}/submit"),
+    # the registration form's identity fields are checked by the schema
+    ("POST", "/api/v1/assessments/plans/{plan_id}/registrations"),
+    # the OpenAPI document shows another app's schema of the same name, so the generated body misses a field
+    ("POST", "/api/v1/assessments/plans/{plan_id}/panel/{kind}"),
+    ("POST", "/api/v1/assessments/plans/{plan_id}/supervisor"),
+    ("POST", "/api/v1/oversight/rectifications/{rectification_id}/review"),
+}
+
+
 def _writes_with_path_ids() -> list:
     return [
         pytest.param(key, id=f"{key[0]} {key[1]}")
@@ -1169,15 +1228,17 @@ def _writes_with_path_ids() -> list:
 @pytest.mark.parametrize("key", _writes_with_path_ids())
 def test_api_write_on_another_tenants_object_is_refused(key, world):
     """Every write on an object of 长春华信 (or of 长春) by the admin of the 吉林市 organisation and by 吉林市 bureau
-    staff is refused and leaves no audit entry, i.e. changes nothing. An empty body: 403/404 where the check
-    comes first, 422 where the operation validates its body before looking the object up."""
+    staff, with a body generated from the OpenAPI schema, is refused with 403/404 and leaves no audit entry,
+    i.e. changes nothing."""
     from oversight.models import AuditEntry
 
     method, path = key
     url = _api_url(path, world)
+    body = json.dumps(_body(OPERATIONS[key]) or {})
+    allowed = (403, 404, 422) if key in BODY_VALIDATED_FIRST else (403, 404)
     for role in ("other_org_admin", "other_bureau"):
         before = AuditEntry.objects.count()
-        response = world.client(role, Page(0, {})).generic(method, url, data="{}", content_type="application/json")
-        assert response.status_code in (403, 404, 422), (role, url, response.status_code, response.content[:300])
+        response = world.client(role, Page(0, {})).generic(method, url, data=body, content_type="application/json")
+        assert response.status_code in allowed, (role, url, response.status_code, response.content[:300])
         _assert_error_shape(response)
         assert AuditEntry.objects.count() == before, (role, url)
