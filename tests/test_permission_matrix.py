@@ -232,8 +232,11 @@ ERROR_KEYS = {"code", "message", "details"}
 MD5 = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
+SCHEMA = api.get_openapi_schema()
+
+
 def _schema_operations() -> dict[tuple[str, str], dict]:
-    schema = api.get_openapi_schema()
+    schema = SCHEMA
     return {(method.upper(), path): op for path, ops in schema["paths"].items() for method, op in ops.items()}
 
 
@@ -1159,9 +1162,6 @@ def test_batch_print_of_a_plan_without_certificates_is_not_found(world):
     response = client_for(world.users["assoc_admin"]).get(f"/api/v1/certificates/plans/{plan.id}/print.pdf")
     assert response.status_code == 404, response.content[:300]
     assert _assert_error_shape(response)["code"] == "not_found"
-
-
-SCHEMA = api.get_openapi_schema()
 
 
 def _resolve(node: dict) -> dict:
