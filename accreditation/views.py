@@ -135,10 +135,18 @@ def _scope_from_post(post) -> list[dict]:
     return [{"occupation_code": code, "levels": levels} for code, levels in scope.items()]
 
 
+def _require_filing_author(actor: Actor, organisation_id: int) -> None:
+    """Only the organisation's admin writes its filings (the services refuse anyone else); others who may read
+    them get a 403 instead of a form that could never be saved."""
+    if organisation_id not in actor.organisation_ids(Role.ORG_ADMIN):
+        raise PermissionDenied(_("仅本机构管理员可以填写备案申请"))
+
+
 @login_required
 def filing_new(request, org_id: int):
     actor = Actor.from_request(request)
     org = organisation_get(actor, org_id)
+    _require_filing_author(actor, org.id)
     if request.method == "POST":
         scope = _scope_from_post(request.POST)
         filing = perform(
@@ -164,6 +172,7 @@ def filing_new(request, org_id: int):
 def filing_edit(request, filing_id: int):
     actor = Actor.from_request(request)
     filing = filing_get(actor, filing_id)
+    _require_filing_author(actor, filing.organisation_id)
     if request.method == "POST":
         scope = _scope_from_post(request.POST)
         if perform(

@@ -5,6 +5,7 @@ import datetime
 
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -145,6 +146,9 @@ def batch_start(request, plan_id: int):
 def batch_print(request, plan_id: int):
     plan = plan_get(request.auth, plan_id)
     certs = services.certificates_for(request.auth).filter(registration__plan=plan).order_by("number")
+    if not certs:
+        # Nothing issued yet, or the caller sees the plan (an assessor, a trainer) but not its certificates.
+        raise NotFound(_("本计划没有您可以打印的证书"))
     data = render_batch([certificate_view(c) for c in certs])
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="plan-{plan.id}-certificates.pdf"'

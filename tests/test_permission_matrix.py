@@ -1,19 +1,33 @@
-"""Permission matrix generated from the API itself, plus a page matrix for key pages x roles.
+"""Permission matrix generated from the API schema and the URL configuration.
 
-Every operation in the OpenAPI schema must have an entry in AUDIENCE below (and every entry must still
+API: every operation in the OpenAPI schema must have an entry in AUDIENCE below (and every entry must still
 exist), so a new endpoint cannot ship without someone deciding who may call it. Then:
 
 - every "authenticated" operation answers an anonymous caller with 401 and the JSON error shape;
 - every "authenticated" GET with path ids answers a signed-in worker asking for objects that do not exist
   with 403/404 (never 5xx, never 200), and the platform operator, who sees everything, with 404;
 - every "public" GET answers an anonymous caller without 401 and without 5xx.
+
+Pages: every URL pattern outside the API must have an entry in PAGES with the status of a GET for each of ten
+roles (anonymous, worker, assessor, supervisor, trainer, admin of the owning and of another organisation,
+bureau staff of the region and of another region, operator), checked against the demo world; representative
+POSTs by the wrong role are refused and change nothing.
 """
 
+import datetime
+import io
+import json
 import re
+from dataclasses import dataclass, field
 
 import pytest
-from django.test import Client
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLResolver, get_resolver
 
+from accounts.actors import Actor
 from config.api import api
 
 from .conftest import client_for
@@ -215,10 +229,14 @@ ROLE_GATED_BEFORE_LOOKUP = {
 PATH_VALUES = {"purpose": "revocation", "kind": "skills"}
 REQUIRED_QUERY_VALUES = {"number": "x", "name": "x", "id_number": "x", "certificate_id": "999999"}
 ERROR_KEYS = {"code", "message", "details"}
+MD5 = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+SCHEMA = api.get_openapi_schema()
 
 
 def _schema_operations() -> dict[tuple[str, str], dict]:
-    schema = api.get_openapi_schema()
+    schema = SCHEMA
     return {(method.upper(), path): op for path, ops in schema["paths"].items() for method, op in ops.items()}
 
 
@@ -369,93 +387,588 @@ def test_public_get_of_missing_object_is_not_found(key):
 
 
 # --- page matrix ------------------------------------------------------------------------------------------
+#
+# Every URL pattern outside the API is listed in PAGES with the status each role gets for a GET, on objects of
+# the demo world (`seed_demo`): the owning organisation is 长春华信 (employer) unless the entry says otherwise,
+# the region bureau is 长春市人社局 and the other region's is 吉林市人社局. A pattern without an entry fails
+# `test_every_page_pattern_has_an_entry`; a pattern removed from the URL conf fails the stale-entry test.
 
-# oversight.dashboards._scope calls actor.require_bureau(): PermissionDenied (403) for anyone but bureau staff
-# and operators; a region outside the officer's jurisdiction is a 404.
-DASHBOARD_DENIED = 403
+LOGIN = "login"  # a redirect to /login/?next=...
+ADMIN_LOGIN = "admin_login"  # the admin site's own login page
 
-PAGES = {
-    # page: {role: expected status ("login" = redirect to the login page)}
-    "/accreditation/review/": {
-        "anonymous": "login",
-        "cc_officer": 200,
-        "province_officer": 200,
-        "org_admin": 403,
-        "worker": 403,
-        "operator": 200,
-    },
-    "/assessments/manage/": {
-        "anonymous": "login",
-        "org_admin": 200,
-        "cc_officer": 200,
-        "worker": 403,
-    },
-    "/certificates/mine/": {
-        "anonymous": "login",
-        "worker": 200,
-    },
-    "/certificates/careers/": {
-        "anonymous": "login",
-        "worker": 200,
-        "org_admin": 200,
-    },
-    "/assessments/classes/": {
-        "anonymous": "login",
-        "org_admin": 200,
-        "cc_officer": 200,
-        "worker": 403,
-        "operator": 200,
-    },
-    "/oversight/dashboard/": {
-        "anonymous": "login",
-        "cc_officer": 200,
-        "province_officer": 200,
-        "org_admin": DASHBOARD_DENIED,
-        "worker": DASHBOARD_DENIED,
-    },
-    "/reference/changes/": {
-        "anonymous": "login",
-        "operator": 200,
-        "cc_officer": 403,
-        "org_admin": 403,
-        "worker": 403,
-    },
-    "/oversight/comebacks/": {
-        "anonymous": "login",
-        "cc_officer": 200,
-        "province_officer": 200,
-        "operator": 200,
-        "org_admin": 403,
-        "worker": 403,
-    },
-    "/admin/": {
-        "anonymous": "admin_login",
-        "operator": 200,
-        "cc_officer": "admin_login",
-        "org_admin": "admin_login",
-        "worker": "admin_login",
-    },
+ROLES = (
+    "anonymous",
+    "worker",
+    "assessor",
+    "supervisor",
+    "trainer",
+    "org_admin",  # admin of the organisation owning the page's object
+    "other_org_admin",  # admin of 吉林市职业技能评价中心, another tenant in another city
+    "bureau",  # 长春市人社局 staff: the region of the owning organisation
+    "other_bureau",  # 吉林市人社局 staff
+    "operator",  # platform operator (superuser)
+)
+
+# Patterns the page matrix does not cover, each with the reason.
+EXCLUDED_PREFIXES = {
+    "api/v1/": "the API is covered by AUDIENCE and API_GETS",
+    "^api/v1/": "the plain scan view mounted before the API answers GET /api/v1/verify/{token}, in AUDIENCE",
+    "admin/": "Django admin's own pages beyond its index belong to Django; the index is in PAGES",
+    "i18n/": "set_language is Django's POST-only language switch, open to everyone by design",
+    "media/": "user uploads served only with DEBUG on, never in production",
+    "static/": "static files are served by whitenoise/the web server, not by a URL pattern",
+}
+INCLUDED_DESPITE_PREFIX = {"admin/"}
+
+# The demo usernames behind each role. org_admin depends on the page's owner (OWNERS below).
+ROLE_USERS = {
+    "worker": "worker1",
+    "assessor": "assessor1",
+    "supervisor": "supervisor1",
+    "trainer": "trainer1",
+    "other_org_admin": "jlc_org_admin",
+    "bureau": "cc_officer",
+    "other_bureau": "jlc_officer",
+    "operator": "admin",
+}
+OWNERS = {"employer": "employer_admin", "association": "assoc_admin", "school": "school_admin"}
+MISSING = 999999  # for kinds of object the demo does not create: the page must still answer 404, not 500
+
+
+def _walk(patterns, prefix: str = "") -> list[str]:
+    routes = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            routes += _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            routes.append(prefix + str(pattern.pattern))
+    return routes
+
+
+def page_patterns() -> list[str]:
+    routes = []
+    for route in _walk(get_resolver().url_patterns):
+        excluded = any(route.startswith(p) for p in EXCLUDED_PREFIXES)
+        if not excluded or route in INCLUDED_DESPITE_PREFIX:
+            routes.append(route)
+    return sorted(set(routes))
+
+
+@dataclass(frozen=True)
+class Page:
+    """Expected status per role for GET of one URL pattern; `default` for every role not named."""
+
+    default: int | str
+    overrides: dict
+    owner: str = "employer"
+    args: dict = field(default_factory=dict)  # path values for this pattern (else from the world by name)
+
+    def expected(self, role: str) -> int | str:
+        return self.overrides.get(role, self.default)
+
+
+def page(default, owner: str = "employer", args: dict | None = None, **overrides) -> Page:
+    unknown = set(overrides) - set(ROLES)
+    assert not unknown, unknown
+    return Page(default, overrides, owner, args or {})
+
+
+PUBLIC_PAGE = page(200)
+POST_ONLY = page(405, anonymous=LOGIN)  # @login_required @require_POST views
+
+
+@dataclass
+class World:
+    users: dict
+    values: dict
+    clients: dict = field(default_factory=dict)
+
+    def client(self, role: str, spec: "Page") -> Client:
+        user = _user_for(role, spec, self)
+        return self.clients[user.username if user is not None else ""]
+
+
+def _build_world() -> World:
+    from django.core.files.base import ContentFile
+    from django.db.models import Count
+
+    from accounts.models import User
+    from accounts.services import api_token_create
+    from accreditation.models import Appointment, Filing, Organisation
+    from assessments.models import ComponentResult, GraduatingClass, Objection, Plan, Registration
+    from certificates.models import Certificate, IssueBatch
+    from occupations.changes import change_create
+    from occupations.models import Qualification
+    from oversight.models import (
+        CertificateReliance,
+        ComebackFinding,
+        Complaint,
+        ComplaintAttachment,
+        Exposure,
+        GuazhengFlag,
+        Inspection,
+        Rectification,
+    )
+    from subsidies.models import Claim, PaymentBatch
+    from subsidies.models import Objection as ClaimObjection
+
+    users = {u.username: u for u in User.objects.filter(username__in=[*ROLE_USERS.values(), *OWNERS.values()])}
+    employer = Organisation.objects.get(name="长春华信汽车零部件有限公司")
+    plan = Plan.objects.filter(organisation=employer, status=Plan.Status.FINALISED).order_by("id").first()
+    registration = Registration.objects.filter(plan=plan).order_by("id").first()
+    certificate = Certificate.objects.filter(organisation=employer, registration__plan=plan).order_by("id").first()
+    association = Organisation.objects.get(name="吉林省餐饮与家政服务行业协会")
+    inspection = Inspection.objects.filter(organisation=association).get()
+    batch = PaymentBatch.objects.order_by("id").first()
+    token, _ = api_token_create(
+        actor=Actor.for_user(users["employer_admin"]), organisation_id=employer.id, name="权限矩阵"
+    )
+    values = {
+        "org_id": employer.id,
+        "filing_id": Filing.objects.filter(organisation=employer).get().id,
+        "appointment_id": Appointment.objects.filter(organisation=employer, person=users["assessor1"].person).get().id,
+        "plan_id": plan.id,
+        "registration_id": registration.id,
+        "result_id": ComponentResult.objects.filter(registration=registration).order_by("id").first().id,
+        "certificate_id": certificate.id,
+        "token": certificate.token,
+        "token_id": token.id,
+        "claim_id": Claim.objects.filter(person=users["worker1"].person).order_by("id").first().id,
+        "claim_objection_id": ClaimObjection.objects.order_by("id").first().id,
+        "objection_id": Objection.objects.filter(publication__plan=plan).get().id,
+        "batch_id": batch.id,
+        "paid_claim_id": batch.lines.get().claim_id,
+        "class_id": GraduatingClass.objects.get().id,
+        "complaint_id": Complaint.objects.filter(organisation=employer).order_by("id").first().id,
+        "exposure_id": Exposure.objects.order_by("id").first().id,
+        "flag_id": GuazhengFlag.objects.filter(employer=employer).order_by("id").first().id,
+        "finding_id": ComebackFinding.objects.filter(organisation=association).order_by("id").first().id,
+        "inspection_id": inspection.id,
+        "rectification_id": Rectification.objects.filter(inspection=inspection).get().id,
+        "other_filing_id": Filing.objects.exclude(organisation__region__code__startswith="2201")
+        .filter(status=Filing.Status.SUBMITTED)
+        .get()
+        .id,
+        "reviewed_claim_id": Claim.objects.filter(status=Claim.Status.REVIEWED).order_by("id").first().id,
+        "open_complaint_id": Complaint.objects.filter(status=Complaint.Status.INVESTIGATING).order_by("id").first().id,
+        "reliance_id": CertificateReliance.objects.order_by("id").first().id,
+        "change_id": change_create(
+            actor=Actor.for_user(users["admin"]),
+            qualification_id=Qualification.objects.order_by("id").first().id,
+            kind="cancel",
+            effective_on=datetime.date.today() + datetime.timedelta(days=30),
+            basis="权限矩阵",
+        ).id,
+        "worker_certificate_id": Certificate.objects.filter(person=users["worker1"].person).order_by("id").first().id,
+        "issue_batch_id": IssueBatch.objects.filter(plan=plan).get().id,
+        "code": plan.occupation.code,
+        # Batch printing renders every certificate of the plan: the employer's plan with the fewest keeps it quick.
+        "print_plan_id": Plan.objects.filter(organisation=employer, registrations__certificate__isnull=False)
+        .annotate(issued=Count("registrations__certificate"))
+        .order_by("issued", "id")
+        .first()
+        .id,
+        "purpose": "revocation",
+        "choice_id": MISSING,
+        "correction_id": MISSING,
+        "kind": "skills",
+        "panel": "organisations",
+    }
+    # Files behind the download pages: evidence on the owner's complaint, and the inspected organisation's
+    # rectification evidence.
+    complaint = Complaint.objects.get(pk=values["complaint_id"])
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    values["attachment_id"] = ComplaintAttachment.objects.create(
+        complaint=complaint,
+        title="evidence.pdf",
+        file=ContentFile(pdf, name="evidence.pdf"),
+        content_type="application/pdf",
+        size=len(pdf),
+        from_reporter=False,
+    ).id
+    rectification = Rectification.objects.get(pk=values["rectification_id"])
+    rectification.evidence_file = ContentFile(pdf, name="rectification.pdf")
+    rectification.evidence_content_type = "application/pdf"
+    rectification.save(update_fields=["evidence_file", "evidence_content_type"])
+
+    # One signed-in client per user for the whole module, signed in here so that the sessions outlive each
+    # test's savepoint: signing ten users in again for each of hundreds of patterns was most of the time.
+    clients = {"": client_for(None)} | {name: client_for(user) for name, user in users.items()}
+    return World(users=users, values=values, clients=clients)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo world, built once for the module inside a transaction rolled back at the end; each test runs in
+    a savepoint inside it, so GETs with side effects cannot leak from one test into the next."""
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=[MD5], MEDIA_ROOT=media):
+        with transaction.atomic():
+            call_command("seed_demo", stdout=io.StringIO())
+            built = _build_world()
+            yield built
+            transaction.set_rollback(True)
+        cache.clear()
+
+
+def _url(route: str, spec: Page, world: World) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        key = spec.args.get(name, name)
+        return str(world.values.get(key, key))
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", value, route)
+
+
+def _user_for(role: str, spec: Page, world: World):
+    if role == "anonymous":
+        return None
+    if role == "org_admin":
+        return world.users[OWNERS[spec.owner]]
+    return world.users[ROLE_USERS[role]]
+
+
+def _outcome(response) -> int | str:
+    if response.status_code == 302 and response["Location"].startswith("/login/"):
+        return LOGIN
+    if response.status_code == 302 and response["Location"].startswith("/admin/login/"):
+        return ADMIN_LOGIN
+    return response.status_code
+
+
+PAGES: dict[str, Page] = {
+    # URL pattern (as Django spells it, without the leading slash): expected GET status per role.
+    "": PUBLIC_PAGE,
+    ".well-known/jwks.json": PUBLIC_PAGE,
+    "accounts/tokens/": page(403, anonymous=LOGIN, org_admin=200, other_org_admin=200),
+    "accounts/tokens/<int:token_id>/revoke/": POST_ONLY,
+    "accounts/tokens/new/": POST_ONLY,
+    "accreditation/appointments/<int:appointment_id>/withdraw/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "accreditation/filings/<int:filing_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
+    "accreditation/filings/<int:filing_id>/attach/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/edit/": page(
+        # the form is the admin's; the others who may read the organisation are refused, not shown a dead form
+        403,
+        anonymous=LOGIN,
+        org_admin=200,
+        worker=404,
+        supervisor=404,
+        other_org_admin=404,
+        other_bureau=404,
+    ),
+    "accreditation/mine/": page(200, anonymous=LOGIN, assessor=302, trainer=302, org_admin=302, other_org_admin=302),
+    "accreditation/organisations/<int:org_id>/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "accreditation/organisations/<int:org_id>/filings/new/": page(
+        # the form is the admin's; the others who may read the organisation are refused, not shown a dead form
+        403,
+        anonymous=LOGIN,
+        org_admin=200,
+        worker=404,
+        supervisor=404,
+        other_org_admin=404,
+        other_bureau=404,
+    ),
+    "accreditation/organisations/<int:org_id>/people/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "accreditation/organisations/<int:org_id>/training/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "accreditation/register/": PUBLIC_PAGE,
+    "accreditation/review/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "accreditation/supervisors/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200),
+    "accreditation/training-template.xlsx": PUBLIC_PAGE,
+    "admin/": page(ADMIN_LOGIN, operator=200),
+    "assessments/classes-template.xlsx": PUBLIC_PAGE,
+    "assessments/classes/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
+    "assessments/classes/<int:class_id>/": page(
+        404, owner="school", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
+    ),
+    "assessments/manage/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
+    "assessments/manage/<int:plan_id>/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/manage/<int:plan_id>/cancellation/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/manage/new/<int:org_id>/": page(404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200),
+    "assessments/my/": page(200, anonymous=LOGIN),
+    "assessments/my/choices/<int:choice_id>/": POST_ONLY,
+    "assessments/plans/": PUBLIC_PAGE,
+    "assessments/plans/<int:plan_id>/": PUBLIC_PAGE,
+    "assessments/plans/<int:plan_id>/panel/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/plans/<int:plan_id>/panel/<str:kind>/<int:appointment_id>/remove/": page(405, anonymous=LOGIN),
+    "assessments/plans/<int:plan_id>/panel/<str:kind>/assign/": POST_ONLY,
+    "assessments/plans/<int:plan_id>/register/": page(200, anonymous=LOGIN),
+    "assessments/plans/<int:plan_id>/results/": page(
+        404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/results/finalise/": POST_ONLY,
+    "assessments/plans/<int:plan_id>/results/open/": POST_ONLY,
+    "assessments/plans/<int:plan_id>/scores/": page(
+        404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200, bureau=200, operator=200
+    ),
+    "assessments/plans/<int:plan_id>/scores/<str:kind>/": page(
+        404, anonymous=LOGIN, assessor=200, trainer=403, org_admin=403, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/scores/<str:kind>/import/": POST_ONLY,
+    "assessments/plans/<int:plan_id>/scores/<str:kind>/lock/": POST_ONLY,
+    "assessments/plans/<int:plan_id>/scores/<str:kind>/sheet.xlsx": page(
+        404, anonymous=LOGIN, assessor=200, trainer=403, org_admin=403, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/scores/results/": page(
+        404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200, bureau=200, operator=200
+    ),
+    "assessments/plans/<int:plan_id>/supervisor/": page(
+        404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=403, bureau=200, operator=200
+    ),
+    "assessments/publicity/<int:plan_id>/": PUBLIC_PAGE,
+    "assessments/publicity/<int:plan_id>/objection/": page(405),
+    "assessments/publicity/objections/<int:objection_id>/answer/": POST_ONLY,
+    "assessments/registrations-template.xlsx": PUBLIC_PAGE,
+    "assessments/registrations/<int:registration_id>/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/registrations/<int:registration_id>/review/": POST_ONLY,
+    "assessments/scoring/corrections/<int:correction_id>/decide/": POST_ONLY,
+    "assessments/scoring/mine/": page(200, anonymous=LOGIN),
+    "assessments/scoring/results/<int:result_id>/correction/": POST_ONLY,
+    "assessments/supervision/": page(200, anonymous=LOGIN),
+    "assessments/supervision/plans/<int:plan_id>/report/": page(404, anonymous=LOGIN, supervisor=200),
+    "assessments/supervision/relationships/": page(200, anonymous=LOGIN),
+    "certificates/": page(200, anonymous=LOGIN),
+    "certificates/<int:certificate_id>/": page(404, anonymous=LOGIN, org_admin=200, bureau=200, operator=200),
+    "certificates/<int:certificate_id>/pdf/": page(404, anonymous=LOGIN, org_admin=200, bureau=200, operator=200),
+    "certificates/careers/": page(200, anonymous=LOGIN),
+    "certificates/mine/": page(200, anonymous=LOGIN),
+    "certificates/plans/<int:plan_id>/issue/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "certificates/plans/<int:plan_id>/issue/start/": POST_ONLY,
+    "directory/": PUBLIC_PAGE,
+    "directory/<int:org_id>/": PUBLIC_PAGE,
+    "healthz": PUBLIC_PAGE,
+    "login/": PUBLIC_PAGE,
+    "logout/": page(405),
+    "oversight/audit/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "oversight/comebacks/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "oversight/comebacks/<int:finding_id>/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/comebacks/scan/": POST_ONLY,
+    "oversight/complaints/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "oversight/complaints/<int:complaint_id>/": page(404, anonymous=LOGIN, bureau=200, operator=200),
+    "oversight/complaints/<int:complaint_id>/<str:action>/": page(405, args={"action": "accept"}, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/attachments/<int:attachment_id>/": page(
+        404, anonymous=LOGIN, bureau=200, operator=200
+    ),
+    "oversight/dashboard/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "oversight/dashboard/<str:panel>.xlsx": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "oversight/exposures/": PUBLIC_PAGE,
+    "oversight/exposures/<int:exposure_id>/": PUBLIC_PAGE,
+    "oversight/exposures/<int:exposure_id>/withdraw/": POST_ONLY,
+    "oversight/guazheng/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "oversight/guazheng/flags/<int:flag_id>/": page(404, anonymous=LOGIN, bureau=200, operator=200),
+    "oversight/guazheng/scan/": POST_ONLY,
+    "oversight/guazheng/template.xlsx": PUBLIC_PAGE,
+    "oversight/inspections/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
+    "oversight/inspections/<int:inspection_id>/": page(
+        404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
+    ),
+    "oversight/inspections/<int:inspection_id>/<str:action>/": page(
+        405, owner="association", args={"action": "close"}, anonymous=LOGIN
+    ),
+    "oversight/rectifications/<int:rectification_id>/<str:action>/": page(
+        405, owner="association", args={"action": "submit"}, anonymous=LOGIN
+    ),
+    "oversight/rectifications/<int:rectification_id>/evidence/": page(
+        404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
+    ),
+    "oversight/reliances/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
+    "oversight/report/": PUBLIC_PAGE,
+    "oversight/report/done/": page(302),
+    "oversight/track/": PUBLIC_PAGE,
+    "ping": PUBLIC_PAGE,
+    "reference/catalogue/": PUBLIC_PAGE,
+    "reference/changes/": page(403, anonymous=LOGIN, operator=200),
+    "reference/changes/<int:change_id>/": page(404, anonymous=LOGIN, operator=200),
+    "reference/occupations/": PUBLIC_PAGE,
+    "subsidies/": page(302, anonymous=LOGIN, worker=200, assessor=200, supervisor=200, trainer=200),
+    "subsidies/batches/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "subsidies/batches/<int:batch_id>/": page(403, anonymous=LOGIN, bureau=200, other_bureau=404, operator=200),
+    "subsidies/batches/<int:batch_id>/bank.xlsx": page(
+        403, anonymous=LOGIN, bureau=200, other_bureau=404, operator=200
+    ),
+    "subsidies/batches/<int:batch_id>/claims/<int:claim_id>/<str:result>/": page(
+        405, args={"claim_id": "paid_claim_id", "result": "paid"}, anonymous=LOGIN
+    ),
+    "subsidies/bulk-template.xlsx": PUBLIC_PAGE,
+    "subsidies/certificates/<int:certificate_id>/claim/": page(
+        403,
+        args={"certificate_id": "worker_certificate_id"},
+        anonymous=LOGIN,
+        worker=200,
+        assessor=404,
+        supervisor=404,
+        trainer=404,
+    ),
+    "subsidies/claims/<int:claim_id>/": page(404, anonymous=LOGIN, worker=200, bureau=200, operator=200),
+    "subsidies/claims/<int:claim_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
+    "subsidies/employer/": page(403, anonymous=LOGIN, org_admin=200),
+    "subsidies/employer/<int:org_id>/": page(404, anonymous=LOGIN, org_admin=200),
+    "subsidies/objections/<int:objection_id>/resolve/": page(
+        405, args={"objection_id": "claim_objection_id"}, anonymous=LOGIN
+    ),
+    "subsidies/policies/": PUBLIC_PAGE,
+    "subsidies/publicity/": PUBLIC_PAGE,
+    "subsidies/publicity/<int:claim_id>/object/": page(405),
+    "subsidies/queue/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "subsidies/records/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "subsidies/records/insurance-template.xlsx": PUBLIC_PAGE,
+    "subsidies/records/training-template.xlsx": PUBLIC_PAGE,
+    "subsidies/statistics/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "v/<str:token>": PUBLIC_PAGE,
+    "v/<str:token>/photo": page(404),
+    "verify/": PUBLIC_PAGE,
 }
 
-PAGE_CASES = [
-    pytest.param(page, role, expected, id=f"{page} as {role}")
-    for page, roles in PAGES.items()
-    for role, expected in roles.items()
+
+def test_every_page_pattern_has_an_entry():
+    missing = sorted(set(page_patterns()) - set(PAGES))
+    assert not missing, (
+        f"URL patterns without an entry in PAGES (tests/test_permission_matrix.py): {missing}. Add one per pattern "
+        "with the status each role should get, or add its prefix to EXCLUDED_PREFIXES with the reason."
+    )
+
+
+def test_every_page_entry_still_exists():
+    stale = sorted(set(PAGES) - set(page_patterns()))
+    assert not stale, f"PAGES entries no longer in the URL configuration (remove them): {stale}"
+
+
+@pytest.mark.parametrize("route", [pytest.param(route, id=f"/{route}") for route in sorted(PAGES)])
+def test_page_matrix(route, world):
+    """One request per role; every mismatch is reported at once, so a table fix is one edit."""
+    spec = PAGES[route]
+    cache.clear()  # ten callers from one address: earlier tests must not have used up a rate limit
+    url = _url(route, spec, world)
+    wrong = {}
+    for role in ROLES:
+        got = _outcome(world.client(role, spec).get(url))
+        if got != spec.expected(role):
+            wrong[role] = f"expected {spec.expected(role)}, got {got}"
+    assert not wrong, (url, wrong)
+
+
+# POST by a role that must not act: one representative per kind of action. The answer is a 404 where the view
+# looks the object up in the actor's scope first, a flashed refusal (302) where the service refuses; either
+# way nothing changes. (route, path values, role, expected status, (model, lookup, world key, watched field))
+REFUSED_POSTS = [
+    (
+        "accreditation/filings/<int:filing_id>/<str:action>/",
+        {"filing_id": "other_filing_id", "action": "start-review"},
+        "bureau",
+        404,
+        ("accreditation.Filing", "pk", "other_filing_id", "status"),
+    ),
+    (
+        "subsidies/claims/<int:claim_id>/<str:action>/",
+        {"claim_id": "reviewed_claim_id", "action": "approve"},
+        "other_bureau",
+        404,
+        ("subsidies.Claim", "pk", "reviewed_claim_id", "status"),
+    ),
+    (
+        "subsidies/claims/<int:claim_id>/<str:action>/",
+        {"action": "approve"},
+        "worker",
+        302,
+        ("subsidies.Claim", "pk", "claim_id", "status"),
+    ),
+    (
+        "certificates/plans/<int:plan_id>/issue/start/",
+        {},
+        "other_org_admin",
+        404,
+        ("certificates.IssueBatch", "plan_id", "plan_id", "status"),
+    ),
+    (
+        "oversight/complaints/<int:complaint_id>/<str:action>/",
+        {"complaint_id": "open_complaint_id", "action": "close"},
+        "other_bureau",
+        404,
+        ("oversight.Complaint", "pk", "open_complaint_id", "status"),
+    ),
+    (
+        "oversight/rectifications/<int:rectification_id>/<str:action>/",
+        {"action": "submit"},
+        "other_org_admin",
+        404,
+        ("oversight.Rectification", "pk", "rectification_id", "status"),
+    ),
+    (
+        "subsidies/batches/<int:batch_id>/claims/<int:claim_id>/<str:result>/",
+        {"claim_id": "paid_claim_id", "result": "failed"},
+        "other_bureau",
+        404,
+        ("subsidies.PaymentLine", "batch_id", "batch_id", "status"),
+    ),
+    (
+        "assessments/registrations/<int:registration_id>/review/",
+        {},
+        "other_org_admin",
+        404,
+        ("assessments.Registration", "pk", "registration_id", "status"),
+    ),
+    (
+        "accounts/tokens/<int:token_id>/revoke/",
+        {},
+        "other_org_admin",
+        302,
+        ("accounts.ApiToken", "pk", "token_id", "revoked_at"),
+    ),
+    (
+        "accreditation/appointments/<int:appointment_id>/withdraw/",
+        {},
+        "other_org_admin",
+        302,
+        ("accreditation.Appointment", "pk", "appointment_id", "status"),
+    ),
+    (
+        "oversight/exposures/<int:exposure_id>/withdraw/",
+        {},
+        "org_admin",
+        302,
+        ("oversight.Exposure", "pk", "exposure_id", "withdrawn_at"),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("page", "role", "expected"), PAGE_CASES)
-def test_page_matrix(page, role, expected, request):
-    user = None if role == "anonymous" else request.getfixturevalue(role)
-    response = client_for(user).get(page)
-    if expected == "login":
-        assert response.status_code == 302, (page, role, response.status_code)
-        assert response["Location"].startswith("/login/"), response["Location"]
-    elif expected == "admin_login":
-        assert response.status_code == 302, (page, role, response.status_code)
-        assert response["Location"].startswith("/admin/login/"), response["Location"]
-    else:
-        assert response.status_code == expected, (page, role, response.status_code)
+def _watched(world: World, watch: tuple) -> list:
+    from django.apps import apps
+
+    label, lookup, key, field_name = watch
+    model = apps.get_model(label)
+    return list(model.objects.filter(**{lookup: world.values[key]}).order_by("pk").values_list("pk", field_name))
+
+
+@pytest.mark.parametrize(
+    ("route", "args", "role", "expected", "watch"),
+    [pytest.param(*case, id=f"POST {case[0]} as {case[2]}") for case in REFUSED_POSTS],
+)
+def test_post_by_wrong_role_is_refused_and_changes_nothing(route, args, role, expected, watch, world):
+    assert route in PAGES
+    spec = page(405, args=args)
+    before = _watched(world, watch)
+    assert before, watch  # the watched object exists, or the test would prove nothing
+    response = world.client(role, spec).post(_url(route, spec, world), {"reason": "权限矩阵", "action": "investigate"})
+    assert response.status_code == expected, (route, role, response.status_code)
+    assert _watched(world, watch) == before
 
 
 def test_dashboard_outside_jurisdiction_is_not_found(cc_officer, jlc_officer):
@@ -476,3 +989,256 @@ def test_other_tenants_organisation_is_not_found(org, other_org, org_admin, othe
     assert client_for(other_org_admin).get(url).status_code == 200
     # 长春 bureau staff do not oversee an organisation in 吉林市.
     assert client_for(cc_officer).get(url).status_code == 404
+
+
+API_ARGS = {
+    "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
+    "/api/v1/certificates/plans/{plan_id}/print.pdf": {"plan_id": "print_plan_id"},
+}
+
+
+def _api_url(path: str, world: World) -> str:
+    args = API_ARGS.get(path, {})
+
+    def value(match: re.Match) -> str:
+        key = args.get(match.group(1), match.group(1))
+        return str(world.values.get(key, key))
+
+    return re.sub(r"{(\w+)}", value, path)
+
+
+def _api_query(op: dict, world: World) -> dict:
+    values = {**REQUIRED_QUERY_VALUES, "certificate_id": world.values["worker_certificate_id"]}
+    return {
+        p["name"]: values.get(p["name"], "x")
+        for p in op.get("parameters", [])
+        if p["in"] == "query" and p.get("required")
+    }
+
+
+SIGNED_IN = page(200, anonymous=401)  # lists scoped to the caller: everyone signed in gets their own rows
+
+# GET operations x roles, on the same world as the pages (path values by parameter name, API_ARGS to override).
+API_GETS: dict[str, Page] = {
+    "/api/v1/accounts/me": SIGNED_IN,
+    "/api/v1/accounts/tokens": SIGNED_IN,
+    "/api/v1/accreditation/appointments": SIGNED_IN,
+    "/api/v1/accreditation/filings": SIGNED_IN,
+    "/api/v1/accreditation/filings/review-queue": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/accreditation/filings/{filing_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/accreditation/organisations": SIGNED_IN,
+    "/api/v1/accreditation/organisations/{org_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/accreditation/training-records": SIGNED_IN,
+    "/api/v1/assessments/classes": SIGNED_IN,
+    "/api/v1/assessments/classes/{class_id}": page(
+        404, owner="school", anonymous=401, org_admin=200, bureau=200, operator=200
+    ),
+    "/api/v1/assessments/my/assessor-plans": SIGNED_IN,
+    "/api/v1/assessments/my/cancellation-choices": SIGNED_IN,
+    "/api/v1/assessments/plans": SIGNED_IN,
+    "/api/v1/assessments/plans/public": PUBLIC_PAGE,
+    "/api/v1/assessments/plans/public/{plan_id}": PUBLIC_PAGE,
+    "/api/v1/assessments/plans/{plan_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/cancellation-choices": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/objections": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "/api/v1/assessments/plans/{plan_id}/panel": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/panel/{kind}/candidates": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/results": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=200, operator=200
+    ),
+    "/api/v1/assessments/plans/{plan_id}/supervisor/candidates": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=403, bureau=200, operator=200
+    ),
+    "/api/v1/assessments/public/plans/{plan_id}/results": PUBLIC_PAGE,
+    "/api/v1/assessments/registrations": SIGNED_IN,
+    "/api/v1/assessments/registrations/{registration_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/relationships": SIGNED_IN,
+    "/api/v1/assessments/supervision/my-plans": SIGNED_IN,
+    "/api/v1/careers/mine": page(403, anonymous=401, worker=200, assessor=200, supervisor=200, trainer=200),
+    "/api/v1/certificates": SIGNED_IN,
+    "/api/v1/certificates/batches/{batch_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/certificates/history": page(403, anonymous=401, org_admin=200, other_org_admin=200),
+    "/api/v1/certificates/import/template": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/certificates/plans/{plan_id}/print.pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
+    "/api/v1/certificates/report": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/certificates/{certificate_id}": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
+    "/api/v1/certificates/{certificate_id}/credential": page(
+        404, anonymous=401, org_admin=200, bureau=200, operator=200
+    ),
+    "/api/v1/certificates/{certificate_id}/pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
+    "/api/v1/credentials/status/{purpose}": PUBLIC_PAGE,
+    "/api/v1/directory/": PUBLIC_PAGE,
+    "/api/v1/directory/{org_id}": PUBLIC_PAGE,
+    "/api/v1/oversight/audit": SIGNED_IN,
+    "/api/v1/oversight/audit/verify": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/comebacks": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/comebacks/{finding_id}": page(404, owner="association", anonymous=401, bureau=200, operator=200),
+    "/api/v1/oversight/complaints": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/complaints/{complaint_id}": page(404, anonymous=401, bureau=200, operator=200),
+    "/api/v1/oversight/dashboard": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/dashboard/{panel}.xlsx": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/guazheng/flags": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/oversight/guazheng/flags/{flag_id}": page(404, anonymous=401, bureau=200, operator=200),
+    "/api/v1/oversight/inspections": SIGNED_IN,
+    "/api/v1/oversight/inspections/{inspection_id}": page(
+        404, owner="association", anonymous=401, org_admin=200, bureau=200, operator=200
+    ),
+    "/api/v1/oversight/public/challenge": PUBLIC_PAGE,
+    "/api/v1/oversight/public/exposures": PUBLIC_PAGE,
+    "/api/v1/oversight/public/exposures/{exposure_id}": PUBLIC_PAGE,
+    "/api/v1/oversight/rectifications": SIGNED_IN,
+    "/api/v1/oversight/reliances": SIGNED_IN,
+    "/api/v1/reference/catalogue": PUBLIC_PAGE,
+    "/api/v1/reference/changes": page(403, anonymous=401, operator=200),
+    "/api/v1/reference/changes/{change_id}": page(404, anonymous=401, operator=200),
+    "/api/v1/reference/levels": PUBLIC_PAGE,
+    "/api/v1/reference/occupations": PUBLIC_PAGE,
+    "/api/v1/reference/occupations/{code}/standard": PUBLIC_PAGE,
+    "/api/v1/reference/regions": PUBLIC_PAGE,
+    "/api/v1/subsidies/batches": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/subsidies/batches/{batch_id}": page(403, anonymous=401, bureau=200, other_bureau=404, operator=200),
+    "/api/v1/subsidies/batches/{batch_id}/bank-file": page(
+        403, anonymous=401, bureau=200, other_bureau=404, operator=200
+    ),
+    "/api/v1/subsidies/claims": SIGNED_IN,
+    "/api/v1/subsidies/claims/bulk-template": SIGNED_IN,
+    "/api/v1/subsidies/claims/preview": page(403, anonymous=401, worker=200, assessor=404, supervisor=404, trainer=404),
+    "/api/v1/subsidies/claims/{claim_id}": page(404, anonymous=401, worker=200, bureau=200, operator=200),
+    "/api/v1/subsidies/policies": PUBLIC_PAGE,
+    "/api/v1/subsidies/publicity": PUBLIC_PAGE,
+    "/api/v1/subsidies/queue": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/subsidies/statistics": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/verify/lookup": PUBLIC_PAGE,
+    "/api/v1/verify/{token}": PUBLIC_PAGE,
+}
+
+
+def test_every_api_get_has_a_role_entry():
+    gets = {path for method, path in OPERATIONS if method == "GET"}
+    missing = sorted(gets - set(API_GETS))
+    assert not missing, f"GET operations without an entry in API_GETS (tests/test_permission_matrix.py): {missing}"
+    assert not set(API_GETS) - gets, sorted(set(API_GETS) - gets)
+
+
+@pytest.mark.parametrize("path", sorted(API_GETS))
+def test_api_get_matrix(path, world):
+    spec = API_GETS[path]
+    cache.clear()  # ten callers from one address: earlier tests must not have used up a rate limit (verify/lookup)
+    url = _api_url(path, world)
+    query = _api_query(OPERATIONS[("GET", path)], world)
+    wrong = {}
+    for role in ROLES:
+        response = world.client(role, spec).get(url, query)
+        if response.status_code != spec.expected(role):
+            wrong[role] = f"expected {spec.expected(role)}, got {response.status_code}"
+        elif response.status_code >= 400:
+            _assert_error_shape(response)
+    assert not wrong, (url, wrong)
+
+
+def test_batch_print_of_a_plan_without_certificates_is_not_found(world):
+    """It was a 500 (an empty PDF cannot be rendered) for a plan with nothing issued and for assessors."""
+    from assessments.models import Plan
+
+    plan = Plan.objects.get(organisation__name="吉林省餐饮与家政服务行业协会", status=Plan.Status.PUBLISHED)
+    response = client_for(world.users["assoc_admin"]).get(f"/api/v1/certificates/plans/{plan.id}/print.pdf")
+    assert response.status_code == 404, response.content[:300]
+    assert _assert_error_shape(response)["code"] == "not_found"
+
+
+def _resolve(node: dict) -> dict:
+    while "$ref" in node:
+        node = SCHEMA["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    if "allOf" in node and len(node["allOf"]) == 1:
+        return _resolve(node["allOf"][0])
+    if "anyOf" in node:
+        return _resolve(next(n for n in node["anyOf"] if n.get("type") != "null"))
+    return node
+
+
+def _sample(node: dict):
+    node = _resolve(node)
+    if "enum" in node:
+        return node["enum"][0]
+    kind = node.get("type")
+    if kind == "object" or "properties" in node:
+        return {name: _sample(prop) for name, prop in node.get("properties", {}).items()}
+    if kind == "array":
+        return []
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return False
+    if node.get("format") == "date":
+        return "2026-12-01"
+    if node.get("format") == "date-time":
+        return "2026-12-01T00:00:00+08:00"
+    return "权限矩阵"
+
+
+def _body(op: dict):
+    content = op.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    return _sample(content["application/json"]["schema"])
+
+
+# Writes that validate their body before looking the object up, so a wrong caller gets 422 with the generated body.
+BODY_VALIDATED_FIRST = {
+    # multipart uploads: the file is required by the signature
+    ("POST", "/api/v1/assessments/classes/{class_id}/students"),
+    ("POST", "/api/v1/assessments/plans/{plan_id}/registrations/import"),
+    ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"),
+    ("POST", "/api/v1/oversight/rectifications/{rectification_id}/submit"),
+    # the registration form's identity fields are checked by the schema
+    ("POST", "/api/v1/assessments/plans/{plan_id}/registrations"),
+    # the OpenAPI document shows another app's schema of the same name, so the generated body misses a field
+    ("POST", "/api/v1/assessments/plans/{plan_id}/panel/{kind}"),
+    ("POST", "/api/v1/assessments/plans/{plan_id}/supervisor"),
+    ("POST", "/api/v1/oversight/rectifications/{rectification_id}/review"),
+}
+
+
+def _writes_with_path_ids() -> list:
+    return [
+        pytest.param(key, id=f"{key[0]} {key[1]}")
+        for key in sorted(OPERATIONS)
+        if key[0] != "GET" and AUDIENCE.get(key) == AUTH and "{" in key[1]
+    ]
+
+
+@pytest.mark.parametrize("key", _writes_with_path_ids())
+def test_api_write_on_another_tenants_object_is_refused(key, world):
+    """Every write on an object of 长春华信 (or of 长春) by the admin of the 吉林市 organisation and by 吉林市 bureau
+    staff, with a body generated from the OpenAPI schema, is refused with 403/404 and leaves no audit entry,
+    i.e. changes nothing."""
+    from oversight.models import AuditEntry
+
+    method, path = key
+    url = _api_url(path, world)
+    body = json.dumps(_body(OPERATIONS[key]) or {})
+    allowed = (403, 404, 422) if key in BODY_VALIDATED_FIRST else (403, 404)
+    for role in ("other_org_admin", "other_bureau"):
+        before = AuditEntry.objects.count()
+        response = world.client(role, Page(0, {})).generic(method, url, data=body, content_type="application/json")
+        assert response.status_code in allowed, (role, url, response.status_code, response.content[:300])
+        _assert_error_shape(response)
+        assert AuditEntry.objects.count() == before, (role, url)
