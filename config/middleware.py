@@ -109,12 +109,13 @@ class PlatformErrorPageMiddleware:
         from django.contrib.auth.views import redirect_to_login
         from django.shortcuts import render
 
-        from .api import DATABASE_DOWN
+        from .api import DATABASE_DOWN, database_unavailable_response
         from .errors import NotAuthenticated, NotFound, PermissionDenied, PlatformError
         from .views import database_unavailable_page
 
         if request.path.startswith("/api/"):
-            return None
+            # The API's own handlers answer its errors; this is for plain views under /api/ (the scan API).
+            return database_unavailable_response() if isinstance(exception, DATABASE_DOWN) else None
         if isinstance(exception, DATABASE_DOWN):  # also with DEBUG on: a restart is not a bug to debug
             return database_unavailable_page(request)
         if not isinstance(exception, PlatformError):

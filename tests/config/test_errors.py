@@ -112,6 +112,7 @@ def test_a_database_outage_is_a_503_that_says_so(cc_officer, settings, monkeypat
 
     monkeypatch.setattr("accreditation.api.organisations_for", down)
     monkeypatch.setattr("certificates.views.verify_token", down)
+    monkeypatch.setattr("certificates.api.verify_token", down)
     c = client_for(cc_officer)
     c.raise_request_exception = False
     r = c.get("/api/v1/accreditation/organisations")
@@ -120,6 +121,9 @@ def test_a_database_outage_is_a_503_that_says_so(cc_officer, settings, monkeypat
     page = Client(raise_request_exception=False).get("/v/some-token")
     assert page.status_code == 503 and page["Retry-After"] == "5"
     assert "服务暂时不可用" in page.content.decode() and "server closed" not in page.content.decode()
+    settings.DEBUG = True  # a restart is not a bug to debug: the same answer with DEBUG on
+    scan = Client(raise_request_exception=False).get("/api/v1/verify/k1.S000022000001263000001.x.y")  # plain view
+    assert _assert_shape(scan, 503, "service_unavailable") and scan["Retry-After"] == "5"
 
 
 def test_openapi_declares_the_error_shape_for_every_operation(client):
