@@ -149,4 +149,10 @@ def reference_load(*, update: bool = False, actor=None) -> Counter:
             object_id="data",
             after=dict(sorted(counts.items())),
         )
+    if any(counts[f"{model.__name__}.updated"] for model in (Level, Qualification, Occupation)):
+        # Read with every verified certificate (the level's label, the catalogue note) and remembered by the web
+        # nodes (certificates.verification_cache): like an admin edit, an update must reach them.
+        from certificates.verification_cache import certificates_changed
+
+        certificates_changed()
     return counts

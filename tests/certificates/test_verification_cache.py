@@ -195,3 +195,30 @@ def test_an_admin_edit_of_the_catalogue_entry_reaches_remembered_answers(
     assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1
     note = client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"]
     assert "人社部发〔2026〕98号" in note
+
+
+def test_reloading_the_reference_data_reaches_remembered_answers(
+    client, issued, redis_feed, django_capture_on_commit_callbacks, monkeypatch
+):
+    """`load_reference --update` rewrites catalogue entries and occupations, which verification reads with each
+    remembered row (the catalogue note): it must go on the feed like an admin edit."""
+    import datetime
+
+    from django.utils import timezone
+
+    from occupations.models import Occupation, Qualification
+    from occupations.services import reference_load
+
+    occupation = Occupation.objects.get(pk=issued.occupation_id)
+    cancelled_on = issued.issued_on + datetime.timedelta(days=1)
+    qual = Qualification.objects.create(
+        name="电工(测试资格)", kind="evaluation", status="cancelled", cancelled_on=cancelled_on, cancellation_basis="误"
+    )
+    Occupation.objects.filter(pk=occupation.pk).update(qualification=qual)  # the file says otherwise
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: cancelled_on)
+    assert "误" in client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"]
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = reference_load(update=True)
+    assert counts["Occupation.updated"] == 1
+    assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1
+    assert client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"] == ""
