@@ -25,6 +25,15 @@ class PersonAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "id_type", "masked_id_number", "masked_phone", "created_at"]
     search_fields = ["name", "=id_number"]
 
+    def save_model(self, request, obj, form, change):
+        """Verification shows whether the holder has a photo and the web nodes remember it with the certificate
+        (certificates.verification_cache): a changed photo must reach them."""
+        super().save_model(request, obj, form, change)
+        if change and "photo" in form.changed_data:
+            from certificates.verification_cache import certificates_changed
+
+            certificates_changed(obj.certificates.values_list("number", flat=True))
+
 
 @admin.register(Bureau)
 class BureauAdmin(AuditedAdmin, admin.ModelAdmin):

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from config.middleware import current_request_id
@@ -20,9 +21,16 @@ from .models import AuditEntry, AuditHead
 GENESIS = "0" * 64
 
 
+class _Encoder(DjangoJSONEncoder):
+    def default(self, o):
+        if isinstance(o, FieldFile):  # a file or image field (an admin edit of a photo): its stored name
+            return o.name or ""
+        return super().default(o)
+
+
 def _plain(value: Any) -> Any:
     """JSON-normalise, so that what is hashed is exactly what the database gives back."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+    return json.loads(json.dumps(value, cls=_Encoder, ensure_ascii=False))
 
 
 def snapshot(obj: models.Model, fields: list[str]) -> dict:

@@ -197,6 +197,28 @@ def test_an_admin_edit_of_the_catalogue_entry_reaches_remembered_answers(
     assert "人社部发〔2026〕98号" in note
 
 
+def test_an_admin_photo_change_reaches_remembered_answers(
+    client, admin_client, issued, redis_feed, django_capture_on_commit_callbacks
+):
+    """`has_photo` is read with the remembered row (from the holder's Person): a photo removed in the admin must
+    not stay announced on any node until the TTL."""
+    from django.forms.models import model_to_dict
+
+    from accounts.models import Person
+
+    Person.objects.filter(pk=issued.person_id).update(photo="photos/2026/holder.jpg")
+    assert client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["has_photo"] is True
+    person = Person.objects.get(pk=issued.person_id)
+    form = {k: v for k, v in model_to_dict(person, exclude=["photo"]).items() if v is not None}
+    form["photo-clear"] = "on"
+    with django_capture_on_commit_callbacks(execute=True):
+        r = admin_client.post(f"/admin/accounts/person/{person.id}/change/", form)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert not Person.objects.get(pk=person.id).photo
+    assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1  # the other nodes are told
+    assert client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["has_photo"] is False
+
+
 def test_reloading_the_reference_data_reaches_remembered_answers(
     client, issued, redis_feed, django_capture_on_commit_callbacks, monkeypatch
 ):
