@@ -145,10 +145,17 @@ class Feed:
         with self.lock:
             if not self.healthy or generation != self.generation:
                 return
-            self.entries[token] = Entry(number, value, time.monotonic())
+            now = time.monotonic()
+            self.entries[token] = Entry(number, value, now)
             self.tokens_by_number.setdefault(number, set()).add(token)
             while len(self.entries) > self.size:
                 self._drop_token(next(iter(self.entries)))
+            # Oldest first: rows past the TTL are of no use, so they do not wait for the size bound to go.
+            while self.entries:
+                oldest = next(iter(self.entries))
+                if now - self.entries[oldest].stored_at <= self.ttl:
+                    break
+                self._drop_token(oldest)
 
     def drop(self, numbers) -> None:
         with self.lock:

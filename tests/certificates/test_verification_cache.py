@@ -244,3 +244,18 @@ def test_reloading_the_reference_data_reaches_remembered_answers(
     assert counts["Occupation.updated"] == 1
     assert redis_feed.xlen(verification_cache.STREAM_KEY) == 1
     assert client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]["catalogue_note"] == ""
+
+
+def test_expired_entries_do_not_stay_in_memory(client, finalised_plan, org_admin, issue, redis_feed, settings):
+    """Each remembered row is worth VERIFICATION_CACHE_TTL seconds: rows scanned once and never again must not
+    sit in every process until VERIFICATION_CACHE_SIZE of them (about 5 KB each) fill it."""
+    settings.VERIFICATION_CACHE_TTL = 0.05
+    verification_cache.reset()
+    assert wait_for(lambda: verification_cache.feed().healthy)
+    issue(finalised_plan, org_admin)
+    first, *others = Certificate.objects.order_by("number")[:5]
+    for cert in others:
+        assert status(client, cert) == "valid"
+    time.sleep(0.1)
+    assert status(client, first) == "valid"
+    assert list(verification_cache.feed().entries) == [first.token]
