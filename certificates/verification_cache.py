@@ -244,6 +244,9 @@ class Feed:
 
     def stop(self) -> None:
         self.stopping.set()
+        if self.thread is not threading.current_thread():
+            # Lines the thread has taken are still on their way (a daemon thread dies with the interpreter).
+            self.thread.join(timeout=self.poll + 3)
         self.flush_log()
 
 

@@ -259,3 +259,23 @@ def test_expired_entries_do_not_stay_in_memory(client, finalised_plan, org_admin
     time.sleep(0.1)
     assert status(client, first) == "valid"
     assert list(verification_cache.feed().entries) == [first.token]
+
+
+def test_stopping_waits_for_log_lines_the_thread_is_pushing(redis_feed, settings, monkeypatch):
+    """On a normal exit (atexit) the lines the thread has already taken from the buffer must arrive too: the
+    thread is a daemon, and the interpreter does not wait for it."""
+    settings.VERIFICATION_LOG_BUFFERED = True
+    verification_cache.reset()
+    feed = verification_cache.feed()
+    assert wait_for(lambda: feed.healthy)
+    push = feed.client.rpush
+
+    def slow_push(*args):
+        time.sleep(0.3)
+        return push(*args)
+
+    monkeypatch.setattr(feed.client, "rpush", slow_push)
+    feed.log('{"result": "valid"}')
+    assert wait_for(lambda: not feed.pending_log)  # taken by the thread, on its way to Redis
+    feed.stop()
+    assert redis_feed.llen(verification_log.QUEUE_KEY) == 1
