@@ -111,7 +111,8 @@ class Feed:
         import redis
 
         self.conf = conf
-        self.url, self.size, self.ttl, self.poll = conf.url, max(conf.size, 1), conf.ttl, conf.poll
+        # At least 10 ms: Redis reads BLOCK 0 as "wait forever", and a failing feed would retry in a busy loop.
+        self.url, self.size, self.ttl, self.poll = conf.url, max(conf.size, 1), conf.ttl, max(conf.poll, 0.01)
         self.pid = os.getpid()
         self.client = redis.Redis.from_url(self.url, socket_timeout=self.poll + 2, socket_connect_timeout=1)
         self.lock = threading.Lock()

@@ -279,3 +279,15 @@ def test_stopping_waits_for_log_lines_the_thread_is_pushing(redis_feed, settings
     assert wait_for(lambda: not feed.pending_log)  # taken by the thread, on its way to Redis
     feed.stop()
     assert redis_feed.llen(verification_log.QUEUE_KEY) == 1
+
+
+def test_a_zero_poll_interval_still_polls(redis_feed, settings):
+    """VERIFICATION_FEED_POLL_SECONDS=0 ("as often as possible") must not become Redis's BLOCK 0 (wait forever):
+    the buffered log would wait for the next certificate change, and the socket timeout would keep the feed down."""
+    settings.VERIFICATION_FEED_POLL_SECONDS = 0
+    settings.VERIFICATION_LOG_BUFFERED = True
+    verification_cache.reset()
+    feed = verification_cache.feed()
+    assert wait_for(lambda: feed.healthy)
+    feed.log('{"result": "valid"}')
+    assert wait_for(lambda: redis_feed.llen(verification_log.QUEUE_KEY) == 1, timeout=1.0)
