@@ -197,6 +197,10 @@ class Feed:
             log.warning("verification log buffer unavailable; writing %d entries directly", len(lines))
             try:
                 verification_log.save_lines(lines)
+            except Exception:  # neither takes them: they wait for the next poll, the scans were answered
+                with self.lock:
+                    self.pending_log[:0] = lines
+                raise
             finally:
                 close_old_connections()
 

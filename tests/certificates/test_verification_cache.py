@@ -291,3 +291,27 @@ def test_a_zero_poll_interval_still_polls(redis_feed, settings):
     assert wait_for(lambda: feed.healthy)
     feed.log('{"result": "valid"}')
     assert wait_for(lambda: redis_feed.llen(verification_log.QUEUE_KEY) == 1, timeout=1.0)
+
+
+def test_buffered_log_lines_wait_while_neither_redis_nor_the_database_takes_them(redis_feed, settings, monkeypatch):
+    """A scan answered with its log line in the buffer must still be logged once either store is back."""
+    settings.VERIFICATION_LOG_BUFFERED = True
+    verification_cache.reset()
+    feed = verification_cache.feed()
+    assert wait_for(lambda: feed.healthy)
+    verification_cache.reset()  # no thread: this test flushes by hand
+    feed.stopping.set()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("down")
+
+    monkeypatch.setattr(feed.client, "rpush", down)
+    monkeypatch.setattr(verification_log, "save_lines", down)
+    feed.log('{"result": "valid"}')
+    with pytest.raises(ConnectionError):
+        feed.flush_log()
+    assert feed.pending_log == ['{"result": "valid"}']
+    saved = []
+    monkeypatch.setattr(verification_log, "save_lines", saved.extend)
+    feed.flush_log()
+    assert saved == ['{"result": "valid"}'] and feed.pending_log == []
