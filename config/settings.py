@@ -185,7 +185,7 @@ CELERY_BEAT_SCHEDULE = {
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")
 # With that Redis: repeat scans answered from memory, kept fresh by a change feed (certificates/verification_cache.py).
-VERIFICATION_CACHE_SIZE = env.int("VERIFICATION_CACHE_SIZE", default=50_000)  # per web process; 0 turns it off
+VERIFICATION_CACHE_SIZE = env.int("VERIFICATION_CACHE_SIZE", default=10_000)  # per web process (~5 KB each); 0: off
 VERIFICATION_CACHE_TTL = env.float("VERIFICATION_CACHE_TTL", default=60.0)  # seconds, for changes the feed missed
 VERIFICATION_FEED_POLL_SECONDS = env.float("VERIFICATION_FEED_POLL_SECONDS", default=0.5)
 VERIFICATION_LOG_BUFFERED = env.bool("VERIFICATION_LOG_BUFFERED", default=True)
