@@ -20,7 +20,7 @@ from accounts.identity import ID_TYPES
 from accounts.models import Role
 from accounts.services import notify
 from accreditation.selectors import organisations_for
-from assessments.models import Plan, Registration
+from assessments.models import CancellationChoice, Plan, Registration
 from config.errors import Conflict, NotFound
 from occupations.levels import number_format, serial_width
 from occupations.models import Level
@@ -83,9 +83,27 @@ def _new_certificate(reg: Registration, number: str, issued_on: datetime.date) -
         organisation_name=plan.organisation.name,
         issued_on=issued_on,
         region_code=plan.organisation.region.code,
+        note=continued_after_cancellation_note(reg),
     )
     cert.token = signing.token_sign(number, printed_fields(cert))
     return cert
+
+
+def continued_after_cancellation_note(reg: Registration) -> str:
+    """Notice section 四: a candidate of a plan announced before its qualification was cancelled who chose to
+    continue earns a certificate that says so (and stays proof of ability), shown wherever it is verified."""
+    try:
+        choice = reg.cancellation_choice
+    except CancellationChoice.DoesNotExist:
+        return ""
+    if choice.choice != CancellationChoice.Choice.CONTINUE:
+        return ""
+    change = choice.change
+    note = _(
+        "“%(name)s”自%(day)s起取消(%(basis)s);持证人参加的认定计划公告于取消之前,按本人意愿继续参加认定取得本证书,"
+        "可作为能力水平的证明。"
+    ) % {"name": change.qualification.name, "day": change.effective_on.isoformat(), "basis": change.basis}
+    return note[: Certificate._meta.get_field("note").max_length]  # a long basis must not stop issuance
 
 
 # --- Issuance ----------------------------------------------------------------------------------------------
@@ -187,7 +205,7 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                 regs = list(
                     _issuable(plan, batch.issued_on)
                     .select_for_update(of=("self",))
-                    .select_related("person", "level", "graduating_class")
+                    .select_related("person", "level", "graduating_class", "cancellation_choice__change__qualification")
                     .order_by("level__rank", "person__id_number")[:chunk]
                 )
                 if not regs:

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -342,6 +343,16 @@ def test_those_who_continue_are_assessed_published_and_finalised_after_the_cance
     assert (summary.total, summary.passed) == (2, 2)
     assert [Registration.objects.get(pk=r.id).outcome for r in (a, b, c)] == ["passed", "passed", ""]
     assert Registration.objects.get(pk=c.id).status == Registration.Status.WITHDRAWN
+
+    # Their certificates say how they were earned, wherever they are verified.
+    from certificates import issuance
+    from certificates.models import Certificate
+
+    issuance.issue_batch_run(issuance.issue_batch_start(actor=Actor.for_user(org_admin), plan_id=plan.id).id)
+    certs = list(Certificate.objects.filter(registration__plan=plan))
+    assert len(certs) == 2 and all("继续参加认定" in c.note and "电工(测试资格)" in c.note for c in certs)
+    data = Client().get(f"/api/v1/verify/{certs[0].token}").json()
+    assert data["status"] == "valid" and "继续参加认定" in data["certificate"]["note"]
 
 
 def test_a_draft_assessed_after_a_confirmed_cancellation_can_no_longer_be_published(
