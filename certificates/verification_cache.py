@@ -148,6 +148,7 @@ class Feed:
                 return
             now = time.monotonic()
             self.entries[token] = Entry(number, value, now)
+            self.entries.move_to_end(token)  # kept in the order stored, which the TTL sweep below relies on
             self.tokens_by_number.setdefault(number, set()).add(token)
             while len(self.entries) > self.size:
                 self._drop_token(next(iter(self.entries)))
