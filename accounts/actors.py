@@ -8,7 +8,7 @@ from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import NotAuthenticated, NotFound, PermissionDenied
+from core.errors import NotAuthenticated, NotFound, PermissionDenied
 
 from .models import ApiToken, Membership, Role, User
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from oversight.admin_mixins import AuditedAdmin
+from core.admin_mixins import AuditedAdmin
 
 from .models import ApiToken, Bureau, Membership, Person, User
 

@@ -3,7 +3,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 from .actors import Actor
 from .models import ApiToken, Role

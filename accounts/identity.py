@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 RIC = "ric"
 ID_TYPES = [

@@ -189,22 +189,3 @@ class ApiToken(models.Model):
         now = timezone.now()
         if self.last_used_at is None or (now - self.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
-
-
-class Notification(models.Model):
-    """An in-app message (也发送邮件 where the user has an address): reminders, decisions, changes."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
-    link = models.CharField(_("链接"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("站内通知")
-        verbose_name_plural = _("站内通知")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.title

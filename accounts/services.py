@@ -4,8 +4,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import Conflict, NotFound
-from oversight.audit import audit_record, snapshot
+from core.audit import audit_record, snapshot
+from core.errors import Conflict, NotFound
 
 from .actors import Actor
 from .identity import normalise_id_number, normalise_phone
@@ -19,7 +19,7 @@ def person_get_or_create(*, actor: Actor, name: str, id_type: str, id_number: st
     id_number = normalise_id_number(id_type, id_number)
     name = (name or "").strip()
     if not name:
-        from config.errors import ValidationFailed
+        from core.errors import ValidationFailed
 
         raise ValidationFailed(_("请填写姓名"), details={"field": "name"})
     existing = Person.objects.filter(id_type=id_type, id_number=id_number).first()
@@ -86,22 +86,3 @@ def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
         after={"revoked_at": token.revoked_at},
     )
     return token
-
-
-def notify(*, users, title: str, body: str = "", link: str = "") -> int:
-    """In-app notification for each user, and an e-mail where the user has an address (sent after commit)."""
-    from django.conf import settings
-    from django.core.mail import send_mass_mail
-
-    from .models import Notification
-
-    users = [u for u in users if u is not None]
-    Notification.objects.bulk_create([Notification(user=u, title=title, body=body, link=link) for u in users])
-    mails = [
-        (title, f"{body}\n\n{settings.SITE_URL}{link}" if link else body, settings.DEFAULT_FROM_EMAIL, [u.email])
-        for u in users
-        if u.email
-    ]
-    if mails:
-        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
-    return len(users)

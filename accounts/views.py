@@ -5,8 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.errors import PlatformError, RateLimited
-from config.ratelimit import check_rate, client_ip
+from core.errors import PlatformError, RateLimited
+from core.ratelimit import check_rate, client_ip
 
 from .actors import Actor
 from .models import ApiToken, Role

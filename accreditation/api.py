@@ -6,7 +6,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from accounts.identity import mask_phone
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 
 from . import people, services
 from .models import Appointment, Filing, Organisation

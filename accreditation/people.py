@@ -16,10 +16,10 @@ from accounts.actors import Actor
 from accounts.identity import id_type_from_label, normalise_id_number
 from accounts.models import Bureau, Membership, Person, Role
 from accounts.services import person_get_or_create
-from config.errors import Conflict, NotFound, PlatformError, ValidationFailed
-from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
+from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
 from occupations.models import Level, Occupation
-from oversight.audit import audit_record
 
 from .models import Appointment, AppointmentScope, Organisation, TrainingRecord
 from .rules import MAX_ATTACHMENT_BYTES, sniff_content_type

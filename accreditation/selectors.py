@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
-from config.errors import NotFound
+from core.errors import NotFound
 from occupations.catalogue import occupation_problems
 from occupations.models import Level, Occupation, Region
 

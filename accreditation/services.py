@@ -10,10 +10,10 @@ from accounts.actors import Actor
 from accounts.identity import normalise_credit_code, normalise_phone
 from accounts.models import Membership, Role
 from accounts.selectors import organisation_admins
-from accounts.services import notify
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.audit import audit_record, snapshot
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.notifications import notify
 from occupations.models import Level, Occupation, Region
-from oversight.audit import audit_record, snapshot
 
 from .models import Filing, FilingAttachment, FilingReminder, Organisation, PrefixCounter, ScopeLine
 from .rules import MAX_ATTACHMENT_BYTES, scope_line_problems, sniff_content_type

@@ -14,11 +14,11 @@ from accounts.actors import Actor
 from accounts.forms import SignupForm
 from accounts.identity import ID_TYPES
 from accounts.models import Role
-from config.errors import NotFound, PermissionDenied, PlatformError
-from config.pages import perform, safe_next
-from config.spreadsheets import template_workbook
+from core.errors import NotFound, PermissionDenied, PlatformError
+from core.models import AuditEntry
+from core.pages import perform, safe_next
+from core.spreadsheets import template_workbook
 from occupations.models import Level, Occupation, Region
-from oversight.models import AuditEntry
 
 from . import people, services
 from .models import Appointment, Filing, Organisation

@@ -5,7 +5,7 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from config.errors import NotFound
+from core.errors import NotFound
 
 from . import plans as plan_services
 from . import registration as reg_services

@@ -10,7 +10,7 @@ from typing import Any
 from ninja import Router, Schema, Status
 
 from accreditation.models import Appointment
-from config.errors import PermissionDenied
+from core.errors import PermissionDenied
 
 from . import panels
 from .models import PanelMember, Plan, RelationshipDeclaration, SupervisionReport

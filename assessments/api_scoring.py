@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from accounts.actors import Actor
-from config.ratelimit import client_ip
+from core.ratelimit import client_ip
 
 from . import publicity, scoring
 from .models import ComponentResult, Objection, Registration, ScoreCorrection

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Role, User
 from accounts.selectors import organisation_admins
-from accounts.services import notify
-from config.errors import Conflict, NotFound, ValidationFailed
-from oversight.audit import audit_record
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.notifications import notify
 
 from .models import CancellationChoice, Plan, Registration
 from .plans import plan_get

@@ -25,11 +25,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.models import Bureau, Person, Role, User
-from accounts.services import notify, person_get_or_create
+from accounts.services import person_get_or_create
 from accreditation.models import Appointment, TrainingRecord
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.notifications import notify
 from occupations.models import Level, Region, StandardLevel
-from oversight.audit import audit_record
 
 from .models import (
     COMPONENT_KINDS,

@@ -10,12 +10,12 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role, User
-from accounts.services import notify
 from accreditation.models import Organisation
 from accreditation.selectors import organisations_for, scope_allows
-from config.errors import Conflict, NotFound, ValidationFailed
+from core.audit import audit_record, snapshot
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.notifications import notify
 from occupations.models import Level, Occupation, Region
-from oversight.audit import audit_record, snapshot
 
 from .models import Plan, PlanComponent, Registration
 

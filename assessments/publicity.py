@@ -22,9 +22,9 @@ from accounts.actors import Actor
 from accounts.identity import mask_id_number, mask_name
 from accounts.models import User
 from accounts.selectors import organisation_admins
-from accounts.services import notify
-from config.errors import Conflict, NotFound, ValidationFailed
-from config.ratelimit import check_rate
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.notifications import notify
+from core.ratelimit import check_rate
 from occupations.workdays import add_working_days
 
 from .models import ComponentResult, Objection, Plan, Publication, Registration

@@ -16,16 +16,17 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.identity import id_type_from_label, normalise_id_number, normalise_phone
 from accounts.models import Person, Role, User
-from accounts.services import notify, person_get_or_create
+from accounts.services import person_get_or_create
 from accreditation.selectors import organisations_for
 from certificates.models import Certificate
-from config.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
-from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
+from core.notifications import notify
+from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
 from occupations.catalogue import occupation_problems
 from occupations.equivalence import skill_level_routes
 from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, StandardLevel
-from oversight.audit import audit_record
 
 from . import eligibility as el
 from .models import Plan, Registration

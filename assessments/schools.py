@@ -21,10 +21,10 @@ from accounts.actors import Actor
 from accounts.identity import id_type_from_label, normalise_phone
 from accounts.models import Role
 from accounts.services import person_get_or_create
-from config.errors import Conflict, NotFound, ValidationFailed
-from config.spreadsheets import Column, ImportReport, read_rows
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.spreadsheets import Column, ImportReport, read_rows
 from occupations.levels import level_spellings
-from oversight.audit import audit_record
 
 from . import eligibility as el
 from .models import GraduatingClass, Plan, Registration

@@ -30,11 +30,11 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Role
 from accreditation.models import Appointment
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from config.spreadsheets import Column, ImportReport, RowError, export_workbook, read_rows
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.spreadsheets import Column, ImportReport, RowError, export_workbook, read_rows
 from occupations.levels import level_spellings
 from occupations.models import StandardLevel
-from oversight.audit import audit_record
 
 from .models import COMPONENT_KINDS, ComponentResult, PanelMember, Plan, Registration, Score, ScoreCorrection
 from .plans import plans_for

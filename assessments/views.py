@@ -14,9 +14,9 @@ from accounts.actors import Actor
 from accounts.identity import ID_TYPES
 from accounts.models import Role
 from accreditation.selectors import filing_in_force, organisation_get
-from config.errors import NotFound, PermissionDenied
-from config.pages import perform, safe_next
-from config.spreadsheets import template_workbook
+from core.errors import NotFound, PermissionDenied
+from core.pages import perform, safe_next
+from core.spreadsheets import template_workbook
 from occupations.models import Level, Occupation, Region
 
 from . import cancellations

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.identity import ID_TYPES
 from accounts.models import Role
-from config.errors import PermissionDenied
-from config.pages import perform
+from core.errors import PermissionDenied
+from core.pages import perform
 
 from . import panels
 from .models import RelationshipDeclaration

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
-from config.errors import PermissionDenied
-from config.pages import perform
-from config.spreadsheets import template_workbook
+from core.errors import PermissionDenied
+from core.pages import perform
+from core.spreadsheets import template_workbook
 
 from . import schools
 from .eligibility import EDUCATION_KINDS

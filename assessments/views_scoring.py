@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
 from accounts.models import Role
-from config.errors import PlatformError, ValidationFailed
-from config.pages import perform, safe_next
-from config.ratelimit import client_ip
+from core.errors import PlatformError, ValidationFailed
+from core.pages import perform, safe_next
+from core.ratelimit import client_ip
 
 from . import publicity, scoring
 from .models import COMPONENT_KINDS, ComponentResult, Objection, Publication, ScoreCorrection

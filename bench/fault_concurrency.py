@@ -234,7 +234,7 @@ def run(args, t_start: float) -> int:
     from accounts.models import Role, User
     from certificates import issuance
     from certificates.models import Certificate, IssueBatch
-    from config.errors import Conflict
+    from core.errors import Conflict
     from subsidies import services
     from subsidies.models import Claim
     from tests.factories import member

@@ -188,8 +188,8 @@ def run(args, env: dict, procs: list, t_start: float) -> int:
     from certificates import issuance
     from certificates.models import Certificate, IssueBatch
     from config.celery import app
-    from config.errors import Conflict
-    from oversight.audit import audit_verify
+    from core.audit import audit_verify
+    from core.errors import Conflict
     from subsidies import services
     from subsidies.models import Claim
     from tests.factories import member

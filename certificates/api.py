@@ -10,8 +10,8 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from assessments.plans import plan_get
-from config.errors import NotFound, PlatformError
-from config.ratelimit import check_rate, client_ip
+from core.errors import NotFound, PlatformError
+from core.ratelimit import check_rate, client_ip
 
 from . import issuance, services, signing
 from .models import IssueBatch, VerificationLog

@@ -14,7 +14,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from config.errors import PlatformError
+from core.errors import PlatformError
 
 from . import credentials, imports, reporting, services, signing
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Person
 from assessments.eligibility import fmt_date, years_after
-from config.errors import PermissionDenied
+from core.errors import PermissionDenied
 from occupations.models import EquivalenceRule
 
 from .models import Certificate

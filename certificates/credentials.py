@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import ID_TYPES, RIC
-from config.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 
 from . import signing
 from .issuance import printed_fields

@@ -19,11 +19,11 @@ from accounts.actors import Actor
 from accounts.identity import ID_TYPES, id_type_from_label, normalise_id_number
 from accounts.models import Person
 from accounts.services import person_get_or_create
-from config.errors import NotFound, PlatformError, ValidationFailed
-from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
+from core.audit import audit_record
+from core.errors import NotFound, PlatformError, ValidationFailed
+from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
 from occupations.levels import level_for_number, level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
-from oversight.audit import audit_record
 
 from . import signing
 from .issuance import printed_fields

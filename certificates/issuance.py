@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.identity import ID_TYPES
 from accounts.models import Role
-from accounts.services import notify
 from accreditation.selectors import organisations_for
 from assessments.models import CancellationChoice, Plan, Registration
-from config.errors import Conflict, NotFound
+from core.audit import audit_record
+from core.errors import Conflict, NotFound
+from core.notifications import notify
 from occupations.levels import number_format, serial_width
 from occupations.models import Level
-from oversight.audit import audit_record
 
 from . import signing
 from .models import Certificate, IssueBatch, NumberCounter

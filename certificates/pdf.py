@@ -34,7 +34,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 from . import fonts
 from .qr import qr_svg

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
-from config.errors import NotFound, PermissionDenied, ValidationFailed
-from config.spreadsheets import export_workbook
+from core.audit import audit_record
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.spreadsheets import export_workbook
 from occupations.models import Region
-from oversight.audit import audit_record
 
 from .models import Certificate
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from occupations.models import Region
-from oversight.audit import audit_record
 
 from . import signing
 from .credentials import status_lists_invalidate

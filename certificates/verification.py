@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.identity import mask_id_number, normalise_id_number
 from accounts.models import Person
 from assessments.models import Registration
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from occupations.models import Level, Occupation, Qualification
 
 from . import signing, verification_cache, verification_log

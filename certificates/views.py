@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.actors import Actor
 from accounts.models import Role
 from assessments.plans import plan_get
-from config.errors import RateLimited
-from config.pages import perform
-from config.ratelimit import check_rate, client_ip
+from core.errors import RateLimited
+from core.pages import perform
+from core.ratelimit import check_rate, client_ip
 
 from . import issuance, services, signing
 from .careers import pathways_for

@@ -18,7 +18,7 @@ from ninja.security.session import SessionAuth
 
 from accounts.actors import Actor
 from accounts.models import ApiToken
-from config.errors import PlatformError
+from core.errors import PlatformError
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,10 @@
 import logging
 import re
 import uuid
-from contextvars import ContextVar
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+from core.context import request_id_var
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-def current_request_id() -> str:
-    return request_id_var.get()
 
 
 class RequestIdMiddleware:
@@ -109,8 +105,9 @@ class PlatformErrorPageMiddleware:
         from django.contrib.auth.views import redirect_to_login
         from django.shortcuts import render
 
+        from core.errors import NotAuthenticated, NotFound, PermissionDenied, PlatformError
+
         from .api import DATABASE_DOWN, database_unavailable_response
-        from .errors import NotAuthenticated, NotFound, PermissionDenied, PlatformError
         from .views import database_unavailable_page
 
         if request.path.startswith("/api/"):

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "core",
     "accounts",
     "occupations",
     "accreditation",
@@ -171,7 +172,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
-    "audit-verify-nightly": {"task": "oversight.audit_verify", "schedule": crontab(hour=2, minute=30)},
+    "audit-verify-nightly": {"task": "core.audit_verify", "schedule": crontab(hour=2, minute=30)},
     "filings-expire-and-remind": {"task": "accreditation.expire_and_remind", "schedule": crontab(hour=0, minute=20)},
     "verification-log-flush": {"task": "certificates.flush_verification_log", "schedule": 10.0},
     "subsidies-remind-overdue": {"task": "subsidies.remind_overdue", "schedule": crontab(hour=8, minute=30)},
@@ -221,7 +222,7 @@ if PRODUCTION:
 
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_LIMIT = 200
-NINJA_PAGINATION_CLASS = "config.pagination.BoundedLimitOffsetPagination"
+NINJA_PAGINATION_CLASS = "core.pagination.BoundedLimitOffsetPagination"
 
 # Public lookups that reveal personal data are rate limited (per client address, per window).
 RATE_LIMITS = {

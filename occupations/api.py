@@ -137,7 +137,7 @@ def occupation_standard(request, code: str, on: datetime.date | None = None):
     occupation = get_object_or_404(Occupation, code=code)
     standard = occupation.standard_on(on or datetime.date.today())
     if standard is None:
-        from config.errors import NotFound
+        from core.errors import NotFound
 
         raise NotFound("该职业在该日期没有施行中的国家职业技能标准")
     return _standard_out(standard)

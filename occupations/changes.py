@@ -19,9 +19,9 @@ from accounts.actors import Actor
 from accounts.identity import mask_id_number
 from accounts.models import User
 from accounts.selectors import organisation_admins
-from accounts.services import notify
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from oversight.audit import audit_record
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.notifications import notify
 
 from .models import CatalogueChange, Occupation, Qualification
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from oversight.audit import audit_record
+from core.audit import audit_record
 
 from .models import (
     CatalogueChange,

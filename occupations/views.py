@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from config.pages import perform
+from core.pages import perform
 
 from . import changes
 from .changes import require_operator

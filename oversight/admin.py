@@ -1,30 +1,11 @@
+"""Oversight records: read-only here (every change goes through a service and its audit entry), except the
+complaint-deadline policy, which is reference data operators maintain."""
+
 from django.contrib import admin
 
-from .models import AuditEntry
+from core.admin_mixins import AuditedAdmin
 
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["seq", "at", "actor_label", "action", "object_type", "object_id", "region_code"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["object_id", "actor_label", "action", "request_id"]
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# --- Oversight records: read-only here (every change goes through a service and its audit entry), except the
-# complaint-deadline policy, which is reference data operators maintain.
-
-from .admin_mixins import AuditedAdmin  # noqa: E402
-from .models import (  # noqa: E402
+from .models import (
     Complaint,
     ComplaintPolicy,
     Exposure,

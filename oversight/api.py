@@ -4,9 +4,9 @@ from typing import Any
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from config.schema_types import Instant
+from core.audit import audit_verify
+from core.schema_types import Instant
 
-from .audit import audit_verify
 from .selectors import audit_entries_for
 
 router = Router(tags=["oversight"])

@@ -12,8 +12,8 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from accounts.actors import Actor
-from config.errors import NotFound, ValidationFailed
-from config.ratelimit import client_ip
+from core.errors import NotFound, ValidationFailed
+from core.ratelimit import client_ip
 
 from . import dashboards, guazheng, inspections, reports
 from .challenge import challenge_new, public_submission_guard

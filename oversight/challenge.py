@@ -4,7 +4,7 @@
   nonce and a keyed hash of the answer (never the answer), expires after CHALLENGE_MAX_AGE seconds and can be
   used once: the first attempt burns it, right or wrong, so guessing costs a new challenge each time.
 - A honeypot field that people never see and simple bots fill in.
-- The per-address rate limit of config.ratelimit ("public_report").
+- The per-address rate limit of core.ratelimit ("public_report").
 
 Single use is recorded in the cache, which is Redis (shared by every web node) in production.
 """
@@ -17,8 +17,8 @@ from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from config.errors import ValidationFailed
-from config.ratelimit import check_rate
+from core.errors import ValidationFailed
+from core.ratelimit import check_rate
 
 CHALLENGE_MAX_AGE = 15 * 60
 HONEYPOT_FIELD = "website"

@@ -27,10 +27,10 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accreditation.models import Filing, FilingAttachment, Organisation, ScopeLine
 from assessments.models import Plan
-from config.errors import Conflict, NotFound, ValidationFailed
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, ValidationFailed
 from occupations.models import Qualification, Region
 
-from .audit import audit_record
 from .detections import reconcile
 from .models import ComebackFinding, Complaint, ComplaintKind
 

@@ -23,11 +23,11 @@ from accounts.actors import Actor
 from accreditation.models import Filing, Organisation
 from assessments.models import Registration
 from certificates.models import Certificate, VerificationLog
-from config.errors import NotFound, ValidationFailed
-from config.spreadsheets import export_workbook
+from core.audit import audit_record
+from core.errors import NotFound, ValidationFailed
+from core.spreadsheets import export_workbook
 from occupations.models import Region
 
-from .audit import audit_record
 from .models import Complaint, GuazhengFlag, Inspection, Rectification
 
 MAX_MONTHS = 36

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.services import notify
+from core.notifications import notify
 
 from .models import Complaint, Rectification
 from .reports import officers_for

@@ -28,11 +28,11 @@ from accounts.identity import mask_id_number, normalise_credit_code, normalise_i
 from accounts.models import Role
 from accreditation.models import Organisation
 from certificates.models import Certificate
-from config.errors import Conflict, NotFound, PlatformError, ValidationFailed
-from config.spreadsheets import Column, ImportReport, RowError, read_rows
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
+from core.spreadsheets import Column, ImportReport, RowError, read_rows
 from occupations.models import Region
 
-from .audit import audit_record
 from .detections import reconcile
 from .models import (
     CertificateReliance,

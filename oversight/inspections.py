@@ -20,17 +20,17 @@ from django.utils.translation import gettext_lazy
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.selectors import organisation_admins
-from accounts.services import notify
 from accreditation.models import Filing, Organisation
 from accreditation.rules import MAX_ATTACHMENT_BYTES, sniff_content_type
 from accreditation.selectors import organisations_for
 from assessments.models import SupervisionReport
 from assessments.panels import CHECKLIST as SUPERVISION_CHECKLIST
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.notifications import notify
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
 
-from .audit import audit_record
 from .models import Exposure, Inspection, InspectionDraw, Rectification, Sanction
 from .sanctions import sanction_apply
 

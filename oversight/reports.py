@@ -21,18 +21,18 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.identity import mask_name, normalise_phone
 from accounts.models import Membership, Role, User
-from accounts.services import notify
 from accreditation.models import Organisation
 from accreditation.rules import MAX_ATTACHMENT_BYTES, sniff_content_type
 from accreditation.selectors import directory
 from assessments.models import Plan
 from assessments.plans import public_plans
 from certificates.models import Certificate
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.notifications import notify
 from occupations.models import Qualification, Region
 from occupations.workdays import add_working_days
 
-from .audit import audit_record
 from .models import (
     Complaint,
     ComplaintAttachment,

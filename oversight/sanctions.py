@@ -11,15 +11,15 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
-from accounts.services import notify
 from accreditation import services as filings
 from accreditation.models import Filing, Organisation
 from accreditation.selectors import organisations_for
 from certificates import services as certificates
 from certificates.models import Certificate
-from config.errors import Conflict, NotFound, ValidationFailed
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.notifications import notify
 
-from .audit import audit_record
 from .models import Complaint, Inspection, Sanction
 
 ORGANISATION_KINDS = (

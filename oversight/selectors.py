@@ -2,8 +2,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
 from accounts.models import Role
-
-from .models import AuditEntry
+from core.models import AuditEntry
 
 
 def audit_entries_for(actor: Actor, *, filters: dict) -> QuerySet[AuditEntry]:

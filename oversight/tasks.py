@@ -2,14 +2,15 @@ import logging
 
 from celery import shared_task
 
-from .audit import audit_verify
+from core.audit import audit_verify
+
 from .tasks_comebacks import comeback_scan_task  # noqa: F401 - registers the task
 from .tasks_oversight import guazheng_scan_task, overdue_notify_task  # noqa: F401 - registers the tasks
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="oversight.audit_verify")
+@shared_task(name="core.audit_verify")
 def audit_verify_task() -> dict:
     report = audit_verify()
     if not report.ok:

@@ -22,17 +22,17 @@ from accounts.models import Role
 from accreditation.models import Filing, Organisation
 from accreditation.selectors import directory, organisations_for
 from assessments.plans import public_plans
-from config.errors import NotFound, PermissionDenied, PlatformError, ValidationFailed
-from config.pages import perform
-from config.ratelimit import client_ip
-from config.spreadsheets import template_workbook
+from core.audit import audit_verify
+from core.errors import NotFound, PermissionDenied, PlatformError, ValidationFailed
+from core.models import AuditEntry
+from core.pages import perform
+from core.ratelimit import client_ip
+from core.spreadsheets import template_workbook
 from occupations.models import Qualification, Region
 
 from . import dashboards, guazheng, inspections, reports
-from .audit import audit_verify
 from .challenge import HONEYPOT_FIELD, challenge_new, public_submission_guard
 from .models import (
-    AuditEntry,
     CertificateReliance,
     Complaint,
     ComplaintAttachment,

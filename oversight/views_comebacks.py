@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
-from config.errors import NotFound
-from config.pages import perform
+from core.errors import NotFound
+from core.pages import perform
 
 from . import comebacks, reports
 from .models import ComebackFinding

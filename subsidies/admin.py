@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from oversight.admin_mixins import AuditedAdmin
+from core.admin_mixins import AuditedAdmin
 
 from .models import (
     Claim,

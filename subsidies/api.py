@@ -14,8 +14,8 @@ from ninja.pagination import paginate
 
 from accounts.actors import Actor
 from accounts.identity import mask_account, mask_id_number, mask_name
-from config.errors import ValidationFailed
-from config.ratelimit import client_ip
+from core.errors import ValidationFailed
+from core.ratelimit import client_ip
 
 from . import payments, records, services
 from .eligibility import assess

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.identity import ID_TYPES
-from config.errors import Conflict, NotFound, ValidationFailed
-from config.spreadsheets import export_workbook
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.spreadsheets import export_workbook
 from occupations.models import Region
-from oversight.audit import audit_record
 
 from .models import Claim, ClaimDecision, PaymentBatch, PaymentLine
 from .selectors import batch_get

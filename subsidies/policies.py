@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from config.errors import ValidationFailed
+from core.audit import audit_record
+from core.errors import ValidationFailed
 from occupations.models import Level, Occupation, Region
-from oversight.audit import audit_record
 
 from .models import PolicyAmount, ShortageOccupation, SubsidyPolicy
 

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.identity import id_type_from_label, normalise_id_number
 from accounts.models import Person
-from config.errors import NotFound, ValidationFailed
-from config.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
+from core.audit import audit_record
+from core.errors import NotFound, ValidationFailed
+from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
 from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
-from oversight.audit import audit_record
 
 from .models import InsuranceRecord, TrainingSubsidyRecord
 

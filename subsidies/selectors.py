@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
-from config.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 from occupations.models import Level, Region
 
 from .models import Claim, InsuranceRecord, Objection, PaymentBatch, SubsidyPolicy, TrainingSubsidyRecord

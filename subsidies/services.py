@@ -20,15 +20,15 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.identity import id_type_from_label, mask_account, normalise_id_number
 from accounts.models import Person, Role, User
-from accounts.services import notify
 from accreditation.models import Organisation
 from certificates.models import Certificate
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from config.ratelimit import check_rate
-from config.spreadsheets import Column, ImportReport, RowError, read_rows, template_workbook
+from core.audit import audit_record
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.notifications import notify
+from core.ratelimit import check_rate
+from core.spreadsheets import Column, ImportReport, RowError, read_rows, template_workbook
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
-from oversight.audit import audit_record
 
 from .eligibility import Decision, PolicyBook, assess
 from .models import Claim, ClaimDecision, Objection

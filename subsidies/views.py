@@ -18,9 +18,9 @@ from accounts.identity import mask_id_number, mask_name
 from accounts.models import Role
 from accreditation.models import Organisation
 from certificates.models import Certificate
-from config.errors import NotFound, PermissionDenied, PlatformError
-from config.pages import perform
-from config.ratelimit import client_ip
+from core.errors import NotFound, PermissionDenied, PlatformError
+from core.pages import perform
+from core.ratelimit import client_ip
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
 

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from accounts.actors import Actor
-from oversight.audit import audit_record
+from core.audit import audit_record
 from tests.conftest import IN_CI
 from tests.worker import database_url, worker_start, worker_stop
 

@@ -90,7 +90,7 @@ def test_token_page_for_org_admin(org_admin, org, cc_officer):
 
 
 def test_the_audit_log_records_the_request_id(org_admin, org):
-    from oversight.models import AuditEntry
+    from core.models import AuditEntry
 
     client_for(org_admin).post(
         "/api/v1/accounts/tokens",

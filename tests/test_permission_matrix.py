@@ -1230,7 +1230,7 @@ def test_api_write_on_another_tenants_object_is_refused(key, world):
     """Every write on an object of 长春华信 (or of 长春) by the admin of the 吉林市 organisation and by 吉林市 bureau
     staff, with a body generated from the OpenAPI schema, is refused with 403/404 and leaves no audit entry,
     i.e. changes nothing."""
-    from oversight.models import AuditEntry
+    from core.models import AuditEntry
 
     method, path = key
     url = _api_url(path, world)

@@ -12,7 +12,7 @@ from assessments.cancellations import choice_make, my_choices
 from assessments.models import CancellationChoice, Registration
 from assessments.registration import registration_submit
 from certificates.careers import pathways_for
-from config.errors import Conflict
+from core.errors import Conflict
 from occupations.models import Occupation, Qualification
 from tests.accreditation.conftest import xlsx
 from tests.assessments.conftest import file_organisation, make_plan

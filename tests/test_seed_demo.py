@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Role, User
-from oversight.audit import audit_verify
+from core.audit import audit_verify
 
 pytestmark = pytest.mark.django_db
 

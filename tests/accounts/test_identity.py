@@ -8,7 +8,7 @@ from accounts.identity import (
     normalise_id_number,
     normalise_phone,
 )
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 # 11010519491231002X is the worked example of GB 11643-1999; 220102199501012238 is a 吉林 number.
 VALID_RICS = ["11010519491231002X", "11010519491231002x", "220102199501012238", " 220102 199501012238 "]

@@ -3,7 +3,7 @@ import pytest
 from accounts.actors import Actor
 from accounts.models import Person
 from accounts.services import person_get_or_create
-from config.errors import Conflict
+from core.errors import Conflict
 
 pytestmark = pytest.mark.django_db
 

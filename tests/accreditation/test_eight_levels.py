@@ -10,7 +10,7 @@ from accounts.models import Role
 from accreditation import services
 from accreditation.models import Filing, ScopeLine
 from accreditation.selectors import scope_allows
-from config.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from occupations.models import Level, Occupation
 from tests.accreditation.conftest import pdf_upload
 from tests.assessments.conftest import file_organisation, make_plan

@@ -9,14 +9,14 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Notification, Role
+from accounts.models import Role
 from accreditation import services
 from accreditation.models import Filing, Organisation, PrefixCounter
 from accreditation.selectors import scope_allows
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.audit import audit_verify
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.models import AuditEntry, Notification
 from occupations.models import Level, Occupation, Qualification
-from oversight.audit import audit_verify
-from oversight.models import AuditEntry
 from tests.conftest import client_for, require_postgres
 from tests.factories import OrganisationFactory, member, region
 

@@ -8,7 +8,7 @@ from accounts.actors import Actor
 from accounts.models import Membership, Person, Role
 from accreditation import people
 from accreditation.models import Appointment, TrainingRecord
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.conftest import client_for
 from tests.factories import make_ric, member
 

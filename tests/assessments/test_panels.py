@@ -22,9 +22,9 @@ from assessments.models import (
     Score,
     SupervisionReport,
 )
-from config.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from core.models import AuditEntry
 from occupations.models import Level, Occupation, StandardLevel
-from oversight.models import AuditEntry
 from tests.conftest import client_for, require_postgres
 from tests.factories import PersonFactory, UserFactory, make_ric, member
 

@@ -4,12 +4,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Notification, Role
+from accounts.models import Role
 from accreditation import services as filings
 from accreditation.models import Filing
 from assessments import plans
 from assessments.models import Plan, Registration
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.models import Notification
 from tests.conftest import client_for
 from tests.factories import member
 

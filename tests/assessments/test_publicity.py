@@ -12,12 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Notification, Person, User
+from accounts.models import Person, User
 from assessments import publicity
 from assessments.models import AssessmentPolicy, ComponentResult, Objection, Plan, Publication, Registration
-from config.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
+from core.models import AuditEntry, Notification
 from occupations.models import Level
-from oversight.models import AuditEntry
 from tests.conftest import client_for
 from tests.factories import make_ric
 

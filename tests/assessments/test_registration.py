@@ -14,7 +14,7 @@ from assessments.registration import (
     registration_withdraw,
     registrations_import,
 )
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.accreditation.conftest import xlsx
 from tests.conftest import client_for, require_postgres
 from tests.factories import make_ric, member

@@ -12,8 +12,8 @@ from assessments.models import GraduatingClass, Registration
 from certificates import issuance
 from certificates.models import Certificate
 from certificates.verification import verify_token
-from config.errors import Conflict, NotFound, ValidationFailed
-from oversight.models import AuditEntry
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.models import AuditEntry
 from tests.accreditation.conftest import xlsx
 from tests.conftest import client_for
 from tests.factories import make_ric

@@ -18,9 +18,9 @@ from accounts.models import Role
 from accreditation.people import appointment_register
 from assessments import scoring
 from assessments.models import ComponentResult, PanelMember, Plan, Registration, Score, ScoreCorrection
-from config.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from core.models import AuditEntry
 from occupations.models import StandardLevel
-from oversight.models import AuditEntry
 from tests.conftest import client_for, require_postgres
 from tests.factories import make_ric, member
 

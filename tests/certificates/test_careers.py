@@ -164,7 +164,7 @@ def test_a_worker_without_certificates_sees_an_empty_state_and_an_account_withou
 
 
 def test_an_operator_adds_a_rule_in_the_admin_it_is_validated_and_audited(operator):
-    from oversight.models import AuditEntry
+    from core.models import AuditEntry
 
     c = client_for(operator)
     base = {

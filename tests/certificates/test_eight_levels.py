@@ -22,7 +22,7 @@ from certificates.credentials import credential_claims
 from certificates.models import Certificate
 from certificates.pdf import render_html
 from certificates.presenters import certificate_view
-from config.errors import Conflict
+from core.errors import Conflict
 from occupations.levels import level_for_number
 from occupations.models import Level
 from oversight.dashboards import dashboard_for

@@ -8,8 +8,8 @@ from django.utils import timezone
 from accounts.actors import Actor
 from certificates import issuance
 from certificates.models import Certificate, IssueBatch
-from config.errors import Conflict, NotFound, PermissionDenied
-from oversight.audit import audit_verify
+from core.audit import audit_verify
+from core.errors import Conflict, NotFound, PermissionDenied
 from tests.conftest import client_for, require_postgres
 
 from .conftest import finalise

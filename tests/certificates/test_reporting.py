@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from accounts.models import Person
 from certificates.models import Certificate
 from certificates.reporting import REPORT_HEADERS
-from oversight.models import AuditEntry
+from core.models import AuditEntry
 from tests.certificates.test_credentials import verify_jwt
 from tests.conftest import client_for
 from tests.factories import make_ric

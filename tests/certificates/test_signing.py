@@ -524,7 +524,7 @@ def test_a_jws_with_another_alg_or_key_is_rejected(keys_dir):
 
 @pytest.mark.django_db
 def test_the_command_rotates_and_says_which_keys(keys_dir, capsys):
-    from oversight.models import AuditEntry
+    from core.models import AuditEntry
 
     old = token_sign(NUMBER, FIELDS).split(".")[0]
     call_command("rotate_signing_key")

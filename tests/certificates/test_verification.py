@@ -8,7 +8,7 @@ from accounts.actors import Actor
 from assessments.models import Registration
 from certificates import services
 from certificates.models import Certificate, VerificationLog
-from config.errors import NotFound
+from core.errors import NotFound
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

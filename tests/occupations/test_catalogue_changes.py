@@ -9,17 +9,16 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Notification
 from accreditation.rules import scope_line_problems
 from assessments import plans
 from assessments.cancellations import choice_make, refund_record
 from assessments.models import CancellationChoice, Registration
 from assessments.registration import registration_submit
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.models import AuditEntry, Notification
 from occupations import changes
 from occupations.catalogue import occupation_problems
 from occupations.models import CatalogueChange, Occupation, Qualification
-from oversight.models import AuditEntry
 from subsidies.policies import policies_load
 from tests.assessments.conftest import component_times, file_organisation, make_candidates, make_plan
 from tests.conftest import client_for

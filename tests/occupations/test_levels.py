@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 
 from certificates.issuance import allocate_numbers
 from certificates.models import NumberCounter
-from config.errors import Conflict
+from core.errors import Conflict
+from core.models import AuditEntry
 from occupations.levels import level_for_number, level_from_text, level_spellings, number_format
 from occupations.models import Level
-from oversight.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -6,6 +6,7 @@ import datetime
 import chinese_calendar
 import pytest
 
+from core.models import AuditEntry
 from occupations.models import CalendarDay
 from occupations.workdays import (
     Deadline,
@@ -15,7 +16,6 @@ from occupations.workdays import (
     working_days_between,
     year_status,
 )
-from oversight.models import AuditEntry
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.actors import Actor
-from oversight.audit import audit_record, audit_verify
-from oversight.models import AuditEntry
+from core.audit import audit_record, audit_verify
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_an_edited_entry_is_detected():
 def test_an_entry_rehashed_after_editing_breaks_the_next_link():
     _three_entries()
     entries = list(AuditEntry.objects.filter(action="thing.change").order_by("seq"))
-    from oversight.audit import _entry_hash
+    from core.audit import _entry_hash
 
     forged = entries[0]
     forged.actor_label = "someone else"

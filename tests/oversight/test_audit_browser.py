@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.actors import Actor
-from oversight.audit import audit_record
-from oversight.models import AuditEntry
+from core.audit import audit_record
+from core.models import AuditEntry
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

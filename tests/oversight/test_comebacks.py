@@ -6,7 +6,7 @@ from django.core.management import call_command
 from accounts.actors import Actor
 from accreditation.models import FilingAttachment
 from assessments.models import Plan
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from occupations.models import Qualification
 from oversight import comebacks, reports
 from oversight.models import ComebackFinding, Complaint

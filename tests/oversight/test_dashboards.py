@@ -8,9 +8,9 @@ from openpyxl import load_workbook
 
 from accounts.actors import Actor
 from certificates.models import Certificate, VerificationLog
-from config.errors import NotFound
+from core.errors import NotFound
+from core.models import AuditEntry
 from oversight import dashboards, reports
-from oversight.models import AuditEntry
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

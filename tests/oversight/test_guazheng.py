@@ -8,9 +8,10 @@ import pytest
 from accounts.actors import Actor
 from accounts.models import Role
 from certificates.models import Certificate
-from config.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.models import AuditEntry
 from oversight import guazheng, reports
-from oversight.models import AuditEntry, GuazhengFlag, InsuranceImport, InsuranceRecord, Sanction
+from oversight.models import GuazhengFlag, InsuranceImport, InsuranceRecord, Sanction
 from tests.conftest import client_for
 from tests.factories import OrganisationFactory, make_uscc, member, region
 

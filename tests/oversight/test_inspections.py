@@ -8,10 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.actors import Actor
-from accounts.models import Notification, Role
+from accounts.models import Role
 from accreditation.models import Appointment
 from assessments.models import SupervisionReport
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.models import Notification
 from oversight import inspections, reports
 from oversight.deadlines import overdue_notify
 from oversight.models import Exposure, Rectification

@@ -9,9 +9,9 @@ from django.db import connection
 from accounts.actors import Actor
 from accounts.models import Role
 from certificates.models import Certificate
-from config.errors import Conflict
+from core.audit import audit_verify
+from core.errors import Conflict
 from oversight import guazheng, reports
-from oversight.audit import audit_verify
 from oversight.models import Exposure, GuazhengFlag
 from tests.conftest import require_postgres
 from tests.factories import OrganisationFactory, member, region

@@ -10,11 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.actors import Actor
 from certificates.models import Certificate
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
+from core.models import AuditEntry
 from occupations.models import Qualification
 from oversight import reports
 from oversight.challenge import challenge_new
-from oversight.models import AuditEntry, Complaint, ComplaintPolicy, Exposure
+from oversight.models import Complaint, ComplaintPolicy, Exposure
 from tests.assessments.conftest import file_organisation
 from tests.conftest import client_for
 

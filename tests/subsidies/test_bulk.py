@@ -6,9 +6,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.models import Notification, Role
-from config.errors import NotFound, PermissionDenied, ValidationFailed
-from oversight.models import AuditEntry
+from accounts.models import Role
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.models import AuditEntry, Notification
 from subsidies import records, services
 from subsidies.models import Claim, InsuranceRecord, TrainingSubsidyRecord
 from tests.factories import OrganisationFactory, PersonFactory, make_ric, member, region

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from accounts import demo as accounts_demo
 from accreditation import demo as accreditation_demo
-from oversight.audit import audit_verify
+from core.audit import audit_verify
 from subsidies import demo
 from subsidies.models import Claim, Objection, PaymentLine, PolicyAmount, ShortageOccupation, SubsidyPolicy
 from subsidies.policies import policies_load

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from config.errors import Conflict
+from core.errors import Conflict
 from subsidies import payments
 from subsidies.models import Claim, PaymentBatch, PaymentLine, SubsidyPolicy
 from tests.conftest import require_postgres

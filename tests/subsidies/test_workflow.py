@@ -10,11 +10,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from accounts.models import Notification, Role
-from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from accounts.models import Role
+from core.audit import audit_verify
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.models import AuditEntry, Notification
 from occupations.workdays import add_working_days
-from oversight.audit import audit_verify
-from oversight.models import AuditEntry
 from subsidies import payments, services
 from subsidies.models import Claim, ClaimDecision, InsuranceRecord, Objection, PaymentBatch, PaymentLine
 from subsidies.selectors import claim_get, claims_for, review_queue

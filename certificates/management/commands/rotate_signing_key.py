@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from certificates.signing import rotate
-from oversight.audit import audit_record
+from core.audit import audit_record
 
 
 class Command(BaseCommand):

@@ -14,8 +14,7 @@ from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
-from config.middleware import current_request_id
-
+from .context import current_request_id
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64

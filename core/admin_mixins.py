@@ -1,9 +1,21 @@
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import transaction
 from django.forms.models import model_to_dict
 
-from accounts.actors import Actor
-
 from .audit import audit_record
+
+
+@dataclass(frozen=True)
+class AdminUser:
+    """Who made an admin edit, as the audit log names it (the same label an Actor for that user has)."""
+
+    user: Any
+
+    @property
+    def label(self) -> str:
+        return f"user:{self.user.username}"
 
 
 class AuditedAdmin:
@@ -14,7 +26,7 @@ class AuditedAdmin:
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             audit_record(
-                actor=Actor.for_user(request.user),
+                actor=AdminUser(request.user),
                 action=f"admin.{'change' if change else 'add'}",
                 obj=obj,
                 before=before,
@@ -23,5 +35,5 @@ class AuditedAdmin:
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit_record(actor=Actor.for_user(request.user), action="admin.delete", obj=obj, before={"repr": str(obj)})
+            audit_record(actor=AdminUser(request.user), action="admin.delete", obj=obj, before={"repr": str(obj)})
             super().delete_model(request, obj)

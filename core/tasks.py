@@ -1,0 +1,21 @@
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mass_mail
+
+from .models import Notification
+
+
+@shared_task(name="core.send_notification_mail", autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_notification_mail(notification_ids: list[int]) -> int:
+    """One e-mail per notification whose user has an address; retried while the mail server is unreachable."""
+    mails = [
+        (
+            n.title,
+            f"{n.body}\n\n{settings.SITE_URL}{n.link}" if n.link else n.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [n.user.email],
+        )
+        for n in Notification.objects.filter(pk__in=notification_ids).select_related("user")
+        if n.user.email
+    ]
+    return send_mass_mail(mails, fail_silently=False) if mails else 0
