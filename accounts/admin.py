@@ -16,7 +16,8 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
     inlines = [MembershipInline]
-    raw_id_fields = ["person"]
+    # An account comes to act as a person only through accounts.binding (a proof, audited), never by an edit here.
+    readonly_fields = ["person"]
     fieldsets = (*BaseUserAdmin.fieldsets, ("人员", {"fields": ("person",)}))
 
 
