@@ -39,6 +39,10 @@ urlpatterns = [
     path("directory/", include((accreditation_urls.public_urlpatterns, "directory"))),
 ]
 
+if settings.DEV_IDP_ENABLED:
+    # The local identity provider: development, the demo and the tests only (settings refuse it in production).
+    urlpatterns += [path("dev-idp/", include("devidp.urls"))]
+
 if settings.DEBUG:
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
 
