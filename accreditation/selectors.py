@@ -123,8 +123,7 @@ def directory(q: str = "", occupation_code: str = "", region_code: str = "") -> 
             filings__scope_lines__occupation__code=occupation_code,
         )
     if region_code:
-        region = Region.objects.filter(code=region_code).first()
-        qs = qs.filter(region__code__startswith=region.prefix) if region else qs.none()
+        qs = qs.filter(Region.inside_q("region", region_code))
     return qs
 
 

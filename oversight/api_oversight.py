@@ -315,7 +315,7 @@ def complaint_list(request, status: str = "", kind: str = "", overdue: bool = Fa
     if kind:
         qs = qs.filter(kind=kind)
     if overdue:
-        qs = reports.overdue_complaints(qs)
+        qs = qs.overdue()
     return Mapped(qs, complaint_out)
 
 
@@ -519,7 +519,7 @@ def rectification_list(request, status: str = "", overdue: bool = False):
     if status:
         qs = qs.filter(status=status)
     if overdue:
-        qs = inspections.overdue_rectifications(qs)
+        qs = qs.overdue()
     return Mapped(qs, rectification_out)
 
 

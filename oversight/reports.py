@@ -124,8 +124,7 @@ def exposures_public(*, region_code: str = "") -> QuerySet[Exposure]:
     """The exposure list anyone may read, optionally for one region and everything below it."""
     qs = Exposure.objects.filter(withdrawn_at__isnull=True).select_related("region")
     if region_code:
-        region = Region.objects.filter(code=region_code).first()
-        qs = qs.filter(region__code__startswith=region.prefix) if region else qs.none()
+        qs = qs.filter(Region.inside_q("region", region_code))
     return qs
 
 
@@ -698,7 +697,3 @@ def require_case_handler(actor: Actor) -> None:
     actor.require_authenticated()
     if not (actor.bureau_prefixes or actor.is_operator):
         raise PermissionDenied(_("仅人社部门工作人员可以办理举报案件"))
-
-
-def overdue_complaints(qs: QuerySet[Complaint], today: datetime.date | None = None) -> QuerySet[Complaint]:
-    return qs.filter(status__in=Complaint.OPEN, due_on__lt=today or timezone.localdate())

@@ -229,7 +229,7 @@ def complaints(request):
     if kind:
         qs = qs.filter(kind=kind)
     if overdue:
-        qs = reports.overdue_complaints(qs)
+        qs = qs.overdue()
     page = Paginator(qs.order_by("due_on", "id"), 30).get_page(request.GET.get("page"))
     return render(
         request,
@@ -601,7 +601,7 @@ def inspections_page(request):
             "status": status,
             "statuses": Inspection.Status.choices,
             "is_bureau": is_bureau,
-            "overdue": inspections.overdue_rectifications(inspections.rectifications_for(actor), today)[:50],
+            "overdue": inspections.rectifications_for(actor).overdue(today)[:50],
             "organisations": filed,
             "regions": _jurisdiction_regions(actor) if is_bureau else [],
             "today": today,

@@ -78,7 +78,7 @@ def publicity_list(*, region_code: str = "", today: datetime.date | None = None)
         status=Claim.Status.PUBLICITY, publicity_starts_on__lte=today, publicity_ends_on__gte=today
     ).select_related("occupation", "level", "region", "person")
     if region_code:
-        qs = qs.filter(region__code__startswith=region_code)
+        qs = qs.filter(Region.inside_q("region", region_code))
     return qs.order_by("region__code", "publicity_ends_on", "id")
 
 

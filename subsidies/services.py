@@ -793,7 +793,7 @@ def claim_approve(*, actor: Actor, claim_id: int, reason: str = "", today: datet
     claim = _officer_claim(actor, claim_id)
     _require_status(claim, Claim.Status.PUBLICITY)
     today = _today(today)
-    if claim.publicity_ends_on is None or today <= claim.publicity_ends_on:
+    if not claim.publicity_over(today):
         raise Conflict(_("公示期至%(d)s,期满后方可审批") % {"d": claim.publicity_ends_on}, code="publicity_running")
     if claim.objections.filter(status=Objection.Status.OPEN).exists():
         raise Conflict(_("尚有未处理的公示异议"), code="open_objections")
