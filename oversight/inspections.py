@@ -31,6 +31,7 @@ from core.notifications import notify
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
 
+from .exposures import exposure_publish
 from .models import Exposure, Inspection, InspectionDraw, Rectification, Sanction
 from .sanctions import sanction_apply
 
@@ -464,23 +465,15 @@ def inspection_escalate(
         findings = "；".join(
             f"{CHECKLIST[k]}:{v['note']}" for k, v in inspection.results.items() if v.get("result") == "issue"
         )
-        exposure = Exposure.objects.create(
+        exposure_publish(
+            actor=actor,
             reference=inspection.number,
-            inspection=inspection,
             region=inspection.organisation.region,
-            category=str(inspection.get_kind_display()),
+            category=inspection.get_kind_display(),
             subject=inspection.organisation.name,
             finding=findings or inspection.summary or sanction.reason,
             measures=f"{sanction.get_kind_display()}:{sanction.reason}",
-            published_on=timezone.localdate(),
-            published_by=actor.user,
-        )
-        audit_record(
-            actor=actor,
-            action="exposure.publish",
-            obj=exposure,
-            after={"reference": exposure.reference, "subject": exposure.subject},
-            region_code=exposure.region.code,
+            inspection=inspection,
             organisation_id=inspection.organisation_id,
         )
     return sanction

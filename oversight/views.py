@@ -31,6 +31,7 @@ from core.spreadsheets import template_workbook
 from occupations.models import Qualification, Region
 
 from . import dashboards, guazheng, inspections, reports
+from . import exposures as exposure_list
 from .challenge import HONEYPOT_FIELD, challenge_new, public_submission_guard
 from .models import (
     CertificateReliance,
@@ -193,7 +194,7 @@ def track(request):
 
 def exposures(request):
     region = request.GET.get("region", "")
-    page = Paginator(reports.exposures_public(region_code=region), 20).get_page(request.GET.get("page"))
+    page = Paginator(exposure_list.exposures_public(region_code=region), 20).get_page(request.GET.get("page"))
     return render(
         request,
         "oversight/exposures.html",
@@ -206,10 +207,12 @@ def exposures(request):
 
 
 def exposure(request, exposure_id: int):
-    item = reports.exposures_public().filter(pk=exposure_id).first()
+    item = exposure_list.exposures_public().filter(pk=exposure_id).first()
     if item is None:
         raise NotFound()
-    return render(request, "oversight/exposure.html", {"item": item, "sanctions": reports.exposure_sanctions(item)})
+    return render(
+        request, "oversight/exposure.html", {"item": item, "sanctions": exposure_list.exposure_sanctions(item)}
+    )
 
 
 # --- Bureau: cases ------------------------------------------------------------------------------------------------
@@ -381,7 +384,9 @@ def exposure_withdraw(request, exposure_id: int):
     actor = Actor.from_request(request)
     perform(
         request,
-        lambda: reports.exposure_withdraw(actor=actor, exposure_id=exposure_id, reason=request.POST.get("reason", "")),
+        lambda: exposure_list.exposure_withdraw(
+            actor=actor, exposure_id=exposure_id, reason=request.POST.get("reason", "")
+        ),
         _("已撤下曝光"),
     )
     return redirect("oversight:exposures")
