@@ -30,16 +30,39 @@ def _catalogue_change_confirmed(sender, **kwargs) -> dict:
     return {}
 
 
+def _held_certificates(sender, person, **kwargs) -> dict:
+    """assessments.signals.held_certificates: the valid certificates issued or registered here, as verified
+    eligibility evidence."""
+    from assessments.eligibility import HeldCertificate
+
+    from .models import Certificate
+
+    valid = Certificate.objects.filter(person=person, status=Certificate.Status.VALID).select_related(
+        "occupation", "level"
+    )
+    return {
+        c.number: HeldCertificate(
+            occupation_code=c.occupation.code if c.occupation else "",
+            level_code=c.level.code,
+            issued_on=c.issued_on,
+            verified=True,
+        )
+        for c in valid
+    }
+
+
 class CertificatesConfig(AppConfig):
     name = "certificates"
     verbose_name = _("证书")
 
     def ready(self) -> None:
+        from assessments.signals import held_certificates
         from core.signals import certificate_facts_changed
         from occupations.signals import catalogue_change_confirmed
 
         from .models import Certificate
 
+        held_certificates.connect(_held_certificates, dispatch_uid="certificates-held")
         certificate_facts_changed.connect(_facts_changed, dispatch_uid="certificates-facts-changed")
         catalogue_change_confirmed.connect(_catalogue_change_confirmed, dispatch_uid="certificates-catalogue-change")
         post_save.connect(_certificate_changed, sender=Certificate, dispatch_uid="certificate-verification-feed")
