@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from core.admin_mixins import AuditedAdmin
+from core.signals import certificate_facts_changed
 
 from .models import ApiToken, Bureau, Membership, Person, User
 
@@ -31,9 +32,7 @@ class PersonAdmin(AuditedAdmin, admin.ModelAdmin):
         (certificates.verification_cache): a changed photo must reach them."""
         super().save_model(request, obj, form, change)
         if change and "photo" in form.changed_data:
-            from certificates.verification_cache import certificates_changed
-
-            certificates_changed(obj.certificates.values_list("number", flat=True))
+            certificate_facts_changed.send(sender=Person, person_ids=[obj.pk])
 
 
 @admin.register(Bureau)

@@ -322,6 +322,5 @@ def plan_search(qs: QuerySet[Plan], q: str = "", occupation: str = "", region: s
     if occupation:
         qs = qs.filter(occupation__code=occupation)
     if region:
-        r = Region.objects.filter(code=region).first()
-        qs = qs.filter(organisation__region__code__startswith=r.prefix) if r else qs.none()
+        qs = qs.filter(Region.inside_q("organisation__region", region))
     return qs

@@ -775,7 +775,13 @@ PAGES: dict[str, Page] = {
     "oversight/comebacks/scan/": POST_ONLY,
     "oversight/complaints/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "oversight/complaints/<int:complaint_id>/": page(404, anonymous=LOGIN, bureau=200, operator=200),
-    "oversight/complaints/<int:complaint_id>/<str:action>/": page(405, args={"action": "accept"}, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/accept/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/assign/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/attach/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/close/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/note/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/reject/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/sanction/": page(405, anonymous=LOGIN),
     "oversight/complaints/<int:complaint_id>/attachments/<int:attachment_id>/": page(
         404, anonymous=LOGIN, bureau=200, operator=200
     ),
@@ -792,12 +798,12 @@ PAGES: dict[str, Page] = {
     "oversight/inspections/<int:inspection_id>/": page(
         404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
     ),
-    "oversight/inspections/<int:inspection_id>/<str:action>/": page(
-        405, owner="association", args={"action": "close"}, anonymous=LOGIN
-    ),
-    "oversight/rectifications/<int:rectification_id>/<str:action>/": page(
-        405, owner="association", args={"action": "submit"}, anonymous=LOGIN
-    ),
+    "oversight/inspections/<int:inspection_id>/close/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/inspections/<int:inspection_id>/escalate/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/inspections/<int:inspection_id>/findings/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/inspections/<int:inspection_id>/rectify/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/rectifications/<int:rectification_id>/review/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/rectifications/<int:rectification_id>/submit/": page(405, owner="association", anonymous=LOGIN),
     "oversight/rectifications/<int:rectification_id>/evidence/": page(
         404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
     ),
@@ -910,15 +916,15 @@ REFUSED_POSTS = [
         ("certificates.IssueBatch", "plan_id", "plan_id", "status"),
     ),
     (
-        "oversight/complaints/<int:complaint_id>/<str:action>/",
-        {"complaint_id": "open_complaint_id", "action": "close"},
+        "oversight/complaints/<int:complaint_id>/close/",
+        {"complaint_id": "open_complaint_id"},
         "other_bureau",
         404,
         ("oversight.Complaint", "pk", "open_complaint_id", "status"),
     ),
     (
-        "oversight/rectifications/<int:rectification_id>/<str:action>/",
-        {"action": "submit"},
+        "oversight/rectifications/<int:rectification_id>/submit/",
+        {},
         "other_org_admin",
         404,
         ("oversight.Rectification", "pk", "rectification_id", "status"),
