@@ -780,9 +780,12 @@ PAGES: dict[str, Page] = {
     "oversight/exposures/<int:exposure_id>/withdraw/": POST_ONLY,
     "oversight/guazheng/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "oversight/guazheng/flags/<int:flag_id>/": page(404, anonymous=LOGIN, bureau=200, operator=200),
+    "oversight/guazheng/flags/<int:flag_id>/dismiss/": page(405, anonymous=LOGIN),
+    "oversight/guazheng/flags/<int:flag_id>/investigate/": page(405, anonymous=LOGIN),
     "oversight/guazheng/scan/": POST_ONLY,
     "oversight/guazheng/template.xlsx": PUBLIC_PAGE,
     "oversight/inspections/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
+    "oversight/inspections/draw/": POST_ONLY,
     "oversight/inspections/<int:inspection_id>/": page(
         404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
     ),
@@ -796,6 +799,7 @@ PAGES: dict[str, Page] = {
         404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
     ),
     "oversight/reliances/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
+    "oversight/reliances/<int:reliance_id>/end/": page(405, anonymous=LOGIN),
     "oversight/report/": PUBLIC_PAGE,
     "oversight/report/done/": page(302),
     "oversight/track/": PUBLIC_PAGE,
@@ -944,6 +948,20 @@ REFUSED_POSTS = [
         "other_org_admin",
         302,
         ("accreditation.Appointment", "pk", "appointment_id", "status"),
+    ),
+    (
+        "oversight/guazheng/flags/<int:flag_id>/dismiss/",
+        {},
+        "other_bureau",
+        404,
+        ("oversight.GuazhengFlag", "pk", "flag_id", "status"),
+    ),
+    (
+        "oversight/reliances/<int:reliance_id>/end/",
+        {},
+        "other_org_admin",
+        302,
+        ("oversight.CertificateReliance", "pk", "reliance_id", "end"),
     ),
     (
         "oversight/exposures/<int:exposure_id>/withdraw/",
