@@ -22,6 +22,7 @@ from certificates.models import Certificate
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
 from core.notifications import notify
+from core.schema_types import parse_iso_date
 from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
 from occupations.catalogue import occupation_problems
 from occupations.equivalence import skill_level_routes
@@ -38,9 +39,9 @@ REGISTRATION_OPEN = (Plan.Status.PUBLISHED,)
 
 
 def _date(value) -> datetime.date | None:
-    if not value:
+    if value is None or value == "":
         return None
-    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+    return parse_iso_date(value)  # text YYYY-MM-DD only: a number (20250301, 0) is not a date
 
 
 def evidence_for(person: Person, data: dict) -> el.Evidence:
@@ -188,7 +189,7 @@ def _clean_evidence(data: dict) -> dict:
             raise ValidationFailed(_("材料格式不正确"), details={"field": key})
         for item in value:
             for date_key in ("issued_on", "graduated_on", "obtained_on"):
-                if item.get(date_key):
+                if item.get(date_key) not in (None, ""):
                     try:
                         item[date_key] = str(_date(item[date_key]))
                     except ValueError:

@@ -31,7 +31,6 @@ from occupations.models import Region
 from .models import Complaint, GuazhengFlag, Inspection, Rectification
 
 MAX_MONTHS = 36
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -410,9 +409,8 @@ def dashboard_for(
     return board
 
 
-def _safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+def _cell(value: object) -> object:
+    """Decimals as numbers; formula-like text is neutralised by export_workbook, as in every export."""
     if isinstance(value, Decimal):
         return float(value)
     return value
@@ -424,7 +422,7 @@ def panel_export(*, actor: Actor, panel: str, region_code: str = "", months: int
         raise NotFound()
     board = dashboard_for(actor=actor, region_code=region_code, months=months)
     p = board.panels[panel]
-    data = export_workbook([str(h) for h in p.headers], ([_safe(v) for v in row] for row in p.rows), p.title)
+    data = export_workbook([str(h) for h in p.headers], ([_cell(v) for v in row] for row in p.rows), p.title)
     audit_record(
         actor=actor,
         action="dashboard.export",

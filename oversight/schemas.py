@@ -3,6 +3,8 @@ from typing import Any
 
 from ninja import Schema
 
+from core.schema_types import IsoDate
+
 
 class ChallengeOut(Schema):
     token: str
@@ -175,13 +177,13 @@ class RelianceIn(Schema):
     certificate_number: str
     holder_name: str
     purpose: str
-    start: datetime.date
-    end: datetime.date | None = None
+    start: IsoDate
+    end: IsoDate | None = None
     purpose_note: str = ""
 
 
 class RelianceEndIn(Schema):
-    end: datetime.date
+    end: IsoDate
 
 
 class RelianceOut(Schema):
@@ -236,13 +238,13 @@ class FlagOut(Schema):
 
 class InspectionPlanIn(Schema):
     organisation_id: int
-    scheduled_on: datetime.date
+    scheduled_on: IsoDate
     reason: str
 
 
 class DrawIn(Schema):
     count: int
-    scheduled_on: datetime.date
+    scheduled_on: IsoDate
     region_code: str = ""
     seed: int | None = None
 
@@ -262,7 +264,7 @@ class FindingItemIn(Schema):
 
 
 class FindingsIn(Schema):
-    conducted_on: datetime.date
+    conducted_on: IsoDate
     results: dict[str, FindingItemIn]
     summary: str = ""
 
@@ -271,7 +273,7 @@ class RectificationIn(Schema):
     item: str
     requirement: str
     working_days: int
-    ordered_on: datetime.date | None = None
+    ordered_on: IsoDate | None = None
 
 
 class RectificationOut(Schema):
