@@ -21,6 +21,7 @@ from accreditation.selectors import organisations_for
 from certificates.models import Certificate
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
+from core.images import photo_clean
 from core.notifications import notify
 from core.schema_types import parse_iso_date
 from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
@@ -236,8 +237,8 @@ def _create_registration(
         eligibility_status=str(result.status),
         **evidence,
     )
-    if photo is not None:
-        reg.photo.save(f"reg-{person.id}.jpg", photo, save=False)
+    if photo is not None:  # checked and re-encoded: no EXIF, no other bytes than a fresh JPEG's (core/images.py)
+        reg.photo.save(f"reg-{person.id}.jpg", photo_clean(photo), save=False)
     try:
         with transaction.atomic():
             reg.save()
