@@ -118,7 +118,7 @@ def column_chart(points: list[tuple[str, float]], *, title: str, unit: str = "",
         x = left + i * (bar_w + gap) + gap / 2
         y = top + plot_h - h
         parts.append(
-            f'<rect x="{x}" y="{y}" width="{bar_w}" height="{h}" rx="3" style="fill:var(--info,#175cd3)">'
+            f'<rect x="{x}" y="{y}" width="{bar_w}" height="{h}" rx="3" class="bar">'
             f"<title>{escape(label)}:{escape(_fmt(value))}{escape(unit)}</title></rect>"
         )
         parts.append(
@@ -151,7 +151,7 @@ def bar_chart(
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="12">{escape(label[:18])}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row_h - 8}" rx="3" '
-            f'style="fill:var(--ok,#067647)"><title>{escape(label)}:{escape(_fmt(value))}{escape(unit)}</title></rect>'
+            f'class="bar ok"><title>{escape(label)}:{escape(_fmt(value))}{escape(unit)}</title></rect>'
             f'<text x="{label_w + w + 6}" y="{y + 17}" font-size="12">{escape(_fmt(value))}{escape(unit)}</text>'
         )
     parts.append("</svg>")
