@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from core.admin_mixins import AuditedAdmin
 from core.errors import ValidationFailed
 from core.images import photo_clean
+from core.signals import certificate_facts_changed
 
 from .models import ApiToken, Bureau, Membership, Person, User
 
@@ -20,7 +21,8 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
     inlines = [MembershipInline]
-    raw_id_fields = ["person"]
+    # An account comes to act as a person only through accounts.binding (a proof, audited), never by an edit here.
+    readonly_fields = ["person"]
     fieldsets = (*BaseUserAdmin.fieldsets, ("人员", {"fields": ("person",)}))
 
 
@@ -61,9 +63,7 @@ class PersonAdmin(AuditedAdmin, admin.ModelAdmin):
         (certificates.verification_cache): a changed photo must reach them."""
         super().save_model(request, obj, form, change)
         if change and "photo" in form.changed_data:
-            from certificates.verification_cache import certificates_changed
-
-            certificates_changed(obj.certificates.values_list("number", flat=True))
+            certificate_facts_changed.send(sender=Person, person_ids=[obj.pk])
 
 
 @admin.register(Bureau)

@@ -20,7 +20,7 @@ from accounts.identity import ID_TYPES, id_type_from_label, normalise_id_number
 from accounts.models import Person
 from accounts.services import person_get_or_create
 from core.audit import audit_record
-from core.errors import NotFound, PlatformError, ValidationFailed
+from core.errors import PlatformError, ValidationFailed
 from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
 from occupations.levels import level_for_number, level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
@@ -189,20 +189,6 @@ def _check_row(record: dict, *, default_issuer: str, levels: dict[str, Level], t
     )
 
 
-def _import_region(actor: Actor, region_code: str) -> Region:
-    """The region the certificates are registered in: the officer's bureau, or a region inside it when chosen."""
-    actor.require_bureau()
-    if region_code:
-        region = Region.objects.filter(code=region_code.strip()).first()
-        if region is None or not (actor.is_operator or actor.oversees_region(region)):
-            raise NotFound(_("不在本部门辖区内的地区"))
-        return region
-    regions = {b.region.code: b.region for b in actor.bureaus()}
-    if len(regions) != 1:
-        raise ValidationFailed(_("请选择证书登记的地区"), details={"field": "region"})
-    return next(iter(regions.values()))
-
-
 def _validate(rows: list[tuple[int, dict]], *, default_issuer: str, report: ImportReport) -> list[tuple[int, _Row]]:
     levels, today = level_spellings(), timezone.localdate()
     checked: list[tuple[int, _Row]] = []
@@ -278,7 +264,7 @@ class _Rollback(Exception):
 
 def certificates_import(*, actor: Actor, upload, organisation_name: str = "", region_code: str = "") -> ImportReport:
     """Register historical certificates from a spreadsheet; `organisation_name` fills an empty 发证机构 cell."""
-    region = _import_region(actor, region_code)
+    region = actor.bureau_region(region_code, field="region", prompt=_("请选择证书登记的地区"))
     rows = read_rows(upload, COLUMNS)
     report = ImportReport(total=len(rows))
     if not rows:

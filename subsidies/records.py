@@ -19,7 +19,7 @@ from accounts.actors import Actor
 from accounts.identity import id_type_from_label, normalise_id_number
 from accounts.models import Person
 from core.audit import audit_record
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
 from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
@@ -67,19 +67,6 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
-
-
-def _import_region(actor: Actor, region_code: str) -> Region:
-    actor.require_bureau()
-    if region_code:
-        region = Region.objects.filter(code=region_code.strip()).first()
-        if region is None or not (actor.is_operator or actor.oversees_region(region)):
-            raise NotFound(_("不在本部门辖区内的地区"))
-        return region
-    regions = {b.region.code: b.region for b in actor.bureaus()}
-    if len(regions) != 1:
-        raise ValidationFailed(_("请选择记录所属地区"), details={"field": "region_code"})
-    return next(iter(regions.values()))
 
 
 def _identity(record: dict) -> tuple[str, str, str]:
@@ -154,7 +141,7 @@ def _import(
     save: Callable[[Person, dict, Region], None],
     action: str,
 ) -> RecordImportReport:
-    region = _import_region(actor, region_code)
+    region = actor.bureau_region(region_code, field="region_code", prompt=_("请选择记录所属地区"))
     rows = read_rows(upload, columns)
     report = RecordImportReport(total=len(rows))
     parsed = []

@@ -793,7 +793,7 @@ def claim_approve(*, actor: Actor, claim_id: int, reason: str = "", today: datet
     claim = _officer_claim(actor, claim_id)
     _require_status(claim, Claim.Status.PUBLICITY)
     today = _today(today)
-    if claim.publicity_ends_on is None or today <= claim.publicity_ends_on:
+    if not claim.publicity_over(today):
         raise Conflict(_("公示期至%(d)s,期满后方可审批") % {"d": claim.publicity_ends_on}, code="publicity_running")
     if claim.objections.filter(status=Objection.Status.OPEN).exists():
         raise Conflict(_("尚有未处理的公示异议"), code="open_objections")
@@ -859,3 +859,17 @@ def claims_remind_overdue(*, today: datetime.date | None = None) -> dict:
             Claim.objects.filter(pk__in=ids).update(reminded_on=today)
             reminded += len(ids)
     return {"reminded": reminded, "regions": len(by_region)}
+
+
+def catalogue_change_confirmed(*, impact, title: str, **_kwargs) -> dict:
+    """occupations.signals.catalogue_change_confirmed: claimants with a claim in review are told that certificates
+    earned before the change stay valid and their claims go on."""
+    if impact.claims:
+        people = Claim.objects.filter(pk__in=[c["id"] for c in impact.claims]).values("person_id")
+        notify(
+            users=list(User.objects.filter(person_id__in=people)),
+            title=title,
+            body=_("取消前取得的证书继续有效,可作为能力水平的证明;您的补贴申请照常办理。"),
+            link="/subsidies/",
+        )
+    return {}
