@@ -195,7 +195,7 @@ def _free_port() -> int:
 
 
 def _raw_get(port: int, target: str) -> tuple[int, str, dict]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as s:  # a loaded CI machine
         s.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
         data = b""
         while chunk := s.recv(65536):
