@@ -4,6 +4,8 @@ from typing import Any
 from django.utils import timezone
 from ninja import Field, Schema
 
+from core.schema_types import IsoDate
+
 
 class ChallengeOut(Schema):
     token: str
@@ -214,13 +216,13 @@ class RelianceIn(Schema):
     certificate_number: str
     holder_name: str
     purpose: str
-    start: datetime.date
-    end: datetime.date | None = None
+    start: IsoDate
+    end: IsoDate | None = None
     purpose_note: str = ""
 
 
 class RelianceEndIn(Schema):
-    end: datetime.date
+    end: IsoDate
 
 
 class RelianceOut(Schema):
@@ -279,13 +281,13 @@ class FlagOut(Schema):
 
 class InspectionPlanIn(Schema):
     organisation_id: int
-    scheduled_on: datetime.date
+    scheduled_on: IsoDate
     reason: str
 
 
 class DrawIn(Schema):
     count: int
-    scheduled_on: datetime.date
+    scheduled_on: IsoDate
     region_code: str = ""
     seed: int | None = None
 
@@ -305,7 +307,7 @@ class FindingItemIn(Schema):
 
 
 class FindingsIn(Schema):
-    conducted_on: datetime.date
+    conducted_on: IsoDate
     results: dict[str, FindingItemIn]
     summary: str = ""
 
@@ -314,7 +316,7 @@ class RectificationIn(Schema):
     item: str
     requirement: str
     working_days: int
-    ordered_on: datetime.date | None = None
+    ordered_on: IsoDate | None = None
 
 
 class RectificationOut(Schema):
