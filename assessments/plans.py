@@ -312,10 +312,6 @@ def plan_cancel(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     return plan
 
 
-def plan_region(plan: Plan) -> Region:
-    return plan.organisation.region
-
-
 def plan_search(qs: QuerySet[Plan], q: str = "", occupation: str = "", region: str = "") -> QuerySet[Plan]:
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(organisation__name__icontains=q) | Q(occupation__name__icontains=q))

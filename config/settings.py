@@ -16,7 +16,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Exactly two environments. Anything else (a typo such as "prod", "Production", an empty value) stops the start-up
+# instead of quietly meaning development, which would turn DEBUG on and generate secrets on a live server.
+DJANGO_ENVS = ("development", "production")
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in DJANGO_ENVS:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be one of {', '.join(DJANGO_ENVS)}, not {DJANGO_ENV!r}")
 PRODUCTION = DJANGO_ENV == "production"
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -93,6 +98,25 @@ OIDC_ASSURANCE_LEVELS = env.list("OIDC_ASSURANCE_LEVELS", default=["L1", "L2", "
 OIDC_MIN_ASSURANCE = env.str("OIDC_MIN_ASSURANCE", default="L3")
 if OIDC_MIN_ASSURANCE not in OIDC_ASSURANCE_LEVELS:
     raise ImproperlyConfigured("OIDC_MIN_ASSURANCE must be one of OIDC_ASSURANCE_LEVELS")
+
+
+def _origin(url: str) -> str:
+    parts = url.split("/", 3)
+    return "/".join(parts[:3]) if len(parts) >= 3 and parts[0] in ("http:", "https:") else ""
+
+
+# The sign-in button's POST is answered with a redirect to the provider, and a Content-Security-Policy's form-action
+# covers redirects: the provider's origin must be allowed (config.middleware). Add an authorization endpoint that
+# discovery puts on another host with OIDC_FORM_ACTION_ORIGINS.
+CSP_FORM_ACTION_SOURCES = sorted(
+    {
+        origin
+        for origin in map(
+            _origin, [OIDC_ISSUER, OIDC_AUTHORIZATION_ENDPOINT, *env.list("OIDC_FORM_ACTION_ORIGINS", default=[])]
+        )
+        if origin and origin != _origin(SITE_URL)
+    }
+)
 if PRODUCTION and OIDC_ISSUER:
     if not OIDC_ISSUER.startswith("https://"):
         raise ImproperlyConfigured("OIDC_ISSUER must be an https:// URL in production")
@@ -110,6 +134,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # the API docs from ninja's bundled Swagger UI files (static), not its CDN template
     "core",
     "accounts",
     "occupations",
@@ -124,15 +149,17 @@ if DEV_IDP_ENABLED:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.RequestLineLimitMiddleware",
     "config.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "config.middleware.RejectNulCharactersMiddleware",
+    "config.middleware.RejectControlCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.PlatformErrorPageMiddleware",
@@ -203,6 +230,9 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The longest path + query string the platform reads (config.middleware.RequestLineLimitMiddleware); gunicorn's own
+# limit (gunicorn.conf.py) is larger, so a client gets the platform's 414, not the server's page.
+MAX_REQUEST_TARGET_BYTES = 4096
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -474,9 +474,6 @@ class EquivalenceRule(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.label}"
 
-    def in_force_on(self, day: datetime.date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
-
     def applies_in(self, region_code: str) -> bool:
         return not self.scope or region_code.startswith(self.scope)
 

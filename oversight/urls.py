@@ -29,6 +29,7 @@ urlpatterns = [
     ],
     # 挂证: declarations (employers), insurance data and flags (bureau).
     path("reliances/", views.reliances, name="reliances"),
+    path("reliances/<int:reliance_id>/end/", views.reliance_end, name="reliance_end"),
     path("guazheng/", views.guazheng_page, name="guazheng"),
     path("comebacks/", views_comebacks.comebacks_page, name="comebacks"),
     path("comebacks/scan/", views_comebacks.comebacks_scan, name="comebacks_scan"),
@@ -36,8 +37,11 @@ urlpatterns = [
     path("guazheng/scan/", views.guazheng_scan, name="guazheng_scan"),
     path("guazheng/template.xlsx", views.insurance_template, name="insurance_template"),
     path("guazheng/flags/<int:flag_id>/", views.flag_detail, name="flag"),
+    path("guazheng/flags/<int:flag_id>/investigate/", views.flag_investigate, name="flag_investigate"),
+    path("guazheng/flags/<int:flag_id>/dismiss/", views.flag_dismiss, name="flag_dismiss"),
     # Inspections and rectification.
     path("inspections/", views.inspections_page, name="inspections"),
+    path("inspections/draw/", views.inspection_draw, name="inspection_draw"),
     path("inspections/<int:inspection_id>/", views.inspection_detail, name="inspection"),
     *[
         path(

@@ -47,12 +47,16 @@ from .schemas import (
     CaseAssignIn,
     CloseIn,
     ConclusionIn,
+    DrawIn,
     EscalateIn,
     FindingsIn,
+    InspectionPlanIn,
     NoteIn,
     ReasonIn,
     RectificationIn,
     RectificationReviewIn,
+    RelianceEndIn,
+    RelianceIn,
     SanctionIn,
 )
 from .selectors import audit_entries_for
@@ -385,7 +389,7 @@ def exposure_withdraw(request, exposure_id: int):
     perform(
         request,
         lambda: exposure_list.exposure_withdraw(
-            actor=actor, exposure_id=exposure_id, reason=request.POST.get("reason", "")
+            actor=actor, exposure_id=exposure_id, reason=form_input(request, ReasonIn).reason
         ),
         _("已撤下曝光"),
     )
@@ -467,30 +471,36 @@ def insurance_template(request):
 
 @login_required
 def flag_detail(request, flag_id: int):
-    actor = Actor.from_request(request)
-    flag = guazheng.flag_get(actor, flag_id)
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "investigate":
-            complaint = perform(
-                request, lambda: guazheng.flag_investigate(actor=actor, flag_id=flag.id), _("已立案调查")
-            )
-            if complaint is not None:
-                return redirect("oversight:complaint", complaint_id=complaint.id)
-        elif action == "dismiss":
-            perform(
-                request,
-                lambda: guazheng.flag_dismiss(actor=actor, flag_id=flag.id, reason=request.POST.get("reason", "")),
-                _("已排除该疑点"),
-            )
-        else:
-            raise NotFound()
-        return redirect("oversight:flag", flag_id=flag.id)
+    flag = guazheng.flag_get(Actor.from_request(request), flag_id)
     return render(
         request,
         "oversight/flag_detail.html",
         {"flag": flag, "history": _history("oversight.guazhengflag", flag.id)},
     )
+
+
+@login_required
+@require_POST
+def flag_investigate(request, flag_id: int):
+    actor = Actor.from_request(request)
+    flag = guazheng.flag_get(actor, flag_id)
+    complaint = perform(request, lambda: guazheng.flag_investigate(actor=actor, flag_id=flag.id), _("已立案调查"))
+    if complaint is not None:
+        return redirect("oversight:complaint", complaint_id=complaint.id)
+    return redirect("oversight:flag", flag_id=flag.id)
+
+
+@login_required
+@require_POST
+def flag_dismiss(request, flag_id: int):
+    actor = Actor.from_request(request)
+    flag = guazheng.flag_get(actor, flag_id)
+    perform(
+        request,
+        lambda: guazheng.flag_dismiss(actor=actor, flag_id=flag.id, reason=form_input(request, ReasonIn).reason),
+        _("已排除该疑点"),
+    )
+    return redirect("oversight:flag", flag_id=flag.id)
 
 
 @login_required
@@ -501,34 +511,12 @@ def reliances(request):
     if not employers and not (actor.bureau_prefixes or actor.is_operator):
         raise PermissionDenied(_("仅用人单位管理员或人社部门工作人员可以查看证书使用申报"))
     if request.method == "POST":
-        if request.POST.get("action") == "end":
 
-            def end():
-                return guazheng.reliance_end(
-                    actor=actor,
-                    reliance_id=_int(request.POST.get("reliance_id")) or 0,
-                    end=_date(request.POST.get("end"), "end") or timezone.localdate(),
-                )
+        def declare():
+            data = form_input(request, RelianceIn)
+            return guazheng.reliance_declare(actor=actor, **data.dict())
 
-            perform(request, end, _("已结束使用"))
-        else:
-
-            def declare():
-                start = _date(request.POST.get("start"), "start")
-                if start is None:
-                    raise ValidationFailed(_("请填写使用起始日期"), details={"field": "start"})
-                return guazheng.reliance_declare(
-                    actor=actor,
-                    employer_id=_int(request.POST.get("employer_id")) or 0,
-                    certificate_number=request.POST.get("certificate_number", ""),
-                    holder_name=request.POST.get("holder_name", ""),
-                    purpose=request.POST.get("purpose", ""),
-                    start=start,
-                    end=_date(request.POST.get("end"), "end"),
-                    purpose_note=request.POST.get("purpose_note", ""),
-                )
-
-            perform(request, declare, _("申报已保存"))
+        perform(request, declare, _("申报已保存"))
         return redirect("oversight:reliances")
     qs = guazheng.reliances_for(actor)
     q = request.GET.get("q", "").strip()
@@ -547,6 +535,19 @@ def reliances(request):
     )
 
 
+@login_required
+@require_POST
+def reliance_end(request, reliance_id: int):
+    actor = Actor.from_request(request)
+
+    def end():
+        data = form_input(request, RelianceEndIn)
+        return guazheng.reliance_end(actor=actor, reliance_id=reliance_id, end=data.end)
+
+    perform(request, end, _("已结束使用"))
+    return redirect("oversight:reliances")
+
+
 # --- Inspections --------------------------------------------------------------------------------------------------
 
 
@@ -557,36 +558,13 @@ def inspections_page(request):
     if not is_bureau and not actor.organisation_ids(Role.ORG_ADMIN):
         raise PermissionDenied(_("仅人社部门工作人员或评价机构管理员可以查看督查"))
     if request.method == "POST":
-        if request.POST.get("action") == "draw":
-
-            def draw():
-                return inspections.inspection_draw(
-                    actor=actor,
-                    count=_int(request.POST.get("count")) or 0,
-                    scheduled_on=_date(request.POST.get("scheduled_on"), "scheduled_on") or timezone.localdate(),
-                    region_code=request.POST.get("region_code", ""),
-                )
-
-            result = perform(request, draw)
-            if result is not None:
-                messages.success(
-                    request,
-                    _("已从%(pool)d家已备案机构中随机抽取%(n)d家(随机种子%(seed)d)")
-                    % {"pool": len(result.pool), "n": len(result.chosen), "seed": result.seed},
-                )
-        else:
-            inspection = perform(
-                request,
-                lambda: inspections.inspection_plan(
-                    actor=actor,
-                    organisation_id=_int(request.POST.get("organisation_id")) or 0,
-                    scheduled_on=_date(request.POST.get("scheduled_on"), "scheduled_on") or timezone.localdate(),
-                    reason=request.POST.get("reason", ""),
-                ),
-                _("已计划专项督查"),
-            )
-            if inspection is not None:
-                return redirect("oversight:inspection", inspection_id=inspection.id)
+        inspection = perform(
+            request,
+            lambda: inspections.inspection_plan(actor=actor, **form_input(request, InspectionPlanIn).dict()),
+            _("已计划专项督查"),
+        )
+        if inspection is not None:
+            return redirect("oversight:inspection", inspection_id=inspection.id)
         return redirect("oversight:inspections")
     status = request.GET.get("status", "")
     qs = inspections.inspections_for(actor)
@@ -651,6 +629,28 @@ def inspection_detail(request, inspection_id: int):
             "today": today,
         },
     )
+
+
+@login_required
+@require_POST
+def inspection_draw(request):
+    """A random draw of organisations to inspect (双随机): the seed is the platform's, never the officer's."""
+    actor = Actor.from_request(request)
+
+    def draw():
+        data = form_input(request, DrawIn)
+        return inspections.inspection_draw(
+            actor=actor, count=data.count, scheduled_on=data.scheduled_on, region_code=data.region_code
+        )
+
+    result = perform(request, draw)
+    if result is not None:
+        messages.success(
+            request,
+            _("已从%(pool)d家已备案机构中随机抽取%(n)d家(随机种子%(seed)d)")
+            % {"pool": len(result.pool), "n": len(result.chosen), "seed": result.seed},
+        )
+    return redirect("oversight:inspections")
 
 
 def _inspection_action(schema, run, success: str):

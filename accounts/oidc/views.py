@@ -64,6 +64,7 @@ def _start(request, intent: str):
         authorization = client.create_authorization_url(redirect_uri)
     except PlatformError as exc:
         return _result(request, exc)
+    _warn_if_csp_blocks(request, authorization["url"])
     client.save_authorize_data(
         request,
         redirect_uri=redirect_uri,
@@ -73,6 +74,17 @@ def _start(request, intent: str):
         **authorization,
     )
     return HttpResponseRedirect(authorization["url"])
+
+
+def _warn_if_csp_blocks(request, url: str) -> None:
+    """The Content-Security-Policy's form-action covers this redirect; a provider origin it does not list would leave
+    the browser on a blank refusal. Say so in the log, where an operator can act on it."""
+    origin = "/".join(url.split("/", 3)[:3])
+    if origin != f"{request.scheme}://{request.get_host()}" and origin not in settings.CSP_FORM_ACTION_SOURCES:
+        logger.error(
+            "the provider's authorization endpoint %s is not in OIDC_FORM_ACTION_ORIGINS: browsers will refuse it",
+            origin,
+        )
 
 
 @require_POST

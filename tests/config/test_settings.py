@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,3 +107,16 @@ def test_production_trusts_a_provider_only_over_https_and_with_a_client_secret(t
         "from django.conf import settings; print(settings.OIDC_ISSUER)",
     )
     assert configured.returncode == 0 and "https://idp.example.gov.cn" in configured.stdout, configured.stderr
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging", ""])
+def test_an_unknown_environment_is_refused_at_start_up(tmp_path, value):
+    """A typo must not quietly mean development (DEBUG on, generated secrets) on a live server."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update({"DJANGO_ENV": value, "VAR_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be one of development, production" in result.stderr
+    assert not (tmp_path / "secret_key").exists()  # it stopped before generating anything

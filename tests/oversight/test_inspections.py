@@ -289,7 +289,6 @@ def test_a_case_about_an_organisation_leads_to_a_targeted_inspection(cc_officer,
     r = officer.post(
         "/oversight/inspections/",
         {
-            "action": "plan",
             "organisation_id": filed.id,
             "scheduled_on": "2026-12-02",
             "reason": f"举报案件{complaint.number}线索核查",
