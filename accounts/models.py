@@ -16,6 +16,7 @@ class User(AbstractUser):
     person = models.OneToOneField(
         "accounts.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="user"
     )
+    phone = models.CharField(_("手机号码"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("用户")

@@ -1,15 +1,17 @@
-"""Writes for accounts: people, API tokens. Each is atomic and audited."""
+"""Writes for accounts: sign-up, people, API tokens. Each is atomic and audited."""
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record, snapshot
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, ValidationFailed
 
 from .actors import Actor
 from .identity import normalise_id_number, normalise_phone
-from .models import ApiToken, Person, Role
+from .models import ApiToken, Person, Role, User
 
 PERSON_FIELDS = ["name", "id_type", "id_number", "phone"]
 
@@ -19,8 +21,6 @@ def person_get_or_create(*, actor: Actor, name: str, id_type: str, id_number: st
     id_number = normalise_id_number(id_type, id_number)
     name = (name or "").strip()
     if not name:
-        from core.errors import ValidationFailed
-
         raise ValidationFailed(_("请填写姓名"), details={"field": "name"})
     existing = Person.objects.filter(id_type=id_type, id_number=id_number).first()
     if existing is not None:
@@ -38,6 +38,38 @@ def person_get_or_create(*, actor: Actor, name: str, id_type: str, id_number: st
         # Another request registered the same person a moment ago.
         return Person.objects.get(id_type=id_type, id_number=id_number)
     return person
+
+
+def account_signup(*, actor: Actor, username: str, password: str, phone: str = "", email: str = "") -> User:
+    """A plain account for anyone (a worker, usually): no role and no person until it is bound by proof."""
+    username = (username or "").strip()
+    if not username:
+        raise ValidationFailed(_("请填写用户名"), details={"field": "username"})
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(_("该用户名已被使用,请换一个"), details={"field": "username"})
+    user = User(username=username, phone=normalise_phone(phone), email=(email or "").strip().lower())
+    try:
+        user.full_clean(exclude=["password"])  # the username's characters and length, the e-mail's form
+    except ValidationError as exc:
+        field = next(iter(exc.message_dict))
+        raise ValidationFailed(" ".join(exc.message_dict[field]), details={"field": field}) from None
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), details={"field": "password"}) from None
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            audit_record(
+                actor=actor,
+                action="account.signup",
+                obj=user,
+                after={"username": user.username, "phone": bool(user.phone), "email": bool(user.email)},
+            )
+    except IntegrityError:
+        raise Conflict(_("该用户名已被使用,请换一个"), details={"field": "username"}) from None
+    return user
 
 
 @transaction.atomic

@@ -1,16 +1,19 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import PlatformError, RateLimited
+from core.errors import PlatformError, RateLimited, ValidationFailed
 from core.ratelimit import check_rate, client_ip
 
 from .actors import Actor
-from .models import ApiToken, Role
-from .services import api_token_create, api_token_revoke
+from .models import ApiToken, IdentityBinding, IdentityConflict, OidcIdentity, Role
+from .oidc.provider import provider_config
+from .services import account_signup, api_token_create, api_token_revoke
 
 
 class LoginView(auth_views.LoginView):
@@ -110,3 +113,45 @@ def token_revoke(request, token_id: int):
     except PlatformError as exc:
         messages.error(request, exc.message)
     return redirect("accounts:tokens")
+
+
+SIGNUP_FIELDS = ["username", "phone", "email"]
+
+
+def signup(request):
+    """劳动者注册: a plain account (no role, no person) that the worker then binds by proof."""
+    if request.user.is_authenticated:
+        return redirect("accounts:me")
+    data = {k: request.POST.get(k, "").strip() for k in SIGNUP_FIELDS}
+    if request.method != "POST":
+        return render(request, "accounts/signup.html", {"data": {}})
+    try:
+        check_rate("signup", client_ip(request))
+        if request.POST.get("password1", "") != request.POST.get("password2", ""):
+            raise ValidationFailed(_("两次输入的密码不一致"), details={"field": "password2"})
+        user = account_signup(actor=Actor.anonymous(), password=request.POST.get("password1", ""), **data)
+    except PlatformError as exc:
+        context = {"data": data, "error": exc.message, "error_field": exc.details.get("field")}
+        return render(request, "accounts/signup.html", context, status=exc.status)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("注册成功。请完成实名绑定后再报名、查看证书或申请补贴。"))
+    return redirect("accounts:me")
+
+
+@login_required
+def account(request):
+    """我的账号: who this account acts as (or "未实名" and the ways to bind), and the sign-ins linked to it."""
+    user = request.user
+    return render(
+        request,
+        "accounts/me.html",
+        {
+            "binding": IdentityBinding.objects.filter(user=user, ended_at__isnull=True)
+            .select_related("person")
+            .first(),
+            "identities": OidcIdentity.objects.filter(user=user).order_by("created_at"),
+            "conflicts": IdentityConflict.objects.filter(submitted_by=user, status=IdentityConflict.Status.OPEN),
+            "oidc": provider_config(),
+            "provider": settings.OIDC_PROVIDER_LABEL,
+        },
+    )

@@ -2,6 +2,8 @@ import logging
 import re
 import uuid
 
+from django.conf import settings
+
 from core.context import request_id_var
 from core.errors import HTTP_CODES, error_response
 
@@ -81,10 +83,13 @@ class ContentSecurityPolicyMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        # The identity provider's origin, where the sign-in button's POST is redirected (settings.CSP_FORM_ACTION_SOURCES).
+        extra = " ".join(getattr(settings, "CSP_FORM_ACTION_SOURCES", []))
+        self.policy = self.POLICY.replace("form-action 'self'", f"form-action 'self' {extra}") if extra else self.POLICY
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.POLICY)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
 
 

@@ -48,6 +48,80 @@ else:
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Real-name sign-in (OpenID Connect), README "实名登录 / Real-name sign-in" ---------------------------------
+# The local provider (devidp, at /dev-idp/) stands in for a government identity provider in development, the demo
+# and the tests. It signs ID tokens for whoever is in its own table of citizens, so it must never run in
+# production: DJANGO_ENV=production refuses to start with it enabled, and it is neither installed nor mounted.
+DEV_IDP_ENABLED = env.bool("DEV_IDP_ENABLED", default=not PRODUCTION)
+if PRODUCTION and DEV_IDP_ENABLED:
+    raise ImproperlyConfigured("DEV_IDP_ENABLED: the local identity provider is for development only")
+DEV_IDP_ISSUER = env.str("DEV_IDP_ISSUER", default=f"{SITE_URL}/dev-idp").rstrip("/")
+DEV_IDP_REDIRECT_URIS = env.list(
+    "DEV_IDP_REDIRECT_URIS",
+    default=[
+        f"{SITE_URL}/accounts/oidc/callback/",
+        f"{SITE_URL.replace('127.0.0.1', 'localhost')}/accounts/oidc/callback/",
+    ],
+)
+# The provider the platform trusts: its issuer (discovery at {issuer}/.well-known/openid-configuration unless
+# OIDC_DISCOVERY_URL says otherwise; single endpoints may be set for a provider without discovery), and the client
+# the platform is registered as. Unset outside development: no real-name sign-in until an operator configures one.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default=DEV_IDP_ISSUER if DEV_IDP_ENABLED else "").rstrip("/")
+OIDC_DISCOVERY_URL = env.str("OIDC_DISCOVERY_URL", default="")
+OIDC_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", default="")
+OIDC_USERINFO_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", default="")
+OIDC_JWKS_URI = env.str("OIDC_JWKS_URI", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="" if PRODUCTION else "skillcert-platform")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+if not OIDC_CLIENT_SECRET and not PRODUCTION:
+    OIDC_CLIENT_SECRET = _dev_secret("oidc_client_secret")
+OIDC_TOKEN_AUTH_METHOD = env.str("OIDC_TOKEN_AUTH_METHOD", default="client_secret_basic")  # or client_secret_post
+OIDC_REDIRECT_URI = env.str("OIDC_REDIRECT_URI", default="")  # default: this site's /accounts/oidc/callback/
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid profile")
+OIDC_SIGNING_ALGS = env.list("OIDC_SIGNING_ALGS", default=["RS256"])  # ID token algorithms accepted, nothing else
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)  # seconds, for each call to the provider
+OIDC_LEEWAY = env.int("OIDC_LEEWAY", default=60)  # seconds of clock skew allowed on exp/iat
+OIDC_PROVIDER_LABEL = env.str("OIDC_PROVIDER_LABEL", default="统一身份认证")
+# Which claims carry what the provider vouches for, and what its values mean.
+OIDC_CLAIM_NAME = env.str("OIDC_CLAIM_NAME", default="name")
+OIDC_CLAIM_ID_TYPE = env.str("OIDC_CLAIM_ID_TYPE", default="id_type")
+OIDC_CLAIM_ID_NUMBER = env.str("OIDC_CLAIM_ID_NUMBER", default="id_number")
+OIDC_CLAIM_ASSURANCE = env.str("OIDC_CLAIM_ASSURANCE", default="acr")
+OIDC_DEFAULT_ID_TYPE = env.str("OIDC_DEFAULT_ID_TYPE", default="ric")  # when the provider sends no ID type
+OIDC_ID_TYPE_MAP = env.dict("OIDC_ID_TYPE_MAP", default={})  # provider value=platform code, e.g. "01=ric,03=passport"
+# Assurance levels from lowest to highest; binding needs at least OIDC_MIN_ASSURANCE. L2 (a name and an ID number
+# matched against the population register) proves only what is printed on a certificate, so the default is L3
+# (a live face check against the ID photo).
+OIDC_ASSURANCE_LEVELS = env.list("OIDC_ASSURANCE_LEVELS", default=["L1", "L2", "L3", "L4"])
+OIDC_MIN_ASSURANCE = env.str("OIDC_MIN_ASSURANCE", default="L3")
+if OIDC_MIN_ASSURANCE not in OIDC_ASSURANCE_LEVELS:
+    raise ImproperlyConfigured("OIDC_MIN_ASSURANCE must be one of OIDC_ASSURANCE_LEVELS")
+
+
+def _origin(url: str) -> str:
+    parts = url.split("/", 3)
+    return "/".join(parts[:3]) if len(parts) >= 3 and parts[0] in ("http:", "https:") else ""
+
+
+# The sign-in button's POST is answered with a redirect to the provider, and a Content-Security-Policy's form-action
+# covers redirects: the provider's origin must be allowed (config.middleware). Add an authorization endpoint that
+# discovery puts on another host with OIDC_FORM_ACTION_ORIGINS.
+CSP_FORM_ACTION_SOURCES = sorted(
+    {
+        origin
+        for origin in map(
+            _origin, [OIDC_ISSUER, OIDC_AUTHORIZATION_ENDPOINT, *env.list("OIDC_FORM_ACTION_ORIGINS", default=[])]
+        )
+        if origin and origin != _origin(SITE_URL)
+    }
+)
+if PRODUCTION and OIDC_ISSUER:
+    if not OIDC_ISSUER.startswith("https://"):
+        raise ImproperlyConfigured("OIDC_ISSUER must be an https:// URL in production")
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ImproperlyConfigured("OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required with OIDC_ISSUER")
 # Ed25519 keys that sign certificate tokens and credentials; see certificates/signing.py.
 SIGNING_KEYS_DIR = Path(env.str("SIGNING_KEYS_DIR", default=str(VAR_DIR / "keys")))
 SIGNING_KEYS_GENERATE = env.bool("SIGNING_KEYS_GENERATE", default=not PRODUCTION)
@@ -70,6 +144,8 @@ INSTALLED_APPS = [
     "subsidies",
     "oversight",
 ]
+if DEV_IDP_ENABLED:
+    INSTALLED_APPS.append("devidp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -108,6 +184,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.roles",
+                "accounts.context_processors.sign_in_options",
             ],
         },
     }
@@ -241,4 +318,8 @@ RATE_LIMITS = {
     "login": (10, 300),
     "verify_lookup": (10, 60),
     "public_report": (5, 3600),
+    # Worker sign-up: an exam site's Wi-Fi is one address for a room of candidates, so not too few.
+    "signup": (20, 3600),
+    # Starting a sign-in through the identity provider (each start is a call to the provider).
+    "oidc": (60, 300),
 }

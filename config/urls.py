@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -36,6 +37,11 @@ urlpatterns = [
     path(".well-known/jwks.json", certificate_views.jwks, name="jwks"),
     path("directory/", include((accreditation_urls.public_urlpatterns, "directory"))),
 ]
+
+if settings.DEV_IDP_ENABLED:
+    # The local identity provider: development, the demo and the tests only (settings refuse it in production).
+    urlpatterns += [path("dev-idp/", include("devidp.urls"))]
+
 # No URL serves MEDIA_ROOT, in development either: every upload goes out through a view that checks the reader
 # (core/files.py; SECURITY.md, "File uploads").
 

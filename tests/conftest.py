@@ -126,3 +126,18 @@ def client_for(user=None) -> Client:
 
 def actor_for(user) -> Actor:
     return Actor.for_user(user)
+
+
+@pytest.fixture
+def local_idp(live_server, settings):
+    """The local identity provider on the live server, trusted by the platform as its issuer. Returns the base URL."""
+    from accounts.oidc.provider import forget_metadata
+
+    base = live_server.url
+    settings.SITE_URL = base
+    settings.DEV_IDP_ISSUER = settings.OIDC_ISSUER = f"{base}/dev-idp"
+    settings.DEV_IDP_REDIRECT_URIS = [f"{base}/accounts/oidc/callback/"]
+    settings.DEV_IDP_CLIENTS = None
+    forget_metadata()
+    yield base
+    forget_metadata()

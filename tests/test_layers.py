@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 
 PACKAGES = ["config", "core", "accounts", "occupations", "accreditation", "assessments", "certificates"]
-PACKAGES += ["subsidies", "oversight"]
+PACKAGES += ["subsidies", "oversight", "devidp"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -37,3 +37,12 @@ def test_an_upward_import_breaks_the_build(tmp_path):
     result = _lint(root)
     assert result.returncode != 0
     assert "core.upward -> subsidies.models" in result.stdout
+
+
+def test_the_platform_importing_the_local_identity_provider_breaks_the_build(tmp_path):
+    """devidp stands in for an outside service and is not installed in production: nothing may depend on it."""
+    root = _copy_tree(tmp_path)
+    (root / "accounts" / "shortcut.py").write_text("from devidp.models import Citizen  # noqa\n")
+    result = _lint(root)
+    assert result.returncode != 0
+    assert "accounts.shortcut -> devidp.models" in result.stdout

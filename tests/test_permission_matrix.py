@@ -657,6 +657,11 @@ PAGES: dict[str, Page] = {
     # URL pattern (as Django spells it, without the leading slash): expected GET status per role.
     "": PUBLIC_PAGE,
     ".well-known/jwks.json": PUBLIC_PAGE,
+    "accounts/me/": page(200, anonymous=LOGIN),
+    "accounts/oidc/callback/": page(400),  # no sign-in pending under that state: refused before any network call
+    "accounts/oidc/link/": POST_ONLY,
+    "accounts/oidc/login/": page(405),  # a POST with the CSRF token starts a sign-in; a GET starts nothing
+    "accounts/signup/": page(302, anonymous=200),  # signed-in users are sent to their account page
     "accounts/tokens/": page(403, anonymous=LOGIN, org_admin=200, other_org_admin=200),
     "accounts/tokens/<int:token_id>/revoke/": POST_ONLY,
     "accounts/tokens/new/": POST_ONLY,
@@ -778,6 +783,13 @@ PAGES: dict[str, Page] = {
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "certificates/plans/<int:plan_id>/issue/start/": POST_ONLY,
+    # The local identity provider (development and tests only; not installed in production): its own audience is
+    # the platform's server (token) and anyone's browser (authorize), never the platform's roles.
+    "dev-idp/.well-known/openid-configuration": PUBLIC_PAGE,
+    "dev-idp/authorize": page(400),  # without a registered client and redirect URI: shown, never redirected
+    "dev-idp/jwks": PUBLIC_PAGE,
+    "dev-idp/token": page(405),
+    "dev-idp/userinfo": page(401),  # a bearer token of the provider's own, never a platform session
     "directory/": PUBLIC_PAGE,
     "directory/<int:org_id>/": PUBLIC_PAGE,
     "healthz": PUBLIC_PAGE,

@@ -38,3 +38,29 @@ def test_seed_demo_has_a_school_with_a_graduating_class_and_a_career_path_for_wo
     assert graduating.registrations.filter(status="approved", source="school").count() == 10
     worker = User.objects.get(username="worker1").person
     assert [p.target for p in pathways_for(worker)] == ["助理工程师"]
+
+
+def test_seed_demo_gives_demo_people_citizens_at_the_local_identity_provider(capsys):
+    """Each citizen is a person of the demo: a certificate holder without an account (binds on first sign-in), one
+    below the assurance needed, a newcomer, and worker1's 张伟, already linked; how to sign in is printed."""
+    from django.core.cache import cache
+
+    from accounts.models import OidcIdentity
+    from certificates.models import Certificate
+    from devidp.models import Citizen
+
+    cache.clear()  # the demo files public reports, limited per address: earlier runs in this process count
+    call_command("seed_demo")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    citizens = {c.username: c for c in Citizen.objects.all()}
+    assert set(citizens) == {"citizen_a", "citizen_b", "citizen_new", "citizen_zhangwei"}
+    for username in citizens:
+        assert f"统一身份认证登录 {username} / demo-2026" in out
+    holder = Certificate.objects.filter(id_number=citizens["citizen_a"].id_number, status="valid").get()
+    assert holder.holder_name == citizens["citizen_a"].name and not User.objects.filter(person=holder.person).exists()
+    assert (citizens["citizen_a"].assurance, citizens["citizen_b"].assurance) == ("L3", "L2")
+    worker1 = User.objects.get(username="worker1")
+    assert citizens["citizen_zhangwei"].id_number == worker1.person.id_number
+    assert OidcIdentity.objects.get(user=worker1).subject == citizens["citizen_zhangwei"].subject
+    assert all(c.check_password("demo-2026") for c in citizens.values())

@@ -49,3 +49,28 @@ def test_the_api_docs_load_nothing_from_elsewhere(client):
     assert urls and all(u.startswith("/static/") for u in urls), urls
     assert not re.search(r"https?://(?!www\.w3\.org)", page)
     assert '"validatorUrl": null' in page  # Swagger UI would otherwise load a badge from the public validator
+
+
+def test_the_identity_providers_origin_may_receive_the_sign_in_redirect(settings):
+    """The sign-in button's POST is answered with a redirect to the provider; form-action covers redirects."""
+    settings.CSP_FORM_ACTION_SOURCES = ["https://idp.example.gov.cn"]
+    policy = ContentSecurityPolicyMiddleware(lambda request: None).policy
+    assert "form-action 'self' https://idp.example.gov.cn;" in policy
+    assert policy.replace(" https://idp.example.gov.cn", "") == POLICY
+
+
+def test_the_providers_origin_comes_from_the_environment(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "DJANGO_ALLOW"))},
+        "VAR_DIR": str(tmp_path),
+        "OIDC_ISSUER": "https://idp.example.gov.cn/oidc",
+        "OIDC_FORM_ACTION_ORIGINS": "https://login.example.gov.cn",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CSP_FORM_ACTION_SOURCES)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "['https://idp.example.gov.cn', 'https://login.example.gov.cn']", out.stderr

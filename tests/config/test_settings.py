@@ -52,6 +52,63 @@ def test_development_secrets_are_generated_outside_the_repository():
     assert tracked == ""
 
 
+def _production_env(tmp_path, **extra) -> dict:
+    return {
+        **{k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DEV_IDP_ENABLED")},
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "p" * 10 + "Zx8#kQ2$mN7!vB4&wR9*tY6^uI3@oP1%aS5(dF0)gH-jK=lL+" + "q" * 10,
+        "ALLOWED_HOSTS": "skills.example.gov.cn",
+        "SITE_URL": "https://skills.example.gov.cn",
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3"),
+        **extra,
+    }
+
+
+def _run(env: dict, code: str) -> subprocess.CompletedProcess:
+    script = "import django; django.setup(); " + code
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_with_the_local_identity_provider(tmp_path):
+    result = _run(_production_env(tmp_path, DEV_IDP_ENABLED="true"), "print('started')")
+    assert result.returncode != 0 and "DEV_IDP_ENABLED" in result.stderr and "started" not in result.stdout
+
+
+def test_production_neither_installs_nor_mounts_the_local_identity_provider(tmp_path):
+    code = (
+        "from django.apps import apps; from django.urls import resolve, Resolver404; "
+        "from django.conf import settings; "
+        "print('installed', apps.is_installed('devidp')); print('issuer', repr(settings.OIDC_ISSUER)); "
+        'exec(\'try:\\n resolve("/dev-idp/jwks"); print("mounted")\\nexcept Resolver404:\\n print("not mounted")\')'
+    )
+    result = _run(_production_env(tmp_path), code)
+    assert result.returncode == 0, result.stderr
+    assert "installed False" in result.stdout and "not mounted" in result.stdout
+    assert "issuer ''" in result.stdout  # no real-name sign-in until an operator configures a provider
+
+
+def test_production_trusts_a_provider_only_over_https_and_with_a_client_secret(tmp_path):
+    plain = _run(_production_env(tmp_path, OIDC_ISSUER="http://idp.example.gov.cn", OIDC_CLIENT_ID="c"), "")
+    assert plain.returncode != 0 and "https" in plain.stderr
+    no_secret = _run(_production_env(tmp_path, OIDC_ISSUER="https://idp.example.gov.cn", OIDC_CLIENT_ID="c"), "")
+    assert no_secret.returncode != 0 and "OIDC_CLIENT_SECRET" in no_secret.stderr
+    configured = _run(
+        _production_env(
+            tmp_path, OIDC_ISSUER="https://idp.example.gov.cn", OIDC_CLIENT_ID="c", OIDC_CLIENT_SECRET="s" * 32
+        ),
+        "from django.conf import settings; print(settings.OIDC_ISSUER)",
+    )
+    assert configured.returncode == 0 and "https://idp.example.gov.cn" in configured.stdout, configured.stderr
+
+
 @pytest.mark.parametrize("value", ["prod", "Production", "staging", ""])
 def test_an_unknown_environment_is_refused_at_start_up(tmp_path, value):
     """A typo must not quietly mean development (DEBUG on, generated secrets) on a live server."""

@@ -1,5 +1,6 @@
 import importlib
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -14,7 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         ctx = DemoContext()
-        for app in DEMO_APPS:
+        # The local identity provider's citizens come last: they are people the other steps made.
+        for app in DEMO_APPS + (["devidp"] if apps.is_installed("devidp") else []):
             try:
                 module = importlib.import_module(f"{app}.demo")
             except ModuleNotFoundError as exc:
