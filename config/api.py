@@ -18,7 +18,8 @@ from ninja.security.session import SessionAuth
 
 from accounts.actors import Actor
 from accounts.models import ApiToken
-from core.errors import PlatformError
+from accounts.second_factor import second_factor_pending
+from core.errors import PlatformError, SecondFactorRequired
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,14 @@ class TokenAuth(HttpBearer):
 
 
 class SessionActorAuth(SessionAuth):
-    """The browser's session (CSRF-checked for unsafe methods)."""
+    """The browser's session (CSRF-checked for unsafe methods). A staff account's session counts only once it has
+    passed its second factor (401 `second_factor_required` before; accounts/second_factor.py)."""
 
     def authenticate(self, request: HttpRequest, key):
         if request.user.is_authenticated:
             request.actor = Actor.for_user(request.user)
+            if second_factor_pending(request):
+                raise SecondFactorRequired()
             return request.actor
         return None
 
