@@ -8,9 +8,9 @@ from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import NotAuthenticated, NotFound, PermissionDenied
+from core.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 
-from .models import ApiToken, Membership, Role, User
+from .models import ApiToken, Bureau, Membership, Role, User
 
 
 @dataclass
@@ -88,6 +88,22 @@ class Actor:
 
     def oversees_region(self, region) -> bool:
         return any(region.code.startswith(p) for p in self.bureau_prefixes)
+
+    def bureau_region(self, region_code: str = "", *, field: str = "region_code", prompt=None):
+        """The region a bureau action is for: the chosen one, which this actor must oversee (else 404, exactly as if
+        it did not exist), or this actor's only bureau region when none is chosen (else `prompt` asks for one)."""
+        self.require_bureau()
+        # The Region model through the bureau's foreign key: accounts sits below occupations and does not import it.
+        region_model = Bureau.region.field.related_model
+        if region_code:
+            region = region_model.objects.filter(code=region_code.strip()).first()
+            if region is None or not (self.is_operator or self.oversees_region(region)):
+                raise NotFound(_("不在本部门辖区内的地区"))
+            return region
+        regions = {b.region.code: b.region for b in self.bureaus()}
+        if len(regions) != 1:
+            raise ValidationFailed(prompt or _("请选择地区"), details={"field": field})
+        return next(iter(regions.values()))
 
     def organisation_ids(self, *roles: str) -> set[int]:
         """Organisations where this actor holds any of `roles` (all organisation roles if none given)."""

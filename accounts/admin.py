@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.admin_mixins import AuditedAdmin, audit_password_set
 from core.notifications import notify
+from core.signals import certificate_facts_changed
 
 from .models import ApiToken, Bureau, Membership, Person, User
 
@@ -54,9 +55,7 @@ class PersonAdmin(AuditedAdmin, admin.ModelAdmin):
         (certificates.verification_cache): a changed photo must reach them."""
         super().save_model(request, obj, form, change)
         if change and "photo" in form.changed_data:
-            from certificates.verification_cache import certificates_changed
-
-            certificates_changed(obj.certificates.values_list("number", flat=True))
+            certificate_facts_changed.send(sender=Person, person_ids=[obj.pk])
 
 
 @admin.register(Bureau)

@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from core.errors import SecondFactorRequired
+from core.errors import SecondFactorRequired, error_response
 
 from .second_factor import second_factor_pending, totp_device
 
@@ -60,4 +60,4 @@ def second_factor_json(request) -> JsonResponse:
             "enrol_url": reverse("accounts:second_factor_enrol"),
         }
     )
-    return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+    return error_response(exc.status, exc.code, exc.message, exc.details)

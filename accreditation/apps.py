@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AccreditationConfig(AppConfig):
     name = "accreditation"
     verbose_name = _("评价机构备案")
+
+    def ready(self) -> None:
+        from occupations.signals import catalogue_change_impact
+
+        from .selectors import catalogue_change_impact as scope_lines_touched
+
+        catalogue_change_impact.connect(scope_lines_touched, dispatch_uid="accreditation-impact")

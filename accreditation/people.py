@@ -18,7 +18,7 @@ from accounts.models import Bureau, Membership, Person, Role
 from accounts.services import person_get_or_create
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
-from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
+from core.spreadsheets import Column, ImportReport, RowError, check_rows, parse_date, read_rows, save_all_or_nothing
 from occupations.models import Level, Occupation
 
 from .models import Appointment, AppointmentScope, Organisation, TrainingRecord
@@ -336,38 +336,25 @@ def training_records_import(*, actor: Actor, provider_id: int, upload) -> Import
     if not rows:
         report.errors.append(RowError(0, _("表格中没有数据行")))
         return report
-    checked, seen = [], {}
-    for number, record in rows:
-        try:
-            row = _check_training(record)
-        except PlatformError as exc:
-            report.errors.append(RowError(number, exc.message, exc.details.get("column", "")))
-            continue
-        key = (row.trainee[1:], row.trainer[1:], row.occupation.id, row.start)
-        if key in seen:
-            report.errors.append(RowError(number, _("与第%(n)d行重复") % {"n": seen[key]}))
-            continue
-        seen[key] = number
-        checked.append((number, row))
+    checked = check_rows(
+        rows,
+        _check_training,
+        report,
+        key=lambda row: (row.trainee[1:], row.trainer[1:], row.occupation.id, row.start),
+        duplicate=_("与第%(r)d行重复"),
+    )
     if report.errors:
         return report
-    try:
-        with transaction.atomic():
-            for number, row in checked:
-                try:
-                    with transaction.atomic():
-                        _save_training(actor, provider, row)
-                except PlatformError as exc:
-                    report.errors.append(RowError(number, exc.message))
-                except IntegrityError:
-                    report.errors.append(RowError(number, _("该培训记录已存在")))
-            if report.errors:
-                raise _Rollback()
-            report.created = len(checked)
-    except _Rollback:
-        report.created = 0
-    return report
 
+    def save() -> int:
+        for number, row in checked:
+            try:
+                with transaction.atomic():
+                    _save_training(actor, provider, row)
+            except PlatformError as exc:
+                report.errors.append(RowError(number, exc.message))
+            except IntegrityError:
+                report.errors.append(RowError(number, _("该培训记录已存在")))
+        return len(checked)
 
-class _Rollback(Exception):
-    """Raised inside the import transaction to undo every row when any row failed to save."""
+    return save_all_or_nothing(report, save)

@@ -1,7 +1,6 @@
 """Rules of accreditation that pages, API and tasks share: what a scope may contain, file checks, 考培分离."""
 
 import datetime
-from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
@@ -24,12 +23,6 @@ def sniff_content_type(head: bytes) -> str | None:
         if head.startswith(magic):
             return content_type
     return None
-
-
-@dataclass
-class ScopeProblem:
-    occupation_code: str
-    reason: str
 
 
 def scope_line_problems(

@@ -13,7 +13,7 @@ from core.errors import NotFound
 from occupations.catalogue import occupation_problems
 from occupations.models import Level, Occupation, Region
 
-from .models import Appointment, Filing, Organisation, TrainingRecord
+from .models import Appointment, Filing, Organisation, ScopeLine, TrainingRecord
 from .rules import kinds_phrase
 
 
@@ -123,8 +123,7 @@ def directory(q: str = "", occupation_code: str = "", region_code: str = "") -> 
             filings__scope_lines__occupation__code=occupation_code,
         )
     if region_code:
-        region = Region.objects.filter(code=region_code).first()
-        qs = qs.filter(region__code__startswith=region.prefix) if region else qs.none()
+        qs = qs.filter(Region.inside_q("region", region_code))
     return qs
 
 
@@ -155,3 +154,28 @@ def training_records_for(actor: Actor) -> QuerySet[TrainingRecord]:
     q = Q(provider_id__in=actor.organisation_ids(Role.ORG_ADMIN, Role.TRAINER))
     q |= Region.within_q("provider__region", actor.bureau_prefixes)
     return qs.filter(q)
+
+
+def catalogue_change_impact(*, occupations, impact, **_kwargs) -> None:
+    """occupations.signals.catalogue_change_impact: filed and pending scope lines of the affected occupations."""
+    lines = (
+        ScopeLine.objects.filter(occupation__in=occupations, filing__status__in=[*Filing.IN_FORCE, *Filing.OPEN])
+        .select_related("filing__organisation__region", "occupation")
+        .prefetch_related("levels")
+        .order_by("filing__organisation__name")
+    )
+    for line in lines:
+        org = line.filing.organisation
+        impact.organisation_ids.add(org.id)
+        impact.scope_lines.append(
+            {
+                "id": line.id,
+                "filing_id": line.filing_id,
+                "filing_status": line.filing.get_status_display(),
+                "organisation_id": org.id,
+                "organisation": org.name,
+                "region": org.region.full_name,
+                "occupation": line.occupation.name,
+                "levels": [lv.name for lv in line.sorted_levels],
+            }
+        )

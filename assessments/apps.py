@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = _("认定考核")
+
+    def ready(self) -> None:
+        from occupations.signals import catalogue_change_confirmed, catalogue_change_impact
+
+        from . import cancellations
+
+        catalogue_change_impact.connect(cancellations.catalogue_change_impact, dispatch_uid="assessments-impact")
+        catalogue_change_confirmed.connect(
+            cancellations.catalogue_change_confirmed, dispatch_uid="assessments-confirmed"
+        )

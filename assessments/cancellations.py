@@ -1,7 +1,7 @@
 """Candidates caught by a cancellation (notice section 四): continue with the assessment, or be refunded.
 
 When a catalogue change that ends a qualification is confirmed, every active registration of a plan announced
-before it (occupations.changes.caught_plans) gets a CancellationChoice. The candidate (or whoever registered
+before it (`caught_plans`) gets a CancellationChoice. The candidate (or whoever registered
 them) chooses; a refund withdraws the registration from the plan at once, and the organisation records the
 refund (amount, date, reference). Those who continue go on through scoring, publicity and finalisation as
 normal: the plan is marked as caught, which the scope rule honours after the effective date.
@@ -11,11 +11,12 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.identity import mask_id_number
 from accounts.models import Role, User
 from accounts.selectors import organisation_admins
 from core.audit import audit_record
@@ -26,10 +27,81 @@ from .models import CancellationChoice, Plan, Registration
 from .plans import plan_get
 
 
-def choices_open_for(change) -> list[Registration]:
-    """Called by occupations.changes.change_confirm inside its transaction: one choice per caught candidate."""
-    from occupations.changes import caught_plans
+def caught_plans(qualification, effective_on: datetime.date) -> QuerySet[Plan]:
+    """Announced plans whose assessment is not over before the change: their candidates must choose (section 四).
 
+    Plans already in publicity have been assessed; they finish and issue certificates as normal.
+    """
+    return (
+        Plan.objects.filter(occupation__qualification=qualification, status=Plan.Status.PUBLISHED)
+        .annotate(last_day=Max("components__ends_at"))
+        .filter(Q(last_day__isnull=True) | Q(last_day__date__gte=effective_on))
+    )
+
+
+def catalogue_change_impact(*, occupations, ending: bool, qualification, effective_on, impact, **_kwargs) -> None:
+    """occupations.signals.catalogue_change_impact: the plans of the affected occupations, which of them the change
+    catches, and their active candidates (ID numbers masked)."""
+    caught = set(caught_plans(qualification, effective_on).values_list("id", flat=True)) if ending else set()
+    plans = (
+        Plan.objects.filter(
+            occupation__in=occupations, status__in=[Plan.Status.DRAFT, Plan.Status.PUBLISHED, Plan.Status.PUBLICITY]
+        )
+        .select_related("organisation")
+        .annotate(active=Count("registrations", filter=Q(registrations__status__in=Registration.ACTIVE)))
+        .order_by("registration_opens", "id")
+    )
+    for plan in plans:
+        impact.organisation_ids.add(plan.organisation_id)
+        impact.plans.append(
+            {
+                "id": plan.id,
+                "title": plan.title,
+                "organisation": plan.organisation.name,
+                "status": plan.get_status_display(),
+                "registrations": plan.active,
+                "caught": plan.id in caught,
+            }
+        )
+    regs = (
+        Registration.objects.filter(plan__in=[p["id"] for p in impact.plans], status__in=Registration.ACTIVE)
+        .select_related("person", "level", "plan")
+        .order_by("plan_id", "id")
+    )
+    impact.candidates = [
+        {
+            "registration_id": r.id,
+            "name": r.person.name,
+            "id_number": mask_id_number(r.person.id_number),
+            "plan_id": r.plan_id,
+            "plan": r.plan.title,
+            "level": r.level.label,
+            "status": r.get_status_display(),
+            "must_choose": r.plan_id in caught,
+        }
+        for r in regs
+    ]
+
+
+def catalogue_change_confirmed(*, change, title: str, **_kwargs) -> dict:
+    """occupations.signals.catalogue_change_confirmed: a choice for every candidate of a caught plan, and a
+    notification to each of them (and to whoever registered them)."""
+    regs = choices_open_for(change) if change.ends_recognition else []
+    if regs:
+        users = User.objects.filter(
+            Q(person_id__in=[r.person_id for r in regs]) | Q(id__in=[r.registered_by_id for r in regs])
+        )
+        notify(
+            users=list(users),
+            title=title,
+            body=_("您报名的认定计划在取消前已公告,请选择继续参加认定或申请退费。"),
+            link="/assessments/my/",
+        )
+    return {"choices_opened": len(regs)}
+
+
+def choices_open_for(change) -> list[Registration]:
+    """One choice per caught candidate, inside the confirming transaction."""
     plan_ids = list(caught_plans(change.qualification, change.effective_on).values_list("id", flat=True))
     regs = list(
         Registration.objects.filter(plan_id__in=plan_ids, status__in=Registration.ACTIVE)

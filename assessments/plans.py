@@ -312,16 +312,11 @@ def plan_cancel(*, actor: Actor, plan_id: int, reason: str) -> Plan:
     return plan
 
 
-def plan_region(plan: Plan) -> Region:
-    return plan.organisation.region
-
-
 def plan_search(qs: QuerySet[Plan], q: str = "", occupation: str = "", region: str = "") -> QuerySet[Plan]:
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(organisation__name__icontains=q) | Q(occupation__name__icontains=q))
     if occupation:
         qs = qs.filter(occupation__code=occupation)
     if region:
-        r = Region.objects.filter(code=region).first()
-        qs = qs.filter(organisation__region__code__startswith=r.prefix) if r else qs.none()
+        qs = qs.filter(Region.inside_q("organisation__region", region))
     return qs

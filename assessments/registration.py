@@ -18,7 +18,6 @@ from accounts.identity import id_type_from_label, normalise_id_number, normalise
 from accounts.models import Person, Role, User
 from accounts.services import person_get_or_create
 from accreditation.selectors import organisations_for
-from certificates.models import Certificate
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
 from core.notifications import notify
@@ -30,6 +29,7 @@ from occupations.models import Level, StandardLevel
 
 from . import eligibility as el
 from .models import Plan, Registration
+from .signals import held_certificates
 
 REGISTRATION_OPEN = (Plan.Status.PUBLISHED,)
 
@@ -44,20 +44,13 @@ def _date(value) -> datetime.date | None:
 
 
 def evidence_for(person: Person, data: dict) -> el.Evidence:
-    """The candidate's declared evidence plus every certificate this platform issued them (verified)."""
-    platform = list(
-        Certificate.objects.filter(person=person, status=Certificate.Status.VALID).select_related("occupation", "level")
-    )
-    platform_numbers = {c.number for c in platform}
-    certificates = [
-        el.HeldCertificate(
-            occupation_code=c.occupation.code if c.occupation else "",
-            level_code=c.level.code,
-            issued_on=c.issued_on,
-            verified=True,
-        )
-        for c in platform
-    ]
+    """The candidate's declared evidence plus every certificate this platform holds for them (verified), as the
+    certificates app answers `held_certificates` (it sits above assessments)."""
+    platform: dict[str, el.HeldCertificate] = {}
+    for _receiver, held in held_certificates.send(sender=Person, person=person):
+        platform.update(held or {})
+    platform_numbers = set(platform)
+    certificates = list(platform.values())
     for c in data.get("prior_certificates") or []:
         if c.get("number") in platform_numbers:
             continue  # already counted, verified

@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from assessments.plans import plan_get
-from core.errors import NotFound, PlatformError
+from core.errors import NotFound, PlatformError, error_response
 from core.ratelimit import check_rate, client_ip
 
 from . import issuance, services, signing
@@ -43,8 +43,6 @@ def verify_by_lookup(request, number: str, name: str, id_number: str):
 
 def verify_response(token: str) -> HttpResponse:
     """GET /api/v1/verify/{token}: the busiest URL of the platform (see certificates.views.verify_api)."""
-    from config.api import error_response
-
     try:
         result = verify_token(token, channel=VerificationLog.Channel.API)
     except signing.SigningKeysError:

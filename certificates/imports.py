@@ -20,8 +20,19 @@ from accounts.identity import ID_TYPES, id_type_from_label, normalise_id_number
 from accounts.models import Person
 from accounts.services import person_get_or_create
 from core.audit import audit_record
-from core.errors import NotFound, PlatformError, ValidationFailed
-from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
+from core.errors import PlatformError, ValidationFailed
+from core.spreadsheets import (
+    Column,
+    ImportReport,
+    RowError,
+    RowProblem,
+    cell_text,
+    check_rows,
+    parse_date,
+    read_rows,
+    save_all_or_nothing,
+    template_workbook,
+)
 from occupations.levels import level_for_number, level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
 
@@ -59,12 +70,6 @@ _ID_TYPE_LABELS = {code: str(label) for code, label in ID_TYPES}
 _RELATIONS = ["person", "organisation", "registration", "occupation", "level", "superseded_by"]
 
 
-class _RowProblem(Exception):
-    def __init__(self, reason: str, column: str = ""):
-        self.reason, self.column = reason, column
-        super().__init__(reason)
-
-
 @dataclass
 class _Row:
     number: str
@@ -85,29 +90,21 @@ def import_template() -> bytes:
     return template_workbook(COLUMNS, _("历史证书导入"))
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _number(value: object) -> str:
-    if isinstance(value, int | float) and len(_text(value)) > _EXCEL_DIGITS:
-        raise _RowProblem(_("证书编号超过15位时请以文本格式填写(Excel 会截断长数字)"), "证书编号")
-    number = _text(value).upper()
+    if isinstance(value, int | float) and len(cell_text(value)) > _EXCEL_DIGITS:
+        raise RowProblem(_("证书编号超过15位时请以文本格式填写(Excel 会截断长数字)"), "证书编号")
+    number = cell_text(value).upper()
     if not NUMBER_RE.fullmatch(number):
-        raise _RowProblem(_("证书编号应为8—32位大写字母或数字"), "证书编号")
+        raise RowProblem(_("证书编号应为8—32位大写字母或数字"), "证书编号")
     return number
 
 
 def _required(record: dict, key: str, header: str, max_length: int) -> str:
-    text = _text(record.get(key))
+    text = cell_text(record.get(key))
     if not text:
-        raise _RowProblem(_("请填写%(h)s") % {"h": header}, header)
+        raise RowProblem(_("请填写%(h)s") % {"h": header}, header)
     if len(text) > max_length:
-        raise _RowProblem(_("%(h)s不能超过%(n)d个字") % {"h": header, "n": max_length}, header)
+        raise RowProblem(_("%(h)s不能超过%(n)d个字") % {"h": header, "n": max_length}, header)
     return text
 
 
@@ -115,7 +112,7 @@ def _level(value: object, table: dict[str, Level]) -> Level:
     level = level_from_text(value, table)
     if level is None:
         choices = "、".join(lv.label for lv in sorted(set(table.values()), key=lambda lv: lv.rank))
-        raise _RowProblem(_("等级“%(v)s”无法识别,可填:%(c)s") % {"v": _text(value), "c": choices}, "等级")
+        raise RowProblem(_("等级“%(v)s”无法识别,可填:%(c)s") % {"v": cell_text(value), "c": choices}, "等级")
     return level
 
 
@@ -124,7 +121,7 @@ def _number_matches_level(number: str, level: Level, table: dict[str, Level]) ->
     with the level column. Numbers in no known format (older 职业资格 numbers) are taken as printed."""
     named = level_for_number(number, set(table.values()))
     if named is not None and named.pk != level.pk:
-        raise _RowProblem(
+        raise RowProblem(
             _("证书编号的等级位表示%(n)s,与所填等级“%(l)s”不符") % {"n": named.label, "l": level.label}, "证书编号"
         )
 
@@ -133,45 +130,45 @@ def _date(value: object, header: str) -> datetime.date:
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise _RowProblem(str(exc), header) from None
+        raise RowProblem(str(exc), header) from None
 
 
 def _check_row(record: dict, *, default_issuer: str, levels: dict[str, Level], today: datetime.date) -> _Row:
     number = _number(record.get("number"))
-    kind = _KINDS.get(_text(record.get("kind")))
+    kind = _KINDS.get(cell_text(record.get("kind")))
     if kind is None:
-        raise _RowProblem(_("证书类别应为“职业技能等级证书”或“职业资格证书”"), "证书类别")
+        raise RowProblem(_("证书类别应为“职业技能等级证书”或“职业资格证书”"), "证书类别")
     name = _required(record, "name", "姓名", 64)
     try:
         id_type = id_type_from_label(record.get("id_type"))
-        id_number = normalise_id_number(id_type, _text(record.get("id_number")))
+        id_number = normalise_id_number(id_type, cell_text(record.get("id_number")))
     except ValidationFailed as exc:
-        raise _RowProblem(exc.message, "证件号码" if exc.details.get("field") == "id_number" else "证件类型") from None
+        raise RowProblem(exc.message, "证件号码" if exc.details.get("field") == "id_number" else "证件类型") from None
     occupation = None
-    code = _text(record.get("occupation_code"))
+    code = cell_text(record.get("occupation_code"))
     if code:
         if not OCCUPATION_CODE_RE.fullmatch(code):
-            raise _RowProblem(_("职业编码应为 X-XX-XX-XX 格式,不清楚可留空"), "职业编码")
+            raise RowProblem(_("职业编码应为 X-XX-XX-XX 格式,不清楚可留空"), "职业编码")
         occupation = Occupation.objects.filter(code=code).first()
         if occupation is None:
-            raise _RowProblem(_("职业编码%(c)s不在职业分类大典中,不清楚可留空") % {"c": code}, "职业编码")
+            raise RowProblem(_("职业编码%(c)s不在职业分类大典中,不清楚可留空") % {"c": code}, "职业编码")
     occupation_name = _required(record, "occupation_name", "职业名称", 64)
-    work_type = _text(record.get("work_type"))
+    work_type = cell_text(record.get("work_type"))
     if len(work_type) > 64:
-        raise _RowProblem(_("工种不能超过64个字"), "工种")
+        raise RowProblem(_("工种不能超过64个字"), "工种")
     level = _level(record.get("level"), levels)
     _number_matches_level(number, level, levels)
-    issuer = _text(record.get("issuer")) or default_issuer
+    issuer = cell_text(record.get("issuer")) or default_issuer
     if not issuer:
-        raise _RowProblem(_("请填写发证机构"), "发证机构")
+        raise RowProblem(_("请填写发证机构"), "发证机构")
     if len(issuer) > 128:
-        raise _RowProblem(_("发证机构不能超过128个字"), "发证机构")
+        raise RowProblem(_("发证机构不能超过128个字"), "发证机构")
     issued_on = _date(record.get("issued_on"), "发证日期")
     if issued_on > today:
-        raise _RowProblem(_("发证日期不能晚于今天"), "发证日期")
-    valid_until = _date(record["valid_until"], "有效期至") if _text(record.get("valid_until")) else None
+        raise RowProblem(_("发证日期不能晚于今天"), "发证日期")
+    valid_until = _date(record["valid_until"], "有效期至") if cell_text(record.get("valid_until")) else None
     if valid_until is not None and valid_until < issued_on:
-        raise _RowProblem(_("有效期至不能早于发证日期"), "有效期至")
+        raise RowProblem(_("有效期至不能早于发证日期"), "有效期至")
     return _Row(
         number=number,
         kind=kind,
@@ -188,28 +185,11 @@ def _check_row(record: dict, *, default_issuer: str, levels: dict[str, Level], t
     )
 
 
-def _import_region(actor: Actor, region_code: str) -> Region:
-    """The region the certificates are registered in: the officer's bureau, or a region inside it when chosen."""
-    actor.require_bureau()
-    if region_code:
-        region = Region.objects.filter(code=region_code.strip()).first()
-        if region is None or not (actor.is_operator or actor.oversees_region(region)):
-            raise NotFound(_("不在本部门辖区内的地区"))
-        return region
-    regions = {b.region.code: b.region for b in actor.bureaus()}
-    if len(regions) != 1:
-        raise ValidationFailed(_("请选择证书登记的地区"), details={"field": "region"})
-    return next(iter(regions.values()))
-
-
 def _validate(rows: list[tuple[int, dict]], *, default_issuer: str, report: ImportReport) -> list[tuple[int, _Row]]:
     levels, today = level_spellings(), timezone.localdate()
-    checked: list[tuple[int, _Row]] = []
-    for row_number, record in rows:
-        try:
-            checked.append((row_number, _check_row(record, default_issuer=default_issuer, levels=levels, today=today)))
-        except _RowProblem as problem:
-            report.errors.append(RowError(row_number, problem.reason, problem.column))
+    checked = check_rows(
+        rows, lambda record: _check_row(record, default_issuer=default_issuer, levels=levels, today=today), report
+    )
     existing = set(
         Certificate.objects.filter(number__in=[r.number for _n, r in checked]).values_list("number", flat=True)
     )
@@ -271,13 +251,9 @@ def _certificate(row: _Row, person: Person, region: Region) -> Certificate:
     return cert
 
 
-class _Rollback(Exception):
-    """Raised inside the import transaction to undo every row when any row failed to save."""
-
-
 def certificates_import(*, actor: Actor, upload, organisation_name: str = "", region_code: str = "") -> ImportReport:
     """Register historical certificates from a spreadsheet; `organisation_name` fills an empty 发证机构 cell."""
-    region = _import_region(actor, region_code)
+    region = actor.bureau_region(region_code, field="region", prompt=_("请选择证书登记的地区"))
     rows = read_rows(upload, COLUMNS)
     report = ImportReport(total=len(rows))
     if not rows:
@@ -287,43 +263,43 @@ def certificates_import(*, actor: Actor, upload, organisation_name: str = "", re
     if report.errors:
         return report
     people: dict[tuple[str, str], Person] = {}
-    try:
-        with transaction.atomic():
-            certs = []
-            for row_number, row in checked:
-                key = (row.id_type, row.id_number)
-                try:
-                    if key not in people:
-                        people[key] = person_get_or_create(
-                            actor=actor, name=row.name, id_type=row.id_type, id_number=row.id_number
-                        )
-                    certs.append(_certificate(row, people[key], region))
-                except PlatformError as exc:  # another request changed the same person meanwhile
-                    report.errors.append(RowError(row_number, exc.message))
-            if report.errors:
-                raise _Rollback()
+
+    def save() -> int:
+        certs = []
+        for row_number, row in checked:
+            key = (row.id_type, row.id_number)
             try:
-                with transaction.atomic():
-                    Certificate.objects.bulk_create(certs, batch_size=500)
-            except IntegrityError:
-                # Another upload registered some of these numbers since they were checked.
-                taken = set(
-                    Certificate.objects.filter(number__in=[c.number for c in certs]).values_list("number", flat=True)
-                )
-                for row_number, row in checked:
-                    if row.number in taken:
-                        report.errors.append(RowError(row_number, _("证书编号%(n)s已在平台登记") % {"n": row.number}))
-                if not report.errors:
-                    raise
-                raise _Rollback() from None
-            audit_record(
-                actor=actor,
-                action="certificate.import",
-                object_type="certificates.certificate",
-                after={"numbers": [c.number for c in certs], "count": len(certs)},
-                region_code=region.code,
+                if key not in people:
+                    people[key] = person_get_or_create(
+                        actor=actor, name=row.name, id_type=row.id_type, id_number=row.id_number
+                    )
+                certs.append(_certificate(row, people[key], region))
+            except PlatformError as exc:  # another request changed the same person meanwhile
+                report.errors.append(RowError(row_number, exc.message))
+        if report.errors:
+            return 0
+        try:
+            with transaction.atomic():
+                Certificate.objects.bulk_create(certs, batch_size=500)
+        except IntegrityError:
+            # Another upload registered some of these numbers since they were checked.
+            taken = set(
+                Certificate.objects.filter(number__in=[c.number for c in certs]).values_list("number", flat=True)
             )
-            report.created = len(certs)
-    except _Rollback:
-        report.created = 0
+            for row_number, row in checked:
+                if row.number in taken:
+                    report.errors.append(RowError(row_number, _("证书编号%(n)s已在平台登记") % {"n": row.number}))
+            if not report.errors:
+                raise
+            return 0
+        audit_record(
+            actor=actor,
+            action="certificate.import",
+            object_type="certificates.certificate",
+            after={"numbers": [c.number for c in certs], "count": len(certs)},
+            region_code=region.code,
+        )
+        return len(certs)
+
+    save_all_or_nothing(report, save)
     return report

@@ -81,13 +81,10 @@ def _bureau_scope(actor: Actor, region_code: str) -> tuple[Q, Region | None]:
         # A region outside the jurisdiction is a 404, exactly like one that does not exist.
         if region is None or not (actor.is_operator or actor.oversees_region(region)):
             raise NotFound(_("不在本部门辖区内的地区"))
-        return Q(region_code__startswith=region.prefix), region
+        return Region.code_within_q("region_code", [region.prefix]), region
     if actor.is_operator:
         return Q(), None
-    q = Q(pk__in=[])
-    for prefix in actor.bureau_prefixes:
-        q |= Q(region_code__startswith=prefix)
-    return q, None
+    return Region.code_within_q("region_code", actor.bureau_prefixes), None
 
 
 def certificate_report(

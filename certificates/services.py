@@ -26,9 +26,9 @@ def certificates_for(actor: Actor) -> QuerySet[Certificate]:
     qs = Certificate.objects.select_related("level", "occupation", "organisation", "person")
     if actor.is_operator:
         return qs
-    q = Q(organisation_id__in=actor.organisation_ids(Role.ORG_ADMIN))
-    for prefix in actor.bureau_prefixes:
-        q |= Q(region_code__startswith=prefix)
+    q = Q(organisation_id__in=actor.organisation_ids(Role.ORG_ADMIN)) | Region.code_within_q(
+        "region_code", actor.bureau_prefixes
+    )
     if actor.person is not None:
         q |= Q(person=actor.person)
     return qs.filter(q)

@@ -19,7 +19,7 @@ from ninja.security.session import SessionAuth
 from accounts.actors import Actor
 from accounts.models import ApiToken
 from accounts.second_factor import second_factor_pending
-from core.errors import PlatformError, SecondFactorRequired
+from core.errors import HTTP_CODES, PlatformError, SecondFactorRequired, error_response
 
 log = logging.getLogger(__name__)
 
@@ -97,26 +97,6 @@ api = PlatformApi(
 )
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None) -> JsonResponse:
-    return JsonResponse(
-        {"code": code, "message": message, "details": details or {}},
-        status=status,
-        json_dumps_params={"ensure_ascii": False},
-    )
-
-
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    422: "validation_failed",
-    429: "rate_limited",
-}
-
-
 @api.exception_handler(PlatformError)
 def _platform_error(request, exc: PlatformError):
     return error_response(exc.status, exc.code, exc.message, exc.details)
@@ -138,7 +118,7 @@ def _auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    code = _HTTP_CODES.get(exc.status_code, "error")
+    code = HTTP_CODES.get(exc.status_code, "error")
     if exc.status_code == 403 and "CSRF" in str(exc):
         return error_response(403, "csrf_failed", _("CSRF 校验失败,请刷新页面后重试"))
     return error_response(exc.status_code, code, str(exc))

@@ -3,6 +3,7 @@ import re
 import uuid
 
 from core.context import request_id_var
+from core.errors import HTTP_CODES, error_response
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -46,12 +47,10 @@ class ApiJsonErrorsMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            from config.api import _HTTP_CODES, error_response
-
             status = response.status_code
             new = error_response(
                 status,
-                _HTTP_CODES.get(status, "server_error" if status >= 500 else "error"),
+                HTTP_CODES.get(status, "server_error" if status >= 500 else "error"),
                 response.reason_phrase,
             )
             if status == 405 and response.has_header("Allow"):
@@ -71,8 +70,6 @@ class RejectNulCharactersMiddleware:
         if self._has_nul(request):
             from django.shortcuts import render
             from django.utils.translation import gettext as _
-
-            from config.api import error_response
 
             message = _("输入包含不允许的控制字符")
             if request.path.startswith("/api/"):

@@ -4,7 +4,9 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from .api import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_unavailable_response, error_response
+from core.errors import error_response
+
+from .api import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_unavailable_response
 
 
 def healthz(request):

@@ -6,6 +6,7 @@ pages show the message. Each class has a stable code that clients may rely on.
 
 from typing import Any
 
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -68,3 +69,24 @@ class RateLimited(PlatformError):
     status = 429
     code = "rate_limited"
     default_message = _("请求过于频繁,请稍后再试")
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> JsonResponse:
+    """The one JSON shape of every error the API answers: {"code", "message", "details"}."""
+    return JsonResponse(
+        {"code": code, "message": message, "details": details or {}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+HTTP_CODES = {  # the stable code for an HTTP status that no PlatformError raised
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "validation_failed",
+    429: "rate_limited",
+}

@@ -1,18 +1,25 @@
 """Reading and writing the spreadsheets users upload and download (xlsx), one way for every import.
 
-An import validates every row first and reports each bad row by its row number and reason; callers then save
-all rows or none, so a failed upload never half-saves.
+An import has two phases, both here: `check_rows` reads every row through the caller's check and reports each bad
+row by its row number, column and reason; only if none is bad, `save_all_or_nothing` saves every row in one
+transaction, and a row that fails to save then (another request took its number meanwhile) undoes them all. A
+failed upload never half-saves.
 """
 
 import datetime
 import io
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .errors import ValidationFailed
+from .errors import PlatformError, ValidationFailed
+
+T = TypeVar("T")
 
 MAX_ROWS = 20_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -88,6 +95,79 @@ def read_rows(upload, columns: list[Column]) -> list[tuple[int, dict]]:
         result.append((number, record))
     workbook.close()
     return result
+
+
+class RowProblem(Exception):
+    """Raised by a row check: why this row cannot be imported, and in which column."""
+
+    def __init__(self, reason: str, column: str = ""):
+        self.reason, self.column = str(reason), column
+        super().__init__(self.reason)
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: empty for nothing, and a whole number Excel stored as 12.0 written as 12."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def check_rows(
+    rows: Iterable[tuple[int, dict]],
+    check: Callable[[dict], T],
+    report: ImportReport,
+    *,
+    key: Callable[[T], Hashable] | None = None,
+    duplicate: str = "",
+    duplicate_column: str = "",
+) -> list[tuple[int, T]]:
+    """Phase one: each row through `check`, which returns the row's value or raises RowProblem (or a platform
+    error, whose `details["column"]` names the column). With `key`, a row repeating an earlier row's key is an
+    error naming that row (`duplicate`, a message with %(r)d for that row's number). Bad rows go to the report, sorted; the good ones come
+    back with their numbers."""
+    checked: list[tuple[int, T]] = []
+    seen: dict[Hashable, int] = {}
+    for number, record in rows:
+        try:
+            value = check(record)
+        except RowProblem as problem:
+            report.errors.append(RowError(number, problem.reason, problem.column))
+            continue
+        except PlatformError as exc:
+            report.errors.append(RowError(number, exc.message, exc.details.get("column", "")))
+            continue
+        if key is not None:
+            k = key(value)
+            if k in seen:
+                reason = (duplicate or _("与第%(r)d行重复")) % {"r": seen[k]}
+                report.errors.append(RowError(number, reason, duplicate_column))
+                continue
+            seen[k] = number
+        checked.append((number, value))
+    report.errors.sort(key=lambda e: e.row)
+    return checked
+
+
+class _Rollback(Exception):
+    pass
+
+
+def save_all_or_nothing(report: ImportReport, save: Callable[[], int]) -> ImportReport:
+    """Phase two: `save` runs in one transaction and returns how many rows it saved; it appends a RowError for each
+    row that could not be saved. If the report has any error at the end, every row is undone and nothing counts
+    as created."""
+    try:
+        with transaction.atomic():
+            created = save()
+            if report.errors:
+                raise _Rollback()
+            report.created = created
+    except _Rollback:
+        report.errors.sort(key=lambda e: e.row)
+        report.created = 0
+    return report
 
 
 def parse_date(value) -> datetime.date:

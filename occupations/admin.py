@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from core.admin_mixins import AuditedAdmin
+from core.signals import certificate_facts_changed
 
 from .models import (
     CalendarDay,
@@ -23,9 +24,7 @@ class VerificationJoinedAdmin(AuditedAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change:
-            from certificates.verification_cache import certificates_changed
-
-            certificates_changed()
+            certificate_facts_changed.send(sender=type(obj))
 
 
 @admin.register(Region)

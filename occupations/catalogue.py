@@ -34,7 +34,3 @@ def qualification_problems(qual: Qualification | None, on: datetime.date) -> lis
 
 def occupation_problems(occupation: Occupation, on: datetime.date) -> list[str]:
     return qualification_problems(occupation.qualification, on)
-
-
-def occupation_usable(occupation: Occupation, on: datetime.date) -> bool:
-    return not occupation_problems(occupation, on)

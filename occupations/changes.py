@@ -11,19 +11,18 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from accounts.identity import mask_id_number
-from accounts.models import User
 from accounts.selectors import organisation_admins
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.notifications import notify
 
 from .models import CatalogueChange, Occupation, Qualification
+from .signals import catalogue_change_confirmed, catalogue_change_impact
 
 CHANGE_FIELDS = ["kind", "status", "effective_on", "basis", "reason"]
 
@@ -91,104 +90,20 @@ def affected_occupations(qualification: Qualification) -> QuerySet[Occupation]:
     return Occupation.objects.filter(qualification=qualification).order_by("code")
 
 
-def caught_plans(qualification: Qualification, effective_on: datetime.date):
-    """Announced plans whose assessment is not over before the change: their candidates must choose (section 四).
-
-    Plans already in publicity have been assessed; they finish and issue certificates as normal.
-    """
-    from assessments.models import Plan
-
-    return (
-        Plan.objects.filter(occupation__qualification=qualification, status=Plan.Status.PUBLISHED)
-        .annotate(last_day=Max("components__ends_at"))
-        .filter(Q(last_day__isnull=True) | Q(last_day__date__gte=effective_on))
-    )
-
-
 def change_impact(qualification: Qualification, kind: str, effective_on: datetime.date) -> Impact:
-    from accreditation.models import Filing, ScopeLine
-    from assessments.models import Plan, Registration
-    from subsidies.models import Claim
-
+    """Everything the change would touch: each app above adds its own part (occupations.signals)."""
     impact = Impact()
     occupations = list(affected_occupations(qualification))
     impact.occupations = [{"code": o.code, "name": o.name} for o in occupations]
-    lines = (
-        ScopeLine.objects.filter(occupation__in=occupations, filing__status__in=[*Filing.IN_FORCE, *Filing.OPEN])
-        .select_related("filing__organisation__region", "occupation")
-        .prefetch_related("levels")
-        .order_by("filing__organisation__name")
+    catalogue_change_impact.send(
+        sender=CatalogueChange,
+        qualification=qualification,
+        occupations=occupations,
+        kind=kind,
+        ending=kind in CatalogueChange.ENDING,
+        effective_on=effective_on,
+        impact=impact,
     )
-    for line in lines:
-        org = line.filing.organisation
-        impact.organisation_ids.add(org.id)
-        impact.scope_lines.append(
-            {
-                "id": line.id,
-                "filing_id": line.filing_id,
-                "filing_status": line.filing.get_status_display(),
-                "organisation_id": org.id,
-                "organisation": org.name,
-                "region": org.region.full_name,
-                "occupation": line.occupation.name,
-                "levels": [lv.name for lv in line.sorted_levels],
-            }
-        )
-    ending = kind in CatalogueChange.ENDING
-    caught = set(caught_plans(qualification, effective_on).values_list("id", flat=True)) if ending else set()
-    plans = (
-        Plan.objects.filter(
-            occupation__in=occupations, status__in=[Plan.Status.DRAFT, Plan.Status.PUBLISHED, Plan.Status.PUBLICITY]
-        )
-        .select_related("organisation")
-        .annotate(active=Count("registrations", filter=Q(registrations__status__in=Registration.ACTIVE)))
-        .order_by("registration_opens", "id")
-    )
-    for plan in plans:
-        impact.organisation_ids.add(plan.organisation_id)
-        impact.plans.append(
-            {
-                "id": plan.id,
-                "title": plan.title,
-                "organisation": plan.organisation.name,
-                "status": plan.get_status_display(),
-                "registrations": plan.active,
-                "caught": plan.id in caught,
-            }
-        )
-    regs = (
-        Registration.objects.filter(plan__in=[p["id"] for p in impact.plans], status__in=Registration.ACTIVE)
-        .select_related("person", "level", "plan")
-        .order_by("plan_id", "id")
-    )
-    impact.candidates = [
-        {
-            "registration_id": r.id,
-            "name": r.person.name,
-            "id_number": mask_id_number(r.person.id_number),
-            "plan_id": r.plan_id,
-            "plan": r.plan.title,
-            "level": r.level.label,
-            "status": r.get_status_display(),
-            "must_choose": r.plan_id in caught,
-        }
-        for r in regs
-    ]
-    claims = (
-        Claim.objects.filter(occupation__in=occupations, status__in=Claim.IN_REVIEW)
-        .select_related("person", "region", "level")
-        .order_by("id")
-    )
-    impact.claims = [
-        {
-            "id": c.id,
-            "name": c.person.name,
-            "level": c.level.label,
-            "region": c.region.full_name,
-            "status": c.get_status_display(),
-        }
-        for c in claims
-    ]
     return impact
 
 
@@ -275,14 +190,17 @@ def _apply_to_qualification(change: CatalogueChange) -> dict:
     return before
 
 
-def _notify(change: CatalogueChange, impact: Impact, caught_regs) -> None:
+def _title(change: CatalogueChange) -> str:
     qual, when = change.qualification, change.effective_on.isoformat()
-    what = _("“%(n)s”自%(d)s起%(k)s(%(b)s)") % {
+    return _("“%(n)s”自%(d)s起%(k)s(%(b)s)") % {
         "n": qual.name,
         "d": when,
         "k": change.get_kind_display(),
         "b": change.basis,
     }
+
+
+def _notify_organisations(change: CatalogueChange, impact: Impact, what: str) -> None:
     if change.ends_recognition:
         org_body = _(
             "此后不得再以该事项新增备案范围或认定计划;已公告计划的考生可选择继续参加认定或退费,请在计划页面查看考生选择并办理。"
@@ -291,53 +209,33 @@ def _notify(change: CatalogueChange, impact: Impact, caught_regs) -> None:
         org_body = _("自生效日起按水平评价类管理,可按国家职业技能标准申请备案并开展认定。")
     for org_id in sorted(impact.organisation_ids):
         notify(users=organisation_admins(org_id), title=what, body=org_body, link="/assessments/manage/")
-    if caught_regs:
-        users = User.objects.filter(
-            Q(person_id__in=[r.person_id for r in caught_regs]) | Q(id__in=[r.registered_by_id for r in caught_regs])
-        )
-        notify(
-            users=list(users),
-            title=what,
-            body=_("您报名的认定计划在取消前已公告,请选择继续参加认定或申请退费。"),
-            link="/assessments/my/",
-        )
-    if impact.claims:
-        from subsidies.models import Claim
-
-        people = Claim.objects.filter(pk__in=[c["id"] for c in impact.claims]).values("person_id")
-        notify(
-            users=list(User.objects.filter(person_id__in=people)),
-            title=what,
-            body=_("取消前取得的证书继续有效,可作为能力水平的证明;您的补贴申请照常办理。"),
-            link="/subsidies/",
-        )
 
 
 @transaction.atomic
 def change_confirm(*, actor: Actor, change_id: int) -> CatalogueChange:
-    """Take the change into force from its date, ask caught candidates to choose, tell everyone concerned."""
-    from assessments.cancellations import choices_open_for
-
+    """Take the change into force from its date; the apps above act on it (candidates of caught plans choose,
+    claimants and holders are told, verification answers are refreshed); organisations are told here."""
     change = _change_for_update(actor, change_id)
     impact = change_impact(change.qualification, change.kind, change.effective_on)
     qual_before = _apply_to_qualification(change)
-    caught_regs = choices_open_for(change) if change.ends_recognition else []
     change.status = CatalogueChange.Status.CONFIRMED
     change.confirmed_by, change.confirmed_at = actor.user, timezone.now()
     change.impact = impact.counts
     change.save(update_fields=["status", "confirmed_by", "confirmed_at", "impact"])
+    what = _title(change)
+    counts: dict = {}
+    for _receiver, response in catalogue_change_confirmed.send(
+        sender=CatalogueChange, change=change, impact=impact, title=what
+    ):
+        counts.update(response or {})
     audit_record(
         actor=actor,
         action="catalogue_change.confirm",
         obj=change,
         before={"qualification": qual_before},
-        after={**_state(change), "impact": impact.counts, "choices_opened": len(caught_regs)},
+        after={**_state(change), "impact": impact.counts, "choices_opened": counts.get("choices_opened", 0)},
     )
-    _notify(change, impact, caught_regs)
-    # Verification answers carry the catalogue note: no web node may keep answering from before the change.
-    from certificates.verification_cache import certificates_changed
-
-    certificates_changed()
+    _notify_organisations(change, impact, what)
     return change
 
 

@@ -5,6 +5,7 @@ admin, and loaded from occupations/data/ by `manage.py load_reference`.
 """
 
 import datetime
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -54,12 +55,25 @@ class Region(models.Model):
         return other.code.startswith(self.prefix)
 
     @staticmethod
-    def within_q(field: str, prefixes: list[str]) -> Q:
-        """Q matching objects whose `field` (a Region FK path) lies inside any of the prefixes."""
+    def code_within_q(code_field: str, prefixes: Iterable[str]) -> Q:
+        """Q matching rows whose region code (a text field such as a certificate's `region_code`) lies inside any
+        of the prefixes; no prefixes match nothing."""
         q = Q(pk__in=[])
         for p in prefixes:
-            q |= Q(**{f"{field}__code__startswith": p})
+            q |= Q(**{f"{code_field}__startswith": p})
         return q
+
+    @staticmethod
+    def within_q(field: str, prefixes: Iterable[str]) -> Q:
+        """Q matching objects whose `field` (a Region FK path) lies inside any of the prefixes."""
+        return Region.code_within_q(f"{field}__code", prefixes)
+
+    @classmethod
+    def inside_q(cls, field: str, region_code: str) -> Q:
+        """Q matching objects whose `field` (a Region FK path) lies in the region with this code or below it;
+        nothing when there is no such region (a filter typed into a public list)."""
+        region = cls.objects.filter(code=(region_code or "").strip()).first()
+        return cls.within_q(field, [region.prefix]) if region else Q(pk__in=[])
 
 
 class Level(models.Model):
@@ -459,9 +473,6 @@ class EquivalenceRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.label}"
-
-    def in_force_on(self, day: datetime.date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
 
     def applies_in(self, region_code: str) -> bool:
         return not self.scope or region_code.startswith(self.scope)

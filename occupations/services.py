@@ -13,6 +13,7 @@ from pathlib import Path
 from django.db import transaction
 
 from core.audit import audit_record
+from core.signals import certificate_facts_changed
 
 from .models import (
     CatalogueChange,
@@ -152,7 +153,5 @@ def reference_load(*, update: bool = False, actor=None) -> Counter:
     if any(counts[f"{model.__name__}.updated"] for model in (Level, Qualification, Occupation)):
         # Read with every verified certificate (the level's label, the catalogue note) and remembered by the web
         # nodes (certificates.verification_cache): like an admin edit, an update must reach them.
-        from certificates.verification_cache import certificates_changed
-
-        certificates_changed()
+        certificate_facts_changed.send(sender=Occupation)
     return counts

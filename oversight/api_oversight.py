@@ -15,7 +15,7 @@ from accounts.actors import Actor
 from core.errors import NotFound, ValidationFailed
 from core.ratelimit import client_ip
 
-from . import dashboards, guazheng, inspections, reports
+from . import dashboards, exposures, guazheng, inspections, reports
 from .challenge import challenge_new, public_submission_guard
 from .models import Complaint, Exposure, GuazhengFlag, Inspection, Rectification, Sanction
 from .schemas import (
@@ -159,7 +159,7 @@ def exposure_out(e: Exposure) -> dict:
         "finding": e.finding,
         "measures": e.measures,
         "published_on": e.published_on,
-        "sanctions": reports.exposure_sanctions(e),
+        "sanctions": exposures.exposure_sanctions(e),
     }
 
 
@@ -291,12 +291,12 @@ def track(request, payload: TrackIn):
 @public_router.get("/exposures", response=list[ExposureOut], summary="曝光台(公开)")
 @paginate
 def exposure_list(request, region: str = ""):
-    return Mapped(reports.exposures_public(region_code=region), exposure_out)
+    return Mapped(exposures.exposures_public(region_code=region), exposure_out)
 
 
 @public_router.get("/exposures/{exposure_id}", response=ExposureOut, summary="曝光详情(公开)")
 def exposure_detail(request, exposure_id: int):
-    exposure = reports.exposures_public().filter(pk=exposure_id).first()
+    exposure = exposures.exposures_public().filter(pk=exposure_id).first()
     if exposure is None:
         raise NotFound()
     return exposure_out(exposure)
@@ -315,7 +315,7 @@ def complaint_list(request, status: str = "", kind: str = "", overdue: bool = Fa
     if kind:
         qs = qs.filter(kind=kind)
     if overdue:
-        qs = reports.overdue_complaints(qs)
+        qs = qs.overdue()
     return Mapped(qs, complaint_out)
 
 
@@ -367,7 +367,7 @@ def complaint_close(request, complaint_id: int, payload: CloseIn):
 
 @router.post("/exposures/{exposure_id}/withdraw", response=ExposureOut, summary="撤下曝光")
 def exposure_withdraw(request, exposure_id: int, payload: ReasonIn):
-    return exposure_out(reports.exposure_withdraw(actor=request.auth, exposure_id=exposure_id, reason=payload.reason))
+    return exposure_out(exposures.exposure_withdraw(actor=request.auth, exposure_id=exposure_id, reason=payload.reason))
 
 
 # --- 挂证 ---------------------------------------------------------------------------------------------------------
@@ -519,7 +519,7 @@ def rectification_list(request, status: str = "", overdue: bool = False):
     if status:
         qs = qs.filter(status=status)
     if overdue:
-        qs = inspections.overdue_rectifications(qs)
+        qs = qs.overdue()
     return Mapped(qs, rectification_out)
 
 

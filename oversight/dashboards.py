@@ -352,11 +352,11 @@ def _oversight_panel(prefixes: list[str], today: datetime.date) -> tuple[Panel, 
     inspections = Inspection.objects.filter(_code_q("organisation__region__code", prefixes))
     figures = {
         "complaints_open": complaints.filter(status__in=Complaint.OPEN).count(),
-        "complaints_overdue": complaints.filter(status__in=Complaint.OPEN, due_on__lt=today).count(),
+        "complaints_overdue": complaints.overdue(today).count(),
         "flags_open": flags.filter(status=GuazhengFlag.Status.OPEN).count(),
         "inspections_open": inspections.exclude(status=Inspection.Status.CLOSED).count(),
         "rectifications_open": rects.exclude(status=Rectification.Status.VERIFIED).count(),
-        "rectifications_overdue": rects.filter(status=Rectification.Status.OPEN, due_on__lt=today).count(),
+        "rectifications_overdue": rects.overdue(today).count(),
     }
     labels = {
         "complaints_open": _("未办结举报"),

@@ -18,9 +18,9 @@ def overdue_notify(*, today: datetime.date | None = None) -> dict:
     rectification. Each item is notified once, on the first run after its deadline passes."""
     today = today or timezone.localdate()
     cases = rectifications = 0
-    for complaint_id in Complaint.objects.filter(
-        status__in=Complaint.OPEN, due_on__lt=today, overdue_notified_on__isnull=True
-    ).values_list("id", flat=True):
+    for complaint_id in (
+        Complaint.objects.overdue(today).filter(overdue_notified_on__isnull=True).values_list("id", flat=True)
+    ):
         with transaction.atomic():
             c = Complaint.objects.select_for_update(of=("self",)).select_related("region").get(pk=complaint_id)
             if c.overdue_notified_on is not None or not c.is_open:
@@ -35,9 +35,9 @@ def overdue_notify(*, today: datetime.date | None = None) -> dict:
             c.overdue_notified_on = today
             c.save(update_fields=["overdue_notified_on"])
             cases += 1
-    for rect_id in Rectification.objects.filter(
-        status=Rectification.Status.OPEN, due_on__lt=today, overdue_notified_on__isnull=True
-    ).values_list("id", flat=True):
+    for rect_id in (
+        Rectification.objects.overdue(today).filter(overdue_notified_on__isnull=True).values_list("id", flat=True)
+    ):
         with transaction.atomic():
             r = (
                 Rectification.objects.select_for_update(of=("self",))

@@ -244,19 +244,6 @@ def reliance_end(*, actor: Actor, reliance_id: int, end: datetime.date) -> Certi
 # --- Insurance records (bureau) ---------------------------------------------------------------------------------
 
 
-def _import_region(actor: Actor, region_code: str) -> Region:
-    actor.require_bureau()
-    if region_code:
-        region = Region.objects.filter(code=region_code.strip()).first()
-        if region is None or not (actor.is_operator or actor.oversees_region(region)):
-            raise NotFound(_("不在本部门辖区内的地区"))
-        return region
-    regions = {b.region.code: b.region for b in actor.bureaus()}
-    if len(regions) != 1:
-        raise ValidationFailed(_("请选择参保数据所属地区"), details={"field": "region_code"})
-    return next(iter(regions.values()))
-
-
 @dataclass
 class _Row:
     id_number: str
@@ -321,7 +308,7 @@ def insurance_import(
 
     The scan for 挂证 runs after the import is committed (a task, in the background with a broker).
     """
-    region = _import_region(actor, region_code)
+    region = actor.bureau_region(region_code, field="region_code", prompt=_("请选择参保数据所属地区"))
     period_from, period_to = period_from.replace(day=1), period_to.replace(day=1)
     if period_to < period_from:
         raise ValidationFailed(_("数据截止月份不能早于起始月份"), details={"field": "period_to"})
@@ -635,16 +622,16 @@ def guazheng_scan(*, actor: Actor, region_code: str = "", today: datetime.date |
     else:
         actor.require_bureau()
         if region_code:
-            region = Region.objects.filter(code=region_code).first()
-            if region is None or not (actor.is_operator or actor.oversees_region(region)):
-                raise NotFound(_("不在本部门辖区内的地区"))
-            prefixes = [region.prefix]
+            prefixes = [actor.bureau_region(region_code).prefix]
         else:
             prefixes = [""] if actor.is_operator else actor.bureau_prefixes
-    q = Q(pk__in=[])
-    for p in prefixes:
-        q |= Q(employer__region__code__startswith=p)
-    ids = sorted(set(CertificateReliance.objects.filter(q).values_list("certificate_id", flat=True)))
+    ids = sorted(
+        set(
+            CertificateReliance.objects.filter(Region.within_q("employer__region", prefixes)).values_list(
+                "certificate_id", flat=True
+            )
+        )
+    )
     total = ScanReport()
     for start in range(0, len(ids), 200):  # one transaction per chunk: a big region never holds locks for long
         part = guazheng_scan_certificates(certificate_ids=ids[start : start + 200], today=today)

@@ -31,6 +31,7 @@ from core.notifications import notify
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
 
+from .exposures import exposure_publish
 from .models import Exposure, Inspection, InspectionDraw, Rectification, Sanction
 from .sanctions import sanction_apply
 
@@ -75,10 +76,6 @@ def rectifications_for(actor: Actor) -> QuerySet[Rectification]:
     return Rectification.objects.filter(inspection__in=inspections_for(actor)).select_related(
         "inspection__organisation__region"
     )
-
-
-def overdue_rectifications(qs: QuerySet[Rectification], today: datetime.date | None = None) -> QuerySet[Rectification]:
-    return qs.filter(status=Rectification.Status.OPEN, due_on__lt=today or timezone.localdate())
 
 
 def is_inspector(actor: Actor, inspection: Inspection) -> bool:
@@ -154,19 +151,6 @@ def _create(actor: Actor, org: Organisation, *, kind: str, scheduled_on, reason:
     return inspection
 
 
-def _bureau_region(actor: Actor, region_code: str) -> Region:
-    actor.require_bureau()
-    if region_code:
-        region = Region.objects.filter(code=region_code.strip()).first()
-        if region is None or not (actor.is_operator or actor.oversees_region(region)):
-            raise NotFound(_("不在本部门辖区内的地区"))
-        return region
-    regions = {b.region.code: b.region for b in actor.bureaus()}
-    if len(regions) != 1:
-        raise ValidationFailed(_("请选择抽查地区"), details={"field": "region_code"})
-    return next(iter(regions.values()))
-
-
 @transaction.atomic
 def inspection_plan(*, actor: Actor, organisation_id: int, scheduled_on: datetime.date, reason: str) -> Inspection:
     """A targeted inspection (专项督查) of one organisation in the actor's region, e.g. after a complaint."""
@@ -194,12 +178,12 @@ def inspection_draw(
     Organisations with an inspection still open are left out. The pool is sorted by id and the seed stored, so
     random.Random(seed).sample(pool, n) reproduces the draw exactly; tests pass a seed, officers do not.
     """
-    region = _bureau_region(actor, region_code)
+    region = actor.bureau_region(region_code, field="region_code", prompt=_("请选择抽查地区"))
     if count < 1:
         raise ValidationFailed(_("抽取数量至少为1"), details={"field": "count"})
     busy = Inspection.objects.exclude(status=Inspection.Status.CLOSED).values("organisation_id")
     pool = sorted(
-        Organisation.objects.filter(region__code__startswith=region.prefix, filings__status=Filing.Status.APPROVED)
+        Organisation.objects.filter(Region.within_q("region", [region.prefix]), filings__status=Filing.Status.APPROVED)
         .exclude(pk__in=busy)
         .values_list("pk", flat=True)
         .distinct()
@@ -481,23 +465,15 @@ def inspection_escalate(
         findings = "；".join(
             f"{CHECKLIST[k]}:{v['note']}" for k, v in inspection.results.items() if v.get("result") == "issue"
         )
-        exposure = Exposure.objects.create(
+        exposure_publish(
+            actor=actor,
             reference=inspection.number,
-            inspection=inspection,
             region=inspection.organisation.region,
-            category=str(inspection.get_kind_display()),
+            category=inspection.get_kind_display(),
             subject=inspection.organisation.name,
             finding=findings or inspection.summary or sanction.reason,
             measures=f"{sanction.get_kind_display()}:{sanction.reason}",
-            published_on=timezone.localdate(),
-            published_by=actor.user,
-        )
-        audit_record(
-            actor=actor,
-            action="exposure.publish",
-            obj=exposure,
-            after={"reference": exposure.reference, "subject": exposure.subject},
-            region_code=exposure.region.code,
+            inspection=inspection,
             organisation_id=inspection.organisation_id,
         )
     return sanction

@@ -1,5 +1,8 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # --- Complaints (举报), their handling, sanctions and the exposure list (曝光) ---------------------------------
@@ -40,6 +43,17 @@ class ComplaintPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_prefix or '全国'} {self.kind or '*'} {self.response_working_days}"
+
+
+class DeadlineQuerySet(models.QuerySet):
+    """Cases and rectifications both run against a deadline (`due_on`) while they are still open."""
+
+    def open(self):
+        return self.filter(status__in=self.model.OPEN)
+
+    def overdue(self, today: datetime.date | None = None):
+        """Still open after the day of their deadline."""
+        return self.open().filter(due_on__lt=today or timezone.localdate())
 
 
 class Complaint(models.Model):
@@ -139,6 +153,8 @@ class Complaint(models.Model):
     overdue_notified_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DeadlineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("举报与案件")
@@ -572,6 +588,8 @@ class Rectification(models.Model):
         SUBMITTED = "submitted", _("待验收")
         VERIFIED = "verified", _("已验收")
 
+    OPEN = (Status.OPEN,)
+
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="rectifications")
     item = models.CharField(_("检查项"), max_length=24)
     requirement = models.TextField(_("整改要求"))
@@ -594,6 +612,8 @@ class Rectification(models.Model):
     )
     review_note = models.TextField(_("验收意见"), blank=True)
     overdue_notified_on = models.DateField(null=True, blank=True)
+
+    objects = DeadlineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("整改事项")

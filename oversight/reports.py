@@ -33,6 +33,7 @@ from core.notifications import notify
 from occupations.models import Qualification, Region
 from occupations.workdays import add_working_days
 
+from .exposures import exposure_publish
 from .models import (
     Complaint,
     ComplaintAttachment,
@@ -118,31 +119,6 @@ def tracking_view(complaint: Complaint) -> dict:
         "closed_on": timezone.localdate(complaint.closed_at) if complaint.closed_at else None,
         "exposure_id": exposure.id if exposure else None,
     }
-
-
-def exposures_public(*, region_code: str = "") -> QuerySet[Exposure]:
-    """The exposure list anyone may read, optionally for one region and everything below it."""
-    qs = Exposure.objects.filter(withdrawn_at__isnull=True).select_related("region")
-    if region_code:
-        region = Region.objects.filter(code=region_code).first()
-        qs = qs.filter(region__code__startswith=region.prefix) if region else qs.none()
-    return qs
-
-
-def exposure_sanctions(exposure: Exposure) -> list[dict]:
-    """The measures behind an exposure, as the public may see them: kind and target, no internal reasons."""
-    origin = Q(complaint_id=exposure.complaint_id) if exposure.complaint_id else Q(inspection_id=exposure.inspection_id)
-    result = []
-    for s in Sanction.objects.filter(origin).select_related("organisation", "certificate"):
-        if s.certificate_id:
-            target = _("证书 %(n)s(持证人 %(name)s)") % {
-                "n": s.certificate.number,
-                "name": mask_name(s.certificate.holder_name),
-            }
-        else:
-            target = s.organisation.name
-        result.append({"kind": s.kind, "kind_label": s.get_kind_display(), "target": target})
-    return result
 
 
 def officers_for(complaint: Complaint) -> list[User]:
@@ -590,52 +566,18 @@ def complaint_close(
 
         findings_case_closed(actor=actor, complaint=complaint)
     if publish:
-        exposure = Exposure.objects.create(
+        exposure_publish(
+            actor=actor,
             reference=complaint.number,
-            complaint=complaint,
             region=complaint.region,
             category=complaint.get_kind_display(),
-            subject=((public_subject or "").strip() or _public_subject(complaint))[:200],
+            subject=(public_subject or "").strip() or _public_subject(complaint),
             finding=finding,
             measures=measures,
-            published_on=timezone.localdate(),
-            published_by=actor.user,
-        )
-        audit_record(
-            actor=actor,
-            action="exposure.publish",
-            obj=exposure,
-            after={"reference": exposure.reference, "subject": exposure.subject},
-            region_code=complaint.region.code,
+            complaint=complaint,
             organisation_id=complaint.organisation_id,
         )
     return complaint
-
-
-@transaction.atomic
-def exposure_withdraw(*, actor: Actor, exposure_id: int, reason: str) -> Exposure:
-    """Take an entry off the public list (a correction); the record and its audit trail remain."""
-    actor.require_bureau()
-    exposure = Exposure.objects.select_for_update().select_related("region").filter(pk=exposure_id).first()
-    if exposure is None or not (actor.is_operator or actor.oversees_region(exposure.region)):
-        raise NotFound()
-    if exposure.withdrawn_at is not None:
-        raise Conflict(_("该曝光已撤下"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed(_("请填写撤下理由"), details={"field": "reason"})
-    exposure.withdrawn_at, exposure.withdrawn_reason = timezone.now(), reason[:255]
-    exposure.save(update_fields=["withdrawn_at", "withdrawn_reason"])
-    audit_record(
-        actor=actor,
-        action="exposure.withdraw",
-        obj=exposure,
-        before={"withdrawn_at": None},
-        after={"withdrawn_at": exposure.withdrawn_at},
-        reason=reason,
-        region_code=exposure.region.code,
-    )
-    return exposure
 
 
 def open_case_for_detection(
@@ -698,7 +640,3 @@ def require_case_handler(actor: Actor) -> None:
     actor.require_authenticated()
     if not (actor.bureau_prefixes or actor.is_operator):
         raise PermissionDenied(_("仅人社部门工作人员可以办理举报案件"))
-
-
-def overdue_complaints(qs: QuerySet[Complaint], today: datetime.date | None = None) -> QuerySet[Complaint]:
-    return qs.filter(status__in=Complaint.OPEN, due_on__lt=today or timezone.localdate())

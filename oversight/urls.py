@@ -19,9 +19,17 @@ urlpatterns = [
         views.complaint_attachment,
         name="complaint_attachment",
     ),
-    path("complaints/<int:complaint_id>/<str:action>/", views.complaint_action, name="complaint_action"),
+    *[
+        path(
+            f"complaints/<int:complaint_id>/{action}/",
+            getattr(views, f"complaint_{action}"),
+            name=f"complaint_{action}",
+        )
+        for action in ("accept", "assign", "reject", "note", "attach", "sanction", "close")
+    ],
     # 挂证: declarations (employers), insurance data and flags (bureau).
     path("reliances/", views.reliances, name="reliances"),
+    path("reliances/<int:reliance_id>/end/", views.reliance_end, name="reliance_end"),
     path("guazheng/", views.guazheng_page, name="guazheng"),
     path("comebacks/", views_comebacks.comebacks_page, name="comebacks"),
     path("comebacks/scan/", views_comebacks.comebacks_scan, name="comebacks_scan"),
@@ -29,20 +37,27 @@ urlpatterns = [
     path("guazheng/scan/", views.guazheng_scan, name="guazheng_scan"),
     path("guazheng/template.xlsx", views.insurance_template, name="insurance_template"),
     path("guazheng/flags/<int:flag_id>/", views.flag_detail, name="flag"),
+    path("guazheng/flags/<int:flag_id>/investigate/", views.flag_investigate, name="flag_investigate"),
+    path("guazheng/flags/<int:flag_id>/dismiss/", views.flag_dismiss, name="flag_dismiss"),
     # Inspections and rectification.
     path("inspections/", views.inspections_page, name="inspections"),
+    path("inspections/draw/", views.inspection_draw, name="inspection_draw"),
     path("inspections/<int:inspection_id>/", views.inspection_detail, name="inspection"),
-    path("inspections/<int:inspection_id>/<str:action>/", views.inspection_action, name="inspection_action"),
+    *[
+        path(
+            f"inspections/<int:inspection_id>/{action}/",
+            getattr(views, f"inspection_{action}"),
+            name=f"inspection_{action}",
+        )
+        for action in ("findings", "rectify", "escalate", "close")
+    ],
     path(
         "rectifications/<int:rectification_id>/evidence/",
         views.rectification_evidence,
         name="rectification_evidence",
     ),
-    path(
-        "rectifications/<int:rectification_id>/<str:action>/",
-        views.rectification_action,
-        name="rectification_action",
-    ),
+    path("rectifications/<int:rectification_id>/submit/", views.rectification_submit, name="rectification_submit"),
+    path("rectifications/<int:rectification_id>/review/", views.rectification_review, name="rectification_review"),
     # Dashboards and the audit trail.
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/<str:panel>.xlsx", views.dashboard_export, name="dashboard_export"),

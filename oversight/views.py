@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from pydantic import ValidationError as PydanticValidationError
 
 from accounts.actors import Actor
 from accounts.models import Role
@@ -25,12 +26,13 @@ from assessments.plans import public_plans
 from core.audit import audit_verify
 from core.errors import NotFound, PermissionDenied, PlatformError, ValidationFailed
 from core.models import AuditEntry
-from core.pages import perform
+from core.pages import form_input, perform
 from core.ratelimit import client_ip
 from core.spreadsheets import template_workbook
 from occupations.models import Qualification, Region
 
 from . import dashboards, guazheng, inspections, reports
+from . import exposures as exposure_list
 from .challenge import HONEYPOT_FIELD, challenge_new, public_submission_guard
 from .models import (
     CertificateReliance,
@@ -39,6 +41,23 @@ from .models import (
     GuazhengFlag,
     Inspection,
     Sanction,
+)
+from .schemas import (
+    AcceptIn,
+    CaseAssignIn,
+    CloseIn,
+    ConclusionIn,
+    DrawIn,
+    EscalateIn,
+    FindingsIn,
+    InspectionPlanIn,
+    NoteIn,
+    ReasonIn,
+    RectificationIn,
+    RectificationReviewIn,
+    RelianceEndIn,
+    RelianceIn,
+    SanctionIn,
 )
 from .selectors import audit_entries_for
 
@@ -193,7 +212,7 @@ def track(request):
 
 def exposures(request):
     region = request.GET.get("region", "")
-    page = Paginator(reports.exposures_public(region_code=region), 20).get_page(request.GET.get("page"))
+    page = Paginator(exposure_list.exposures_public(region_code=region), 20).get_page(request.GET.get("page"))
     return render(
         request,
         "oversight/exposures.html",
@@ -206,10 +225,12 @@ def exposures(request):
 
 
 def exposure(request, exposure_id: int):
-    item = reports.exposures_public().filter(pk=exposure_id).first()
+    item = exposure_list.exposures_public().filter(pk=exposure_id).first()
     if item is None:
         raise NotFound()
-    return render(request, "oversight/exposure.html", {"item": item, "sanctions": reports.exposure_sanctions(item)})
+    return render(
+        request, "oversight/exposure.html", {"item": item, "sanctions": exposure_list.exposure_sanctions(item)}
+    )
 
 
 # --- Bureau: cases ------------------------------------------------------------------------------------------------
@@ -229,7 +250,7 @@ def complaints(request):
     if kind:
         qs = qs.filter(kind=kind)
     if overdue:
-        qs = reports.overdue_complaints(qs)
+        qs = qs.overdue()
     page = Paginator(qs.order_by("due_on", "id"), 30).get_page(request.GET.get("page"))
     return render(
         request,
@@ -287,80 +308,66 @@ def complaint_detail(request, complaint_id: int):
     )
 
 
+def _complaint_action(schema, run, success: str):
+    """A case page's form: one URL per action, its input read through the API's schema for the same action."""
+
+    @login_required
+    @require_POST
+    def view(request, complaint_id: int):
+        actor = Actor.from_request(request)
+        complaint = reports.complaint_get(actor, complaint_id)
+        perform(request, lambda: run(actor, complaint.id, form_input(request, schema)), success)
+        return redirect("oversight:complaint", complaint_id=complaint.id)
+
+    return view
+
+
+complaint_accept = _complaint_action(
+    AcceptIn,
+    lambda actor, cid, data: reports.complaint_accept(actor=actor, complaint_id=cid, assignee_id=data.assignee_id),
+    _("已受理"),
+)
+complaint_assign = _complaint_action(
+    CaseAssignIn,
+    lambda actor, cid, data: reports.complaint_assign(actor=actor, complaint_id=cid, assignee_id=data.assignee_id),
+    _("已指定承办人"),
+)
+complaint_reject = _complaint_action(
+    ReasonIn,
+    lambda actor, cid, data: reports.complaint_reject(actor=actor, complaint_id=cid, reason=data.reason),
+    _("已作出不予受理决定"),
+)
+complaint_note = _complaint_action(
+    NoteIn,
+    lambda actor, cid, data: reports.complaint_note_add(actor=actor, complaint_id=cid, text=data.text),
+    _("调查记录已保存"),
+)
+complaint_sanction = _complaint_action(
+    SanctionIn,
+    lambda actor, cid, data: reports.complaint_sanction(actor=actor, complaint_id=cid, **data.dict()),
+    _("处理措施已执行"),
+)
+complaint_close = _complaint_action(
+    CloseIn,
+    lambda actor, cid, data: reports.complaint_close(actor=actor, complaint_id=cid, **data.dict()),
+    _("案件已办结"),
+)
+
+
 @login_required
 @require_POST
-def complaint_action(request, complaint_id: int, action: str):
+def complaint_attach(request, complaint_id: int):
     actor = Actor.from_request(request)
     complaint = reports.complaint_get(actor, complaint_id)
-    post = request.POST
-    if action == "accept":
-        perform(
-            request,
-            lambda: reports.complaint_accept(
-                actor=actor, complaint_id=complaint.id, assignee_id=_int(post.get("assignee_id"))
-            ),
-            _("已受理"),
-        )
-    elif action == "assign":
-        perform(
-            request,
-            lambda: reports.complaint_assign(
-                actor=actor, complaint_id=complaint.id, assignee_id=_int(post.get("assignee_id")) or 0
-            ),
-            _("已指定承办人"),
-        )
-    elif action == "reject":
-        perform(
-            request,
-            lambda: reports.complaint_reject(actor=actor, complaint_id=complaint.id, reason=post.get("reason", "")),
-            _("已作出不予受理决定"),
-        )
-    elif action == "note":
-        perform(
-            request,
-            lambda: reports.complaint_note_add(actor=actor, complaint_id=complaint.id, text=post.get("text", "")),
-            _("调查记录已保存"),
-        )
-    elif action == "attach":
-        upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, _("请选择文件"))
-        else:
-            perform(
-                request,
-                lambda: reports.complaint_attach(actor=actor, complaint_id=complaint.id, upload=upload),
-                _("材料已上传"),
-            )
-    elif action == "sanction":
-        perform(
-            request,
-            lambda: reports.complaint_sanction(
-                actor=actor,
-                complaint_id=complaint.id,
-                kind=post.get("kind", ""),
-                reason=post.get("reason", ""),
-                certificate_id=_int(post.get("certificate_id")),
-                organisation_id=_int(post.get("organisation_id")),
-            ),
-            _("处理措施已执行"),
-        )
-    elif action == "close":
-        perform(
-            request,
-            lambda: reports.complaint_close(
-                actor=actor,
-                complaint_id=complaint.id,
-                outcome=post.get("outcome", ""),
-                finding=post.get("finding", ""),
-                measures=post.get("measures", ""),
-                reply=post.get("reply", ""),
-                publish=bool(post.get("publish")),
-                public_subject=post.get("public_subject", ""),
-            ),
-            _("案件已办结"),
-        )
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择文件"))
     else:
-        raise NotFound()
+        perform(
+            request,
+            lambda: reports.complaint_attach(actor=actor, complaint_id=complaint.id, upload=upload),
+            _("材料已上传"),
+        )
     return redirect("oversight:complaint", complaint_id=complaint.id)
 
 
@@ -381,7 +388,9 @@ def exposure_withdraw(request, exposure_id: int):
     actor = Actor.from_request(request)
     perform(
         request,
-        lambda: reports.exposure_withdraw(actor=actor, exposure_id=exposure_id, reason=request.POST.get("reason", "")),
+        lambda: exposure_list.exposure_withdraw(
+            actor=actor, exposure_id=exposure_id, reason=form_input(request, ReasonIn).reason
+        ),
         _("已撤下曝光"),
     )
     return redirect("oversight:exposures")
@@ -462,30 +471,36 @@ def insurance_template(request):
 
 @login_required
 def flag_detail(request, flag_id: int):
-    actor = Actor.from_request(request)
-    flag = guazheng.flag_get(actor, flag_id)
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "investigate":
-            complaint = perform(
-                request, lambda: guazheng.flag_investigate(actor=actor, flag_id=flag.id), _("已立案调查")
-            )
-            if complaint is not None:
-                return redirect("oversight:complaint", complaint_id=complaint.id)
-        elif action == "dismiss":
-            perform(
-                request,
-                lambda: guazheng.flag_dismiss(actor=actor, flag_id=flag.id, reason=request.POST.get("reason", "")),
-                _("已排除该疑点"),
-            )
-        else:
-            raise NotFound()
-        return redirect("oversight:flag", flag_id=flag.id)
+    flag = guazheng.flag_get(Actor.from_request(request), flag_id)
     return render(
         request,
         "oversight/flag_detail.html",
         {"flag": flag, "history": _history("oversight.guazhengflag", flag.id)},
     )
+
+
+@login_required
+@require_POST
+def flag_investigate(request, flag_id: int):
+    actor = Actor.from_request(request)
+    flag = guazheng.flag_get(actor, flag_id)
+    complaint = perform(request, lambda: guazheng.flag_investigate(actor=actor, flag_id=flag.id), _("已立案调查"))
+    if complaint is not None:
+        return redirect("oversight:complaint", complaint_id=complaint.id)
+    return redirect("oversight:flag", flag_id=flag.id)
+
+
+@login_required
+@require_POST
+def flag_dismiss(request, flag_id: int):
+    actor = Actor.from_request(request)
+    flag = guazheng.flag_get(actor, flag_id)
+    perform(
+        request,
+        lambda: guazheng.flag_dismiss(actor=actor, flag_id=flag.id, reason=form_input(request, ReasonIn).reason),
+        _("已排除该疑点"),
+    )
+    return redirect("oversight:flag", flag_id=flag.id)
 
 
 @login_required
@@ -496,34 +511,12 @@ def reliances(request):
     if not employers and not (actor.bureau_prefixes or actor.is_operator):
         raise PermissionDenied(_("仅用人单位管理员或人社部门工作人员可以查看证书使用申报"))
     if request.method == "POST":
-        if request.POST.get("action") == "end":
 
-            def end():
-                return guazheng.reliance_end(
-                    actor=actor,
-                    reliance_id=_int(request.POST.get("reliance_id")) or 0,
-                    end=_date(request.POST.get("end"), "end") or timezone.localdate(),
-                )
+        def declare():
+            data = form_input(request, RelianceIn)
+            return guazheng.reliance_declare(actor=actor, **data.dict())
 
-            perform(request, end, _("已结束使用"))
-        else:
-
-            def declare():
-                start = _date(request.POST.get("start"), "start")
-                if start is None:
-                    raise ValidationFailed(_("请填写使用起始日期"), details={"field": "start"})
-                return guazheng.reliance_declare(
-                    actor=actor,
-                    employer_id=_int(request.POST.get("employer_id")) or 0,
-                    certificate_number=request.POST.get("certificate_number", ""),
-                    holder_name=request.POST.get("holder_name", ""),
-                    purpose=request.POST.get("purpose", ""),
-                    start=start,
-                    end=_date(request.POST.get("end"), "end"),
-                    purpose_note=request.POST.get("purpose_note", ""),
-                )
-
-            perform(request, declare, _("申报已保存"))
+        perform(request, declare, _("申报已保存"))
         return redirect("oversight:reliances")
     qs = guazheng.reliances_for(actor)
     q = request.GET.get("q", "").strip()
@@ -542,6 +535,19 @@ def reliances(request):
     )
 
 
+@login_required
+@require_POST
+def reliance_end(request, reliance_id: int):
+    actor = Actor.from_request(request)
+
+    def end():
+        data = form_input(request, RelianceEndIn)
+        return guazheng.reliance_end(actor=actor, reliance_id=reliance_id, end=data.end)
+
+    perform(request, end, _("已结束使用"))
+    return redirect("oversight:reliances")
+
+
 # --- Inspections --------------------------------------------------------------------------------------------------
 
 
@@ -552,36 +558,13 @@ def inspections_page(request):
     if not is_bureau and not actor.organisation_ids(Role.ORG_ADMIN):
         raise PermissionDenied(_("仅人社部门工作人员或评价机构管理员可以查看督查"))
     if request.method == "POST":
-        if request.POST.get("action") == "draw":
-
-            def draw():
-                return inspections.inspection_draw(
-                    actor=actor,
-                    count=_int(request.POST.get("count")) or 0,
-                    scheduled_on=_date(request.POST.get("scheduled_on"), "scheduled_on") or timezone.localdate(),
-                    region_code=request.POST.get("region_code", ""),
-                )
-
-            result = perform(request, draw)
-            if result is not None:
-                messages.success(
-                    request,
-                    _("已从%(pool)d家已备案机构中随机抽取%(n)d家(随机种子%(seed)d)")
-                    % {"pool": len(result.pool), "n": len(result.chosen), "seed": result.seed},
-                )
-        else:
-            inspection = perform(
-                request,
-                lambda: inspections.inspection_plan(
-                    actor=actor,
-                    organisation_id=_int(request.POST.get("organisation_id")) or 0,
-                    scheduled_on=_date(request.POST.get("scheduled_on"), "scheduled_on") or timezone.localdate(),
-                    reason=request.POST.get("reason", ""),
-                ),
-                _("已计划专项督查"),
-            )
-            if inspection is not None:
-                return redirect("oversight:inspection", inspection_id=inspection.id)
+        inspection = perform(
+            request,
+            lambda: inspections.inspection_plan(actor=actor, **form_input(request, InspectionPlanIn).dict()),
+            _("已计划专项督查"),
+        )
+        if inspection is not None:
+            return redirect("oversight:inspection", inspection_id=inspection.id)
         return redirect("oversight:inspections")
     status = request.GET.get("status", "")
     qs = inspections.inspections_for(actor)
@@ -601,7 +584,7 @@ def inspections_page(request):
             "status": status,
             "statuses": Inspection.Status.choices,
             "is_bureau": is_bureau,
-            "overdue": inspections.overdue_rectifications(inspections.rectifications_for(actor), today)[:50],
+            "overdue": inspections.rectifications_for(actor).overdue(today)[:50],
             "organisations": filed,
             "regions": _jurisdiction_regions(actor) if is_bureau else [],
             "today": today,
@@ -650,91 +633,126 @@ def inspection_detail(request, inspection_id: int):
 
 @login_required
 @require_POST
-def inspection_action(request, inspection_id: int, action: str):
+def inspection_draw(request):
+    """A random draw of organisations to inspect (双随机): the seed is the platform's, never the officer's."""
     actor = Actor.from_request(request)
-    inspection = inspections.inspection_get(actor, inspection_id)
-    post = request.POST
-    if action == "findings":
 
-        def record():
-            results = {
-                key: {"result": post.get(f"result_{key}", ""), "note": post.get(f"note_{key}", "")}
-                for key in inspections.CHECKLIST
-            }
-            return inspections.inspection_record_findings(
-                actor=actor,
-                inspection_id=inspection.id,
-                conducted_on=_date(post.get("conducted_on"), "conducted_on") or timezone.localdate(),
-                results=results,
-                summary=post.get("summary", ""),
-            )
+    def draw():
+        data = form_input(request, DrawIn)
+        return inspections.inspection_draw(
+            actor=actor, count=data.count, scheduled_on=data.scheduled_on, region_code=data.region_code
+        )
 
-        perform(request, record, _("检查结果已保存"))
-    elif action == "rectify":
-        perform(
+    result = perform(request, draw)
+    if result is not None:
+        messages.success(
             request,
-            lambda: inspections.rectification_order(
-                actor=actor,
-                inspection_id=inspection.id,
-                item=post.get("item", ""),
-                requirement=post.get("requirement", ""),
-                working_days=_int(post.get("working_days")) or 0,
-            ),
-            _("已下达限期整改"),
+            _("已从%(pool)d家已备案机构中随机抽取%(n)d家(随机种子%(seed)d)")
+            % {"pool": len(result.pool), "n": len(result.chosen), "seed": result.seed},
         )
-    elif action == "escalate":
-        perform(
-            request,
-            lambda: inspections.inspection_escalate(
-                actor=actor,
-                inspection_id=inspection.id,
-                action=post.get("escalation", ""),
-                reason=post.get("reason", ""),
-                publish=bool(post.get("publish")),
-            ),
-            _("已作出处理决定"),
-        )
-    elif action == "close":
-        perform(
-            request,
-            lambda: inspections.inspection_close(
-                actor=actor, inspection_id=inspection.id, conclusion=post.get("conclusion", "")
-            ),
-            _("督查已结案"),
-        )
-    else:
-        raise NotFound()
-    return redirect("oversight:inspection", inspection_id=inspection.id)
+    return redirect("oversight:inspections")
+
+
+def _inspection_action(schema, run, success: str):
+    """An inspection page's form: one URL per action, its input read through the API's schema for that action."""
+
+    @login_required
+    @require_POST
+    def view(request, inspection_id: int):
+        actor = Actor.from_request(request)
+        inspection = inspections.inspection_get(actor, inspection_id)
+        perform(request, lambda: run(actor, inspection.id, form_input(request, schema)), success)
+        return redirect("oversight:inspection", inspection_id=inspection.id)
+
+    return view
 
 
 @login_required
 @require_POST
-def rectification_action(request, rectification_id: int, action: str):
+def inspection_findings(request, inspection_id: int):
+    """The checklist is posted flat (result_<item>, note_<item>) and read into the API's FindingsIn."""
     actor = Actor.from_request(request)
-    rect = inspections.rectifications_for(actor).filter(pk=rectification_id).first()
+    inspection = inspections.inspection_get(actor, inspection_id)
+    post = request.POST
+
+    def record():
+        try:
+            data = FindingsIn.model_validate(
+                {
+                    "conducted_on": post.get("conducted_on") or timezone.localdate(),
+                    "results": {
+                        key: {"result": post.get(f"result_{key}", ""), "note": post.get(f"note_{key}", "")}
+                        for key in inspections.CHECKLIST
+                    },
+                    "summary": post.get("summary", ""),
+                }
+            )
+        except PydanticValidationError:
+            raise ValidationFailed(_("检查日期格式应为 YYYY-MM-DD"), details={"field": "conducted_on"}) from None
+        return inspections.inspection_record_findings(actor=actor, inspection_id=inspection.id, **data.dict())
+
+    perform(request, record, _("检查结果已保存"))
+    return redirect("oversight:inspection", inspection_id=inspection.id)
+
+
+inspection_rectify = _inspection_action(
+    RectificationIn,
+    lambda actor, iid, data: inspections.rectification_order(
+        actor=actor, inspection_id=iid, item=data.item, requirement=data.requirement, working_days=data.working_days
+    ),
+    _("已下达限期整改"),
+)
+inspection_escalate = _inspection_action(
+    EscalateIn,
+    lambda actor, iid, data: inspections.inspection_escalate(actor=actor, inspection_id=iid, **data.dict()),
+    _("已作出处理决定"),
+)
+inspection_close = _inspection_action(
+    ConclusionIn,
+    lambda actor, iid, data: inspections.inspection_close(actor=actor, inspection_id=iid, conclusion=data.conclusion),
+    _("督查已结案"),
+)
+
+
+def _rectification(request, rectification_id: int):
+    rect = inspections.rectifications_for(Actor.from_request(request)).filter(pk=rectification_id).first()
     if rect is None:
         raise NotFound()
-    if action == "submit":
-        perform(
-            request,
-            lambda: inspections.rectification_submit(
-                actor=actor,
-                rectification_id=rect.id,
-                evidence_text=request.POST.get("evidence_text", ""),
-                upload=request.FILES.get("file"),
-            ),
-            _("整改情况已报送"),
+    return rect
+
+
+@login_required
+@require_POST
+def rectification_submit(request, rectification_id: int):
+    rect = _rectification(request, rectification_id)
+    perform(
+        request,
+        lambda: inspections.rectification_submit(
+            actor=Actor.from_request(request),
+            rectification_id=rect.id,
+            evidence_text=request.POST.get("evidence_text", ""),
+            upload=request.FILES.get("file"),
+        ),
+        _("整改情况已报送"),
+    )
+    return redirect("oversight:inspection", inspection_id=rect.inspection_id)
+
+
+@login_required
+@require_POST
+def rectification_review(request, rectification_id: int):
+    rect = _rectification(request, rectification_id)
+
+    def review():
+        data = form_input(request, RectificationReviewIn)
+        inspections.rectification_review(
+            actor=Actor.from_request(request), rectification_id=rect.id, accept=data.accept, note=data.note
         )
-    elif action in ("verify", "return"):
-        perform(
-            request,
-            lambda: inspections.rectification_review(
-                actor=actor, rectification_id=rect.id, accept=action == "verify", note=request.POST.get("note", "")
-            ),
-            _("已验收") if action == "verify" else _("已退回重新整改"),
-        )
-    else:
-        raise NotFound()
+        return data
+
+    data = perform(request, review)
+    if data is not None:
+        messages.success(request, _("已验收") if data.accept else _("已退回重新整改"))
     return redirect("oversight:inspection", inspection_id=rect.inspection_id)
 
 

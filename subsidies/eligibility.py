@@ -579,7 +579,3 @@ def assess(
     from django.utils import timezone
 
     return Assessor(book or PolicyBook.load()).assess(claims, today=today or timezone.localdate())
-
-
-def assess_one(claim: Claim, *, today: datetime.date | None = None) -> Decision:
-    return assess([claim], today=today)[0]

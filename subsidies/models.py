@@ -5,6 +5,8 @@ window, yearly caps, which date selects the version) is a SubsidyPolicy row, nev
 these rows live in subsidies/eligibility.py and nowhere else.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -317,6 +319,10 @@ class Claim(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in self.CLOSED
+
+    def publicity_over(self, on: datetime.date) -> bool:
+        """Publicity has run its whole period by `on` (the last day of publicity still counts as running)."""
+        return self.publicity_ends_on is not None and on > self.publicity_ends_on
 
 
 OUTCOME_LABELS = {

@@ -37,20 +37,6 @@ BANK_FILE_HEADERS = [
 ]
 
 
-def _batch_region(actor: Actor, region_code: str) -> Region:
-    """The officer's bureau region, or a region inside it when chosen."""
-    actor.require_bureau()
-    if region_code:
-        region = Region.objects.filter(code=region_code.strip()).first()
-        if region is None or not (actor.is_operator or actor.oversees_region(region)):
-            raise NotFound(_("不在本部门辖区内的地区"))
-        return region
-    regions = {b.region.code: b.region for b in actor.bureaus()}
-    if len(regions) != 1:
-        raise ValidationFailed(_("请选择批次所属地区"), details={"field": "region_code"})
-    return next(iter(regions.values()))
-
-
 def _month(month: str | None, today: datetime.date) -> str:
     month = (month or f"{today:%Y-%m}").strip()
     try:
@@ -66,13 +52,13 @@ def batch_create(
 ) -> PaymentBatch:
     """Gather every approved, unpaid claim of the region into this month's batch."""
     today = today or timezone.localdate()
-    region = _batch_region(actor, region_code)
+    region = actor.bureau_region(region_code, field="region_code", prompt=_("请选择批次所属地区"))
     month = _month(month, today)
     if PaymentBatch.objects.filter(region=region, month=month).exists():
         raise Conflict(_("%(r)s %(m)s 的支付批次已生成") % {"r": region.name, "m": month}, code="batch_exists")
     claims = list(
         Claim.objects.select_for_update(of=("self",))
-        .filter(status=Claim.Status.APPROVED, region__code__startswith=region.prefix)
+        .filter(Region.within_q("region", [region.prefix]), status=Claim.Status.APPROVED)
         .select_related("person", "region", "level", "occupation")
         .order_by("id")
     )

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,8 +18,19 @@ from accounts.actors import Actor
 from accounts.identity import id_type_from_label, normalise_id_number
 from accounts.models import Person
 from core.audit import audit_record
-from core.errors import NotFound, ValidationFailed
-from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows, template_workbook
+from core.errors import ValidationFailed
+from core.spreadsheets import (
+    Column,
+    ImportReport,
+    RowError,
+    RowProblem,
+    cell_text,
+    check_rows,
+    parse_date,
+    read_rows,
+    save_all_or_nothing,
+    template_workbook,
+)
 from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
 
@@ -55,87 +65,60 @@ class RecordImportReport(ImportReport):
         return {**super().as_dict(), "unmatched": self.unmatched}
 
 
-class _RowProblem(Exception):
-    def __init__(self, reason: str, column: str = ""):
-        self.reason, self.column = reason, column
-        super().__init__(reason)
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _import_region(actor: Actor, region_code: str) -> Region:
-    actor.require_bureau()
-    if region_code:
-        region = Region.objects.filter(code=region_code.strip()).first()
-        if region is None or not (actor.is_operator or actor.oversees_region(region)):
-            raise NotFound(_("不在本部门辖区内的地区"))
-        return region
-    regions = {b.region.code: b.region for b in actor.bureaus()}
-    if len(regions) != 1:
-        raise ValidationFailed(_("请选择记录所属地区"), details={"field": "region_code"})
-    return next(iter(regions.values()))
-
-
 def _identity(record: dict) -> tuple[str, str, str]:
-    name = _text(record.get("name"))
+    name = cell_text(record.get("name"))
     if not name:
-        raise _RowProblem(_("请填写姓名"), "姓名")
+        raise RowProblem(_("请填写姓名"), "姓名")
     try:
         id_type = id_type_from_label(record.get("id_type"))
-        return name, id_type, normalise_id_number(id_type, _text(record.get("id_number")))
+        return name, id_type, normalise_id_number(id_type, cell_text(record.get("id_number")))
     except ValidationFailed as exc:
-        raise _RowProblem(exc.message, "证件号码") from None
+        raise RowProblem(exc.message, "证件号码") from None
 
 
 def _date(value, header: str) -> datetime.date:
     try:
         day = parse_date(value)
     except ValueError as exc:
-        raise _RowProblem(str(exc), header) from None
+        raise RowProblem(str(exc), header) from None
     if day > timezone.localdate():
-        raise _RowProblem(_("%(h)s不能晚于今天") % {"h": header}, header)
+        raise RowProblem(_("%(h)s不能晚于今天") % {"h": header}, header)
     return day
 
 
 def _insurance_row(record: dict) -> dict:
     try:
-        months = int(_text(record.get("months")))
+        months = int(cell_text(record.get("months")))
     except ValueError:
-        raise _RowProblem(_("缴费月数应为整数"), "失业保险累计缴费月数") from None
+        raise RowProblem(_("缴费月数应为整数"), "失业保险累计缴费月数") from None
     if not 0 <= months <= 600:
-        raise _RowProblem(_("缴费月数应在0—600之间"), "失业保险累计缴费月数")
-    benefit = _text(record.get("benefit")).lower()
+        raise RowProblem(_("缴费月数应在0—600之间"), "失业保险累计缴费月数")
+    benefit = cell_text(record.get("benefit")).lower()
     if benefit not in _YES | _NO:
-        raise _RowProblem(_("“领取失业保险金”应填是或否"), "领取失业保险金")
+        raise RowProblem(_("“领取失业保险金”应填是或否"), "领取失业保险金")
     return {"months": months, "as_of": _date(record.get("as_of"), "截至日期"), "benefit": benefit in _YES}
 
 
 def _training_row(record: dict, occupations: dict[str, Occupation], levels: dict[str, Level]) -> dict:
-    code = _text(record.get("occupation_code"))
+    code = cell_text(record.get("occupation_code"))
     occupation = occupations.get(code)
     if occupation is None:
-        raise _RowProblem(_("职业编码%(c)s不在职业分类大典中") % {"c": code or "—"}, "职业编码")
-    level_text = _text(record.get("level"))
+        raise RowProblem(_("职业编码%(c)s不在职业分类大典中") % {"c": code or "—"}, "职业编码")
+    level_text = cell_text(record.get("level"))
     level = None
     if level_text:
         level = level_from_text(level_text, levels)
         if level is None:
             choices = "、".join(lv.label for lv in sorted(set(levels.values()), key=lambda lv: lv.rank))
-            raise _RowProblem(_("等级“%(v)s”无法识别,可填%(c)s或留空") % {"v": level_text, "c": choices}, "等级")
+            raise RowProblem(_("等级“%(v)s”无法识别,可填%(c)s或留空") % {"v": level_text, "c": choices}, "等级")
     amount = None
-    if _text(record.get("amount")):
+    if cell_text(record.get("amount")):
         try:
-            amount = Decimal(_text(record.get("amount"))).quantize(Decimal("0.01"))
+            amount = Decimal(cell_text(record.get("amount"))).quantize(Decimal("0.01"))
         except InvalidOperation:
-            raise _RowProblem(_("金额应为数字"), "金额") from None
+            raise RowProblem(_("金额应为数字"), "金额") from None
         if amount < 0:
-            raise _RowProblem(_("金额不能为负数"), "金额")
+            raise RowProblem(_("金额不能为负数"), "金额")
     return {
         "occupation": occupation,
         "level": level,
@@ -154,15 +137,13 @@ def _import(
     save: Callable[[Person, dict, Region], None],
     action: str,
 ) -> RecordImportReport:
-    region = _import_region(actor, region_code)
+    region = actor.bureau_region(region_code, field="region_code", prompt=_("请选择记录所属地区"))
     rows = read_rows(upload, columns)
     report = RecordImportReport(total=len(rows))
-    parsed = []
-    for row, record in rows:
-        try:
-            parsed.append((row, _identity(record), parse(record)))
-        except _RowProblem as problem:
-            report.errors.append(RowError(row, problem.reason, problem.column))
+    parsed = [
+        (row, ident, values)
+        for row, (ident, values) in check_rows(rows, lambda record: (_identity(record), parse(record)), report)
+    ]
     people = {
         (p.id_type, p.id_number): p for p in Person.objects.filter(id_number__in=[ident[2] for _r, ident, _v in parsed])
     }
@@ -178,18 +159,20 @@ def _import(
     if report.errors:
         report.errors.sort(key=lambda e: e.row)
         return report
-    with transaction.atomic():
+
+    def save_all() -> int:
         for person, values in matched:
             save(person, values, region)
-        report.created = len(matched)
         audit_record(
             actor=actor,
             action=action,
             object_type="subsidies.record",
-            after={"rows": report.total, "saved": report.created, "unmatched": report.unmatched},
+            after={"rows": report.total, "saved": len(matched), "unmatched": report.unmatched},
             region_code=region.code,
         )
-    return report
+        return len(matched)
+
+    return save_all_or_nothing(report, save_all)
 
 
 def insurance_records_import(*, actor: Actor, upload, region_code: str = "") -> RecordImportReport:

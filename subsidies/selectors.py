@@ -78,7 +78,7 @@ def publicity_list(*, region_code: str = "", today: datetime.date | None = None)
         status=Claim.Status.PUBLICITY, publicity_starts_on__lte=today, publicity_ends_on__gte=today
     ).select_related("occupation", "level", "region", "person")
     if region_code:
-        qs = qs.filter(region__code__startswith=region_code)
+        qs = qs.filter(Region.inside_q("region", region_code))
     return qs.order_by("region__code", "publicity_ends_on", "id")
 
 
@@ -212,3 +212,22 @@ def require_bureau_for(actor: Actor, claim: Claim) -> None:
         raise PermissionDenied(_("只有受理地区的人社部门可以办理"))
     if actor.person is not None and actor.person.id == claim.person_id and not actor.is_operator:
         raise PermissionDenied(_("不得办理本人的补贴申请"))
+
+
+def catalogue_change_impact(*, occupations, impact, **_kwargs) -> None:
+    """occupations.signals.catalogue_change_impact: claims of the affected occupations still in review."""
+    claims = (
+        Claim.objects.filter(occupation__in=occupations, status__in=Claim.IN_REVIEW)
+        .select_related("person", "region", "level")
+        .order_by("id")
+    )
+    impact.claims = [
+        {
+            "id": c.id,
+            "name": c.person.name,
+            "level": c.level.label,
+            "region": c.region.full_name,
+            "status": c.get_status_display(),
+        }
+        for c in claims
+    ]

@@ -26,7 +26,17 @@ from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.notifications import notify
 from core.ratelimit import check_rate
-from core.spreadsheets import Column, ImportReport, RowError, read_rows, template_workbook
+from core.spreadsheets import (
+    Column,
+    ImportReport,
+    RowError,
+    RowProblem,
+    cell_text,
+    check_rows,
+    read_rows,
+    save_all_or_nothing,
+    template_workbook,
+)
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
 
@@ -403,48 +413,34 @@ def bulk_template() -> bytes:
     return template_workbook(BULK_COLUMNS, _("技能提升补贴代为申请"))
 
 
-class _RowProblem(Exception):
-    def __init__(self, reason: str, column: str = ""):
-        self.reason, self.column = reason, column
-        super().__init__(reason)
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _bulk_row(record: dict, certificates: dict[str, Certificate], *, organisation, user, today) -> Claim:
-    number = _text(record.get("number")).upper()
+    number = cell_text(record.get("number")).upper()
     cert = certificates.get(number)
     if cert is None:
-        raise _RowProblem(_("证书编号%(n)s不存在") % {"n": number or "—"}, "证书编号")
+        raise RowProblem(_("证书编号%(n)s不存在") % {"n": number or "—"}, "证书编号")
     try:
         id_type = id_type_from_label(record.get("id_type"))
-        id_number = normalise_id_number(id_type, _text(record.get("id_number")))
+        id_number = normalise_id_number(id_type, cell_text(record.get("id_number")))
     except ValidationFailed as exc:
-        raise _RowProblem(exc.message, "证件号码") from None
+        raise RowProblem(exc.message, "证件号码") from None
     # The number, the holder's name and ID number must all match: an employer cannot claim a stranger's subsidy.
-    if id_number != cert.person.id_number or _text(record.get("name")) != cert.person.name:
-        raise _RowProblem(_("姓名或证件号码与证书持有人不一致"), "证件号码")
-    category = _CATEGORY_WORDS.get(_text(record.get("category")))
+    if id_number != cert.person.id_number or cell_text(record.get("name")) != cert.person.name:
+        raise RowProblem(_("姓名或证件号码与证书持有人不一致"), "证件号码")
+    category = _CATEGORY_WORDS.get(cell_text(record.get("category")))
     if category is None:
-        raise _RowProblem(_("人员类别“%(v)s”无法识别") % {"v": _text(record.get("category"))}, "人员类别")
-    account_kind = _ACCOUNT_WORDS.get(_text(record.get("account_kind")))
+        raise RowProblem(_("人员类别“%(v)s”无法识别") % {"v": cell_text(record.get("category"))}, "人员类别")
+    account_kind = _ACCOUNT_WORDS.get(cell_text(record.get("account_kind")))
     if account_kind is None:
-        raise _RowProblem(_("账户类型应为“银行卡”或“社保卡”"), "账户类型")
+        raise RowProblem(_("账户类型应为“银行卡”或“社保卡”"), "账户类型")
     try:
-        months = _months(_text(record.get("insurance_months")))
-        kind, account = normalise_account(account_kind, _text(record.get("account_number")))
-        region = claim_region(cert, _text(record.get("region_code")))
+        months = _months(cell_text(record.get("insurance_months")))
+        kind, account = normalise_account(account_kind, cell_text(record.get("account_number")))
+        region = claim_region(cert, cell_text(record.get("region_code")))
     except ValidationFailed as exc:
         column = {"insurance_months": "失业保险缴费月数", "region_code": "参保地区代码"}.get(
             exc.details.get("field", ""), "账号"
         )
-        raise _RowProblem(exc.message, column) from None
+        raise RowProblem(exc.message, column) from None
     return _new_claim(
         certificate=cert,
         region=region,
@@ -452,7 +448,7 @@ def _bulk_row(record: dict, certificates: dict[str, Certificate], *, organisatio
         insurance_months=months,
         account_kind=kind,
         account_number=account,
-        bank_name=_text(record.get("bank_name")),
+        bank_name=cell_text(record.get("bank_name")),
         claimed_on=today,
         filed_by=user,
         organisation=organisation,
@@ -466,10 +462,6 @@ def _bulk_check(claims: list[tuple[int, Claim]], report: ImportReport, today, bo
         if not decision.eligible:
             report.errors.append(RowError(row, _("不符合补贴条件:%(w)s") % {"w": decision.summary}))
     return decisions
-
-
-class _Rollback(Exception):
-    pass
 
 
 def claims_bulk_submit(
@@ -487,85 +479,78 @@ def claims_bulk_submit(
     if not rows:
         report.errors.append(RowError(0, _("表格中没有数据行")))
         return report
-    numbers = {_text(r.get("number")).upper() for _n, r in rows}
+    numbers = {cell_text(r.get("number")).upper() for _n, r in rows}
     certificates = {
         c.number: c
         for c in Certificate.objects.filter(number__in=numbers).select_related("person", "level", "occupation")
     }
-    parsed: list[tuple[int, Claim]] = []
-    seen: dict[tuple, int] = {}
-    for row, record in rows:
-        try:
-            claim = _bulk_row(record, certificates, organisation=organisation, user=actor.user, today=today)
-        except _RowProblem as problem:
-            report.errors.append(RowError(row, problem.reason, problem.column))
-            continue
-        key = (claim.person_id, claim.occupation_id, claim.level_id)
-        if key in seen:
-            report.errors.append(RowError(row, _("与第%(r)d行是同一人同一职业等级") % {"r": seen[key]}, "证书编号"))
-            continue
-        seen[key] = row
-        parsed.append((row, claim))
+    parsed = check_rows(
+        rows,
+        lambda record: _bulk_row(record, certificates, organisation=organisation, user=actor.user, today=today),
+        report,
+        key=lambda claim: (claim.person_id, claim.occupation_id, claim.level_id),
+        duplicate=_("与第%(r)d行是同一人同一职业等级"),
+        duplicate_column="证书编号",
+    )
     book = PolicyBook.load()
     _bulk_check(parsed, report, today, book)
     if report.errors:
         report.errors.sort(key=lambda e: e.row)
         return report
     calendar = WorkCalendar()
-    try:
-        with transaction.atomic():
-            _lock_people(c.person_id for _n, c in parsed)
-            # Checked again under the locks: another claim may have been made since the first check.
-            decisions = _bulk_check(parsed, report, today, book)
-            if report.errors:
-                raise _Rollback()
-            for (row, claim), decision in zip(parsed, decisions, strict=True):
-                _apply(claim, decision)
-                _set_due(claim, calendar, today, decision.policy.review_working_days)
-                try:
-                    _save_new(claim)
-                except Conflict as exc:
-                    report.errors.append(RowError(row, exc.message, "证书编号"))
-            if report.errors:
-                raise _Rollback()
-            ClaimDecision.objects.bulk_create(
-                ClaimDecision(
-                    claim=claim,
-                    step=ClaimDecision.Step.SUBMIT,
-                    outcome="submitted",
-                    actor=actor.user,
-                    actor_label=actor.label[:64],
-                    reason=_("%(org)s代为申请") % {"org": organisation.name},
-                    policy=decision.policy,
-                    amount=claim.amount,
-                    assessment=decision.as_dict(),
-                )
-                for (_row, claim), decision in zip(parsed, decisions, strict=True)
+
+    def save() -> int:
+        _lock_people(c.person_id for _n, c in parsed)
+        # Checked again under the locks: another claim may have been made since the first check.
+        decisions = _bulk_check(parsed, report, today, book)
+        if report.errors:
+            return 0
+        for (row, claim), decision in zip(parsed, decisions, strict=True):
+            _apply(claim, decision)
+            _set_due(claim, calendar, today, decision.policy.review_working_days)
+            try:
+                _save_new(claim)
+            except Conflict as exc:
+                report.errors.append(RowError(row, exc.message, "证书编号"))
+        if report.errors:
+            return 0
+        ClaimDecision.objects.bulk_create(
+            ClaimDecision(
+                claim=claim,
+                step=ClaimDecision.Step.SUBMIT,
+                outcome="submitted",
+                actor=actor.user,
+                actor_label=actor.label[:64],
+                reason=_("%(org)s代为申请") % {"org": organisation.name},
+                policy=decision.policy,
+                amount=claim.amount,
+                assessment=decision.as_dict(),
             )
-            audit_record(
-                actor=actor,
-                action="subsidy_claim.bulk_submit",
-                object_type="subsidies.claim",
-                after={
-                    "claims": [c.id for _n, c in parsed],
-                    "certificates": [c.certificate.number for _n, c in parsed],
-                },
-                region_code=organisation.region.code,
-                organisation_id=organisation.id,
+            for (_row, claim), decision in zip(parsed, decisions, strict=True)
+        )
+        audit_record(
+            actor=actor,
+            action="subsidy_claim.bulk_submit",
+            object_type="subsidies.claim",
+            after={
+                "claims": [c.id for _n, c in parsed],
+                "certificates": [c.certificate.number for _n, c in parsed],
+            },
+            region_code=organisation.region.code,
+            organisation_id=organisation.id,
+        )
+        for _row, claim in parsed:
+            users = list(User.objects.filter(person_id=claim.person_id))
+            notify(
+                users=users,
+                title=_("单位已为您申请技能提升补贴"),
+                body=_("%(org)s已为您申请%(occ)s %(lv)s的技能提升补贴。")
+                % {"org": organisation.name, "occ": claim.certificate.occupation_name, "lv": claim.level.label},
+                link=f"/subsidies/claims/{claim.id}/",
             )
-            for _row, claim in parsed:
-                users = list(User.objects.filter(person_id=claim.person_id))
-                notify(
-                    users=users,
-                    title=_("单位已为您申请技能提升补贴"),
-                    body=_("%(org)s已为您申请%(occ)s %(lv)s的技能提升补贴。")
-                    % {"org": organisation.name, "occ": claim.certificate.occupation_name, "lv": claim.level.label},
-                    link=f"/subsidies/claims/{claim.id}/",
-                )
-            report.created = len(parsed)
-    except _Rollback:
-        report.created = 0
-        report.errors.sort(key=lambda e: e.row)
+        return len(parsed)
+
+    save_all_or_nothing(report, save)
     return report
 
 
@@ -793,7 +778,7 @@ def claim_approve(*, actor: Actor, claim_id: int, reason: str = "", today: datet
     claim = _officer_claim(actor, claim_id)
     _require_status(claim, Claim.Status.PUBLICITY)
     today = _today(today)
-    if claim.publicity_ends_on is None or today <= claim.publicity_ends_on:
+    if not claim.publicity_over(today):
         raise Conflict(_("公示期至%(d)s,期满后方可审批") % {"d": claim.publicity_ends_on}, code="publicity_running")
     if claim.objections.filter(status=Objection.Status.OPEN).exists():
         raise Conflict(_("尚有未处理的公示异议"), code="open_objections")
@@ -859,3 +844,17 @@ def claims_remind_overdue(*, today: datetime.date | None = None) -> dict:
             Claim.objects.filter(pk__in=ids).update(reminded_on=today)
             reminded += len(ids)
     return {"reminded": reminded, "regions": len(by_region)}
+
+
+def catalogue_change_confirmed(*, impact, title: str, **_kwargs) -> dict:
+    """occupations.signals.catalogue_change_confirmed: claimants with a claim in review are told that certificates
+    earned before the change stay valid and their claims go on."""
+    if impact.claims:
+        people = Claim.objects.filter(pk__in=[c["id"] for c in impact.claims]).values("person_id")
+        notify(
+            users=list(User.objects.filter(person_id__in=people)),
+            title=title,
+            body=_("取消前取得的证书继续有效,可作为能力水平的证明;您的补贴申请照常办理。"),
+            link="/subsidies/",
+        )
+    return {}

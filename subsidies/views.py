@@ -158,7 +158,7 @@ def claim_detail(request, claim_id: int):
             # The bureau checks identity against insurance records: officers see the full ID number.
             "id_number": claim.person.id_number if is_officer else mask_id_number(claim.person.id_number),
             "can_second_review": is_officer and claim.reviewed_by_id != request.user.id,
-            "publicity_over": claim.publicity_ends_on is not None and today > claim.publicity_ends_on,
+            "publicity_over": claim.publicity_over(today),
             "account_kinds": Claim.AccountKind.choices,
         },
     )

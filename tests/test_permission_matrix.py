@@ -781,7 +781,13 @@ PAGES: dict[str, Page] = {
     "oversight/comebacks/scan/": POST_ONLY,
     "oversight/complaints/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "oversight/complaints/<int:complaint_id>/": page(404, anonymous=LOGIN, bureau=200, operator=200),
-    "oversight/complaints/<int:complaint_id>/<str:action>/": page(405, args={"action": "accept"}, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/accept/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/assign/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/attach/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/close/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/note/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/reject/": page(405, anonymous=LOGIN),
+    "oversight/complaints/<int:complaint_id>/sanction/": page(405, anonymous=LOGIN),
     "oversight/complaints/<int:complaint_id>/attachments/<int:attachment_id>/": page(
         404, anonymous=LOGIN, bureau=200, operator=200
     ),
@@ -792,22 +798,26 @@ PAGES: dict[str, Page] = {
     "oversight/exposures/<int:exposure_id>/withdraw/": POST_ONLY,
     "oversight/guazheng/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "oversight/guazheng/flags/<int:flag_id>/": page(404, anonymous=LOGIN, bureau=200, operator=200),
+    "oversight/guazheng/flags/<int:flag_id>/dismiss/": page(405, anonymous=LOGIN),
+    "oversight/guazheng/flags/<int:flag_id>/investigate/": page(405, anonymous=LOGIN),
     "oversight/guazheng/scan/": POST_ONLY,
     "oversight/guazheng/template.xlsx": PUBLIC_PAGE,
     "oversight/inspections/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
+    "oversight/inspections/draw/": POST_ONLY,
     "oversight/inspections/<int:inspection_id>/": page(
         404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
     ),
-    "oversight/inspections/<int:inspection_id>/<str:action>/": page(
-        405, owner="association", args={"action": "close"}, anonymous=LOGIN
-    ),
-    "oversight/rectifications/<int:rectification_id>/<str:action>/": page(
-        405, owner="association", args={"action": "submit"}, anonymous=LOGIN
-    ),
+    "oversight/inspections/<int:inspection_id>/close/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/inspections/<int:inspection_id>/escalate/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/inspections/<int:inspection_id>/findings/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/inspections/<int:inspection_id>/rectify/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/rectifications/<int:rectification_id>/review/": page(405, owner="association", anonymous=LOGIN),
+    "oversight/rectifications/<int:rectification_id>/submit/": page(405, owner="association", anonymous=LOGIN),
     "oversight/rectifications/<int:rectification_id>/evidence/": page(
         404, owner="association", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
     ),
     "oversight/reliances/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
+    "oversight/reliances/<int:reliance_id>/end/": page(405, anonymous=LOGIN),
     "oversight/report/": PUBLIC_PAGE,
     "oversight/report/done/": page(302),
     "oversight/track/": PUBLIC_PAGE,
@@ -916,15 +926,15 @@ REFUSED_POSTS = [
         ("certificates.IssueBatch", "plan_id", "plan_id", "status"),
     ),
     (
-        "oversight/complaints/<int:complaint_id>/<str:action>/",
-        {"complaint_id": "open_complaint_id", "action": "close"},
+        "oversight/complaints/<int:complaint_id>/close/",
+        {"complaint_id": "open_complaint_id"},
         "other_bureau",
         404,
         ("oversight.Complaint", "pk", "open_complaint_id", "status"),
     ),
     (
-        "oversight/rectifications/<int:rectification_id>/<str:action>/",
-        {"action": "submit"},
+        "oversight/rectifications/<int:rectification_id>/submit/",
+        {},
         "other_org_admin",
         404,
         ("oversight.Rectification", "pk", "rectification_id", "status"),
@@ -970,6 +980,20 @@ REFUSED_POSTS = [
         "other_org_admin",
         302,
         ("accreditation.Appointment", "pk", "appointment_id", "status"),
+    ),
+    (
+        "oversight/guazheng/flags/<int:flag_id>/dismiss/",
+        {},
+        "other_bureau",
+        404,
+        ("oversight.GuazhengFlag", "pk", "flag_id", "status"),
+    ),
+    (
+        "oversight/reliances/<int:reliance_id>/end/",
+        {},
+        "other_org_admin",
+        302,
+        ("oversight.CertificateReliance", "pk", "reliance_id", "end"),
     ),
     (
         "oversight/exposures/<int:exposure_id>/withdraw/",

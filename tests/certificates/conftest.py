@@ -1,4 +1,8 @@
+import os
+import zlib
+
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from assessments.models import Plan, Registration
@@ -50,7 +54,17 @@ def issue(django_capture_on_commit_callbacks):
     return run
 
 
-VERIFICATION_REDIS_URL = "redis://127.0.0.1:6379/3"
+def _verification_redis_url() -> str:
+    """A Redis database of this checkout's and this xdist worker's own (3..14), so that parallel workers and
+    several checkouts on one machine never share the verification stream; TEST_REDIS_URL overrides."""
+    if os.environ.get("TEST_REDIS_URL"):
+        return os.environ["TEST_REDIS_URL"]
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 2
+    checkout = zlib.crc32(str(settings.BASE_DIR).encode()) % 6
+    return f"redis://127.0.0.1:6379/{3 + 2 * checkout + worker}"
+
+
+VERIFICATION_REDIS_URL = _verification_redis_url()
 
 
 @pytest.fixture

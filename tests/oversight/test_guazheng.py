@@ -253,7 +253,7 @@ def test_a_flag_becomes_a_case_whose_outcome_revokes_the_certificate_and_sanctio
     flag = GuazhengFlag.objects.get(rule="multiple_employers")
     officer = client_for(cc_officer)
     assert officer.get(f"/oversight/guazheng/flags/{flag.id}/").status_code == 200
-    r = officer.post(f"/oversight/guazheng/flags/{flag.id}/", {"action": "investigate"})
+    r = officer.post(f"/oversight/guazheng/flags/{flag.id}/investigate/")
     flag.refresh_from_db()
     case = flag.complaint
     assert r.status_code == 302 and r["Location"] == f"/oversight/complaints/{case.id}/"

@@ -213,7 +213,7 @@ def test_escalation_suspends_then_revokes_the_filing_and_the_directory_shows_it(
     officer = client_for(cc_officer)
     r = officer.post(
         f"/oversight/inspections/{inspection.id}/escalate/",
-        {"escalation": "suspend", "reason": "逾期未整改", "publish": "1"},
+        {"action": "suspend", "reason": "逾期未整改", "publish": "1"},
     )
     assert r.status_code == 302
     entry = client.get(f"/api/v1/directory/{filed.id}").json()
@@ -289,7 +289,6 @@ def test_a_case_about_an_organisation_leads_to_a_targeted_inspection(cc_officer,
     r = officer.post(
         "/oversight/inspections/",
         {
-            "action": "plan",
             "organisation_id": filed.id,
             "scheduled_on": "2026-12-02",
             "reason": f"举报案件{complaint.number}线索核查",

@@ -13,7 +13,7 @@ from certificates.models import Certificate
 from core.errors import NotFound, ValidationFailed
 from core.models import AuditEntry
 from occupations.models import Qualification
-from oversight import reports
+from oversight import exposures, reports
 from oversight.challenge import challenge_new
 from oversight.models import Complaint, ComplaintPolicy, Exposure
 from tests.assessments.conftest import file_organisation
@@ -386,7 +386,7 @@ def test_a_withdrawn_exposure_leaves_the_public_list(client, cc_officer):
         publish=True,
     )
     exposure = Exposure.objects.get()
-    reports.exposure_withdraw(actor=officer, exposure_id=exposure.id, reason="当事人复议撤销原决定")
+    exposures.exposure_withdraw(actor=officer, exposure_id=exposure.id, reason="当事人复议撤销原决定")
     assert client.get(f"/oversight/exposures/{exposure.id}/").status_code == 404
     assert client.get("/api/v1/oversight/public/exposures").json()["count"] == 0
 
