@@ -62,8 +62,8 @@ def second_factor_pending(request) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return False
-    actor = Actor.from_request(request)
-    return requires_second_factor(actor) and not session_verified(request)
+    # A fresh Actor, not the one cached on the request: this runs before the view, which may change roles.
+    return requires_second_factor(Actor.for_user(user)) and not session_verified(request)
 
 
 def totp_device(user: User) -> TOTPDevice | None:
