@@ -44,6 +44,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n auto
 
 lint: setup

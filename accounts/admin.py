@@ -1,12 +1,16 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.admin_mixins import AuditedAdmin, audit_password_set
+from core.errors import ValidationFailed
+from core.images import photo_clean
 from core.notifications import notify
 from core.signals import certificate_facts_changed
 
@@ -45,8 +49,35 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         return response
 
 
+class PrivateFileInput(forms.ClearableFileInput):
+    """The stored file's name without a link: nothing is served from the media folder (core/files.py)."""
+
+    template_name = "accounts/widgets/private_file_input.html"  # found by the form renderer (app templates)
+
+
+class PersonAdminForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = "__all__"  # noqa: DJ007 - the admin shows every field, as before; only the photo is special
+        widgets = {"photo": PrivateFileInput(attrs={"accept": "image/jpeg,image/png"})}
+
+    def clean_photo(self):
+        """A new photo is checked and re-encoded like one uploaded at registration (core/images.py)."""
+        photo = self.cleaned_data.get("photo")
+        if isinstance(photo, UploadedFile):
+            photo.seek(0)
+            try:
+                clean = photo_clean(photo)
+            except ValidationFailed as exc:
+                raise forms.ValidationError(exc.message) from None
+            clean.name = f"person-{self.instance.pk or 'new'}.jpg"
+            return clean
+        return photo
+
+
 @admin.register(Person)
 class PersonAdmin(AuditedAdmin, admin.ModelAdmin):
+    form = PersonAdminForm
     list_display = ["name", "id_type", "masked_id_number", "masked_phone", "created_at"]
     search_fields = ["name", "=id_number"]
 

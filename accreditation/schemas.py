@@ -2,6 +2,8 @@ import datetime
 
 from ninja import Schema
 
+from core.schema_types import IsoDate
+
 
 class OrganisationIn(Schema):
     name: str
@@ -83,7 +85,7 @@ class ReasonIn(Schema):
 
 
 class ApproveIn(Schema):
-    valid_until: datetime.date | None = None
+    valid_until: IsoDate | None = None
     national_code: str | None = None
     reason: str = ""
 
@@ -120,8 +122,8 @@ class AppointmentIn(Schema):
     organisation_id: int | None = None
     bureau_id: int | None = None
     scopes: list[AppointmentScopeIn]
-    valid_from: datetime.date | None = None
-    valid_until: datetime.date | None = None
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
     qualification_note: str = ""
 
 
@@ -148,8 +150,8 @@ class TrainingRecordIn(Schema):
     trainer_id_type: str = "居民身份证"
     trainer_id_number: str
     occupation_code: str
-    start: datetime.date
-    end: datetime.date
+    start: IsoDate
+    end: IsoDate
 
 
 class TrainingRecordOut(Schema):

@@ -13,10 +13,16 @@ urlpatterns = [
     path("filings/<int:filing_id>/", views.filing_detail, name="filing"),
     path("filings/<int:filing_id>/edit/", views.filing_edit, name="filing_edit"),
     path("filings/<int:filing_id>/attach/", views.filing_attach, name="filing_attach"),
+    path(
+        "filings/<int:filing_id>/attachments/<int:filing_attachment_id>/",
+        views.filing_attachment,
+        name="filing_attachment",
+    ),
     path("filings/<int:filing_id>/<str:action>/", views.filing_action, name="filing_action"),
     path("review/", views.queue, name="queue"),
     path("supervisors/", views.people_page, name="supervisors"),
     path("appointments/<int:appointment_id>/withdraw/", views.appointment_withdraw, name="appointment_withdraw"),
+    path("appointments/<int:appointment_id>/evidence/", views.appointment_evidence, name="appointment_evidence"),
     path("training-template.xlsx", views.training_template, name="training_template"),
 ]
 

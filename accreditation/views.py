@@ -15,6 +15,7 @@ from accounts.forms import SignupForm
 from accounts.identity import ID_TYPES
 from accounts.models import Role
 from core.errors import NotFound, PermissionDenied, PlatformError
+from core.files import private_file_response
 from core.models import AuditEntry
 from core.pages import perform, safe_next
 from core.spreadsheets import template_workbook
@@ -465,3 +466,27 @@ def directory_detail(request, org_id: int):
     if org is None:
         raise NotFound()
     return render(request, "accreditation/directory_detail.html", {"org": org, "filing": public_filing(org)})
+
+
+# --- downloads (checked like the records they belong to; core/files.py) -------------------------------------------
+
+
+@login_required
+def filing_attachment(request, filing_id: int, filing_attachment_id: int):
+    """A filing's material, for whoever may read the filing: the organisation's staff and the reviewing bureau."""
+    filing = filing_get(Actor.from_request(request), filing_id)
+    attachment = filing.attachments.filter(pk=filing_attachment_id).first()
+    if attachment is None:
+        raise NotFound()
+    return private_file_response(
+        attachment.file, name=f"filing-{filing.id}-{attachment.id}", content_type=attachment.content_type
+    )
+
+
+@login_required
+def appointment_evidence(request, appointment_id: int):
+    """An assessor's or supervisor's qualification evidence, for whoever may see the appointment."""
+    appointment = appointments_for(Actor.from_request(request)).filter(pk=appointment_id).first()
+    if appointment is None or not appointment.evidence:
+        raise NotFound()
+    return private_file_response(appointment.evidence, name=f"appointment-{appointment.id}")

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from ninja import Router, Schema
 
+from core.schema_types import IsoDate
+
 from . import cancellations
 from .models import CancellationChoice
 
@@ -20,7 +22,7 @@ class ChoiceIn(Schema):
 
 class RefundIn(Schema):
     amount: str
-    refunded_on: datetime.date | None = None
+    refunded_on: IsoDate | None = None
     reference: str = ""
 
 

@@ -5,6 +5,8 @@ import datetime
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from core.schema_types import IsoDate
+
 from . import schools
 from .models import GraduatingClass
 from .schemas import ImportReportOut
@@ -16,7 +18,7 @@ class ClassIn(Schema):
     plan_id: int
     name: str
     major: str
-    graduation_date: datetime.date
+    graduation_date: IsoDate
     education_kind: str = ""
 
 

@@ -20,7 +20,9 @@ from accounts.services import person_get_or_create
 from accreditation.selectors import organisations_for
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, PlatformError, ValidationFailed
+from core.images import photo_clean
 from core.notifications import notify
+from core.schema_types import parse_iso_date
 from core.spreadsheets import Column, ImportReport, RowError, parse_date, read_rows
 from occupations.catalogue import occupation_problems
 from occupations.equivalence import skill_level_routes
@@ -38,9 +40,9 @@ REGISTRATION_OPEN = (Plan.Status.PUBLISHED,)
 
 
 def _date(value) -> datetime.date | None:
-    if not value:
+    if value is None or value == "":
         return None
-    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+    return parse_iso_date(value)  # text YYYY-MM-DD only: a number (20250301, 0) is not a date
 
 
 def evidence_for(person: Person, data: dict) -> el.Evidence:
@@ -181,7 +183,7 @@ def _clean_evidence(data: dict) -> dict:
             raise ValidationFailed(_("材料格式不正确"), details={"field": key})
         for item in value:
             for date_key in ("issued_on", "graduated_on", "obtained_on"):
-                if item.get(date_key):
+                if item.get(date_key) not in (None, ""):
                     try:
                         item[date_key] = str(_date(item[date_key]))
                     except ValueError:
@@ -228,8 +230,8 @@ def _create_registration(
         eligibility_status=str(result.status),
         **evidence,
     )
-    if photo is not None:
-        reg.photo.save(f"reg-{person.id}.jpg", photo, save=False)
+    if photo is not None:  # checked and re-encoded: no EXIF, no other bytes than a fresh JPEG's (core/images.py)
+        reg.photo.save(f"reg-{person.id}.jpg", photo_clean(photo), save=False)
     try:
         with transaction.atomic():
             reg.save()

@@ -3,11 +3,13 @@ from decimal import Decimal
 
 from ninja import Schema
 
+from core.schema_types import IsoDate, IsoDateTime
+
 
 class ComponentIn(Schema):
     kind: str
-    starts_at: datetime.datetime
-    ends_at: datetime.datetime
+    starts_at: IsoDateTime
+    ends_at: IsoDateTime
     room: str = ""
 
 
@@ -22,8 +24,8 @@ class PlanIn(Schema):
     title: str
     venue: str
     capacity: int
-    registration_opens: datetime.date
-    registration_closes: datetime.date
+    registration_opens: IsoDate
+    registration_closes: IsoDate
     components: list[ComponentIn]
     fee: Decimal = Decimal("0")
     work_type: str = ""

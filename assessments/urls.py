@@ -11,6 +11,7 @@ urlpatterns = [
     path("my/choices/<int:choice_id>/", views.my_choice, name="my_choice"),
     path("registrations/<int:registration_id>/", views.registration_detail, name="registration"),
     path("registrations/<int:registration_id>/review/", views.registration_review, name="registration_review"),
+    path("registrations/<int:registration_id>/photo/", views.registration_photo, name="registration_photo"),
     path("manage/", views.manage, name="manage"),
     path("manage/new/<int:org_id>/", views.plan_new, name="plan_new"),
     path("manage/<int:plan_id>/", views.manage_plan, name="manage_plan"),

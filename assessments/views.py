@@ -15,6 +15,7 @@ from accounts.identity import ID_TYPES
 from accounts.models import Role
 from accreditation.selectors import filing_in_force, organisation_get
 from core.errors import NotFound, PermissionDenied
+from core.files import private_file_response
 from core.pages import perform, safe_next
 from core.spreadsheets import template_workbook
 from occupations.models import Level, Occupation, Region
@@ -423,3 +424,12 @@ def bulk_template(request):
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = 'attachment; filename="registrations-template.xlsx"'
     return response
+
+
+@login_required
+def registration_photo(request, registration_id: int):
+    """The photo a candidate registered with, for whoever may read the registration (core/files.py)."""
+    reg = reg_services.registration_get(Actor.from_request(request), registration_id)
+    if not reg.photo:
+        raise NotFound()
+    return private_file_response(reg.photo, name=f"registration-{reg.id}", inline=True)

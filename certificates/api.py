@@ -12,6 +12,7 @@ from ninja.pagination import paginate
 from assessments.plans import plan_get
 from core.errors import NotFound, PlatformError, error_response
 from core.ratelimit import check_rate, client_ip
+from core.schema_types import IsoDate
 
 from . import issuance, services, signing
 from .models import IssueBatch, VerificationLog
@@ -81,7 +82,7 @@ class CertificateOut(Schema):
 
 class StatusChangeIn(Schema):
     reason: str
-    effective_on: datetime.date | None = None
+    effective_on: IsoDate | None = None
 
 
 class ReplaceIn(Schema):

@@ -6,7 +6,6 @@ Both routers use full paths and are mounted at the API root (/api/v1):
     public_router   /credentials/status/{purpose}   (no authentication; what verifiers fetch)
 """
 
-import datetime
 from typing import Literal
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -15,6 +14,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from core.errors import PlatformError
+from core.schema_types import IsoDate
 
 from . import credentials, imports, reporting, services, signing
 
@@ -108,8 +108,8 @@ def status_list(request, purpose: str):
 @router.get("/certificates/report", summary="数据上报:辖区内签发的证书(xlsx 或 csv,含完整证件号码)")
 def certificate_report(
     request,
-    since: datetime.date | None = None,
-    until: datetime.date | None = None,
+    since: IsoDate | None = None,
+    until: IsoDate | None = None,
     region: str = "",
     format: Literal["xlsx", "csv"] = "xlsx",
 ):

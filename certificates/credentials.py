@@ -16,16 +16,23 @@ platform's address. The platform shows up where the standards leave room for it:
 
 Historical certificates (imported, no filed organisation) get an issuer id derived from the name as printed.
 
-Status: each credential carries two BitstringStatusListEntry items, `revocation` and `suspension`, with the
-certificate's primary key as `statusListIndex`. A superseded (换发) certificate counts as revoked: it will not
-come back, and a verifier must not accept the replaced credential.
+Who the holder is. The credential names the holder (their name, as printed) and an opaque subject id, and carries
+nothing derived from the ID number. An ID number has so little entropy once masked (220102********1234 leaves the
+birth date: about 25,000 days, a tenth of which pass the check digit) that any hash of it a verifier could check
+offline — salted or not, the salt has to travel with it — is one anyone can check against every candidate: the
+full number came back from a masked one and the old `identityHash` in 0.07 s. A relying party that needs to tie
+the certificate to an ID card uses the online lookup (number + name + ID number, rate limited, verify_lookup),
+which answers only whether all three match. See SECURITY.md, "Credential re-identification".
+
+Status: each credential carries two BitstringStatusListEntry items, `revocation` and `suspension`, at the
+certificate's `status_index`: a random position, unique across certificates, so a list shows neither how many
+certificates were issued nor, of a revoked bit, which certificate (or when) it belongs to. A superseded (换发)
+certificate counts as revoked: it will not come back, and a verifier must not accept the replaced credential.
 """
 
 import base64
 import datetime
 import gzip
-import hashlib
-import secrets
 import time
 import uuid
 from collections.abc import Iterable
@@ -36,12 +43,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.identity import ID_TYPES, RIC
 from core.errors import Conflict, NotFound
 
 from . import signing
 from .issuance import printed_fields
-from .models import Certificate
+from .models import STATUS_LIST_CAPACITY, Certificate
 
 VC_JWT_TYPE = "vc+jwt"
 VC_JWT_MEDIA_TYPE = "application/vc+jwt"
@@ -55,15 +61,11 @@ STATUS_PURPOSES: dict[str, tuple[str, ...]] = {
     REVOCATION: (Certificate.Status.REVOKED, Certificate.Status.SUPERSEDED),
     SUSPENSION: (Certificate.Status.SUSPENDED,),
 }
-# The specification's minimum: 16 KB of uncompressed bitstring. Lists grow in whole blocks of this size, so the
-# length changes rarely and reveals little about how many certificates exist.
+# The specification's minimum: 16 KB of uncompressed bitstring; lists are whole blocks of this size, at least
+# STATUS_LIST_CAPACITY bits (certificates/models.py), whatever the number of certificates.
 STATUS_LIST_BLOCK_BITS = 131_072
 STATUS_LIST_TTL_SECONDS = 60
 _CACHE_KEY = "certificates:status-list:v1:{purpose}"
-
-# Chinese ID types that are national identity numbers; permits and passports are plain identifiers.
-_NATIONAL_ID_TYPES = {RIC, "residence_permit", "foreign_prc"}
-_ID_TYPE_CODES = {str(label): code for code, label in ID_TYPES}
 
 
 # --- identifiers ------------------------------------------------------------------------------------------
@@ -113,16 +115,6 @@ def _end_of(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(23, 59, 59), tzinfo=timezone.get_default_timezone())
 
 
-def identity_hash(value: str, salt: str) -> str:
-    """An Open Badges IdentityHash: `sha256$` + hex digest of the identifier followed by the salt."""
-    return "sha256$" + hashlib.sha256((value + salt).encode()).hexdigest()
-
-
-def _identity_type(cert: Certificate) -> str:
-    code = _ID_TYPE_CODES.get(cert.id_type, cert.id_type)
-    return "nationalIdentityNumber" if code in _NATIONAL_ID_TYPES else "identifier"
-
-
 def _criteria(cert: Certificate) -> str:
     standard = cert.occupation.standard_on(cert.issued_on) if cert.occupation_id else None
     if standard is not None:
@@ -159,19 +151,18 @@ def _issuer(cert: Certificate) -> dict:
 def _status_entries(cert: Certificate) -> list[dict]:
     return [
         {
-            "id": f"{status_list_url(purpose)}#{cert.pk}",
+            "id": f"{status_list_url(purpose)}#{cert.status_index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": purpose,
-            "statusListIndex": str(cert.pk),
+            "statusListIndex": str(cert.status_index),
             "statusListCredential": status_list_url(purpose),
         }
         for purpose in STATUS_PURPOSES
     ]
 
 
-def credential_claims(cert: Certificate, *, salt: str | None = None, now: int | None = None) -> dict:
-    """The credential and its JWT claims, unsigned. `salt` hashes the ID number (random when not given)."""
-    salt = salt if salt is not None else secrets.token_hex(16)
+def credential_claims(cert: Certificate, *, now: int | None = None) -> dict:
+    """The credential and its JWT claims, unsigned."""
     valid_from = _start_of(cert.issued_on)
     title = _("职业资格证书") if cert.kind == Certificate.Kind.QUALIFICATION else _("职业技能等级证书")
     achievement = {
@@ -205,14 +196,8 @@ def credential_claims(cert: Certificate, *, salt: str | None = None, now: int | 
         "credentialSubject": {
             "id": subject_id(cert),
             "type": ["AchievementSubject"],
+            # The name only (Open Badges' IdentityObject carries it in identityHash, unhashed); nothing from the ID number.
             "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityHash": identity_hash(cert.id_number, salt),
-                    "identityType": _identity_type(cert),
-                    "hashed": True,
-                    "salt": salt,
-                },
                 {"type": "IdentityObject", "identityHash": cert.holder_name, "identityType": "name", "hashed": False},
             ],
             "achievement": achievement,
@@ -269,13 +254,14 @@ def decode_status_list(encoded: str) -> bytes:
 
 
 def status_list_bits(purpose: str) -> tuple[list[int], int]:
-    """The set indices for a purpose and the list length in bits: every certificate's index is in range."""
+    """The set positions for a purpose and the list length in bits: STATUS_LIST_CAPACITY (the range positions are
+    drawn from), or more if a position beyond it exists; so the length says nothing about how many were issued."""
     statuses = STATUS_PURPOSES[purpose]
     # Only the flagged certificates are read: a few values per revoked certificate, never a row per certificate.
-    flagged = list(Certificate.objects.filter(status__in=statuses).values_list("pk", flat=True).order_by())
-    highest = max([Certificate.objects.aggregate(top=Max("pk"))["top"] or 0, *flagged])
+    flagged = list(Certificate.objects.filter(status__in=statuses).values_list("status_index", flat=True).order_by())
+    highest = max([STATUS_LIST_CAPACITY - 1, Certificate.objects.aggregate(top=Max("status_index"))["top"] or 0])
     blocks = highest // STATUS_LIST_BLOCK_BITS + 1
-    return flagged, blocks * STATUS_LIST_BLOCK_BITS
+    return sorted(flagged), blocks * STATUS_LIST_BLOCK_BITS
 
 
 def status_list_claims(purpose: str, *, now: datetime.datetime | None = None) -> dict:

@@ -39,6 +39,7 @@ from occupations.models import Level, Occupation, Region
 from . import signing
 from .issuance import printed_fields
 from .models import Certificate
+from .status_index import certificates_insert
 
 COLUMNS = [
     Column("number", "证书编号", example="2201000300012345"),
@@ -280,7 +281,7 @@ def certificates_import(*, actor: Actor, upload, organisation_name: str = "", re
             return 0
         try:
             with transaction.atomic():
-                Certificate.objects.bulk_create(certs, batch_size=500)
+                certificates_insert(certs, batch_size=500)
         except IntegrityError:
             # Another upload registered some of these numbers since they were checked.
             taken = set(

@@ -28,6 +28,7 @@ from occupations.models import Level
 
 from . import signing
 from .models import Certificate, IssueBatch, NumberCounter
+from .status_index import certificates_insert
 
 log = logging.getLogger(__name__)
 ID_TYPE_LABELS = {code: str(label) for code, label in ID_TYPES}
@@ -228,7 +229,7 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                     for reg, number in zip(group, numbers, strict=True):
                         reg.plan = plan
                         created.append(_new_certificate(reg, number, issued_on))
-                Certificate.objects.bulk_create(created)
+                certificates_insert(created)
                 IssueBatch.objects.filter(pk=batch.id).update(done=batch.done + len(created))
                 batch.done += len(created)
                 audit_record(

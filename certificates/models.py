@@ -1,9 +1,21 @@
 """Certificates: the national number, the printed fields they were signed over, and their status history."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+# Positions in the credential status lists (certificates/credentials.py): each certificate holds one, drawn at random
+# from this many, so a list reveals neither how many certificates exist nor which one a set bit belongs to. 4,194,304
+# bits (512 KB before compression) keep a million certificates at a quarter full; raising it later moves nobody.
+STATUS_LIST_CAPACITY = 2**22
+
+
+def random_status_index() -> int:
+    """A candidate position; certificates/status_index.py makes it unused and unique when the row is inserted."""
+    return secrets.randbelow(STATUS_LIST_CAPACITY)
 
 
 class Certificate(models.Model):
@@ -47,6 +59,9 @@ class Certificate(models.Model):
     note = models.CharField(_("备注"), max_length=255, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True, help_text=_("一般不设;个别历史证书有有效期"))
     token = models.CharField(max_length=200, unique=True)
+    status_index = models.PositiveIntegerField(
+        _("状态列表位置"), unique=True, default=random_status_index, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

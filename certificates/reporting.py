@@ -17,7 +17,7 @@ from accounts.actors import Actor
 from accounts.models import Role
 from core.audit import audit_record
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.spreadsheets import export_workbook
+from core.spreadsheets import csv_cell, export_workbook
 from occupations.models import Region
 
 from .models import Certificate
@@ -54,8 +54,6 @@ _REPORT_FIELDS = (
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 FORMATS = ("xlsx", "csv")
 _STATUS_LABELS = {value: str(label) for value, label in Certificate.Status.choices}
-# A cell starting with one of these is run as a formula by Excel (and stored as one by openpyxl).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -129,12 +127,6 @@ def certificate_report(
     return Report(rows=rows, count=count, region=region, since=since, until=until)
 
 
-def _safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def report_rows(rows: Iterable[tuple]) -> Iterator[list]:
     """Each certificate as the national fields, in REPORT_HEADERS order."""
     for (
@@ -153,21 +145,18 @@ def report_rows(rows: Iterable[tuple]) -> Iterator[list]:
         status,
     ) in rows:
         yield [
-            _safe(v)
-            for v in (
-                number,
-                name,
-                id_type,
-                id_number,
-                occupation_code or "",
-                occupation_name,
-                work_type,
-                f"{level_name}/{level_title}" if level_title else level_name,
-                organisation_name,
-                credit_code or "",
-                issued_on.isoformat(),
-                _STATUS_LABELS.get(status, status),
-            )
+            number,
+            name,
+            id_type,
+            id_number,
+            occupation_code or "",
+            occupation_name,
+            work_type,
+            f"{level_name}/{level_title}" if level_title else level_name,
+            organisation_name,
+            credit_code or "",
+            issued_on.isoformat(),
+            _STATUS_LABELS.get(status, status),
         ]
 
 
@@ -183,10 +172,11 @@ def report_csv(report: Report) -> Iterator[str]:
     writer = csv.writer(_Line())
     yield "\ufeff" + writer.writerow(REPORT_HEADERS)
     for row in report_rows(report.rows.iterator(chunk_size=2000)):
-        yield writer.writerow(row)
+        yield writer.writerow([csv_cell(v) for v in row])
 
 
 def report_xlsx(report: Report) -> bytes:
+    """The same rows as xlsx; export_workbook writes formula-like text as text cells."""
     return export_workbook(REPORT_HEADERS, report_rows(report.rows.iterator(chunk_size=2000)), _("证书数据上报"))
 
 

@@ -17,6 +17,7 @@ from . import signing
 from .credentials import status_lists_invalidate
 from .issuance import allocate_numbers, printed_fields
 from .models import Certificate
+from .status_index import certificates_insert
 
 # --- Reads -------------------------------------------------------------------------------------------------
 
@@ -172,7 +173,7 @@ def certificate_replace(*, actor: Actor, certificate_id: int, reason: str, corre
     for key, value in corrections.items():
         setattr(new, key, str(value).strip())
     new.token = signing.token_sign(number, printed_fields(new))
-    new.save()
+    certificates_insert([new])
     _change(
         actor,
         cert,

@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 
@@ -20,6 +21,7 @@ from accounts.actors import Actor
 from accounts.models import ApiToken
 from accounts.second_factor import second_factor_pending
 from core.errors import HTTP_CODES, PlatformError, SecondFactorRequired, error_response
+from core.text import control_character_paths
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,27 @@ class SessionActorAuth(SessionAuth):
                 raise SecondFactorRequired()
             return request.actor
         return None
+
+
+class StrictJsonParser(Parser):
+    """A JSON body must be the object the operation's schema describes: an array, a string, a number or null is
+    refused (without this, `[null, null]` passed for a schema whose fields are all optional, since ninja's schemas
+    read attributes from any object), and so is text with a control character anywhere in it (core/text.py).
+
+    ninja turns any exception raised here into a 400 "Cannot parse request body"; `_http_error` below answers the
+    ValidationError it carries as the 422 it is."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise NinjaValidationError([{"loc": ["body"], "msg": _("请求体应为 JSON 对象"), "type": "object_type"}])
+        errors = [
+            {"loc": ["body", *path], "msg": _("输入包含不允许的控制字符"), "type": "control_character"}
+            for path in control_character_paths(data)
+        ]
+        if errors:
+            raise NinjaValidationError(errors)
+        return data
 
 
 ERROR_SCHEMA = {
@@ -92,7 +115,10 @@ api = PlatformApi(
     description="评价机构备案、认定考核、证书核验、技能补贴与监督管理的接口。错误统一为 {code, message, details}。",
     auth=[TokenAuth(), SessionActorAuth()],
     urls_namespace="api",
+    parser=StrictJsonParser(),
     docs_url="/docs",
+    # Served from the platform's own static files ("ninja" in INSTALLED_APPS); no call to the public validator.
+    docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
 )
 
@@ -118,6 +144,8 @@ def _auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, NinjaValidationError):  # raised by StrictJsonParser, wrapped by ninja
+        return _validation_error(request, exc.__cause__)
     code = HTTP_CODES.get(exc.status_code, "error")
     if exc.status_code == 403 and "CSRF" in str(exc):
         return error_response(403, "csrf_failed", _("CSRF 校验失败,请刷新页面后重试"))

@@ -9,13 +9,19 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Exactly two environments. Anything else (a typo such as "prod", "Production", an empty value) stops the start-up
+# instead of quietly meaning development, which would turn DEBUG on and generate secrets on a live server.
+DJANGO_ENVS = ("development", "production")
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in DJANGO_ENVS:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be one of {', '.join(DJANGO_ENVS)}, not {DJANGO_ENV!r}")
 PRODUCTION = DJANGO_ENV == "production"
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -56,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # the API docs from ninja's bundled Swagger UI files (static), not its CDN template
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -71,8 +78,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.RequestLineLimitMiddleware",
     "config.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -80,7 +89,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "config.middleware.RejectNulCharactersMiddleware",
+    "config.middleware.RejectControlCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.PlatformErrorPageMiddleware",
@@ -151,6 +160,9 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The longest path + query string the platform reads (config.middleware.RequestLineLimitMiddleware); gunicorn's own
+# limit (gunicorn.conf.py) is larger, so a client gets the platform's 414, not the server's page.
+MAX_REQUEST_TARGET_BYTES = 4096
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

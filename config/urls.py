@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from accounts import views as account_views
 from accreditation import urls as accreditation_urls
@@ -35,9 +33,8 @@ urlpatterns = [
     path(".well-known/jwks.json", certificate_views.jwks, name="jwks"),
     path("directory/", include((accreditation_urls.public_urlpatterns, "directory"))),
 ]
-
-if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# No URL serves MEDIA_ROOT, in development either: every upload goes out through a view that checks the reader
+# (core/files.py; SECURITY.md, "File uploads").
 
 handler404 = handler_404_view
 handler500 = handler_500_view

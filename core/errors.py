@@ -87,6 +87,9 @@ HTTP_CODES = {  # the stable code for an HTTP status that no PlatformError raise
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "payload_too_large",
+    414: "uri_too_long",
     422: "validation_failed",
     429: "rate_limited",
+    431: "header_fields_too_large",
 }

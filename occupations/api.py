@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
+from core.schema_types import IsoDate
+
 from .models import Level, Occupation, Qualification, Region, Standard
 
 router = Router(tags=["reference"], auth=None)
@@ -133,7 +135,7 @@ def occupations(request, q: str = ""):
 
 
 @router.get("/occupations/{code}/standard", response=StandardOut, summary="职业现行国家职业技能标准")
-def occupation_standard(request, code: str, on: datetime.date | None = None):
+def occupation_standard(request, code: str, on: IsoDate | None = None):
     occupation = get_object_or_404(Occupation, code=code)
     standard = occupation.standard_on(on or datetime.date.today())
     if standard is None:

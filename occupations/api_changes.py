@@ -8,6 +8,8 @@ import datetime
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from core.schema_types import IsoDate
+
 from . import changes
 from .models import CatalogueChange
 
@@ -17,7 +19,7 @@ router = Router(tags=["reference"])
 class ChangeIn(Schema):
     qualification_id: int
     kind: str
-    effective_on: datetime.date | None = None
+    effective_on: IsoDate | None = None
     basis: str = ""
     reason: str = ""
 

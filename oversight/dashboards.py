@@ -31,7 +31,6 @@ from occupations.models import Region
 from .models import Complaint, GuazhengFlag, Inspection, Rectification
 
 MAX_MONTHS = 36
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -119,7 +118,7 @@ def column_chart(points: list[tuple[str, float]], *, title: str, unit: str = "",
         x = left + i * (bar_w + gap) + gap / 2
         y = top + plot_h - h
         parts.append(
-            f'<rect x="{x}" y="{y}" width="{bar_w}" height="{h}" rx="3" style="fill:var(--info,#175cd3)">'
+            f'<rect x="{x}" y="{y}" width="{bar_w}" height="{h}" rx="3" class="bar">'
             f"<title>{escape(label)}:{escape(_fmt(value))}{escape(unit)}</title></rect>"
         )
         parts.append(
@@ -152,7 +151,7 @@ def bar_chart(
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="12">{escape(label[:18])}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row_h - 8}" rx="3" '
-            f'style="fill:var(--ok,#067647)"><title>{escape(label)}:{escape(_fmt(value))}{escape(unit)}</title></rect>'
+            f'class="bar ok"><title>{escape(label)}:{escape(_fmt(value))}{escape(unit)}</title></rect>'
             f'<text x="{label_w + w + 6}" y="{y + 17}" font-size="12">{escape(_fmt(value))}{escape(unit)}</text>'
         )
     parts.append("</svg>")
@@ -410,9 +409,8 @@ def dashboard_for(
     return board
 
 
-def _safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+def _cell(value: object) -> object:
+    """Decimals as numbers; formula-like text is neutralised by export_workbook, as in every export."""
     if isinstance(value, Decimal):
         return float(value)
     return value
@@ -424,7 +422,7 @@ def panel_export(*, actor: Actor, panel: str, region_code: str = "", months: int
         raise NotFound()
     board = dashboard_for(actor=actor, region_code=region_code, months=months)
     p = board.panels[panel]
-    data = export_workbook([str(h) for h in p.headers], ([_safe(v) for v in row] for row in p.rows), p.title)
+    data = export_workbook([str(h) for h in p.headers], ([_cell(v) for v in row] for row in p.rows), p.title)
     audit_record(
         actor=actor,
         action="dashboard.export",

@@ -1,7 +1,10 @@
 import datetime
 from typing import Any
 
-from ninja import Schema
+from django.utils import timezone
+from ninja import Field, Schema
+
+from core.schema_types import IsoDate
 
 
 class ChallengeOut(Schema):
@@ -58,12 +61,20 @@ class TrackOut(Schema):
 class SanctionOut(Schema):
     id: int
     kind: str
-    kind_label: str
+    kind_label: str = Field(alias="get_kind_display")
     organisation_id: int | None
     organisation_name: str
     certificate_number: str
     reason: str
     decided_at: datetime.datetime
+
+    @staticmethod
+    def resolve_organisation_name(obj) -> str:
+        return obj.organisation.name if obj.organisation_id else ""
+
+    @staticmethod
+    def resolve_certificate_number(obj) -> str:
+        return obj.certificate.number if obj.certificate_id else ""
 
 
 class NoteOut(Schema):
@@ -71,6 +82,10 @@ class NoteOut(Schema):
     author: str
     text: str
     created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_author(obj) -> str:
+        return obj.author.display_name if obj.author_id else ""
 
 
 class ComplaintAttachmentOut(Schema):
@@ -87,12 +102,12 @@ class ComplaintOut(Schema):
     number: str
     source: str
     kind: str
-    kind_label: str
+    kind_label: str = Field(alias="get_kind_display")
     status: str
-    status_label: str
-    region_code: str
-    region_name: str
-    subject: str
+    status_label: str = Field(alias="get_status_display")
+    region_code: str = Field(alias="region.code")
+    region_name: str = Field(alias="region.full_name")
+    subject: str = Field(alias="subject_label")
     organisation_id: int | None
     certificate_id: int | None
     certificate_number: str
@@ -104,6 +119,18 @@ class ComplaintOut(Schema):
     overdue: bool
     assigned_to: str
     outcome: str
+
+    @staticmethod
+    def resolve_qualification(obj) -> str:
+        return obj.qualification.name if obj.qualification_id else ""
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return obj.is_open and obj.due_on < timezone.localdate()
+
+    @staticmethod
+    def resolve_assigned_to(obj) -> str:
+        return obj.assigned_to.display_name if obj.assigned_to_id else ""
 
 
 class ComplaintDetailOut(ComplaintOut):
@@ -118,6 +145,14 @@ class ComplaintDetailOut(ComplaintOut):
     notes: list[NoteOut]
     attachments: list[ComplaintAttachmentOut]
     sanctions: list[SanctionOut]
+
+    @staticmethod
+    def resolve_notes(obj):
+        return obj.notes.select_related("author")
+
+    @staticmethod
+    def resolve_sanctions(obj):
+        return obj.sanctions.select_related("organisation", "certificate")
 
 
 class AcceptIn(Schema):
@@ -161,7 +196,7 @@ class ExposureSanctionOut(Schema):
 class ExposureOut(Schema):
     id: int
     reference: str
-    region_name: str
+    region_name: str = Field(alias="region.full_name")
     category: str
     subject: str
     finding: str
@@ -169,29 +204,35 @@ class ExposureOut(Schema):
     published_on: datetime.date
     sanctions: list[ExposureSanctionOut]
 
+    @staticmethod
+    def resolve_sanctions(obj) -> list[dict]:
+        from .exposures import exposure_sanctions
+
+        return exposure_sanctions(obj)
+
 
 class RelianceIn(Schema):
     employer_id: int
     certificate_number: str
     holder_name: str
     purpose: str
-    start: datetime.date
-    end: datetime.date | None = None
+    start: IsoDate
+    end: IsoDate | None = None
     purpose_note: str = ""
 
 
 class RelianceEndIn(Schema):
-    end: datetime.date
+    end: IsoDate
 
 
 class RelianceOut(Schema):
     id: int
     employer_id: int
-    employer_name: str
-    certificate_number: str
-    holder_name: str
+    employer_name: str = Field(alias="employer.name")
+    certificate_number: str = Field(alias="certificate.number")
+    holder_name: str = Field(alias="certificate.holder_name")
     purpose: str
-    purpose_label: str
+    purpose_label: str = Field(alias="get_purpose_display")
     start: datetime.date
     end: datetime.date | None
 
@@ -218,13 +259,13 @@ class ScanOut(Schema):
 class FlagOut(Schema):
     id: int
     rule: str
-    rule_label: str
+    rule_label: str = Field(alias="get_rule_display")
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     certificate_id: int
-    certificate_number: str
+    certificate_number: str = Field(alias="certificate.number")
     employer_id: int
-    employer_name: str
+    employer_name: str = Field(alias="employer.name")
     other_employer_id: int | None
     other_employer_name: str
     period_start: datetime.date
@@ -233,16 +274,20 @@ class FlagOut(Schema):
     complaint_id: int | None
     resolution: str
 
+    @staticmethod
+    def resolve_other_employer_name(obj) -> str:
+        return obj.other_employer.name if obj.other_employer_id else ""
+
 
 class InspectionPlanIn(Schema):
     organisation_id: int
-    scheduled_on: datetime.date
+    scheduled_on: IsoDate
     reason: str
 
 
 class DrawIn(Schema):
     count: int
-    scheduled_on: datetime.date
+    scheduled_on: IsoDate
     region_code: str = ""
     seed: int | None = None
 
@@ -262,7 +307,7 @@ class FindingItemIn(Schema):
 
 
 class FindingsIn(Schema):
-    conducted_on: datetime.date
+    conducted_on: IsoDate
     results: dict[str, FindingItemIn]
     summary: str = ""
 
@@ -271,14 +316,14 @@ class RectificationIn(Schema):
     item: str
     requirement: str
     working_days: int
-    ordered_on: datetime.date | None = None
+    ordered_on: IsoDate | None = None
 
 
 class RectificationOut(Schema):
     id: int
     inspection_id: int
-    inspection_number: str
-    organisation_name: str
+    inspection_number: str = Field(alias="inspection.number")
+    organisation_name: str = Field(alias="inspection.organisation.name")
     item: str
     item_label: str
     requirement: str
@@ -288,12 +333,22 @@ class RectificationOut(Schema):
     due_provisional: bool
     due_note: str
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     overdue: bool
     evidence_text: str
     submitted_at: datetime.datetime | None
     verified_at: datetime.datetime | None
     review_note: str
+
+    @staticmethod
+    def resolve_item_label(obj) -> str:
+        from .inspections import CHECKLIST
+
+        return str(CHECKLIST.get(obj.item, obj.item))
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return obj.is_overdue_on(timezone.localdate())
 
 
 class RectificationReviewIn(Schema):
@@ -315,11 +370,11 @@ class InspectionOut(Schema):
     id: int
     number: str
     organisation_id: int
-    organisation_name: str
+    organisation_name: str = Field(alias="organisation.name")
     kind: str
-    kind_label: str
+    kind_label: str = Field(alias="get_kind_display")
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     reason: str
     scheduled_on: datetime.date
     conducted_on: datetime.date | None
@@ -330,6 +385,28 @@ class InspectionOut(Schema):
     rectifications: list[RectificationOut]
     sanctions: list[SanctionOut]
     supervision_issues: list[dict[str, Any]]
+
+    @staticmethod
+    def resolve_rectifications(obj):
+        return obj.rectifications.select_related("inspection__organisation")
+
+    @staticmethod
+    def resolve_sanctions(obj):
+        return obj.sanctions.select_related("organisation", "certificate")
+
+    @staticmethod
+    def resolve_supervision_issues(obj) -> list:
+        return []  # lists leave them out; InspectionDetailOut shows them to inspectors
+
+
+class InspectionDetailOut(InspectionOut):
+    """One inspection: with the supervisors' reports that flagged issues at the organisation, for inspectors."""
+
+    @staticmethod
+    def resolve_supervision_issues(obj, context) -> list:
+        from .inspections import is_inspector, supervision_issues
+
+        return supervision_issues(obj.organisation) if is_inspector(context["request"].auth, obj) else []
 
 
 class DashboardPanelOut(Schema):

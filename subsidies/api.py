@@ -3,8 +3,6 @@
 Personal data is masked in every response (ID numbers, accounts); the bank file is the one place with full values.
 """
 
-import datetime
-
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +14,7 @@ from accounts.actors import Actor
 from accounts.identity import mask_account, mask_id_number, mask_name
 from core.errors import ValidationFailed
 from core.ratelimit import client_ip
+from core.schema_types import IsoDate
 
 from . import payments, records, services
 from .eligibility import assess
@@ -167,7 +166,7 @@ def policy_out(p) -> dict:
 
 
 @public_router.get("/policies", response=list[PolicyOut], summary="施行中的技能提升补贴政策(公开)")
-def policy_list(request, on: datetime.date | None = None):
+def policy_list(request, on: IsoDate | None = None):
     return [policy_out(p) for p in policies_in_force(on)]
 
 

@@ -3,6 +3,8 @@ from decimal import Decimal
 
 from ninja import Schema
 
+from core.schema_types import IsoDate
+
 
 class RuleOut(Schema):
     code: str
@@ -185,7 +187,7 @@ class BatchOut(Schema):
 
 class PaidIn(Schema):
     bank_reference: str
-    paid_on: datetime.date | None = None
+    paid_on: IsoDate | None = None
 
 
 class FailedIn(Schema):

@@ -415,7 +415,7 @@ EXCLUDED_PREFIXES = {
     "^api/v1/": "the plain scan view mounted before the API answers GET /api/v1/verify/{token}, in AUDIENCE",
     "admin/": "Django admin's own pages beyond its index belong to Django; the index is in PAGES",
     "i18n/": "set_language is Django's POST-only language switch, open to everyone by design",
-    "media/": "user uploads served only with DEBUG on, never in production",
+    "media/": "no URL serves the media folder (tests/config/test_media.py); uploads go through checked views",
     "static/": "static files are served by whitenoise/the web server, not by a URL pattern",
 }
 INCLUDED_DESPITE_PREFIX = {"admin/"}
@@ -591,6 +591,23 @@ def _build_world() -> World:
     rectification.evidence_file = ContentFile(pdf, name="rectification.pdf")
     rectification.evidence_content_type = "application/pdf"
     rectification.save(update_fields=["evidence_file", "evidence_content_type"])
+    # A filing's material, an assessor's qualification evidence and a registration photo (core/files.py).
+    from accreditation.models import FilingAttachment
+
+    values["filing_attachment_id"] = FilingAttachment.objects.create(
+        filing_id=values["filing_id"],
+        title="申请表.pdf",
+        file=ContentFile(pdf, name="filing.pdf"),
+        content_type="application/pdf",
+        size=len(pdf),
+    ).id
+    appointment = Appointment.objects.get(pk=values["appointment_id"])
+    appointment.evidence = ContentFile(pdf, name="evidence.pdf")
+    appointment.save(update_fields=["evidence"])
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 16
+    registration_row = Registration.objects.get(pk=values["registration_id"])
+    registration_row.photo = ContentFile(jpeg, name="photo.jpg")
+    registration_row.save(update_fields=["photo"])
 
     # One signed-in client per user for the whole module, signed in here so that the sessions outlive each
     # test's savepoint: signing ten users in again for each of hundreds of patterns was most of the time.
@@ -661,12 +678,18 @@ PAGES: dict[str, Page] = {
     "accounts/tokens/": page(403, anonymous=LOGIN, org_admin=200, other_org_admin=200),
     "accounts/tokens/<int:token_id>/revoke/": POST_ONLY,
     "accounts/tokens/new/": POST_ONLY,
+    "accreditation/appointments/<int:appointment_id>/evidence/": page(
+        404, anonymous=LOGIN, org_admin=200, bureau=200, operator=200
+    ),
     "accreditation/appointments/<int:appointment_id>/withdraw/": POST_ONLY,
     "accreditation/filings/<int:filing_id>/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "accreditation/filings/<int:filing_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
     "accreditation/filings/<int:filing_id>/attach/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/attachments/<int:filing_attachment_id>/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
     "accreditation/filings/<int:filing_id>/edit/": page(
         # the form is the admin's; the others who may read the organisation are refused, not shown a dead form
         403,
@@ -752,6 +775,9 @@ PAGES: dict[str, Page] = {
     "assessments/publicity/objections/<int:objection_id>/answer/": POST_ONLY,
     "assessments/registrations-template.xlsx": PUBLIC_PAGE,
     "assessments/registrations/<int:registration_id>/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/registrations/<int:registration_id>/photo/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "assessments/registrations/<int:registration_id>/review/": POST_ONLY,

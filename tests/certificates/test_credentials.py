@@ -8,19 +8,28 @@ import base64
 import datetime
 import gzip
 import hashlib
+import importlib
 import json
+import threading
 import time
+from unittest import mock
 
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.apps import apps as django_apps
 from django.core.cache import cache
+from django.db import connection, transaction
+from stdnum.cn import ric
 
 from accounts.actors import Actor
+from accounts.identity import mask_id_number
 from accounts.models import User
-from certificates import credentials, services, signing
-from certificates.models import Certificate
-from tests.conftest import client_for
+from certificates import credentials, services, signing, status_index
+from certificates.models import STATUS_LIST_CAPACITY, Certificate
+from occupations.models import Level
+from tests.conftest import client_for, require_postgres
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,16 +121,10 @@ def test_the_credential_is_an_open_badge_signed_with_a_published_key(client, cer
 
     subject = vc["credentialSubject"]
     assert subject["type"] == ["AchievementSubject"]
-    id_entry, name_entry = subject["identifier"]
-    assert id_entry["hashed"] is True and id_entry["identityType"] == "nationalIdentityNumber"
-    expected = hashlib.sha256((cert.id_number + id_entry["salt"]).encode()).hexdigest()
-    assert id_entry["identityHash"] == f"sha256${expected}"
-    assert name_entry == {
-        "type": "IdentityObject",
-        "identityHash": cert.holder_name,
-        "identityType": "name",
-        "hashed": False,
-    }
+    # The holder's name as printed, nothing derived from the ID number (see the brute-force test below).
+    assert subject["identifier"] == [
+        {"type": "IdentityObject", "identityHash": cert.holder_name, "identityType": "name", "hashed": False}
+    ]
     assert cert.id_number not in b64url(token.split(".")[1]).decode()
 
     achievement = subject["achievement"]
@@ -132,10 +135,10 @@ def test_the_credential_is_an_open_badge_signed_with_a_published_key(client, cer
 
     assert vc["credentialStatus"] == [
         {
-            "id": f"{SITE}/api/v1/credentials/status/{purpose}#{cert.pk}",
+            "id": f"{SITE}/api/v1/credentials/status/{purpose}#{cert.status_index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": purpose,
-            "statusListIndex": str(cert.pk),
+            "statusListIndex": str(cert.status_index),
             "statusListCredential": f"{SITE}/api/v1/credentials/status/{purpose}",
         }
         for purpose in ("revocation", "suspension")
@@ -214,11 +217,19 @@ def test_status_lists_show_revoked_and_suspended_certificates(client, certs, org
     subject = vc["credentialSubject"]
     assert subject["type"] == "BitstringStatusList" and subject["statusPurpose"] == "revocation"
     assert len(bits) * 8 >= 131_072
-    assert (bit(bits, revoked.pk), bit(bits, suspended.pk), bit(bits, valid.pk)) == (1, 0, 0)
+    assert (bit(bits, revoked.status_index), bit(bits, suspended.status_index), bit(bits, valid.status_index)) == (
+        1,
+        0,
+        0,
+    )
 
     vc, bits = status_list(client, "suspension")
     assert vc["credentialSubject"]["statusPurpose"] == "suspension" and len(bits) * 8 >= 131_072
-    assert (bit(bits, revoked.pk), bit(bits, suspended.pk), bit(bits, valid.pk)) == (0, 1, 0)
+    assert (bit(bits, revoked.status_index), bit(bits, suspended.status_index), bit(bits, valid.status_index)) == (
+        0,
+        1,
+        0,
+    )
 
 
 def test_a_lifted_suspension_clears_its_bit_once_the_cached_list_expires(client, certs, org_admin):
@@ -229,7 +240,7 @@ def test_a_lifted_suspension_clears_its_bit_once_the_cached_list_expires(client,
     assert client.get("/api/v1/credentials/status/suspension").content == first  # served from the cache
     cache.clear()  # what the 60-second expiry does
     _vc, bits = status_list(client, "suspension")
-    assert bit(bits, certs[0].pk) == 0
+    assert bit(bits, certs[0].status_index) == 0
 
 
 def test_a_superseded_certificate_counts_as_revoked(client, certs, org_admin):
@@ -238,7 +249,7 @@ def test_a_superseded_certificate_counts_as_revoked(client, certs, org_admin):
         actor=Actor.for_user(org_admin), certificate_id=old.id, reason="姓名更正", corrections={"holder_name": "王五"}
     )
     _vc, bits = status_list(client, "revocation")
-    assert (bit(bits, old.pk), bit(bits, new.pk)) == (1, 0)
+    assert (bit(bits, old.status_index), bit(bits, new.status_index)) == (1, 0)
 
 
 def test_an_unknown_purpose_is_404(client, certs):
@@ -260,6 +271,197 @@ def test_the_list_grows_in_blocks_to_cover_a_million_certificates():
         credentials.encode_status_list([], 1024)  # below the specification's 16 KB minimum
 
 
-def test_the_list_length_covers_every_certificate(certs):
+def test_the_list_length_covers_every_certificate_and_does_not_follow_their_number(certs, org_admin):
     flagged, length = credentials.status_list_bits("revocation")
-    assert flagged == [] and length == 131_072 and max(c.pk for c in certs) < length
+    assert flagged == [] and length == STATUS_LIST_CAPACITY == 4_194_304
+    assert max(c.status_index for c in certs) < length
+    Certificate.objects.filter(pk=certs[0].pk).delete()
+    assert credentials.status_list_bits("revocation")[1] == length  # fewer certificates, the same length
+
+
+# --- credential re-identification ---------------------------------------------------------------------------
+
+
+def candidate_numbers(masked: str) -> list[str]:
+    """Every 身份证号 a masked one (220102********1234) can stand for: its hidden digits are a birth date, and the
+    shown check digit keeps about one in eleven of those."""
+    head, tail = masked[:6], masked[-4:]
+    day, last, found = datetime.date(1930, 1, 1), datetime.date.today(), []
+    while day <= last:
+        number = head + day.strftime("%Y%m%d") + tail
+        if ric.is_valid(number):
+            found.append(number)
+        day += datetime.timedelta(days=1)
+    return found
+
+
+def _strings(value) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_strings(v) for v in value.values()), set(value))
+    if isinstance(value, list):
+        return set().union(*(_strings(v) for v in value)) if value else set()
+    return set()
+
+
+def confirmed_numbers(claims: dict, masked: str) -> list[str]:
+    """The attack: hash every candidate, alone and with every string in the credential as a salt, and keep those
+    whose digest the credential contains (an Open Badges identityHash is `sha256$` + hex)."""
+    strings = _strings(claims)
+    digests = {s.split("$", 1)[-1].lower() for s in strings}
+    found = []
+    for number in candidate_numbers(masked):
+        if number in strings or any(
+            hashlib.sha256((number + salt).encode()).hexdigest() in digests for salt in (*strings, "")
+        ):
+            found.append(number)
+    return found
+
+
+def test_the_credential_does_not_let_anyone_recover_the_id_number(client, certs, holder):
+    """What the verification page shows (the masked ID number) plus the credential the holder shared: the old
+    credential's salted identityHash gave the full number back in a fraction of a second; this one gives nothing."""
+    cert = certs[0]
+    masked = client.get(f"/api/v1/verify/{cert.token}").json()["certificate"]["id_number"]
+    assert masked == mask_id_number(cert.id_number) and "*" in masked
+    _header, claims = verify_jwt(client, client_for(holder).get(credential_url(cert)).content.decode())
+
+    # The attack works: on the credential as it was (the entry it used to carry, same salt scheme), it confirms
+    # exactly the holder's number, fast.
+    salt = "3f9a0c1d2b4e5f60718293a4b5c6d7e8"
+    then = json.loads(json.dumps(claims))
+    then["credentialSubject"]["identifier"].insert(
+        0,
+        {
+            "type": "IdentityObject",
+            "identityHash": "sha256$" + hashlib.sha256((cert.id_number + salt).encode()).hexdigest(),
+            "identityType": "nationalIdentityNumber",
+            "hashed": True,
+            "salt": salt,
+        },
+    )
+    started = time.perf_counter()
+    assert confirmed_numbers(then, masked) == [cert.id_number]
+    assert time.perf_counter() - started < 5
+
+    # On the credential the platform signs now, the same attack confirms nothing.
+    assert len(candidate_numbers(masked)) > 1000
+    assert confirmed_numbers(claims, masked) == []
+
+
+# --- random status-list positions ---------------------------------------------------------------------------
+
+
+def test_status_positions_are_random_unique_and_not_the_primary_keys(certs):
+    positions = [c.status_index for c in certs]
+    assert len(set(positions)) == len(certs) == 7
+    assert all(0 <= p < STATUS_LIST_CAPACITY for p in positions)
+    assert positions != [c.pk for c in certs]
+    # Seven draws from four million: consecutive (as primary keys are) with probability about 10⁻³⁹.
+    assert max(positions) - min(positions) > 1000
+
+
+def test_a_position_already_taken_is_drawn_again(certs, org_admin, monkeypatch):
+    """The draw skips positions other certificates hold (here: forced to offer a taken one first)."""
+    taken = certs[0].status_index
+    offered = iter([taken] * 9 + [12_345] * 20)
+    monkeypatch.setattr(status_index, "random_status_index", lambda: next(offered))
+    new = services.certificate_replace(
+        actor=Actor.for_user(org_admin),
+        certificate_id=certs[1].id,
+        reason="姓名更正",
+        corrections={"holder_name": "王五"},
+    )
+    assert new.status_index == 12_345 and Certificate.objects.filter(status_index=taken).count() == 1
+
+
+def test_a_position_clash_at_insert_is_drawn_again(certs, monkeypatch):
+    """What a concurrent issuance causes: the position was free when drawn and is taken at the insert."""
+    template = certs[0]
+    clash = certs[1].status_index
+    draws = iter([[clash], [777]])
+    monkeypatch.setattr(status_index, "_draw", lambda count: next(draws))
+    cert = Certificate(
+        **{f.attname: getattr(template, f.attname) for f in Certificate._meta.concrete_fields if f.name != "id"}
+    )
+    cert.number, cert.token, cert.registration_id = "S000022000001269000999", "k.x.y.z", None
+    status_index.certificates_insert([cert])
+    assert Certificate.objects.get(number="S000022000001269000999").status_index == 777
+
+
+def test_existing_certificates_get_random_positions_when_migrated(certs):
+    migration = importlib.import_module("certificates.migrations.0002_certificate_status_index")
+    for c in certs:  # what the list used to use
+        Certificate.objects.filter(pk=c.pk).update(status_index=c.pk)
+    migration.assign_random_positions(django_apps, None)
+    positions = {c.pk: c.status_index for c in Certificate.objects.all()}
+    assert len(set(positions.values())) == len(positions) and all(p != pk for pk, p in positions.items())
+    assert all(0 <= p < STATUS_LIST_CAPACITY for p in positions.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issuances_that_draw_the_same_positions_both_succeed():
+    """Two issuances draw the same free positions at once (forced here): on PostgreSQL the second insert waits for
+    the first transaction, fails on the unique constraint inside its savepoint, draws again and succeeds."""
+    require_postgres()
+    level = Level.objects.get(code="4")
+    person = PersonFactory()
+    draws: dict[str, int] = {}
+    lock = threading.Lock()
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+    local = threading.local()
+
+    def sequence() -> int:  # both threads offer the same positions, in the same order
+        local.next = getattr(local, "next", 100) + 1
+        return local.next
+
+    def run(name: str) -> None:
+        certs = [
+            Certificate(
+                number=f"S00002200000126400{name}{i}",
+                person=person,
+                level=level,
+                holder_name=person.name,
+                id_type="居民身份证",
+                id_number=person.id_number,
+                occupation_name="电工",
+                organisation_name="测试机构",
+                issued_on=datetime.date(2026, 1, 5),
+                region_code="220102",
+                token=f"k.{name}.{i}",
+            )
+            for i in range(5)
+        ]
+        try:
+            with transaction.atomic():
+                barrier.wait()
+                status_index.certificates_insert(certs)
+                time.sleep(0.5)  # hold the positions uncommitted while the other inserts
+        except Exception as exc:  # collected for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    original = status_index._draw
+
+    def counted(count: int) -> list[int]:
+        with lock:
+            name = threading.current_thread().name
+            draws[name] = draws.get(name, 0) + 1
+        return original(count)
+
+    threads = [threading.Thread(target=run, args=(n,), name=n) for n in ("1", "2")]
+    with (
+        mock.patch.object(status_index, "random_status_index", sequence),
+        mock.patch.object(status_index, "_draw", counted),
+    ):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    positions = list(Certificate.objects.values_list("status_index", flat=True))
+    assert len(positions) == 10 and len(set(positions)) == 10
+    assert sorted(draws.values()) == [1, 2]  # one of them clashed and drew again

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.identity import mask_id_number
 from assessments.models import Registration
 from certificates import services
 from certificates.models import Certificate, VerificationLog
@@ -140,6 +141,30 @@ def test_holders_organisations_and_bureaus_see_certificates(
     pdf = client_for(holder).get(f"/certificates/{issued.id}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert issued.number in client_for(holder).get("/certificates/mine/").content.decode()
+
+
+def test_what_each_channel_shows_of_the_holder(client, issued, org_admin, other_org_admin):
+    """SECURITY.md, "What verification shows of the holder": whoever holds the token (the QR on the paper, which
+    prints the full name) or types the full name into the lookup sees the full name, so a paper whose name was
+    changed is caught; the ID number is masked everywhere public; the PDF (the certificate itself, full ID number
+    included) only for those who may hold it."""
+    cache.clear()
+    masked = mask_id_number(issued.id_number)
+    page = client.get(f"/v/{issued.token}").content.decode()
+    assert f'id="holder">{issued.holder_name}<' in page and masked in page and issued.id_number not in page
+    scan = client.get(f"/api/v1/verify/{issued.token}").json()["certificate"]
+    assert (scan["holder_name"], scan["id_number"]) == (issued.holder_name, masked)
+    q = {"number": issued.number, "name": issued.holder_name, "id_number": issued.id_number}
+    looked_up = client.get("/api/v1/verify/lookup", q).json()["certificate"]
+    assert (looked_up["holder_name"], looked_up["id_number"]) == (issued.holder_name, masked)
+    lookup_page = client.post("/verify/", q).content.decode()
+    assert 'data-status="valid"' in lookup_page, lookup_page[lookup_page.find("<main") :][:600]
+    assert issued.holder_name in lookup_page and issued.id_number not in lookup_page
+    pdf = client_for(org_admin).get(f"/api/v1/certificates/{issued.id}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert client_for(other_org_admin).get(f"/api/v1/certificates/{issued.id}/pdf").status_code == 404
+    assert client.get(f"/api/v1/certificates/{issued.id}/pdf").status_code == 401
+    cache.clear()
 
 
 def test_other_tenants_cannot_change_status(issued, other_org_admin, jlc_officer):

@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,3 +50,16 @@ def test_development_secrets_are_generated_outside_the_repository():
     assert Path(settings.VAR_DIR, "secret_key").exists() or os.environ.get("SECRET_KEY")
     tracked = subprocess.run(["git", "ls-files", "var"], cwd=ROOT, capture_output=True, text=True).stdout
     assert tracked == ""
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging", ""])
+def test_an_unknown_environment_is_refused_at_start_up(tmp_path, value):
+    """A typo must not quietly mean development (DEBUG on, generated secrets) on a live server."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update({"DJANGO_ENV": value, "VAR_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be one of development, production" in result.stderr
+    assert not (tmp_path / "secret_key").exists()  # it stopped before generating anything

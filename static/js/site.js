@@ -1,0 +1,30 @@
+// Behaviour that used to sit in inline attributes and <script> blocks, which the Content-Security-Policy
+// (config.middleware.ContentSecurityPolicyMiddleware: script-src 'self') no longer runs.
+(function () {
+  "use strict";
+
+  // <button data-confirm="…">: ask before submitting (irreversible actions).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  // The issuance page: follow the batch until it is done (#batch-status data-batch / data-status, progress#bar).
+  var status = document.getElementById("batch-status");
+  if (status) {
+    var bar = document.getElementById("bar");
+    var poll = function () {
+      fetch("/api/v1/certificates/batches/" + status.dataset.batch, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (b) {
+          if (bar) { bar.value = b.percent; }
+          status.dataset.status = b.status;
+          status.textContent = b.status + " " + b.done + "/" + b.total;
+          if (b.status === "queued" || b.status === "running") { setTimeout(poll, 1000); }
+        });
+    };
+    if (status.dataset.status === "queued" || status.dataset.status === "running") { poll(); }
+  }
+})();
