@@ -11,14 +11,12 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from accounts.actors import Actor
-from accounts.identity import mask_account, mask_id_number, mask_name
 from core.errors import ValidationFailed
 from core.ratelimit import client_ip
 from core.schema_types import IsoDate
 
 from . import payments, records, services
-from .eligibility import assess
-from .models import Claim, ClaimDecision, PaymentBatch
+from .models import Claim
 from .schemas import (
     AccountIn,
     BatchIn,
@@ -54,7 +52,6 @@ router = Router(tags=["subsidies"])
 public_router = Router(tags=["subsidies"], auth=None)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STEP_LABELS = dict(ClaimDecision.Step.choices)
 
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:
@@ -63,130 +60,18 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def claim_out(claim: Claim) -> dict:
-    overdue = getattr(claim, "overdue", None)
-    if overdue is None:
-        overdue = with_overdue(Claim.objects.filter(pk=claim.pk)).values_list("overdue", flat=True).first() or False
-    return {
-        "id": claim.id,
-        "status": claim.status,
-        "status_label": claim.get_status_display(),
-        "certificate_id": claim.certificate_id,
-        "certificate_number": claim.certificate.number,
-        "holder_name": claim.person.name,
-        "id_number": mask_id_number(claim.person.id_number),
-        "occupation_code": claim.occupation.code,
-        "occupation_name": claim.occupation.name,
-        "level": claim.level.code,
-        "level_label": claim.level.label,
-        "region_code": claim.region.code,
-        "region_name": claim.region.full_name,
-        "category": claim.category,
-        "category_label": claim.get_category_display(),
-        "insurance_months_declared": claim.insurance_months_declared,
-        "account_kind": claim.account_kind,
-        "account_number": mask_account(claim.account_number),
-        "bank_name": claim.bank_name,
-        "filed_by_organisation": claim.filed_by_organisation.name if claim.filed_by_organisation_id else None,
-        "claimed_on": claim.claimed_on,
-        "due_on": claim.due_on,
-        "due_provisional": claim.due_provisional,
-        "overdue": bool(overdue),
-        "publicity_starts_on": claim.publicity_starts_on,
-        "publicity_ends_on": claim.publicity_ends_on,
-        "policy_code": claim.policy.code if claim.policy_id else None,
-        "amount": claim.amount,
-        "is_shortage": claim.is_shortage,
-        "decision_reason": claim.decision_reason,
-        "payment_failure_reason": claim.payment_failure_reason,
-        "paid_on": claim.paid_on,
-        "bank_reference": claim.bank_reference,
-    }
-
-
-def claim_detail_out(claim: Claim) -> dict:
-    decisions = [
-        {
-            "step": d.step,
-            "step_label": str(STEP_LABELS.get(d.step, d.step)),
-            "outcome": d.outcome,
-            "actor": d.actor_label,
-            "reason": d.reason,
-            "policy_code": d.policy.code if d.policy_id else None,
-            "amount": d.amount,
-            "at": d.at,
-        }
-        for d in claim.decisions.select_related("policy")
-    ]
-    objections = [
-        {
-            "id": o.id,
-            "text": o.text,
-            "raised_on": o.raised_on,
-            "due_on": o.due_on,
-            "status": o.status,
-            "status_label": str(o.get_status_display()),
-            "resolution": o.resolution,
-        }
-        for o in claim.objections.all()
-    ]
-    return {
-        **claim_out(claim),
-        "assessment": claim.assessment or None,
-        "current": assess([claim])[0].as_dict(),
-        "decisions": decisions,
-        "objections": objections,
-    }
-
-
 # --- Public: policies and publicity -------------------------------------------------------------------------
-
-
-def policy_out(p) -> dict:
-    return {
-        "id": p.id,
-        "code": p.code,
-        "name": p.name,
-        "region_code": p.region.code,
-        "region_name": p.region.full_name,
-        "effective_from": p.effective_from,
-        "effective_to": p.effective_to,
-        "version_basis": p.version_basis,
-        "claim_window_months": p.claim_window_months,
-        "insurance_months_required": p.insurance_months_required,
-        "accepts_unemployment_benefit": p.accepts_unemployment_benefit,
-        "excluded_groups": list(p.excluded_groups or []),
-        "yearly_cap": p.yearly_cap,
-        "yearly_cap_shortage_extra": p.yearly_cap_shortage_extra,
-        "shortage_uplift_percent": p.shortage_uplift_percent,
-        "amount_ceiling": p.amount_ceiling,
-        "basis": p.basis,
-        "amounts": [{"level": a.level.code, "level_label": a.level.label, "amount": a.amount} for a in p.amounts.all()],
-    }
 
 
 @public_router.get("/policies", response=list[PolicyOut], summary="施行中的技能提升补贴政策(公开)")
 def policy_list(request, on: IsoDate | None = None):
-    return [policy_out(p) for p in policies_in_force(on)]
-
-
-def publicity_out(claim: Claim) -> dict:
-    return {
-        "id": claim.id,
-        "name": mask_name(claim.person.name),
-        "id_number": mask_id_number(claim.person.id_number),
-        "occupation_name": claim.occupation.name,
-        "level_label": claim.level.label,
-        "region_name": claim.region.name,
-        "amount": claim.amount,
-        "publicity_ends_on": claim.publicity_ends_on,
-    }
+    return policies_in_force(on).select_related("region").prefetch_related("amounts__level")
 
 
 @public_router.get("/publicity", response=list[PublicityOut], summary="补贴公示名单(公开,姓名与证件号码已脱敏)")
 @paginate
 def publicity(request, region: str = ""):
-    return [publicity_out(c) for c in publicity_list(region_code=region)]
+    return publicity_list(region_code=region)
 
 
 @public_router.post("/publicity/{claim_id}/objections", response={201: dict}, summary="对公示中的申请提出异议")
@@ -210,7 +95,7 @@ def claim_list(request, status: str = ""):
     qs = with_overdue(claims_for(request.auth))
     if status:
         qs = qs.filter(status=status)
-    return [claim_out(c) for c in qs.order_by("-created_at")]
+    return qs.order_by("-created_at")
 
 
 @router.get("/claims/preview", response=PreviewOut, summary="申请前预审:逐条列出是否符合条件及补贴金额")
@@ -234,7 +119,7 @@ def claim_preview(
 @router.post("/claims", response={201: ClaimDetailOut}, summary="持证人本人申请补贴")
 def claim_submit(request, payload: ClaimIn):
     claim = services.claim_submit(actor=request.auth, **payload.dict())
-    return Status(201, claim_detail_out(claim_get(request.auth, claim.id)))
+    return Status(201, claim_get(request.auth, claim.id))
 
 
 @router.get("/claims/bulk-template", summary="代为申请模板(xlsx)")
@@ -253,7 +138,7 @@ def claims_bulk(request, organisation_id: Form[int], file: File[UploadedFile]):
 
 
 def _detail(request, claim_id: int) -> dict:
-    return claim_detail_out(claim_get(request.auth, claim_id))
+    return claim_get(request.auth, claim_id)
 
 
 @router.get("/claims/{claim_id}", response=ClaimDetailOut, summary="申请详情:逐条资格说明、金额计算、办理记录")
@@ -312,7 +197,7 @@ def objection_resolve(request, objection_id: int, payload: ResolveIn):
 @router.get("/queue", response=list[ClaimOut], summary="本辖区待办补贴申请(超期在前)")
 @paginate
 def queue(request, status: str = "", overdue: bool = False):
-    return [claim_out(c) for c in review_queue(request.auth, status=status, overdue_only=overdue)]
+    return review_queue(request.auth, status=status, overdue_only=overdue)
 
 
 # --- Records the bureau imports --------------------------------------------------------------------------
@@ -341,49 +226,21 @@ def training_import(request, file: File[UploadedFile], region_code: Form[str] = 
 # --- Payments --------------------------------------------------------------------------------------------
 
 
-def batch_out(batch: PaymentBatch) -> dict:
-    lines = list(batch.lines.order_by("id"))
-    return {
-        "id": batch.id,
-        "region_code": batch.region.code,
-        "region_name": batch.region.full_name,
-        "month": batch.month,
-        "status": batch.status,
-        "status_label": batch.get_status_display(),
-        "line_count": len(lines),
-        "total": sum((line.amount for line in lines), 0),
-        "exported_at": batch.exported_at,
-        "lines": [
-            {
-                "claim_id": line.claim_id,
-                "holder_name": line.holder_name,
-                "account_number": line.masked_account,
-                "amount": line.amount,
-                "status": line.status,
-                "status_label": line.get_status_display(),
-                "bank_reference": line.bank_reference,
-                "failure_reason": line.failure_reason,
-            }
-            for line in lines
-        ],
-    }
-
-
 @router.get("/batches", response=list[BatchOut], summary="支付批次(本辖区)")
 @paginate
 def batch_list(request):
-    return [batch_out(b) for b in batches_for(request.auth)]
+    return batches_for(request.auth)
 
 
 @router.post("/batches", response={201: BatchOut}, summary="生成本月支付批次")
 def batch_create(request, payload: BatchIn):
     batch = payments.batch_create(actor=request.auth, month=payload.month, region_code=payload.region_code)
-    return Status(201, batch_out(batch_get(request.auth, batch.id)))
+    return Status(201, batch_get(request.auth, batch.id))
 
 
 @router.get("/batches/{batch_id}", response=BatchOut, summary="支付批次详情")
 def batch_detail(request, batch_id: int):
-    return batch_out(batch_get(request.auth, batch_id))
+    return batch_get(request.auth, batch_id)
 
 
 @router.get("/batches/{batch_id}/bank-file", summary="银行代发文件(xlsx,含完整账号)")
@@ -401,13 +258,13 @@ def payment_paid(request, batch_id: int, claim_id: int, payload: PaidIn):
         bank_reference=payload.bank_reference,
         paid_on=payload.paid_on,
     )
-    return batch_out(batch_get(request.auth, batch_id))
+    return batch_get(request.auth, batch_id)
 
 
 @router.post("/batches/{batch_id}/claims/{claim_id}/failed", response=BatchOut, summary="登记支付失败(退回待支付)")
 def payment_failed(request, batch_id: int, claim_id: int, payload: FailedIn):
     payments.payment_mark_failed(actor=request.auth, batch_id=batch_id, claim_id=claim_id, reason=payload.reason)
-    return batch_out(batch_get(request.auth, batch_id))
+    return batch_get(request.auth, batch_id)
 
 
 # --- Statistics ------------------------------------------------------------------------------------------

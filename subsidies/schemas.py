@@ -1,8 +1,9 @@
 import datetime
 from decimal import Decimal
 
-from ninja import Schema
+from ninja import Field, Schema
 
+from accounts.identity import mask_id_number, mask_name
 from core.schema_types import IsoDate
 
 
@@ -46,13 +47,17 @@ class AssessmentOut(Schema):
 
 class DecisionOut(Schema):
     step: str
-    step_label: str
+    step_label: str = Field(alias="get_step_display")
     outcome: str
-    actor: str
+    actor: str = Field(alias="actor_label")
     reason: str
     policy_code: str | None
     amount: Decimal | None
     at: datetime.datetime
+
+    @staticmethod
+    def resolve_policy_code(obj) -> str | None:
+        return obj.policy.code if obj.policy_id else None
 
 
 class ObjectionOut(Schema):
@@ -61,29 +66,31 @@ class ObjectionOut(Schema):
     raised_on: datetime.date
     due_on: datetime.date
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     resolution: str
 
 
 class ClaimOut(Schema):
+    """A claim as its claimant, its filer and the bureau read it: the ID number and the account masked."""
+
     id: int
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     certificate_id: int
-    certificate_number: str
-    holder_name: str
+    certificate_number: str = Field(alias="certificate.number")
+    holder_name: str = Field(alias="person.name")
     id_number: str
-    occupation_code: str
-    occupation_name: str
-    level: str
-    level_label: str
-    region_code: str
-    region_name: str
+    occupation_code: str = Field(alias="occupation.code")
+    occupation_name: str = Field(alias="occupation.name")
+    level: str = Field(alias="level.code")
+    level_label: str = Field(alias="level.label")
+    region_code: str = Field(alias="region.code")
+    region_name: str = Field(alias="region.full_name")
     category: str
-    category_label: str
+    category_label: str = Field(alias="get_category_display")
     insurance_months_declared: int | None
     account_kind: str
-    account_number: str
+    account_number: str = Field(alias="masked_account")
     bank_name: str
     filed_by_organisation: str | None
     claimed_on: datetime.date
@@ -100,12 +107,49 @@ class ClaimOut(Schema):
     paid_on: datetime.date | None
     bank_reference: str
 
+    @staticmethod
+    def resolve_id_number(obj) -> str:
+        return mask_id_number(obj.person.id_number)
+
+    @staticmethod
+    def resolve_filed_by_organisation(obj) -> str | None:
+        return obj.filed_by_organisation.name if obj.filed_by_organisation_id else None
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        """Lists annotate `overdue` (selectors.with_overdue); a single claim is asked here."""
+        overdue = getattr(obj, "overdue", None)
+        if overdue is None:
+            from .selectors import with_overdue
+
+            overdue = with_overdue(type(obj).objects.filter(pk=obj.pk)).values_list("overdue", flat=True).first()
+        return bool(overdue)
+
+    @staticmethod
+    def resolve_policy_code(obj) -> str | None:
+        return obj.policy.code if obj.policy_id else None
+
 
 class ClaimDetailOut(ClaimOut):
     assessment: AssessmentOut | None
     current: AssessmentOut
     decisions: list[DecisionOut]
     objections: list[ObjectionOut]
+
+    @staticmethod
+    def resolve_assessment(obj) -> dict | None:
+        return obj.assessment or None
+
+    @staticmethod
+    def resolve_current(obj) -> dict:
+        """Eligibility worked out again now, beside the one recorded at the last decision."""
+        from .eligibility import assess
+
+        return assess([obj])[0].as_dict()
+
+    @staticmethod
+    def resolve_decisions(obj):
+        return obj.decisions.select_related("policy")
 
 
 class ClaimIn(Schema):
@@ -164,25 +208,37 @@ class BatchIn(Schema):
 class PaymentLineOut(Schema):
     claim_id: int
     holder_name: str
-    account_number: str
+    account_number: str = Field(alias="masked_account")
     amount: Decimal
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     bank_reference: str
     failure_reason: str
 
 
 class BatchOut(Schema):
     id: int
-    region_code: str
-    region_name: str
+    region_code: str = Field(alias="region.code")
+    region_name: str = Field(alias="region.full_name")
     month: str
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     line_count: int
     total: Decimal
     exported_at: datetime.datetime | None
     lines: list[PaymentLineOut]
+
+    @staticmethod
+    def resolve_lines(obj):
+        return obj.lines.order_by("id")
+
+    @staticmethod
+    def resolve_line_count(obj) -> int:
+        return obj.lines.count()
+
+    @staticmethod
+    def resolve_total(obj) -> Decimal:
+        return sum((line.amount for line in obj.lines.all()), Decimal(0))
 
 
 class PaidIn(Schema):
@@ -195,8 +251,8 @@ class FailedIn(Schema):
 
 
 class PolicyAmountOut(Schema):
-    level: str
-    level_label: str
+    level: str = Field(alias="level.code")
+    level_label: str = Field(alias="level.label")
     amount: Decimal
 
 
@@ -204,8 +260,8 @@ class PolicyOut(Schema):
     id: int
     code: str
     name: str
-    region_code: str
-    region_name: str
+    region_code: str = Field(alias="region.code")
+    region_name: str = Field(alias="region.full_name")
     effective_from: datetime.date
     effective_to: datetime.date | None
     version_basis: str
@@ -220,16 +276,30 @@ class PolicyOut(Schema):
     basis: str
     amounts: list[PolicyAmountOut]
 
+    @staticmethod
+    def resolve_excluded_groups(obj) -> list[str]:
+        return list(obj.excluded_groups or [])
+
 
 class PublicityOut(Schema):
+    """A claim on the public publicity list: the name and the ID number masked."""
+
     id: int
     name: str
     id_number: str
-    occupation_name: str
-    level_label: str
-    region_name: str
+    occupation_name: str = Field(alias="occupation.name")
+    level_label: str = Field(alias="level.label")
+    region_name: str = Field(alias="region.name")
     amount: Decimal | None
     publicity_ends_on: datetime.date | None
+
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return mask_name(obj.person.name)
+
+    @staticmethod
+    def resolve_id_number(obj) -> str:
+        return mask_id_number(obj.person.id_number)
 
 
 class StatRowOut(Schema):
