@@ -1,11 +1,17 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.admin_mixins import AuditedAdmin
+from core.admin_mixins import AuditedAdmin, audit_password_set
 from core.errors import ValidationFailed
 from core.images import photo_clean
+from core.notifications import notify
 from core.signals import certificate_facts_changed
 
 from .models import ApiToken, Bureau, Membership, Person, User
@@ -24,6 +30,23 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     # An account comes to act as a person only through accounts.binding (a proof, audited), never by an edit here.
     readonly_fields = ["person"]
     fieldsets = (*BaseUserAdmin.fieldsets, ("人员", {"fields": ("person",)}))
+
+    def user_change_password(self, request, id, form_url=""):
+        """Setting another account's password here is a reset: audited, and the account's owner is told."""
+        user = self.get_object(request, unquote(id))
+        before_hash = user.password if user is not None else ""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and user is not None:
+                user.refresh_from_db(fields=["password"])
+                if user.password != before_hash:
+                    audit_password_set(request, user, before_hash=before_hash)
+                    notify(
+                        users=[user],
+                        title=_("您的密码已被平台运维人员重置"),
+                        body=_("如非本人申请,请立即联系管理员。"),
+                    )
+        return response
 
 
 class PrivateFileInput(forms.ClearableFileInput):
@@ -73,10 +96,43 @@ class BureauAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Tokens are created by organisation admins, who see the key once. Here an operator may rename or revoke
+    one (audited); a revoked token stays revoked and no token moves to another organisation."""
+
     list_display = ["name", "organisation", "key_prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["key_prefix", "key_hash", "created_by", "created_at", "last_used_at"]
-    exclude = []
+    exclude = ["key_hash"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["organisation", "key_prefix", "created_by", "created_at", "last_used_at"]
+        return [*fixed, "revoked_at"] if obj is not None and obj.revoked_at else fixed
 
     def has_add_permission(self, request):
-        return False  # tokens are created by organisation admins, who see the key once
+        return False
+
+
+class DeviceAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Second-factor devices, read only: who has enrolled and when a device was last used. No secrets, no
+    adding (an operator planting a device of their own on someone's account), no edits; resets go through
+    /accounts/second-factor/staff/, which is audited and tells the account's owner."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+for _device in (TOTPDevice, StaticDevice):  # replace django-otp's own admins, which show keys and let one add
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
+    admin.site.register(_device, DeviceAdmin)

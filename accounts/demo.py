@@ -12,6 +12,7 @@ from occupations.services import reference_load
 
 from .actors import Actor
 from .models import Bureau, Membership, Person, Role, User
+from .second_factor import demo_totp_device, requires_second_factor, secret_text
 from .services import person_get_or_create
 
 DEMO_PASSWORD = "demo-2026"
@@ -154,3 +155,16 @@ def seed(ctx: DemoContext) -> None:
         organisation=employer,
     )
     _member(_user(ctx, "worker1", "劳动者 · 张伟", person=ctx.people["worker"]), Role.WORKER)
+
+
+def second_factors(ctx: DemoContext) -> list[tuple[str, str, str]]:
+    """Each demo staff login gets an authenticator whose secret is printed (it is a demo: the secret is public,
+    like the password), so a newcomer can add it to a phone app or ask `manage.py demo_totp_code` for the code.
+    Returns (username, otpauth URI, secret as text)."""
+    printed = []
+    for username, _password, _label in ctx.logins:
+        user = ctx.users[username]
+        if requires_second_factor(Actor.for_user(user)):
+            device = demo_totp_device(user)
+            printed.append((username, device.config_url, secret_text(device.key)))
+    return printed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_security
 from .oidc import urls as oidc_urls
 
 app_name = "accounts"
@@ -11,4 +11,23 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("me/", views.account, name="me"),
     *oidc_urls.urlpatterns,
+]
+
+# Account security: second factor and passwords (accounts/views_security.py).
+urlpatterns += [
+    path("security/", views_security.security, name="security"),
+    path("second-factor/enrol/", views_security.enrol, name="second_factor_enrol"),
+    path("second-factor/verify/", views_security.verify, name="second_factor_verify"),
+    path("second-factor/recovery-codes/", views_security.recovery_codes, name="recovery_codes"),
+    path("second-factor/staff/", views_security.staff, name="second_factor_staff"),
+    path("second-factor/staff/<int:user_id>/reset/", views_security.staff_reset, name="second_factor_reset"),
+    path("password/", views_security.PasswordChangeView.as_view(), name="password_change"),
+    path("password/reset/", views_security.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", views_security.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views_security.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", views_security.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]

@@ -7,28 +7,54 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import PlatformError, RateLimited, ValidationFailed
-from core.ratelimit import check_rate, client_ip
+from core.errors import PlatformError, ValidationFailed
+from core.ratelimit import check_rate, client_ip, failure_count, failures_blocked, failures_clear, too_many
 
 from .actors import Actor
+from .middleware import second_factor_url
 from .models import ApiToken, IdentityBinding, IdentityConflict, OidcIdentity, Role
 from .oidc.provider import provider_config
+from .second_factor import second_factor_pending
 from .services import account_signup, api_token_create, api_token_revoke
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, throttled per client address so passwords cannot be guessed at speed."""
+    """Django's login with failed attempts limited per account and per client address (RATE_LIMITS
+    'login_account', 'login_address'). Only failures count, so an office whose staff all sign in from one address
+    is never locked out by signing in; a refusal says how long to wait. Staff then pass their second factor."""
 
     template_name = "registration/login.html"
 
     def post(self, request, *args, **kwargs):
-        try:
-            check_rate("login", client_ip(request))
-        except RateLimited as exc:
-            form = self.get_form()
-            form.add_error(None, exc.message)
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
+        account, address = _login_keys(request)
+        wait = max(failures_blocked("login_account", account) or 0, failures_blocked("login_address", address) or 0)
+        if wait:  # the password is not even checked while the limit holds
+            return self._refused(wait)
+        form = self.get_form()
+        if form.is_valid():
+            failures_clear("login_account", account)
+            return self.form_valid(form)
+        wait = max(failure_count("login_account", account) or 0, failure_count("login_address", address) or 0)
+        if wait:
+            return self._refused(wait)
+        return self.form_invalid(form)
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        if second_factor_pending(self.request):
+            return second_factor_url(self.request, url)
+        return url
+
+    def _refused(self, wait: int):
+        # An unbound form: binding it would check the password, which a refusal must not do.
+        form = self.get_form_class()(self.request, initial={"username": self.request.POST.get("username", "")})
+        refusal = too_many(wait, _("登录失败次数过多,请 %(wait)s后再试。")).message
+        return self.render_to_response(self.get_context_data(form=form, refusal=refusal), status=429)
+
+
+def _login_keys(request) -> tuple[str, str]:
+    # Usernames are compared case-insensitively here so that 'Admin' and 'admin' share one allowance.
+    return request.POST.get("username", "").strip().lower()[:150], client_ip(request)
 
 
 def home(request):

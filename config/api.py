@@ -19,7 +19,8 @@ from ninja.security.session import SessionAuth
 
 from accounts.actors import Actor
 from accounts.models import ApiToken
-from core.errors import HTTP_CODES, PlatformError, error_response
+from accounts.second_factor import second_factor_pending
+from core.errors import HTTP_CODES, PlatformError, SecondFactorRequired, error_response
 from core.text import control_character_paths
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,14 @@ class TokenAuth(HttpBearer):
 
 
 class SessionActorAuth(SessionAuth):
-    """The browser's session (CSRF-checked for unsafe methods)."""
+    """The browser's session (CSRF-checked for unsafe methods). A staff account's session counts only once it has
+    passed its second factor (401 `second_factor_required` before; accounts/second_factor.py)."""
 
     def authenticate(self, request: HttpRequest, key):
         if request.user.is_authenticated:
             request.actor = Actor.for_user(request.user)
+            if second_factor_pending(request):
+                raise SecondFactorRequired()
             return request.actor
         return None
 

@@ -127,7 +127,9 @@ SIGNING_KEYS_DIR = Path(env.str("SIGNING_KEYS_DIR", default=str(VAR_DIR / "keys"
 SIGNING_KEYS_GENERATE = env.bool("SIGNING_KEYS_GENERATE", default=not PRODUCTION)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on the platform's own site: the site's login (throttled, second factor) and an audit entry
+    # for every change made through it (core/admin_site.py).
+    "core.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -135,6 +137,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # the API docs from ninja's bundled Swagger UI files (static), not its CDN template
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "accounts",
     "occupations",
@@ -159,10 +164,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "config.middleware.RejectControlCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.PlatformErrorPageMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -309,13 +316,29 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
+# Second factor (accounts/second_factor.py). django-otp's own per-device back-off is off: the account-wide limit
+# above (RATE_LIMITS["second_factor"]) covers the authenticator and the recovery codes under one allowance and
+# tells the user how long to wait, where django-otp's would refuse even the right code silently.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="职业技能等级认定平台")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+PASSWORD_RESET_TIMEOUT = 3600  # an e-mailed reset link works for one hour
+
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_LIMIT = 200
 NINJA_PAGINATION_CLASS = "core.pagination.BoundedLimitOffsetPagination"
 
-# Public lookups that reveal personal data are rate limited (per client address, per window).
+# Rate limits: (how many, per how many seconds), fixed windows in the cache (core/ratelimit.py).
 RATE_LIMITS = {
-    "login": (10, 300),
+    # Failed sign-ins only (successes never count): per account, and per client address generously enough that
+    # an office behind one address is not locked out by a few mistyped passwords.
+    "login_account": (5, 900),
+    "login_address": (50, 900),
+    # Wrong second-factor codes, per account.
+    "second_factor": (5, 300),
+    "password_reset": (5, 3600),
+    # Public lookups that reveal personal data, per client address.
     "verify_lookup": (10, 60),
     "public_report": (5, 3600),
     # Worker sign-up: an exam site's Wi-Fi is one address for a room of candidates, so not too few.

@@ -10,9 +10,6 @@ from certificates import views as certificate_views
 from .api import api
 from .views import handler_404_view, handler_500_view, healthz, ping
 
-admin.site.site_header = "职业技能等级认定平台 · 运维管理"
-admin.site.site_title = "运维管理"
-
 urlpatterns = [
     # The scan API first, before the API's own routing (tokens always contain dots; /verify/lookup does not).
     re_path(r"^api/v1/verify/(?P<token>[^/]*\.[^/]*)$", certificate_views.verify_api, name="verify_api"),

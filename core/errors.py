@@ -32,6 +32,13 @@ class NotAuthenticated(PlatformError):
     default_message = _("请先登录")
 
 
+class SecondFactorRequired(NotAuthenticated):
+    """Signed in with a password, but a staff account must also pass its second factor in this session."""
+
+    code = "second_factor_required"
+    default_message = _("请先完成两步验证(动态验证码)")
+
+
 class PermissionDenied(PlatformError):
     status = 403
     code = "permission_denied"

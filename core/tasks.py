@@ -19,3 +19,11 @@ def send_notification_mail(notification_ids: list[int]) -> int:
         if n.user.email
     ]
     return send_mass_mail(mails, fail_silently=False) if mails else 0
+
+
+@shared_task(name="core.send_mail", autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_mail_task(subject: str, body: str, to: list[str]) -> int:
+    """One plain e-mail (a password-reset link), sent by a worker so that the mail server never holds up a page."""
+    from django.core.mail import send_mail
+
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=False)

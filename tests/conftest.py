@@ -117,11 +117,35 @@ def operator(django_user_model):
     return django_user_model.objects.create_superuser("operator", password="x-operator-1")
 
 
+@pytest.fixture
+def admin_client(admin_user) -> Client:
+    """pytest-django's admin client, signed in like client_for: the admin asks for a passed second factor."""
+    return client_for(admin_user)
+
+
 def client_for(user=None) -> Client:
+    """A test client signed in as `user`. force_login bypasses the password, and this also marks the session's
+    second factor as passed, creating a confirmed TOTP device for the account if it has none (so a role granted
+    after this call needs nothing more). Signing in for real, password then code, is tested in
+    tests/accounts/test_second_factor.py and driven through the pages by tests/browser/conftest.py::login."""
     c = Client()
     if user is not None:
         c.force_login(user)
+        pass_second_factor(c, user)
     return c
+
+
+def pass_second_factor(client: Client, user) -> None:
+    """Mark the client's session as having passed `user`'s second factor (see client_for)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def actor_for(user) -> Actor:

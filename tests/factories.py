@@ -79,6 +79,26 @@ def member(role: str, *, bureau=None, organisation=None, user=None, person=None)
     return user
 
 
+TEST_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key, as hex
+
+
+def enrolled(user, key_hex: str = TEST_TOTP_KEY):
+    """A confirmed authenticator for `user` whose codes `totp_code(key_hex)` computes."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="authenticator", key=key_hex, confirmed=True)
+
+
+def totp_code(key_hex: str = TEST_TOTP_KEY, step_offset: int = 0) -> str:
+    """The code an authenticator app shows now for this key (or `step_offset` steps of 30 s away)."""
+    import time
+    from binascii import unhexlify
+
+    from django_otp.oath import hotp
+
+    return f"{hotp(unhexlify(key_hex), int(time.time()) // 30 + step_offset):06d}"
+
+
 __all__ = [
     "PASSWORD",
     "BureauFactory",
@@ -86,8 +106,10 @@ __all__ = [
     "PersonFactory",
     "Role",
     "UserFactory",
+    "enrolled",
     "make_ric",
     "make_uscc",
     "member",
     "region",
+    "totp_code",
 ]

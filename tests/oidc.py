@@ -58,12 +58,26 @@ class Visitor:
         return _CSRF.search(self.http.get(self.base + path).text).group(1)
 
     def password_login(self, username: str, password: str) -> None:
+        """Sign in with the password; a staff account then passes its second factor with the test authenticator
+        (tests.factories.enrolled), as the person would type the code their app shows."""
         r = self.http.post(
             self.base + "/login/",
             data={"csrfmiddlewaretoken": self.csrf(), "username": username, "password": password},
             allow_redirects=False,
         )
         assert r.status_code == 302, r.text[:500]
+        if "/accounts/second-factor/" in r.headers["Location"]:
+            from accounts.models import User
+            from tests.factories import enrolled, totp_code
+
+            enrolled(User.objects.get(username=username))
+            verify = "/accounts/second-factor/verify/"
+            r = self.http.post(
+                self.base + verify,
+                data={"csrfmiddlewaretoken": self.csrf(verify), "code": totp_code()},
+                allow_redirects=False,
+            )
+            assert r.status_code == 302 and "/second-factor/" not in r.headers["Location"], r.text[:500]
 
     def start(self, path: str = "/accounts/oidc/login/", csrf_from: str = "/login/", **data) -> str:
         """Press the button: the platform sends the browser to the provider. Returns the authorize URL."""

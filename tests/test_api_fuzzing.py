@@ -16,7 +16,7 @@ import zlib
 import pytest
 import schemathesis
 from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -36,6 +36,7 @@ from occupations.services import reference_load
 from subsidies import services as subsidies
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.certificates.conftest import finalise
+from tests.conftest import client_for
 from tests.factories import BureauFactory, OrganisationFactory, member, region
 
 MAX_EXAMPLES = 3
@@ -56,8 +57,7 @@ class World:
 
 
 def _session_headers(user) -> dict:
-    client = Client()
-    client.force_login(user)
+    client = client_for(user)
     session = client.cookies["sessionid"].value
     return {"Cookie": f"sessionid={session}; csrftoken={CSRF}", "X-CSRFToken": CSRF}
 

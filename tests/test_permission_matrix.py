@@ -533,6 +533,7 @@ def _build_world() -> World:
         "certificate_id": certificate.id,
         "token": certificate.token,
         "token_id": token.id,
+        "assessor_user_id": users["assessor1"].id,
         "claim_id": Claim.objects.filter(person=users["worker1"].person).order_by("id").first().id,
         "claim_objection_id": ClaimObjection.objects.order_by("id").first().id,
         "objection_id": Objection.objects.filter(publication__plan=plan).get().id,
@@ -662,6 +663,23 @@ PAGES: dict[str, Page] = {
     "accounts/oidc/link/": POST_ONLY,
     "accounts/oidc/login/": page(405),  # a POST with the CSRF token starts a sign-in; a GET starts nothing
     "accounts/signup/": page(302, anonymous=200),  # signed-in users are sent to their account page
+    "accounts/password/": page(200, anonymous=LOGIN),
+    "accounts/password/reset/": PUBLIC_PAGE,
+    "accounts/password/reset/<uidb64>/<token>/": page(200, args={"uidb64": "MQ", "token": "not-a-token"}),
+    "accounts/password/reset/done/": PUBLIC_PAGE,
+    "accounts/password/reset/sent/": PUBLIC_PAGE,
+    # Second factor: every client here has passed it (tests/conftest.py::client_for); workers and trainers have
+    # nothing to enrol, verify sends a verified session on to `next`.
+    "accounts/second-factor/enrol/": page(200, anonymous=LOGIN, worker=403, trainer=403),
+    "accounts/second-factor/recovery-codes/": page(200, anonymous=LOGIN, worker=403, trainer=403),
+    "accounts/second-factor/staff/": page(
+        403, anonymous=LOGIN, org_admin=200, other_org_admin=200, bureau=200, other_bureau=200, operator=200
+    ),
+    "accounts/second-factor/staff/<int:user_id>/reset/": page(
+        405, args={"user_id": "assessor_user_id"}, anonymous=LOGIN
+    ),
+    "accounts/second-factor/verify/": page(302, anonymous=LOGIN),
+    "accounts/security/": page(200, anonymous=LOGIN),
     "accounts/tokens/": page(403, anonymous=LOGIN, org_admin=200, other_org_admin=200),
     "accounts/tokens/<int:token_id>/revoke/": POST_ONLY,
     "accounts/tokens/new/": POST_ONLY,
@@ -979,6 +997,20 @@ REFUSED_POSTS = [
         "other_org_admin",
         302,
         ("accounts.ApiToken", "pk", "token_id", "revoked_at"),
+    ),
+    (
+        "accounts/second-factor/staff/<int:user_id>/reset/",
+        {"user_id": "assessor_user_id"},
+        "other_org_admin",
+        404,
+        ("otp_totp.TOTPDevice", "user_id", "assessor_user_id", "key"),
+    ),
+    (
+        "accounts/second-factor/staff/<int:user_id>/reset/",
+        {"user_id": "assessor_user_id"},
+        "bureau",
+        404,
+        ("otp_totp.TOTPDevice", "user_id", "assessor_user_id", "key"),
     ),
     (
         "accreditation/appointments/<int:appointment_id>/withdraw/",

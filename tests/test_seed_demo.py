@@ -7,6 +7,16 @@ from core.audit import audit_verify
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The demo files public reports, which are limited per address: each test starts with the limits unused."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def test_seed_demo_is_idempotent_and_has_one_login_per_role(capsys):
     call_command("seed_demo")
     counts = (User.objects.count(), Membership.objects.count())
@@ -64,3 +74,82 @@ def test_seed_demo_gives_demo_people_citizens_at_the_local_identity_provider(cap
     assert citizens["citizen_zhangwei"].id_number == worker1.person.id_number
     assert OidcIdentity.objects.get(user=worker1).subject == citizens["citizen_zhangwei"].subject
     assert all(c.check_password("demo-2026") for c in citizens.values())
+
+
+def test_demo_staff_get_an_authenticator_whose_secret_is_printed(capsys):
+    import re
+
+    from django.test import Client
+
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    lines = {m.group(1): m.group(0) for m in re.finditer(r"^  (\S+) +密钥 [A-Z2-7 ]+$", out, re.M)}
+    assert {"admin", "cc_officer", "employer_admin", "assessor1", "supervisor1", "school_admin"} <= set(lines)
+    assert "worker1" not in lines and "trainer1" not in lines  # they sign in with the password alone
+    assert out.count("otpauth://totp/") == len(lines)
+    secret = re.search(r"密钥 ([A-Z2-7 ]+)$", lines["cc_officer"]).group(1)
+    call_command("seed_demo")  # idempotent: the same secret, printed again
+    assert secret in capsys.readouterr().out
+
+    # A newcomer signs in as cc_officer with the printed password and the code the command gives.
+    call_command("demo_totp_code", "cc_officer")
+    code = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"\d{6}", code)
+    c = Client()
+    r = c.post("/login/", {"username": "cc_officer", "password": "demo-2026"})
+    assert r["Location"].startswith("/accounts/second-factor/verify/")
+    assert c.post(r["Location"], {"code": code})["Location"] == "/"
+    assert "panel-bureau" in c.get("/").content.decode()
+    # The same code is good once; the command then gives the next one, which is accepted too.
+    call_command("demo_totp_code", "cc_officer")
+    again = Client()
+    r = again.post("/login/", {"username": "cc_officer", "password": "demo-2026"})
+    assert again.post(r["Location"], {"code": capsys.readouterr().out.strip()})["Location"] == "/"
+
+
+def test_demo_totp_code_is_for_demo_accounts_only(settings):
+    from django.core.management.base import CommandError
+
+    call_command("seed_demo")
+    with pytest.raises(CommandError, match="不是演示"):
+        call_command("demo_totp_code", "worker1")
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="生产环境"):
+        call_command("demo_totp_code", "cc_officer")
+
+
+def test_seed_demo_refuses_to_run_in_production(settings):
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="DJANGO_ENV=production"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+def test_seed_demo_exits_non_zero_in_production(tmp_path):
+    """As an operator would run it on a production node: a clear message and a failing exit status."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "p" * 60,
+        "ALLOWED_HOSTS": "skills.example.gov.cn",
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "seed_demo refuses to run in production" in result.stderr
+    assert not (tmp_path / "db.sqlite3").exists() or (tmp_path / "db.sqlite3").stat().st_size == 0

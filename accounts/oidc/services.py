@@ -25,12 +25,12 @@ from core.errors import Conflict, PermissionDenied
 from ..actors import Actor
 from ..binding import identity_bind
 from ..identity import RIC
-from ..models import IdentityConflict, Membership, OidcIdentity, Person, Role, User
+from ..models import IdentityConflict, OidcIdentity, Person, User
+from ..second_factor import requires_second_factor
 from ..services import person_get_or_create
 from .provider import Vouched, name_key
 
 # The roles that must sign in with a password and a second factor (issue 13, item 5); never through the provider.
-SECOND_FACTOR_ROLES = (Role.OPERATOR, Role.BUREAU_STAFF, Role.ORG_ADMIN, Role.ASSESSOR, Role.SUPERVISOR)
 
 
 @dataclass
@@ -40,14 +40,6 @@ class SignIn:
     user: User | None
     outcome: str
     message: str = ""
-
-
-def _needs_second_factor(user: User) -> bool:
-    return (
-        user.is_staff
-        or user.is_superuser
-        or Membership.objects.filter(user=user, role__in=SECOND_FACTOR_ROLES).exists()
-    )
 
 
 def _trace(vouched: Vouched) -> dict:
@@ -305,7 +297,7 @@ def _returning(identity: OidcIdentity, vouched: Vouched) -> SignIn:
         _refuse(
             actor, "account_inactive", vouched, PermissionDenied(_("该账号已停用。"), code="account_inactive"), identity
         )
-    if _needs_second_factor(user):
+    if requires_second_factor(Actor.for_user(user)):
         _refuse(
             actor,
             "second_factor_required",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from assessments.models import PlanComponent, Publication
 from subsidies.models import Claim
 
-from .conftest import Shots, login, logout
+from .conftest import Shots, login, logout, second_factor
 
 WORKER_ACCOUNT = "6222021001234567890"
 
@@ -28,6 +28,10 @@ def organisation_register(page, base: str, shots: Shots, *, username: str, passw
     page.fill("input[name=contact_phone]", org["contact_phone"])
     shots(page, "register")
     page.click("button.primary")
+    # An organisation's admin is staff: before anything else, the new account sets up its second factor.
+    page.wait_for_url("**/accounts/second-factor/enrol/**")
+    shots(page, "second-factor")
+    second_factor(page, username)
     page.wait_for_url("**/accreditation/organisations/*/")
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role
-from tests.conftest import client_for
+from tests.conftest import client_for, pass_second_factor
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,7 @@ def test_403(org):
 def test_403_csrf_for_a_session_without_token(org_admin, org):
     c = Client(enforce_csrf_checks=True)
     c.force_login(org_admin)
+    pass_second_factor(c, org_admin)
     r = c.post("/api/v1/accounts/tokens", {"organisation_id": org.id, "name": "x"}, content_type="application/json")
     _assert_shape(r, 403, "csrf_failed")
 

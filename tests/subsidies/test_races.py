@@ -15,7 +15,7 @@ from django.test import Client
 from core.errors import Conflict
 from subsidies import payments
 from subsidies.models import Claim, PaymentBatch, PaymentLine, SubsidyPolicy
-from tests.conftest import require_postgres
+from tests.conftest import client_for, require_postgres
 from tests.factories import PersonFactory, region
 
 from .conftest import ACCOUNT, A, make_certificate, worker_user
@@ -49,9 +49,7 @@ def run_at_once(n: int, work) -> list:
 def _logged_in(user, n: int) -> list[Client]:
     clients = []
     for _ in range(n):
-        c = Client()
-        c.force_login(user)
-        clients.append(c)
+        clients.append(client_for(user))
     return clients
 
 
