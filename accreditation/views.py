@@ -31,7 +31,6 @@ from .selectors import (
     filings_for,
     organisation_get,
     organisations_for,
-    public_filing,
     review_queue,
     training_records_for,
 )
@@ -445,7 +444,7 @@ def directory_page(request):
     region = request.GET.get("region", "")
     orgs = directory(q=q, occupation_code=occupation, region_code=region)
     page = Paginator(orgs, 20).get_page(request.GET.get("page"))
-    entries = [(org, public_filing(org)) for org in page]
+    entries = [(org, org.public_filing) for org in page]
     return render(
         request,
         "accreditation/directory.html",
@@ -465,7 +464,7 @@ def directory_detail(request, org_id: int):
     org = directory().filter(pk=org_id).first()
     if org is None:
         raise NotFound()
-    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": public_filing(org)})
+    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": org.public_filing})
 
 
 # --- downloads (checked like the records they belong to; core/files.py) -------------------------------------------
