@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -106,7 +107,7 @@ def organisation(request, org_id: int):
 def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
     """Every occupation with whether it may be filed, and why not; each row offers the levels its standard
     defines that this kind of organisation may file (学徒工 and 特级/首席技师 only for employers)."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     levels = levels_for_kind(organisation.kind)
     rows = []
     for occ in Occupation.objects.filter(active=True).select_related("qualification").prefetch_related("standards"):
