@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,7 +34,6 @@ from .selectors import (
     filings_for,
     organisation_get,
     organisations_for,
-    public_filing,
     review_queue,
     training_records_for,
 )
@@ -107,7 +107,7 @@ def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
     levels its standard defines that this kind of organisation may file (学徒工 and 特级/首席技师 only for
     employers). Of the 1,600-odd occupations, those with a standard in force, those already in the scope and those
     the catalogue names are listed; the rest have no standard (the page says how many and where to look)."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     levels = levels_for_kind(organisation.kind)
     rows = []
     listed = (
@@ -139,7 +139,7 @@ def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
 
 
 def _without_standard_count() -> int:
-    today = datetime.date.today()
+    today = timezone.localdate()
     return Occupation.objects.filter(active=True).exclude(standards__in=Standard.objects.in_force_on(today)).count()
 
 
@@ -375,7 +375,7 @@ def people_page(request, org_id: int | None = None):
             "roles": roles,
             # Assessors and supervisors serve assessments, which need a national standard in force.
             "occupations": Occupation.objects.filter(
-                active=True, standards__in=Standard.objects.in_force_on(datetime.date.today())
+                active=True, standards__in=Standard.objects.in_force_on(timezone.localdate())
             ).distinct(),
             "levels": Level.objects.order_by("-rank"),
             "id_types": ID_TYPES,
@@ -468,7 +468,7 @@ def directory_page(request):
     region = region_code_for(request.GET.get("region", ""))
     orgs = directory(q=q, occupation_code=occupation, region_code=region)
     page = Paginator(orgs, 20).get_page(request.GET.get("page"))
-    entries = [(org, public_filing(org)) for org in page]
+    entries = [(org, org.public_filing) for org in page]
     return render(
         request,
         "accreditation/directory.html",
@@ -486,7 +486,7 @@ def directory_detail(request, org_id: int):
     org = directory().filter(pk=org_id).first()
     if org is None:
         raise NotFound()
-    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": public_filing(org)})
+    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": org.public_filing})
 
 
 # --- downloads (checked like the records they belong to; core/files.py) -------------------------------------------

@@ -3,6 +3,7 @@
 import datetime
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -198,7 +199,7 @@ def occupation_categories(request, parent: str | None = Query(None, max_length=8
 @router.get("/occupations/{code}/standard", response=StandardOut, summary="职业现行国家职业技能标准")
 def occupation_standard(request, code: str, on: IsoDate | None = None):
     occupation = get_object_or_404(Occupation, code=code)
-    standard = occupation.standard_on(on or datetime.date.today())
+    standard = occupation.standard_on(on or timezone.localdate())
     if standard is None:
         from core.errors import NotFound
 

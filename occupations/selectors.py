@@ -1,8 +1,7 @@
 """Reads of the reference data shared by the pages and the API."""
 
-import datetime
-
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from .models import Occupation, Standard
 from .search import occupations_matching
@@ -13,7 +12,7 @@ def occupations_listed(
 ) -> QuerySet[Occupation]:
     """The occupations a list or the autocomplete shows, best match first when searching, each with
     `has_standard`: whether a national standard (and so its rule data) is in force today."""
-    in_force = Standard.objects.in_force_on(datetime.date.today()).filter(occupation=OuterRef("pk"))
+    in_force = Standard.objects.in_force_on(timezone.localdate()).filter(occupation=OuterRef("pk"))
     qs = (
         Occupation.objects.select_related("qualification", "category")
         .prefetch_related("licensing_overlaps")

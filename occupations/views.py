@@ -101,7 +101,7 @@ def occupations(request):
             "page": occupations_page,
             "total": Occupation.objects.filter(active=True).count(),
             "with_standard": Occupation.objects.filter(
-                active=True, standards__in=Standard.objects.in_force_on(datetime.date.today())
+                active=True, standards__in=Standard.objects.in_force_on(timezone.localdate())
             )
             .distinct()
             .count(),

@@ -4,6 +4,7 @@ region lists, and honesty about which occupations have a national standard loade
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accreditation import services as filing_services
@@ -91,7 +92,7 @@ def test_the_catalogue_says_what_is_not_confirmed_and_finds_by_initials(client):
 
 
 def test_scopes_and_plans_refuse_an_occupation_without_a_standard_with_that_reason(org, org_admin):
-    assert Occupation.objects.get(code="2-02-38-01").standard_on(datetime.date.today()) is None
+    assert Occupation.objects.get(code="2-02-38-01").standard_on(timezone.localdate()) is None
     with pytest.raises(ValidationFailed) as exc:
         filing_services.filing_create(
             actor=Actor.for_user(org_admin),
@@ -99,7 +100,7 @@ def test_scopes_and_plans_refuse_an_occupation_without_a_standard_with_that_reas
             scope=[{"occupation_code": "2-02-38-01", "levels": ["5"]}],
         )
     assert "尚无施行中的国家职业技能标准" in exc.value.message
-    today = datetime.date.today()
+    today = timezone.localdate()
     with pytest.raises(ValidationFailed) as exc:
         plans.plan_create(
             actor=Actor.for_user(org_admin),
