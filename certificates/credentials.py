@@ -47,6 +47,7 @@ from core.errors import Conflict, NotFound
 
 from . import signing
 from .issuance import printed_fields
+from .kinds import kind_captions
 from .models import STATUS_LIST_CAPACITY, Certificate
 
 VC_JWT_TYPE = "vc+jwt"
@@ -164,7 +165,7 @@ def _status_entries(cert: Certificate) -> list[dict]:
 def credential_claims(cert: Certificate, *, now: int | None = None) -> dict:
     """The credential and its JWT claims, unsigned."""
     valid_from = _start_of(cert.issued_on)
-    title = _("职业资格证书") if cert.kind == Certificate.Kind.QUALIFICATION else _("职业技能等级证书")
+    title = kind_captions(cert.kind)["title"]
     achievement = {
         "id": achievement_id(cert),
         "type": ["Achievement"],
