@@ -9,10 +9,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import docsign
 from .issuance import verify_url
 from .kinds import imported_note, kind_captions
 from .models import Certificate
-from .pdf import CERTIFICATE_LANGUAGE, CertificateView, format_issue_date
+from .pdf import CERTIFICATE_LANGUAGE, CertificateView, format_issue_date, render_batch, render_certificate
 
 #: A one-inch photo at 300 dpi (25 × 35 mm): what the printed box shows, so nothing larger goes into the PDF.
 PRINT_PHOTO_PIXELS = (295, 413)
@@ -122,6 +123,20 @@ def _certificate_view(cert: Certificate) -> CertificateView:
         status_note=mark_note,
         seal=_seal(cert),
         **kind_captions(cert.kind),
+    )
+
+
+def certificate_pdf(cert: Certificate) -> bytes:
+    """The certificate's PDF as handed out: rendered, then signed by the platform (certificates/docsign.py)."""
+    view = certificate_view(cert)
+    reason = f"{view.title} {cert.number},{cert.organisation_name}颁发"
+    return docsign.sign_pdf(render_certificate(view), reason=reason)
+
+
+def certificates_print_pdf(certs: list[Certificate], *, label: str) -> bytes:
+    """Many certificates as one PDF for the printer, signed once over every page."""
+    return docsign.sign_pdf(
+        render_batch([certificate_view(c) for c in certs]), reason=f"{label}:{len(certs)}份证书批量打印"
     )
 
 
