@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identity import mask_phone
@@ -64,6 +65,16 @@ class Organisation(models.Model):
     @property
     def masked_contact_phone(self) -> str:
         return mask_phone(self.contact_phone)
+
+    @cached_property
+    def public_filing(self) -> "Filing | None":
+        """The filing the public directory shows: the one `selectors.directory` picked for this row, else the
+        newest filing that was ever approved (None for an organisation never filed)."""
+        qs = self.filings.filter(status__in=Filing.PUBLIC).prefetch_related(
+            "scope_lines__levels", "scope_lines__occupation"
+        )
+        filing_id = getattr(self, "public_filing_id", None)
+        return (qs.filter(pk=filing_id) if filing_id else qs.order_by("-valid_from", "-id")).first()
 
 
 class Filing(models.Model):

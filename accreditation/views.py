@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,7 +32,6 @@ from .selectors import (
     filings_for,
     organisation_get,
     organisations_for,
-    public_filing,
     review_queue,
     training_records_for,
 )
@@ -139,7 +139,7 @@ def organisation_seal_image(request, org_id: int):
 def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
     """Every occupation with whether it may be filed, and why not; each row offers the levels its standard
     defines that this kind of organisation may file (学徒工 and 特级/首席技师 only for employers)."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     levels = levels_for_kind(organisation.kind)
     rows = []
     for occ in Occupation.objects.filter(active=True).select_related("qualification").prefetch_related("standards"):
@@ -477,7 +477,7 @@ def directory_page(request):
     region = request.GET.get("region", "")
     orgs = directory(q=q, occupation_code=occupation, region_code=region)
     page = Paginator(orgs, 20).get_page(request.GET.get("page"))
-    entries = [(org, public_filing(org)) for org in page]
+    entries = [(org, org.public_filing) for org in page]
     return render(
         request,
         "accreditation/directory.html",
@@ -497,7 +497,7 @@ def directory_detail(request, org_id: int):
     org = directory().filter(pk=org_id).first()
     if org is None:
         raise NotFound()
-    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": public_filing(org)})
+    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": org.public_filing})
 
 
 # --- downloads (checked like the records they belong to; core/files.py) -------------------------------------------

@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -137,7 +138,7 @@ def occupations(request, q: str = ""):
 @router.get("/occupations/{code}/standard", response=StandardOut, summary="职业现行国家职业技能标准")
 def occupation_standard(request, code: str, on: IsoDate | None = None):
     occupation = get_object_or_404(Occupation, code=code)
-    standard = occupation.standard_on(on or datetime.date.today())
+    standard = occupation.standard_on(on or timezone.localdate())
     if standard is None:
         from core.errors import NotFound
 

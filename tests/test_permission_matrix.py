@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.actors import Actor
 from config.api import api
@@ -558,7 +559,7 @@ def _build_world() -> World:
             actor=Actor.for_user(users["admin"]),
             qualification_id=Qualification.objects.order_by("id").first().id,
             kind="cancel",
-            effective_on=datetime.date.today() + datetime.timedelta(days=30),
+            effective_on=timezone.localdate() + datetime.timedelta(days=30),
             basis="权限矩阵",
         ).id,
         "worker_certificate_id": Certificate.objects.filter(person=users["worker1"].person).order_by("id").first().id,

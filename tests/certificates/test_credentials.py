@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 from stdnum.cn import ric
 
 from accounts.actors import Actor
@@ -286,7 +287,7 @@ def candidate_numbers(masked: str) -> list[str]:
     """Every 身份证号 a masked one (220102********1234) can stand for: its hidden digits are a birth date, and the
     shown check digit keeps about one in eleven of those."""
     head, tail = masked[:6], masked[-4:]
-    day, last, found = datetime.date(1930, 1, 1), datetime.date.today(), []
+    day, last, found = datetime.date(1930, 1, 1), timezone.localdate(), []
     while day <= last:
         number = head + day.strftime("%Y%m%d") + tail
         if ric.is_valid(number):
