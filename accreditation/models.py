@@ -42,6 +42,12 @@ class Organisation(models.Model):
         blank=True,
         help_text=_("备案通过时由人社部门赋予"),
     )
+    seal = models.ImageField(
+        _("印章图片"),
+        upload_to="seals/%Y/",
+        blank=True,
+        help_text=_("盖在证书上的机构印章(PNG 或 JPEG,白底将转为透明)"),
+    )
     created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
 
     class Meta:

@@ -172,3 +172,9 @@ def catalogue_change_impact(*, occupations, impact, **_kwargs) -> None:
                 "levels": [lv.name for lv in line.sorted_levels],
             }
         )
+
+
+def organisation_appointed(organisation_id: int, person_id: int) -> bool:
+    """Whether the organisation has registered this person as its assessor, supervisor or trainer (any status: the
+    organisation checked their papers when it did)."""
+    return Appointment.objects.filter(organisation_id=organisation_id, person_id=person_id).exists()

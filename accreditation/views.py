@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,6 +100,38 @@ def organisation(request, org_id: int):
             "open_filing": next((f for f in filings if f.status in Filing.OPEN), None),
         },
     )
+
+
+@login_required
+@require_POST
+def organisation_seal(request, org_id: int):
+    """The organisation's admin uploads (or removes) the seal image certificate PDFs print."""
+    actor = Actor.from_request(request)
+    org = organisation_get(actor, org_id)
+    if request.POST.get("action") == "remove":
+        perform(
+            request,
+            lambda: services.organisation_seal_set(actor=actor, organisation_id=org.id, upload=None),
+            _("印章图片已删除"),
+        )
+    elif (upload := request.FILES.get("seal")) is None:
+        messages.error(request, _("请选择印章图片"))
+    else:
+        perform(
+            request,
+            lambda: services.organisation_seal_set(actor=actor, organisation_id=org.id, upload=upload),
+            _("印章图片已更新,此后下载的证书 PDF 将盖此章"),
+        )
+    return redirect("accreditation:organisation", org_id=org.id)
+
+
+@login_required
+def organisation_seal_image(request, org_id: int):
+    """The seal image, for whoever may read the organisation's page."""
+    org = organisation_get(Actor.from_request(request), org_id)
+    if not org.seal:
+        raise Http404
+    return private_file_response(org.seal, name=f"seal-{org.id}", content_type="image/png", inline=True)
 
 
 def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):

@@ -299,6 +299,8 @@ def _reassess(claim: Claim, today: datetime.date) -> Decision:
 
 def _own_certificate(actor: Actor, certificate_id: int) -> Certificate:
     actor.require_authenticated()
+    if actor.person is None and actor.user is not None:
+        actor.require_person()  # an account not bound by proof: say how to bind
     if actor.person is None:
         raise PermissionDenied(_("只有证书持有人本人可以申请;用人单位请使用批量代为申请"))
     cert = (

@@ -139,6 +139,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/certificates/import/template"): AUTH,
     ("POST", "/api/v1/certificates/import"): AUTH,
     ("GET", "/api/v1/credentials/status/{purpose}"): PUBLIC,
+    ("GET", "/api/v1/credentials/status/{issuer}/{purpose}"): PUBLIC,
     ("GET", "/api/v1/certificates"): AUTH,
     ("GET", "/api/v1/certificates/batches/{batch_id}"): AUTH,
     ("POST", "/api/v1/certificates/plans/{plan_id}/issue"): AUTH,
@@ -572,6 +573,7 @@ def _build_world() -> World:
         .first()
         .id,
         "purpose": "revocation",
+        "status_issuer": f"o{employer.id}",  # the employer's own status lists
         "choice_id": MISSING,
         "correction_id": MISSING,
         "kind": "skills",
@@ -660,6 +662,7 @@ PAGES: dict[str, Page] = {
     # URL pattern (as Django spells it, without the leading slash): expected GET status per role.
     "": PUBLIC_PAGE,
     ".well-known/jwks.json": PUBLIC_PAGE,
+    ".well-known/document-signing-chain.pem": PUBLIC_PAGE,
     "accounts/me/": page(200, anonymous=LOGIN),
     "accounts/oidc/callback/": page(400),  # no sign-in pending under that state: refused before any network call
     "accounts/oidc/link/": POST_ONLY,
@@ -720,6 +723,11 @@ PAGES: dict[str, Page] = {
         supervisor=404,
         other_org_admin=404,
         other_bureau=404,
+    ),
+    "accreditation/organisations/<int:org_id>/seal/": POST_ONLY,
+    # the demo employer's specimen seal: for whoever may read the organisation's page
+    "accreditation/organisations/<int:org_id>/seal.png": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "accreditation/organisations/<int:org_id>/people/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
@@ -1091,6 +1099,7 @@ def test_other_tenants_organisation_is_not_found(org, other_org, org_admin, othe
 API_ARGS = {
     "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
     "/api/v1/certificates/plans/{plan_id}/print.pdf": {"plan_id": "print_plan_id"},
+    "/api/v1/credentials/status/{issuer}/{purpose}": {"issuer": "status_issuer"},
 }
 
 
@@ -1182,6 +1191,7 @@ API_GETS: dict[str, Page] = {
     ),
     "/api/v1/certificates/{certificate_id}/pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/credentials/status/{purpose}": PUBLIC_PAGE,
+    "/api/v1/credentials/status/{issuer}/{purpose}": PUBLIC_PAGE,
     "/api/v1/directory/": PUBLIC_PAGE,
     "/api/v1/directory/{org_id}": PUBLIC_PAGE,
     "/api/v1/oversight/audit": SIGNED_IN,
