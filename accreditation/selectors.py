@@ -127,13 +127,6 @@ def directory(q: str = "", occupation_code: str = "", region_code: str = "") -> 
     return qs
 
 
-def public_filing(organisation: Organisation) -> Filing | None:
-    filing_id = getattr(organisation, "public_filing_id", None)
-    qs = Filing.objects.filter(organisation=organisation, status__in=Filing.PUBLIC)
-    qs = qs.filter(pk=filing_id) if filing_id else qs.order_by("-valid_from", "-id")
-    return qs.prefetch_related("scope_lines__levels", "scope_lines__occupation").first()
-
-
 def appointments_for(actor: Actor) -> QuerySet[Appointment]:
     """Organisation staff see their organisation's people; bureau staff their region's and their supervisors."""
     qs = Appointment.objects.select_related("person", "organisation", "bureau").prefetch_related(

@@ -125,6 +125,8 @@ if PRODUCTION and OIDC_ISSUER:
 # Ed25519 keys that sign certificate tokens and credentials; see certificates/signing.py.
 SIGNING_KEYS_DIR = Path(env.str("SIGNING_KEYS_DIR", default=str(VAR_DIR / "keys")))
 SIGNING_KEYS_GENERATE = env.bool("SIGNING_KEYS_GENERATE", default=not PRODUCTION)
+# The key and certificate chain that sign certificate PDFs (certificates/docsign.py); empty: {SIGNING_KEYS_DIR}/documents.
+DOCUMENT_SIGNING_DIR = env.str("DOCUMENT_SIGNING_DIR", default="")
 
 INSTALLED_APPS = [
     # Django's admin on the platform's own site: the site's login (throttled, second factor) and an audit entry

@@ -119,7 +119,7 @@ def claim_new(request, certificate_id: int):
             "assessment": decision.as_dict(),
             "data": data,
             "masked_id": mask_id_number(claim.certificate.id_number),
-            "regions": services.claim_regions(claim.certificate),
+            "province": services.claim_province(claim.certificate),
             "categories": Claim.Category.choices,
             "account_kinds": Claim.AccountKind.choices,
         },

@@ -228,7 +228,7 @@ def test_a_certificate_earned_before_a_cancellation_verifies_with_its_note(
 
 
 def test_no_note_before_the_cancellation_takes_effect_or_for_later_certificates(client, issued, operator):
-    change = _cancel_electrician(operator, datetime.date.today() + datetime.timedelta(days=30))
+    change = _cancel_electrician(operator, timezone.localdate() + datetime.timedelta(days=30))
     assert api(client, issued.token).json()["certificate"]["catalogue_note"] == ""
     from certificates.verification import _certificate_by_number, catalogue_note
 
