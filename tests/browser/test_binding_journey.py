@@ -165,6 +165,7 @@ def test_an_assessor_accepts_an_invitation_sets_up_the_second_factor_and_scores(
     assert Membership.objects.filter(user=user, role=Role.ASSESSOR, organisation=org).exists()
     assert user.totpdevice_set.filter(confirmed=True).exists()
 
+    page.on("dialog", lambda dialog: dialog.accept())  # "提交后不能修改" asks for confirmation
     steps.scores_enter(
         page, base, shots, plan_id=plan.id, registration_id=reg.id, marks={"theory": "81", "skills": "88"}
     )
