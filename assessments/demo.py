@@ -280,3 +280,33 @@ def seed(ctx: DemoContext) -> None:
     from .demo_schools import seed as seed_school
 
     seed_school(ctx)
+    _binding_code(ctx, finished)
+
+
+def _binding_code(ctx: DemoContext, plan: Plan) -> None:
+    """A candidate of the finished session had their papers checked at its check-in and was handed a binding code:
+    sign up, then bind at /accounts/bind/code/ with the name, ID number and code printed here. A fresh code each
+    run (only its digest is kept, so an earlier one cannot be printed again; the new one retires it)."""
+    from accounts.binding_codes import binding_code_issue
+
+    reg = (
+        plan.registrations.filter(outcome="passed", person__user__isnull=True, person__bindings__isnull=True)
+        .select_related("person")
+        .order_by("-id")
+        .first()
+    )
+    if reg is None:
+        return
+    code = binding_code_issue(
+        actor=Actor.for_user(ctx.users["employer_admin"]),
+        person=reg.person,
+        place="exam_checkin",
+        organisation=plan.organisation,
+        context={"plan": plan.id, "registration": reg.id, "demo": True},
+    )
+    ctx.urls.append(
+        (
+            f"绑定码演示:注册新账号后打开 /accounts/bind/code/,填写 {reg.person.name} / {reg.person.id_number} / {code}",
+            "/accounts/signup/",
+        )
+    )

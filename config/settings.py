@@ -356,3 +356,5 @@ RATE_LIMITS = {
 # Binding codes (accounts/binding_codes.py): how long a code lives, and how many wrong tries retire it.
 BINDING_CODE_DAYS = env.int("BINDING_CODE_DAYS", default=30)
 BINDING_CODE_MAX_FAILURES = 5
+# Invitations to staff roles (accounts/invitations.py): how long a link stays open.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=14)

@@ -47,6 +47,15 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/accounts/tokens"): AUTH,
     ("POST", "/api/v1/accounts/tokens"): AUTH,
     ("POST", "/api/v1/accounts/tokens/{token_id}/revoke"): AUTH,
+    ("POST", "/api/v1/accounts/bind/code"): AUTH,
+    ("POST", "/api/v1/accounts/binding-codes"): AUTH,
+    ("GET", "/api/v1/accounts/identity-conflicts"): AUTH,
+    ("GET", "/api/v1/accounts/invitations"): AUTH,
+    ("POST", "/api/v1/accounts/invitations"): AUTH,
+    ("POST", "/api/v1/accounts/invitations/{invitation_id}/revoke"): AUTH,
+    ("POST", "/api/v1/accounts/invitations/accept"): AUTH,
+    ("GET", "/api/v1/accounts/identity-conflicts/{conflict_id}"): AUTH,
+    ("POST", "/api/v1/accounts/identity-conflicts/{conflict_id}/resolve"): AUTH,
     ("GET", "/api/v1/reference/regions"): PUBLIC,
     ("GET", "/api/v1/reference/levels"): PUBLIC,
     ("GET", "/api/v1/reference/occupations"): PUBLIC,
@@ -227,6 +236,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
 ROLE_GATED_BEFORE_LOOKUP = {
     ("GET", "/api/v1/subsidies/batches/{batch_id}"),
     ("GET", "/api/v1/subsidies/batches/{batch_id}/bank-file"),
+    ("GET", "/api/v1/accounts/identity-conflicts/{conflict_id}"),  # bureau work: identity cases are not for others
 }
 
 PATH_VALUES = {"purpose": "revocation", "kind": "skills"}
@@ -612,6 +622,34 @@ def _build_world() -> World:
     registration_row = Registration.objects.get(pk=values["registration_id"])
     registration_row.photo = ContentFile(jpeg, name="photo.jpg")
     registration_row.save(update_fields=["photo"])
+    # An identity case in 长春 (the employer imported a name that differs from the record), with its evidence.
+    from accounts.conflicts import identity_conflict_open
+
+    conflict = identity_conflict_open(
+        actor=Actor.for_user(users["employer_admin"]),
+        person=registration_row.person,
+        claimed_name="权限矩阵",
+        source="import",
+        organisation=employer,
+    )
+    conflict.evidence = ContentFile(pdf, name="conflict.pdf")
+    conflict.save(update_fields=["evidence"])
+    values["conflict_id"] = conflict.id
+    # An open invitation from 长春's bureau to a new officer.
+    from accounts.invitations import invitation_create
+
+    from .factories import make_ric
+
+    invitation, raw = invitation_create(
+        actor=Actor.for_user(users["cc_officer"]),
+        role="bureau_staff",
+        name="权限矩阵",
+        id_type="ric",
+        id_number=make_ric(region="220104", birth=datetime.date(1990, 3, 3), seq=321),
+        bureau_id=users["cc_officer"].memberships.get().bureau_id,
+    )
+    values["invitation_id"] = invitation.id
+    values["invitation_token"] = raw
 
     # One signed-in client per user for the whole module, signed in here so that the sessions outlive each
     # test's savepoint: signing ten users in again for each of hundreds of patterns was most of the time.
@@ -664,6 +702,24 @@ PAGES: dict[str, Page] = {
     ".well-known/jwks.json": PUBLIC_PAGE,
     ".well-known/document-signing-chain.pem": PUBLIC_PAGE,
     "accounts/me/": page(200, anonymous=LOGIN),
+    "accounts/bind/code/": page(200, anonymous=LOGIN),
+    # Issuing: an organisation's admin (or supervisor) and a bureau's window; nobody else has a desk.
+    "accounts/binding-codes/": page(
+        404, anonymous=LOGIN, org_admin=200, other_org_admin=200, bureau=200, other_bureau=200
+    ),
+    "accounts/invitations/": page(
+        404, anonymous=LOGIN, org_admin=200, other_org_admin=200, bureau=200, other_bureau=200, operator=200
+    ),
+    "accounts/invitations/<int:invitation_id>/revoke/": POST_ONLY,
+    # An invitation link: anyone may open it (it says what to do next); an unknown token is a 404.
+    "accounts/invite/<str:token>/": page(200, args={"token": "invitation_token"}),
+    "accounts/identity-conflicts/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "accounts/identity-conflicts/<int:conflict_id>/": page(
+        403, anonymous=LOGIN, bureau=200, other_bureau=404, operator=200
+    ),
+    "accounts/identity-conflicts/<int:conflict_id>/evidence/": page(
+        403, anonymous=LOGIN, bureau=200, other_bureau=404, operator=200
+    ),
     "accounts/oidc/callback/": page(400),  # no sign-in pending under that state: refused before any network call
     "accounts/oidc/link/": POST_ONLY,
     "accounts/oidc/login/": page(405),  # a POST with the CSRF token starts a sign-in; a GET starts nothing
@@ -1051,6 +1107,27 @@ REFUSED_POSTS = [
         302,
         ("oversight.Exposure", "pk", "exposure_id", "withdrawn_at"),
     ),
+    (
+        "accounts/invitations/<int:invitation_id>/revoke/",
+        {},
+        "other_bureau",
+        302,  # flashed "未找到" and sent back to its own list
+        ("accounts.Invitation", "pk", "invitation_id", "revoked_at"),
+    ),
+    (
+        "accounts/identity-conflicts/<int:conflict_id>/",
+        {},
+        "other_bureau",
+        404,
+        ("accounts.IdentityConflict", "pk", "conflict_id", "status"),
+    ),
+    (
+        "accounts/identity-conflicts/<int:conflict_id>/",
+        {},
+        "org_admin",
+        403,
+        ("accounts.IdentityConflict", "pk", "conflict_id", "status"),
+    ),
 ]
 
 
@@ -1128,6 +1205,11 @@ SIGNED_IN = page(200, anonymous=401)  # lists scoped to the caller: everyone sig
 API_GETS: dict[str, Page] = {
     "/api/v1/accounts/me": SIGNED_IN,
     "/api/v1/accounts/tokens": SIGNED_IN,
+    "/api/v1/accounts/invitations": SIGNED_IN,
+    "/api/v1/accounts/identity-conflicts": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/accounts/identity-conflicts/{conflict_id}": page(
+        403, anonymous=401, bureau=200, other_bureau=404, operator=200
+    ),
     "/api/v1/accreditation/appointments": SIGNED_IN,
     "/api/v1/accreditation/filings": SIGNED_IN,
     "/api/v1/accreditation/filings/review-queue": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
@@ -1316,6 +1398,7 @@ BODY_VALIDATED_FIRST = {
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations/import"),
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"),
     ("POST", "/api/v1/oversight/rectifications/{rectification_id}/submit"),
+    ("POST", "/api/v1/accounts/identity-conflicts/{conflict_id}/resolve"),
     # the registration form's identity fields are checked by the schema
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations"),
     # the OpenAPI document shows another app's schema of the same name, so the generated body misses a field
