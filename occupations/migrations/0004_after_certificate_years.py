@@ -37,6 +37,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("occupations", "0001_initial")]
+    dependencies = [("occupations", "0003_catalogue_sources")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
