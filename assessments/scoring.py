@@ -36,6 +36,9 @@ from core.spreadsheets import Column, ImportReport, RowError, export_workbook, r
 from occupations.levels import level_spellings
 from occupations.models import StandardLevel
 
+from .employment.services import employment_require_for_approval
+from .integrity.rules import split_by_exceptions
+from .integrity.services import active_exceptions, integrity_require, plan_findings
 from .models import COMPONENT_KINDS, ComponentResult, PanelMember, Plan, Registration, Score, ScoreCorrection
 from .plans import plans_for
 
@@ -443,6 +446,7 @@ def score_enter(*, actor: Actor, plan_id: int, kind: str, entries: list[dict]) -
     plan, appointment = _assessor_seat(actor, plan_id, kind, lock=True)
     _require_scoring_open(plan, kind)
     _require_not_submitted(plan, kind, appointment)
+    integrity_require(plan, step="score.enter", kinds=[kind])
     candidates = {r.id: r for r in candidates_for(plan, kind)}
     clean, errors = _clean_entries(entries, candidates, _locked_ids(plan, kind))
     if errors:
@@ -459,6 +463,7 @@ def score_submit(*, actor: Actor, plan_id: int, kind: str) -> int:
     plan, appointment = _assessor_seat(actor, plan_id, kind, lock=True)
     _require_scoring_open(plan, kind)
     _require_not_submitted(plan, kind, appointment)
+    integrity_require(plan, step="score.submit", kinds=[kind])
     mine = Score.objects.filter(registration__plan=plan, kind=kind, assessor=appointment)
     marked = set(mine.values_list("registration_id", flat=True))
     if not marked:
@@ -549,6 +554,7 @@ def component_lock(*, actor: Actor, plan_id: int, kind: str) -> list[ComponentRe
     state = lock_state(plan, kind, rules)
     if not state.candidates:
         raise Conflict(_("“%(k)s”没有待锁定的成绩") % {"k": KIND_LABELS[kind]}, code="nothing_to_lock")
+    integrity_require(plan, step="component.lock", kinds=[kind])
     if state.problems:
         raise Conflict(
             _("“%(k)s”还不能锁定:%(p)s") % {"k": KIND_LABELS[kind], "p": ";".join(state.problems)},
@@ -634,6 +640,7 @@ def correction_request(
     _require_correctable(plan)
     if result.locked_at is None or result.status == CARRIED:
         raise Conflict(_("该成绩不是本计划锁定的成绩,不能更正"))
+    integrity_require(plan, step="correction.request", kinds=[result.kind])
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写更正理由"), details={"field": "reason"})
@@ -755,6 +762,7 @@ def scores_import(*, actor: Actor, plan_id: int, kind: str, upload) -> ImportRep
         plan, appointment = _assessor_seat(actor, plan_id, kind, lock=True)
         _require_scoring_open(plan, kind)
         _require_not_submitted(plan, kind, appointment)
+        integrity_require(plan, step="score.import", kinds=[kind])
         candidates = {r.id: r for r in candidates_for(plan, kind)}
         by_key = {(r.person.id_number.upper(), r.level_id): r for r in candidates.values()}
         levels = _level_lookup(plan)
@@ -913,6 +921,8 @@ def resit_register(
     )
     reg.full_clean()
     reg.save()
+    employment_require_for_approval(reg)
+    integrity_require(plan, step="registration.approve", candidate_person_id=original.person_id)
     carried = [
         ComponentResult(
             registration=reg,
@@ -1045,6 +1055,7 @@ def score_sheet(*, actor: Actor, plan_id: int, kind: str) -> ScoreSheet:
     try:
         _require_scoring_open(plan, kind)
         _require_not_submitted(plan, kind, appointment)
+        integrity_require(plan, step="score.enter", kinds=[kind])
     except Conflict as exc:
         problem = exc.message
     mine = {
@@ -1079,6 +1090,7 @@ def scoring_overview(*, actor: Actor, plan_id: int) -> tuple[Plan, list[Componen
         .annotate(n=Count("id"), pending=Count("id", filter=Q(submitted_at__isnull=True)), at=Max("submitted_at"))
     }
     overview = []
+    exceptions = active_exceptions(plan)
     for kind in kinds:
         state = lock_state(plan, kind, rules)
         panel = []
@@ -1092,6 +1104,10 @@ def scoring_overview(*, actor: Actor, plan_id: int) -> tuple[Plan, list[Componen
                     "submitted_at": row.get("at") if row and not row.get("pending") else None,
                 }
             )
+        problems = list(state.problems)
+        if state.candidates:
+            open_findings, _excepted = split_by_exceptions(plan_findings(plan, [kind]), exceptions)
+            problems += [f.sentence() for f in open_findings]
         overview.append(
             ComponentOverview(
                 kind,
@@ -1099,8 +1115,8 @@ def scoring_overview(*, actor: Actor, plan_id: int) -> tuple[Plan, list[Componen
                 len(state.candidates) + state.locked,
                 state.locked,
                 panel,
-                state.problems,
-                state.ready,
+                problems,
+                bool(state.candidates) and not problems,
             )
         )
     corrections = (

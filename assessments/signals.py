@@ -5,3 +5,8 @@ from django.dispatch import Signal
 # Eligibility evidence: the certificates the platform holds for a person. Keyword argument: person. A receiver
 # returns {certificate number: assessments.eligibility.HeldCertificate} with verified=True.
 held_certificates = Signal()
+
+# Employment at an employer (用人单位评价本单位职工): social-insurance records the oversight app holds. Keyword
+# arguments: person, organisation, on (a date). A receiver returns a list of short descriptions of the records that
+# show the person insured by that organisation in that month, e.g. ["长春华信 参保 2023-01 起(参保数据2026-11)"].
+employment_records = Signal()

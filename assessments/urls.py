@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import urls_panels, urls_scoring, views, views_schools
+from .employment import urls as urls_employment
+from .integrity import urls as urls_integrity
 
 app_name = "assessments"
 urlpatterns = [
@@ -22,4 +24,6 @@ urlpatterns = [
     path("classes-template.xlsx", views_schools.class_template, name="class_template"),
 ]
 
-urlpatterns += urls_panels.urlpatterns + urls_scoring.urlpatterns
+urlpatterns += (
+    urls_panels.urlpatterns + urls_scoring.urlpatterns + urls_integrity.urlpatterns + urls_employment.urlpatterns
+)

@@ -114,6 +114,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             yield World(
                 ids={
                     "org_id": org.id,
+                    "organisation_id": org.id,
                     "filing_id": org.filings.first().id,
                     "plan_id": plan.id,
                     "registration_id": reg.id,

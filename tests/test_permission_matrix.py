@@ -140,6 +140,12 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/cancellation-choices/{choice_id}/choose"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/cancellation-choices"): AUTH,
     ("POST", "/api/v1/assessments/cancellation-choices/{choice_id}/refund"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/integrity"): AUTH,
+    ("GET", "/api/v1/assessments/employers/{organisation_id}/employment-proofs"): AUTH,
+    ("POST", "/api/v1/assessments/employers/{organisation_id}/employment-proofs"): AUTH,
+    ("POST", "/api/v1/assessments/registrations/{registration_id}/employment-review"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/integrity/exceptions"): AUTH,
+    ("POST", "/api/v1/assessments/integrity/exceptions/{exception_id}/revoke"): AUTH,
     ("GET", "/api/v1/assessments/public/plans/{plan_id}/results"): PUBLIC,
     ("POST", "/api/v1/assessments/public/plans/{plan_id}/objections"): PUBLIC,
     ("GET", "/api/v1/certificates/{certificate_id}/credential"): AUTH,
@@ -538,6 +544,8 @@ def _build_world() -> World:
     )
     values = {
         "org_id": employer.id,
+        "organisation_id": employer.id,
+        "exception_id": 999999,  # none in the demo: a write on it is refused like any other
         "filing_id": Filing.objects.filter(organisation=employer).get().id,
         "appointment_id": Appointment.objects.filter(organisation=employer, person=users["assessor1"].person).get().id,
         "plan_id": plan.id,
@@ -801,6 +809,12 @@ PAGES: dict[str, Page] = {
     "assessments/classes/<int:class_id>/": page(
         404, owner="school", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
     ),
+    "assessments/employers/<int:organisation_id>/employment-proofs/": page(
+        405, args={"organisation_id": "1"}, anonymous=LOGIN
+    ),
+    "assessments/integrity/exceptions/<int:exception_id>/revoke/": page(
+        405, args={"exception_id": "1"}, anonymous=LOGIN
+    ),
     "assessments/manage/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
     "assessments/manage/<int:plan_id>/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
@@ -813,6 +827,7 @@ PAGES: dict[str, Page] = {
     "assessments/my/choices/<int:choice_id>/": POST_ONLY,
     "assessments/plans/": PUBLIC_PAGE,
     "assessments/plans/<int:plan_id>/": PUBLIC_PAGE,
+    "assessments/plans/<int:plan_id>/integrity/exceptions/": POST_ONLY,
     "assessments/plans/<int:plan_id>/panel/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
@@ -851,6 +866,7 @@ PAGES: dict[str, Page] = {
     "assessments/registrations/<int:registration_id>/photo/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
+    "assessments/registrations/<int:registration_id>/employment-review/": POST_ONLY,
     "assessments/registrations/<int:registration_id>/review/": POST_ONLY,
     "assessments/scoring/corrections/<int:correction_id>/decide/": POST_ONLY,
     "assessments/scoring/mine/": page(200, anonymous=LOGIN),
@@ -1230,6 +1246,9 @@ API_GETS: dict[str, Page] = {
     "/api/v1/assessments/plans": SIGNED_IN,
     "/api/v1/assessments/plans/public": PUBLIC_PAGE,
     "/api/v1/assessments/plans/public/{plan_id}": PUBLIC_PAGE,
+    "/api/v1/assessments/employers/{organisation_id}/employment-proofs": page(
+        200, anonymous=401, worker=404, assessor=403, supervisor=404, trainer=403, other_org_admin=404, other_bureau=404
+    ),
     "/api/v1/assessments/plans/{plan_id}": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
@@ -1238,6 +1257,9 @@ API_GETS: dict[str, Page] = {
     ),
     "/api/v1/assessments/plans/{plan_id}/objections": page(
         404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "/api/v1/assessments/plans/{plan_id}/integrity": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "/api/v1/assessments/plans/{plan_id}/panel": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
@@ -1394,6 +1416,7 @@ def _body(op: dict):
 # Writes that validate their body before looking the object up, so a wrong caller gets 422 with the generated body.
 BODY_VALIDATED_FIRST = {
     # multipart uploads: the file is required by the signature
+    ("POST", "/api/v1/assessments/employers/{organisation_id}/employment-proofs"),
     ("POST", "/api/v1/assessments/classes/{class_id}/students"),
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations/import"),
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"),

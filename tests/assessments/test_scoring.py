@@ -85,9 +85,12 @@ def build_scene(plan: Plan, org, admin, n: int = 3) -> SimpleNamespace:
     regs = make_candidates(plan, admin, "4", n)
     skills = [make_assessor(org, admin, i) for i in range(1, 4)]
     theory = make_assessor(org, admin, 10)
+    invigilator = make_assessor(org, admin, 40)  # the standard asks for two on the theory panel; one marks
     seat(plan, "skills", *skills)
-    seat(plan, "theory", theory)
-    return SimpleNamespace(plan=plan, regs=regs, skills=skills, theory=theory, admin=admin, org=org)
+    seat(plan, "theory", theory, invigilator)
+    return SimpleNamespace(
+        plan=plan, regs=regs, skills=skills, theory=theory, invigilator=invigilator, admin=admin, org=org
+    )
 
 
 def score_and_lock(scene, theory: list, skills: list[list]) -> None:

@@ -332,7 +332,7 @@ def test_those_who_continue_are_assessed_published_and_finalised_after_the_cance
     skills = [make_assessor(org, org_admin, i) for i in range(1, 4)]
     theory = make_assessor(org, org_admin, 10)
     seat(plan, "skills", *skills)
-    seat(plan, "theory", theory)
+    seat(plan, "theory", theory, make_assessor(org, org_admin, 40))  # the standard asks for two
     scene = SimpleNamespace(plan=plan, regs=[a, b], skills=skills, theory=theory, admin=org_admin, org=org)
     score_and_lock(scene, theory=[80, 75], skills=[[70, 65]] * 3)
     publication = publicity.publication_open(actor=Actor.for_user(org_admin), plan_id=plan.id, today=today())
