@@ -469,3 +469,6 @@ class SupervisionReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} · {self.supervisor.person.name}"
+
+
+from .examday.models import AdmissionTicket, CheckIn  # noqa: E402, F401  (models of the exam-day sub-package)

@@ -36,6 +36,7 @@ from core.spreadsheets import Column, ImportReport, RowError, export_workbook, r
 from occupations.levels import level_spellings
 from occupations.models import StandardLevel
 
+from .examday.selectors import present_ids
 from .models import COMPONENT_KINDS, ComponentResult, PanelMember, Plan, Registration, Score, ScoreCorrection
 from .plans import plans_for
 
@@ -349,7 +350,9 @@ class _Entry:
     value: Decimal | None
 
 
-def _clean_entry(raw: dict, candidates: dict[int, Registration], locked: set[int], seen: set[int]) -> _Entry:
+def _clean_entry(
+    raw: dict, candidates: dict[int, Registration], locked: set[int], seen: set[int], present: set[int]
+) -> _Entry:
     try:
         registration_id = int(raw.get("registration_id"))
     except (TypeError, ValueError):
@@ -364,6 +367,12 @@ def _clean_entry(raw: dict, candidates: dict[int, Registration], locked: set[int
     status = raw.get("status") or SCORED
     if status not in MARK_STATUSES:
         raise ValidationFailed(_("状态只能是已评分、缺考或违纪"), details={"field": "status"})
+    if status != ABSENT and registration_id not in present:
+        # Only a candidate checked in at the session (ID document checked) is scored; absent needs no check-in.
+        raise ValidationFailed(
+            _("%(n)s未在本科目考场签到,不能评分(未到场请记为缺考)") % {"n": candidates[registration_id].person.name},
+            details={"field": "registration_id", "rule": "checked_in"},
+        )
     if status != SCORED:
         if raw.get("value") not in (None, ""):
             raise ValidationFailed(_("缺考或违纪的考生不能同时填写分数"), details={"field": "value"})
@@ -372,12 +381,12 @@ def _clean_entry(raw: dict, candidates: dict[int, Registration], locked: set[int
 
 
 def _clean_entries(
-    entries: list[dict], candidates: dict[int, Registration], locked: set[int]
+    entries: list[dict], candidates: dict[int, Registration], locked: set[int], present: set[int]
 ) -> tuple[list[_Entry], list[dict]]:
     clean, errors, seen = [], [], set()
     for index, raw in enumerate(entries):
         try:
-            clean.append(_clean_entry(raw if isinstance(raw, dict) else {}, candidates, locked, seen))
+            clean.append(_clean_entry(raw if isinstance(raw, dict) else {}, candidates, locked, seen, present))
         except ValidationFailed as exc:
             errors.append(
                 {
@@ -442,7 +451,7 @@ def score_enter(*, actor: Actor, plan_id: int, kind: str, entries: list[dict]) -
     _require_scoring_open(plan, kind)
     _require_not_submitted(plan, kind, appointment)
     candidates = {r.id: r for r in candidates_for(plan, kind)}
-    clean, errors = _clean_entries(entries, candidates, _locked_ids(plan, kind))
+    clean, errors = _clean_entries(entries, candidates, _locked_ids(plan, kind), present_ids(plan, kind))
     if errors:
         message = errors[0]["reason"] if len(errors) == 1 else _("%(n)d条成绩有误,均未保存") % {"n": len(errors)}
         raise ValidationFailed(message, details={"errors": errors})
@@ -756,10 +765,10 @@ def scores_import(*, actor: Actor, plan_id: int, kind: str, upload) -> ImportRep
         candidates = {r.id: r for r in candidates_for(plan, kind)}
         by_key = {(r.person.id_number.upper(), r.level_id): r for r in candidates.values()}
         levels = _level_lookup(plan)
-        locked, seen, clean = _locked_ids(plan, kind), set(), []
+        locked, seen, clean, present = _locked_ids(plan, kind), set(), [], present_ids(plan, kind)
         for number, record in rows:
             try:
-                clean.append(_import_row(record, candidates, by_key, levels, locked, seen))
+                clean.append(_import_row(record, candidates, by_key, levels, locked, seen, present))
             except ValidationFailed as exc:
                 column = exc.details.get("column") or _COLUMN_OF.get(exc.details.get("field", ""), "")
                 report.errors.append(RowError(number, exc.message, column))
@@ -777,6 +786,7 @@ def _import_row(
     levels: dict[str, int],
     locked: set[int],
     seen: set[int],
+    present: set[int],
 ) -> _Entry:
     raw_id = record.get("id_number")
     id_number = str(int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else raw_id or "").strip().upper()
@@ -796,7 +806,7 @@ def _import_row(
     raw = record.get("score")
     word = NON_SCORE_WORDS.get(str(raw).strip()) if isinstance(raw, str) else None
     entry = {"registration_id": reg.id, "status": word} if word else {"registration_id": reg.id, "value": raw}
-    return _clean_entry(entry, candidates, locked, seen)
+    return _clean_entry(entry, candidates, locked, seen, present)
 
 
 # --- Re-sits (补考) --------------------------------------------------------------------------------------------
@@ -1019,6 +1029,7 @@ class SheetRow:
     registration: Registration
     score: Score | None
     locked: bool
+    present: bool = True
 
 
 @dataclass
@@ -1048,8 +1059,8 @@ def score_sheet(*, actor: Actor, plan_id: int, kind: str) -> ScoreSheet:
     mine = {
         s.registration_id: s for s in Score.objects.filter(registration__plan=plan, kind=kind, assessor=appointment)
     }
-    locked = _locked_ids(plan, kind)
-    rows = [SheetRow(r, mine.get(r.id), r.id in locked) for r in candidates_for(plan, kind)]
+    locked, present = _locked_ids(plan, kind), present_ids(plan, kind)
+    rows = [SheetRow(r, mine.get(r.id), r.id in locked, r.id in present) for r in candidates_for(plan, kind)]
     return ScoreSheet(plan, kind, KIND_LABELS[kind], appointment, rows, submitted_at, problem)
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import urls_panels, urls_scoring, views, views_schools
+from .examday import urls as examday_urls
 
 app_name = "assessments"
 urlpatterns = [
@@ -22,4 +23,4 @@ urlpatterns = [
     path("classes-template.xlsx", views_schools.class_template, name="class_template"),
 ]
 
-urlpatterns += urls_panels.urlpatterns + urls_scoring.urlpatterns
+urlpatterns += urls_panels.urlpatterns + urls_scoring.urlpatterns + examday_urls.urlpatterns

@@ -211,6 +211,7 @@ def _mount() -> None:
     from assessments.api_panels import router as assessments_panels_router
     from assessments.api_schools import router as assessments_schools_router
     from assessments.api_scoring import router as assessments_scoring_router
+    from assessments.examday.api import router as assessments_examday_router
     from certificates.api import public_router as verify_router
     from certificates.api import router as certificates_router
     from certificates.api_careers import router as careers_router
@@ -238,6 +239,7 @@ def _mount() -> None:
     api.add_router("/assessments", assessments_scoring_router)
     api.add_router("/assessments", assessments_schools_router)
     api.add_router("/assessments", assessments_cancellations_router)
+    api.add_router("/assessments", assessments_examday_router)
     # Before /certificates: its /{certificate_id} route would otherwise swallow /certificates/report etc.
     api.add_router("", credentials_router)
     api.add_router("", credentials_public_router)

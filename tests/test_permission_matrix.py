@@ -118,6 +118,11 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/submit"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/lock"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/tickets"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/tickets"): AUTH,
+    ("GET", "/api/v1/assessments/registrations/{registration_id}/ticket"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/checkin/{kind}"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/checkin/{kind}"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/results"): AUTH,
     ("POST", "/api/v1/assessments/results/{result_id}/corrections"): AUTH,
     ("POST", "/api/v1/assessments/corrections/{correction_id}/decide"): AUTH,
@@ -744,6 +749,20 @@ PAGES: dict[str, Page] = {
     ),
     "assessments/manage/new/<int:org_id>/": page(404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200),
     "assessments/my/": page(200, anonymous=LOGIN),
+    "assessments/checkin/": page(200, anonymous=LOGIN),
+    "assessments/plans/<int:plan_id>/checkin/<str:kind>/": page(
+        404, anonymous=LOGIN, assessor=200, supervisor=200, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/tickets/": page(
+        404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/tickets/<int:registration_id>/reissue/": POST_ONLY,
+    "assessments/registrations/<int:registration_id>/ticket/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/registrations/<int:registration_id>/ticket.pdf": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
     "assessments/my/choices/<int:choice_id>/": POST_ONLY,
     "assessments/plans/": PUBLIC_PAGE,
     "assessments/plans/<int:plan_id>/": PUBLIC_PAGE,
@@ -1040,6 +1059,20 @@ REFUSED_POSTS = [
         302,
         ("oversight.Exposure", "pk", "exposure_id", "withdrawn_at"),
     ),
+    (
+        "assessments/plans/<int:plan_id>/tickets/<int:registration_id>/reissue/",
+        {},
+        "other_org_admin",
+        302,
+        ("assessments.AdmissionTicket", "registration_id", "registration_id", "secret"),
+    ),
+    (
+        "assessments/plans/<int:plan_id>/checkin/<str:kind>/",
+        {},
+        "bureau",
+        403,
+        ("assessments.CheckIn", "registration_id", "registration_id", "status"),
+    ),
 ]
 
 
@@ -1145,6 +1178,12 @@ API_GETS: dict[str, Page] = {
     "/api/v1/assessments/plans/{plan_id}/objections": page(
         404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
     ),
+    "/api/v1/assessments/plans/{plan_id}/checkin/{kind}": page(
+        404, anonymous=401, assessor=200, supervisor=200, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "/api/v1/assessments/plans/{plan_id}/tickets": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
     "/api/v1/assessments/plans/{plan_id}/panel": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
@@ -1160,6 +1199,9 @@ API_GETS: dict[str, Page] = {
     "/api/v1/assessments/public/plans/{plan_id}/results": PUBLIC_PAGE,
     "/api/v1/assessments/registrations": SIGNED_IN,
     "/api/v1/assessments/registrations/{registration_id}": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/registrations/{registration_id}/ticket": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "/api/v1/assessments/relationships": SIGNED_IN,
