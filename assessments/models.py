@@ -471,4 +471,6 @@ class SupervisionReport(models.Model):
         return f"{self.plan} · {self.supervisor.person.name}"
 
 
+from .evidence.models import EvidenceRetentionPolicy, SessionEvidence  # noqa: E402, F401  (exam evidence)
 from .examday.models import AdmissionTicket, CheckIn  # noqa: E402, F401  (models of the exam-day sub-package)
+from .review.models import ResultReview, ResultReviewPolicy  # noqa: E402, F401  (bureau review of results)

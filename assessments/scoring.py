@@ -833,15 +833,21 @@ def _first_attempt(reg: Registration) -> Registration:
     return reg
 
 
-@transaction.atomic
-def resit_register(
-    *, actor: Actor, registration_id: int, plan_id: int, today: datetime.date | None = None
-) -> Registration:
-    """Register a failed candidate for a re-sit in another plan of the same organisation, occupation, standard
-    and level, within the standard's window after the first sitting was finalised. Components passed before are
-    carried (status "carried"), so only the failed or missed ones are taken again."""
+@dataclass
+class ResitBasis:
+    """What a re-sit of `original` rests on: the components to take again, those carried, and the last day."""
+
+    original: Registration
+    rules: LevelRules
+    results: dict[str, ComponentResult]
+    failed: list[ComponentSpec]
+    deadline: datetime.date
+
+
+def resit_basis(actor: Actor, registration_id: int) -> ResitBasis:
+    """The failed registration a re-sit would follow, for its candidate or its organisation's admin (404 for anyone
+    else); Conflict when there is nothing to re-sit (not finalised, passed, void)."""
     actor.require_authenticated()
-    today = today or timezone.localdate()
     original = (
         Registration.objects.select_related("plan__organisation__region", "plan__standard", "level", "person")
         .filter(pk=registration_id)
@@ -863,36 +869,65 @@ def resit_register(
     failed = [c for c in rules.components if not (results.get(c.kind) and results[c.kind].passed)]
     if not failed:
         raise Conflict(_("原认定没有不合格的科目,不能办理补考"), code="nothing_failed")
-
-    plan = _plans(lock=True).filter(pk=plan_id).first()
-    if plan is None or plan.organisation_id != original.plan.organisation_id:
-        raise NotFound(_("补考须在原认定机构的计划中办理"))
-    if plan.id == original.plan_id:
-        raise Conflict(_("不能在原计划中补考"))
-    if plan.status != Plan.Status.PUBLISHED or not plan.registration_opens <= today <= plan.registration_closes:
-        raise Conflict(_("该计划当前不在报名时间内"), code="registration_closed")
-    if plan.occupation_id != original.plan.occupation_id or not plan.levels.filter(pk=original.level_id).exists():
-        raise Conflict(_("补考须为同一职业、同一等级"), code="different_assessment")
-    if plan.standard_id != original.plan.standard_id:
-        raise Conflict(_("该计划依据的国家职业技能标准与原认定不同,不能按单科补考办理"), code="different_standard")
     first = _first_attempt(original)
     finalised = first.plan.finalised_at or first.finalised_at or original.finalised_at
     deadline = add_months(timezone.localtime(finalised).date(), rules.resit_window_months)
+    return ResitBasis(original, rules, results, failed, deadline)
+
+
+def resit_plan_problem(basis: ResitBasis, plan: Plan, today: datetime.date) -> Conflict | None:
+    """Why `plan` cannot take the re-sit (the refusal to raise), or None when it can."""
+    original = basis.original
+    if plan.organisation_id != original.plan.organisation_id:
+        return NotFound(_("补考须在原认定机构的计划中办理"))
+    if plan.id == original.plan_id:
+        return Conflict(_("不能在原计划中补考"))
+    if plan.status != Plan.Status.PUBLISHED or not plan.registration_opens <= today <= plan.registration_closes:
+        return Conflict(_("该计划当前不在报名时间内"), code="registration_closed")
+    if plan.occupation_id != original.plan.occupation_id or not plan.levels.filter(pk=original.level_id).exists():
+        return Conflict(_("补考须为同一职业、同一等级"), code="different_assessment")
+    if plan.standard_id != original.plan.standard_id:
+        return Conflict(_("该计划依据的国家职业技能标准与原认定不同,不能按单科补考办理"), code="different_standard")
     starts = plan.components.order_by("starts_at").values_list("starts_at", flat=True).first()
     exam_day = timezone.localtime(starts).date() if starts else plan.registration_closes
-    if exam_day > deadline or today > deadline:
-        raise Conflict(
+    if exam_day > basis.deadline or today > basis.deadline:
+        return Conflict(
             _("补考期限为原认定办结后%(m)d个月(至%(d)s),该计划考核日期%(e)s已超出")
-            % {"m": rules.resit_window_months, "d": deadline, "e": exam_day},
+            % {"m": basis.rules.resit_window_months, "d": basis.deadline, "e": exam_day},
             code="resit_window_passed",
         )
     active = plan.registrations.filter(status__in=Registration.ACTIVE)
     if active.filter(person_id=original.person_id, level_id=original.level_id).exists():
-        raise Conflict(_("已报名该计划的同一等级,不能重复报名"), code="duplicate_registration")
+        return Conflict(_("已报名该计划的同一等级,不能重复报名"), code="duplicate_registration")
     if Registration.objects.filter(resit_of=original, status__in=Registration.ACTIVE).exists():
-        raise Conflict(_("已在其他计划办理补考"), code="duplicate_resit")
+        return Conflict(_("已在其他计划办理补考"), code="duplicate_resit")
     if active.count() >= plan.capacity:
-        raise Conflict(_("报名人数已满"), code="plan_full")
+        return Conflict(_("报名人数已满"), code="plan_full")
+    return None
+
+
+@transaction.atomic
+def resit_register(
+    *, actor: Actor, registration_id: int, plan_id: int, today: datetime.date | None = None
+) -> Registration:
+    """Register a failed candidate for a re-sit in another plan of the same organisation, occupation, standard
+    and level, within the standard's window after the first sitting was finalised. Components passed before are
+    carried (status "carried"), so only the failed or missed ones are taken again."""
+    today = today or timezone.localdate()
+    basis = resit_basis(actor, registration_id)
+    original, rules, results, failed, deadline = (
+        basis.original,
+        basis.rules,
+        basis.results,
+        basis.failed,
+        basis.deadline,
+    )
+    plan = _plans(lock=True).filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound(_("补考须在原认定机构的计划中办理"))
+    problem = resit_plan_problem(basis, plan, today)
+    if problem is not None:
+        raise problem
 
     now = timezone.now()
     reg = Registration(

@@ -1,7 +1,10 @@
 from django.urls import path
 
 from . import urls_panels, urls_scoring, views, views_schools
+from .evidence import urls as evidence_urls
 from .examday import urls as examday_urls
+from .resits import urls as resits_urls
+from .review import urls as review_urls
 
 app_name = "assessments"
 urlpatterns = [
@@ -23,4 +26,11 @@ urlpatterns = [
     path("classes-template.xlsx", views_schools.class_template, name="class_template"),
 ]
 
-urlpatterns += urls_panels.urlpatterns + urls_scoring.urlpatterns + examday_urls.urlpatterns
+urlpatterns += (
+    urls_panels.urlpatterns
+    + urls_scoring.urlpatterns
+    + examday_urls.urlpatterns
+    + resits_urls.urlpatterns
+    + review_urls.urlpatterns
+    + evidence_urls.urlpatterns
+)

@@ -119,6 +119,14 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/lock"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/tickets"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/result-review"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/result-review"): AUTH,
+    ("GET", "/api/v1/assessments/result-reviews"): AUTH,
+    ("POST", "/api/v1/assessments/result-reviews/{review_id}/decide"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"): AUTH,
+    ("GET", "/api/v1/assessments/registrations/{registration_id}/resit"): AUTH,
+    ("POST", "/api/v1/assessments/registrations/{registration_id}/resit"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/tickets"): AUTH,
     ("GET", "/api/v1/assessments/registrations/{registration_id}/ticket"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/checkin/{kind}"): AUTH,
@@ -534,6 +542,10 @@ def _build_world() -> World:
         "appointment_id": Appointment.objects.filter(organisation=employer, person=users["assessor1"].person).get().id,
         "plan_id": plan.id,
         "registration_id": registration.id,
+        "failed_registration_id": Registration.objects.filter(plan=plan, outcome__in=["failed", "absent"])
+        .order_by("id")
+        .first()
+        .id,
         "result_id": ComponentResult.objects.filter(registration=registration).order_by("id").first().id,
         "certificate_id": certificate.id,
         "token": certificate.token,
@@ -576,6 +588,8 @@ def _build_world() -> World:
         .id,
         "purpose": "revocation",
         "choice_id": MISSING,
+        "review_id": MISSING,
+        "evidence_id": MISSING,
         "correction_id": MISSING,
         "kind": "skills",
         "panel": "organisations",
@@ -749,6 +763,17 @@ PAGES: dict[str, Page] = {
     ),
     "assessments/manage/new/<int:org_id>/": page(404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200),
     "assessments/my/": page(200, anonymous=LOGIN),
+    "assessments/result-reviews/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "assessments/result-reviews/<int:review_id>/decide/": POST_ONLY,
+    "assessments/plans/<int:plan_id>/result-review/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/plans/<int:plan_id>/evidence/<str:kind>/": page(
+        200, anonymous=LOGIN, worker=404, trainer=403, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/plans/<int:plan_id>/evidence/<str:kind>/add/": POST_ONLY,
+    "assessments/evidence/<int:evidence_id>/download/": page(404, anonymous=LOGIN),
+    "assessments/evidence/missing/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "assessments/checkin/": page(200, anonymous=LOGIN),
     "assessments/plans/<int:plan_id>/checkin/<str:kind>/": page(
         404, anonymous=LOGIN, assessor=200, supervisor=200, trainer=403, org_admin=200, bureau=403, operator=403
@@ -803,6 +828,9 @@ PAGES: dict[str, Page] = {
     ),
     "assessments/registrations/<int:registration_id>/photo/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/registrations/<int:registration_id>/resit/": page(
+        404, anonymous=LOGIN, org_admin=200, args={"registration_id": "failed_registration_id"}
     ),
     "assessments/registrations/<int:registration_id>/review/": POST_ONLY,
     "assessments/scoring/corrections/<int:correction_id>/decide/": POST_ONLY,
@@ -1119,6 +1147,7 @@ def test_other_tenants_organisation_is_not_found(org, other_org, org_admin, othe
 
 
 API_ARGS = {
+    "/api/v1/assessments/registrations/{registration_id}/resit": {"registration_id": "failed_registration_id"},
     "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
     "/api/v1/certificates/plans/{plan_id}/print.pdf": {"plan_id": "print_plan_id"},
 }
@@ -1203,6 +1232,14 @@ API_GETS: dict[str, Page] = {
     ),
     "/api/v1/assessments/registrations/{registration_id}/ticket": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/registrations/{registration_id}/resit": page(404, anonymous=401, org_admin=200),
+    "/api/v1/assessments/plans/{plan_id}/result-review": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/result-reviews": SIGNED_IN,
+    "/api/v1/assessments/plans/{plan_id}/evidence/{kind}": page(
+        200, anonymous=401, worker=404, trainer=403, other_org_admin=404, other_bureau=404
     ),
     "/api/v1/assessments/relationships": SIGNED_IN,
     "/api/v1/assessments/supervision/my-plans": SIGNED_IN,
@@ -1344,6 +1381,8 @@ BODY_VALIDATED_FIRST = {
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations/import"),
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"),
     ("POST", "/api/v1/oversight/rectifications/{rectification_id}/submit"),
+    # the evidence form's fields are required by the signature
+    ("POST", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"),
     # the registration form's identity fields are checked by the schema
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations"),
     # the OpenAPI document shows another app's schema of the same name, so the generated body misses a field

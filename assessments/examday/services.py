@@ -53,18 +53,30 @@ def tickets_issue(*, actor: Actor, plan_id: int, registration_ids: list[int] | N
         raise Conflict(
             _("计划当前状态为“%(s)s”,不能发放准考证") % {"s": plan.get_status_display()}, code="plan_not_published"
         )
-    approved = plan.registrations.filter(status=Registration.Status.APPROVED).select_related("ticket").order_by("id")
+    approved = list(plan.registrations.filter(status=Registration.Status.APPROVED).order_by("id"))
     if registration_ids is not None:
         wanted = set(registration_ids)
         approved = [r for r in approved if r.id in wanted]
         if len(approved) != len(wanted):
             raise ValidationFailed(_("所选考生不是本计划审核通过的考生"), details={"field": "registration_ids"})
+    issued, reissued = issue_tickets(actor, plan, approved, reissue=registration_ids is not None)
+    if not issued and not reissued:
+        raise Conflict(_("没有需要发放准考证的考生"), code="nothing_to_issue")
+    return issued + reissued
+
+
+def issue_tickets(
+    actor: Actor, plan: Plan, registrations, *, reissue: bool = False
+) -> tuple[list[AdmissionTicket], list[AdmissionTicket]]:
+    """Tickets for `registrations` (approved, of `plan`) that have none; with `reissue`, new QR codes for those that
+    have one. Audited. Callers check who may do it."""
     seat = AdmissionTicket.objects.filter(registration__plan=plan).aggregate(m=Max("seat"))["m"] or 0
+    held = {t.registration_id: t for t in AdmissionTicket.objects.filter(registration__plan=plan)}
     issued, reissued = [], []
-    for reg in approved:
-        existing = getattr(reg, "ticket", None)
+    for reg in registrations:
+        existing = held.get(reg.id)
         if existing is not None:
-            if registration_ids is None:
+            if not reissue:
                 continue
             existing.secret, existing.issued_by = secrets.token_hex(16), actor.user
             existing.save(update_fields=["secret", "issued_by"])
@@ -81,15 +93,14 @@ def tickets_issue(*, actor: Actor, plan_id: int, registration_ids: list[int] | N
         ticket.full_clean()
         ticket.save()
         issued.append(ticket)
-    if not issued and not reissued:
-        raise Conflict(_("没有需要发放准考证的考生"), code="nothing_to_issue")
-    plan_audit(
-        actor,
-        plan,
-        "ticket.issue",
-        after={"issued": {t.registration_id: t.number for t in issued}, "reissued": [t.number for t in reissued]},
-    )
-    return issued + reissued
+    if issued or reissued:
+        plan_audit(
+            actor,
+            plan,
+            "ticket.issue",
+            after={"issued": {t.registration_id: t.number for t in issued}, "reissued": [t.number for t in reissued]},
+        )
+    return issued, reissued
 
 
 def ticket_for(actor: Actor, registration_id: int) -> AdmissionTicket:

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scene(plan, filed_org, org_admin):
     s = build_scene(plan, filed_org, org_admin)
+    CheckIn.objects.all().delete()  # nobody has come yet
     s.tickets = {t.registration_id: t for t in services.tickets_issue(actor=A(org_admin), plan_id=plan.id)}
     return s
 

@@ -89,6 +89,7 @@ def build_scene(plan: Plan, org, admin, n: int = 3) -> SimpleNamespace:
     theory = make_assessor(org, admin, 10)
     seat(plan, "skills", *skills)
     seat(plan, "theory", theory)
+    checked_in(plan, regs)  # exam day: everyone came (tests/assessments/test_examday.py starts from nobody)
     return SimpleNamespace(plan=plan, regs=regs, skills=skills, theory=theory, admin=admin, org=org)
 
 
