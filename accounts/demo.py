@@ -11,7 +11,8 @@ from occupations.models import Region
 from occupations.services import reference_load
 
 from .actors import Actor
-from .models import Bureau, Membership, Person, Role, User
+from .binding import identity_bind
+from .models import BindingChannel, Bureau, Membership, Person, Role, User
 from .second_factor import demo_totp_device, requires_second_factor, secret_text
 from .services import person_get_or_create
 
@@ -43,12 +44,26 @@ class DemoContext:
 def _user(ctx: DemoContext, username: str, label: str, *, superuser: bool = False, person: Person | None = None):
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, is_staff=superuser, is_superuser=superuser, person=person)
+        user = User(username=username, is_staff=superuser, is_superuser=superuser)
         user.set_password(DEMO_PASSWORD)
         user.save()
+    if person is not None and user.person_id is None:
+        demo_bind(user, person)
     ctx.users[username] = user
     ctx.logins.append((username, DEMO_PASSWORD, label))
     return user
+
+
+def demo_bind(user: User, person: Person) -> None:
+    """The demo's people had their papers checked at a service window; their accounts are bound the only way
+    there is, through accounts.binding, with that check as the evidence."""
+    identity_bind(
+        actor=Actor.platform(),
+        user=user,
+        person=person,
+        channel=BindingChannel.BUREAU,
+        evidence={"demo": "证件现场核验(演示数据)"},
+    )
 
 
 def _member(user: User, role: str, *, bureau=None, organisation=None) -> None:

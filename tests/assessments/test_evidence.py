@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from assessments.evidence import selectors, services
 from assessments.models import CheckIn, EvidenceRetentionPolicy, SessionEvidence
@@ -47,7 +48,7 @@ def add(scene, user, evidence_kind, *, kind="theory", data=PNG, name="room.png",
 def test_a_room_photo_is_kept_with_its_hash_and_retention(scene):
     e = add(scene, scene.theory, "room_photo")
     assert e.sha256 == hashlib.sha256(PNG).hexdigest() and e.content_type == "image/png"
-    day = scene.plan.components.get(kind="theory").starts_at.date()
+    day = timezone.localtime(scene.plan.components.get(kind="theory").starts_at).date()
     assert e.retain_until.year == day.year + 5  # the national default: 60 months
     entry = AuditEntry.objects.get(action="evidence.add")
     assert entry.after["sha256"] == e.sha256 and entry.after["evidence_kind"] == "room_photo"
@@ -58,7 +59,7 @@ def test_the_regions_retention_period_applies(scene):
         region_prefix="22", effective_from=datetime.date(2020, 1, 1), retention_months=120
     )
     e = add(scene, scene.theory, "room_photo")
-    day = scene.plan.components.get(kind="theory").starts_at.date()
+    day = timezone.localtime(scene.plan.components.get(kind="theory").starts_at).date()
     assert e.retain_until.year == day.year + 10
 
 
@@ -114,7 +115,7 @@ def test_the_download_goes_through_the_checked_view_and_a_changed_file_is_refuse
 
 
 def test_missing_evidence_is_a_finding_for_the_bureau(scene, cc_officer):
-    today = datetime.date.today()
+    today = timezone.localdate()
     since = today - datetime.timedelta(days=365)
     found = {m.component.kind: m.missing for m in selectors.missing_evidence(["2201"], since=since, today=today)}
     assert found == {"theory": ["room_photo", "report", "attendance"], "skills": ["room_photo", "report", "attendance"]}

@@ -16,7 +16,7 @@ from assessments.models import AdmissionTicket, CheckIn, PlanComponent, Score
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import AuditEntry
 from tests.conftest import client_for
-from tests.factories import member
+from tests.factories import bound_user, member
 
 from .test_scoring import A, build_scene
 
@@ -95,11 +95,7 @@ def test_a_ticket_of_another_plan_is_refused(scene, filed_org, org_admin):
 
 def test_the_candidate_sees_their_ticket_page_and_pdf(scene, settings):
     reg = scene.regs[0]
-    from accounts.models import User
-
-    candidate = User.objects.create_user("candidate_ticket", password="x-pass-2026")
-    candidate.person = reg.person
-    candidate.save(update_fields=["person"])
+    candidate = bound_user("candidate_ticket", password="x-pass-2026", person=reg.person)
     client = client_for(candidate)
     page = client.get(f"/assessments/registrations/{reg.id}/ticket/")
     assert page.status_code == 200

@@ -7,11 +7,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
 from assessments import scoring
 from assessments.examday import services as examday
 from assessments.models import ComponentResult, Plan, Registration
 from tests.conftest import client_for
+from tests.factories import bound_user
 
 from .conftest import make_plan
 from .test_scoring import A, build_scene, finalised_scene, make_assessor, seat
@@ -28,7 +28,7 @@ def failed(plan, filed_org, org_admin):
 def candidate(failed):
     """B: passed theory, failed skills; signs in with an account bound to them."""
     b = failed.regs[1]
-    return User.objects.create_user("resit-b", password="x-123456789", person=b.person)
+    return bound_user("resit-b", password="x-123456789", person=b.person)
 
 
 def test_the_candidate_sees_what_to_retake_and_which_plans_are_open(failed, candidate, filed_org, org_admin):
