@@ -5,6 +5,7 @@ import datetime
 from ninja import Router, Schema
 
 from accounts.actors import Actor
+from core.errors import PlatformError
 
 from ..scoring import admin_plan
 from . import selectors, services
@@ -36,6 +37,7 @@ class CheckInIn(Schema):
     registration_id: int | None = None
     id_checked: bool = False
     note: str = ""
+    issue_binding_code: bool = False
 
 
 class CheckInOut(Schema):
@@ -46,6 +48,8 @@ class CheckInOut(Schema):
     id_checked: bool
     method: str
     recorded_at: datetime.datetime
+    binding_code: str | None = None
+    binding_code_refused: str | None = None
 
 
 class RosterRowOut(Schema):
@@ -133,4 +137,12 @@ def checkin_record(request, plan_id: int, kind: str, payload: CheckInIn):
         id_checked=payload.id_checked,
         note=payload.note,
     )
-    return _checkin(checkin)
+    out = _checkin(checkin)
+    if payload.issue_binding_code:
+        # After the check-in is recorded: a refusal here (already bound, not allowed) leaves the check-in standing,
+        # and the answer says both.
+        try:
+            out["binding_code"] = services.checkin_binding_code(actor=Actor.from_request(request), checkin=checkin)
+        except PlatformError as exc:
+            out["binding_code_refused"] = exc.message
+    return out

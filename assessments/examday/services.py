@@ -7,6 +7,8 @@
   each candidate in by scanning the QR code (or typing the ticket number), after comparing the ID document with
   the photo; or marks the candidate absent. Check-in opens two hours before the session starts.
 - Only a candidate checked in at a session can be scored in it (assessments/scoring.py asks present_ids()).
+- The papers checked at the door also let the supervisor hand the candidate a one-time binding code for their own
+  account (checkin_binding_code).
 """
 
 import datetime
@@ -19,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.binding_codes import binding_code_issue
+from accounts.models import BindingCode
 from core.errors import Conflict, NotFound, ValidationFailed
 
 from ..models import ComponentResult, Plan, PlanComponent, Registration
@@ -247,3 +251,25 @@ def checkin_record(
         reason=note,
     )
     return checkin
+
+
+def checkin_binding_code(*, actor: Actor, checkin: CheckIn) -> str:
+    """A one-time binding code for the candidate just checked in (ID document checked against the photo), so they
+    can bind their own account (accounts/binding_codes.py, place "exam check-in"). Shown once; only its digest is
+    kept. The plan's supervisor or the organisation's admin or supervisor may issue it, not an assessor."""
+    if checkin.status != CheckIn.Status.PRESENT or not checkin.id_checked:
+        raise Conflict(_("须先核验身份证件并签到,才能发放绑定码"), code="not_checked_in")
+    plan = checkin.component.plan
+    return binding_code_issue(
+        actor=actor,
+        person=checkin.registration.person,
+        place=BindingCode.Place.EXAM_CHECKIN,
+        organisation=plan.organisation,
+        context={
+            "plan": plan.id,
+            "kind": checkin.component.kind,
+            "registration": checkin.registration_id,
+            "checkin": checkin.id,
+            "supervisor_person": plan.supervisor.person_id if plan.supervisor_id else None,
+        },
+    )

@@ -120,6 +120,15 @@ def checkin_page(request, plan_id: int, kind: str):
         if checkin is not None:
             name = checkin.registration.person.name
             messages.success(request, _("%(n)s:%(s)s") % {"n": name, "s": checkin.get_status_display()})
+            if status == "present" and request.POST.get("binding_code") == "on":
+                # Shown once on this page, never put in the session's messages.
+                code = perform(request, lambda: services.checkin_binding_code(actor=actor, checkin=checkin))
+                if code:
+                    return render(
+                        request,
+                        "assessments/examday/checkin.html",
+                        context | _roster_context(plan, component) | {"binding_code": code, "bound_for": checkin},
+                    )
         return redirect(here)
     return render(request, "assessments/examday/checkin.html", context | _roster_context(plan, component))
 

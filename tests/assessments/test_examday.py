@@ -286,3 +286,68 @@ def test_the_api_roster_and_check_in(scene, other_org_admin):
     assert client_for(other_org_admin).get(url).status_code == 404
     ticket = client_for(scene.admin).get(f"/api/v1/assessments/registrations/{reg.id}/ticket").json()
     assert ticket["token"].startswith("ZKZ1.") and ticket["sessions"]
+
+
+# --- Binding codes at check-in ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def supervised(scene, cc_officer, changchun_bureau):
+    from accreditation import people
+    from assessments import panels
+    from tests.factories import make_ric
+
+    supervisor = people.appointment_register(
+        actor=A(cc_officer),
+        role="external_supervisor",
+        name="周敏",
+        id_type="ric",
+        id_number=make_ric(birth=datetime.date(1990, 5, 21), seq=402),
+        bureau_id=changchun_bureau.id,
+        scopes=[{"occupation_code": "6-31-01-03"}],
+    )
+    panels.supervisor_assign(actor=A(cc_officer), plan_id=scene.plan.id, appointment_id=supervisor.id)
+    scene.supervisor = member(Role.SUPERVISOR, bureau=changchun_bureau, person=supervisor.person)
+    return scene
+
+
+def test_the_supervisor_hands_a_binding_code_after_the_id_check(supervised):
+    from accounts.binding_codes import binding_code_redeem
+    from accounts.models import BindingCode, User
+
+    scene, reg = supervised, supervised.regs[0]
+    client = client_for(scene.supervisor)
+    url = f"/assessments/plans/{scene.plan.id}/checkin/theory/"
+    page = client.post(
+        url, {"action": "present", "code": scene.tickets[reg.id].number, "id_checked": "on", "binding_code": "on"}
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'id="binding-code"' in text
+    code = text.split('id="binding-code"><strong>')[1].split("<")[0]
+    stored = BindingCode.objects.get(person=reg.person)
+    assert stored.place == BindingCode.Place.EXAM_CHECKIN and stored.context["plan"] == scene.plan.id
+    assert code not in str(list(AuditEntry.objects.values_list("after", flat=True)))
+    # The candidate binds their own account with it.
+    account = User.objects.create_user("candidate-bind", password="x-pass-2026")
+    binding_code_redeem(
+        actor=A(account),
+        user=account,
+        name=reg.person.name,
+        id_type=reg.person.id_type,
+        id_number=reg.person.id_number,
+        code=code,
+    )
+    assert A(account).person == reg.person
+
+
+def test_an_assessor_checks_in_but_hands_out_no_binding_code(scene):
+    reg = scene.regs[0]
+    r = client_for(scene.theory).post(
+        f"/api/v1/assessments/plans/{scene.plan.id}/checkin/theory",
+        {"code": scene.tickets[reg.id].number, "status": "present", "id_checked": True, "issue_binding_code": True},
+        content_type="application/json",
+    )
+    assert r.status_code == 200
+    assert r.json()["status"] == "present" and r.json()["binding_code"] is None
+    assert "督导员" in r.json()["binding_code_refused"]
