@@ -148,6 +148,7 @@ def _finished(ctx: DemoContext) -> Plan:
     for c in PlanComponent.objects.filter(plan=plan):
         shift = c.starts_at.date() - held
         PlanComponent.objects.filter(pk=c.pk).update(starts_at=c.starts_at - shift, ends_at=c.ends_at - shift)
+    exam_day(admin, plan, absent=[regs[5].id])
     for seat, appointment in enumerate(skills):
         actor = Actor.for_user(_assessor_login(appointment))
         entries = [
@@ -278,6 +279,7 @@ def _special_technicians(ctx: DemoContext) -> Plan | None:
     for c in PlanComponent.objects.filter(plan=plan):
         shift = c.starts_at.date() - held
         PlanComponent.objects.filter(pk=c.pk).update(starts_at=c.starts_at - shift, ends_at=c.ends_at - shift)
+    exam_day(admin, plan)
     for kind in ("skills", "review"):
         for seat, appointment in enumerate(seniors):
             actor = Actor.for_user(_assessor_login(appointment))
@@ -330,3 +332,26 @@ def _binding_code(ctx: DemoContext, plan: Plan) -> None:
             "/accounts/signup/",
         )
     )
+
+
+def exam_day(admin: Actor, plan: Plan, absent: list[int] = ()) -> None:
+    """Tickets for every approved candidate, then each session's check-in (ID documents checked; `absent` stay
+    away), as the organisation does on exam day (assessments/examday)."""
+    from .examday import services as examday
+
+    tickets = {t.registration_id: t for t in examday.tickets_issue(actor=admin, plan_id=plan.id)}
+    for component in plan.components.all():
+        for reg_id, ticket in tickets.items():
+            if reg_id in absent:
+                examday.checkin_record(
+                    actor=admin, plan_id=plan.id, kind=component.kind, status="absent", registration_id=reg_id
+                )
+            else:
+                examday.checkin_record(
+                    actor=admin,
+                    plan_id=plan.id,
+                    kind=component.kind,
+                    status="present",
+                    code=ticket.number,
+                    id_checked=True,
+                )

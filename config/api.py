@@ -212,7 +212,11 @@ def _mount() -> None:
     from assessments.api_schools import router as assessments_schools_router
     from assessments.api_scoring import router as assessments_scoring_router
     from assessments.employment.api import router as assessments_employment_router
+    from assessments.evidence.api import router as assessments_evidence_router
+    from assessments.examday.api import router as assessments_examday_router
     from assessments.integrity.api import router as assessments_integrity_router
+    from assessments.resits.api import router as assessments_resits_router
+    from assessments.review.api import router as assessments_review_router
     from certificates.api import public_router as verify_router
     from certificates.api import router as certificates_router
     from certificates.api_careers import router as careers_router
@@ -242,6 +246,10 @@ def _mount() -> None:
     api.add_router("/assessments", assessments_cancellations_router)
     api.add_router("/assessments", assessments_integrity_router)
     api.add_router("/assessments", assessments_employment_router)
+    api.add_router("/assessments", assessments_examday_router)
+    api.add_router("/assessments", assessments_resits_router)
+    api.add_router("/assessments", assessments_review_router)
+    api.add_router("/assessments", assessments_evidence_router)
     # Before /certificates: its /{certificate_id} route would otherwise swallow /certificates/report etc.
     api.add_router("", credentials_router)
     api.add_router("", credentials_public_router)

@@ -129,6 +129,19 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/submit"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/lock"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/tickets"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/result-review"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/result-review"): AUTH,
+    ("GET", "/api/v1/assessments/result-reviews"): AUTH,
+    ("POST", "/api/v1/assessments/result-reviews/{review_id}/decide"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"): AUTH,
+    ("GET", "/api/v1/assessments/registrations/{registration_id}/resit"): AUTH,
+    ("POST", "/api/v1/assessments/registrations/{registration_id}/resit"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/tickets"): AUTH,
+    ("GET", "/api/v1/assessments/registrations/{registration_id}/ticket"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/checkin/{kind}"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/checkin/{kind}"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/results"): AUTH,
     ("POST", "/api/v1/assessments/results/{result_id}/corrections"): AUTH,
     ("POST", "/api/v1/assessments/corrections/{correction_id}/decide"): AUTH,
@@ -550,6 +563,10 @@ def _build_world() -> World:
         "appointment_id": Appointment.objects.filter(organisation=employer, person=users["assessor1"].person).get().id,
         "plan_id": plan.id,
         "registration_id": registration.id,
+        "failed_registration_id": Registration.objects.filter(plan=plan, outcome__in=["failed", "absent"])
+        .order_by("id")
+        .first()
+        .id,
         "result_id": ComponentResult.objects.filter(registration=registration).order_by("id").first().id,
         "certificate_id": certificate.id,
         "token": certificate.token,
@@ -593,6 +610,8 @@ def _build_world() -> World:
         "purpose": "revocation",
         "status_issuer": f"o{employer.id}",  # the employer's own status lists
         "choice_id": MISSING,
+        "review_id": MISSING,
+        "evidence_id": MISSING,
         "correction_id": MISSING,
         "kind": "skills",
         "panel": "organisations",
@@ -824,6 +843,31 @@ PAGES: dict[str, Page] = {
     ),
     "assessments/manage/new/<int:org_id>/": page(404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200),
     "assessments/my/": page(200, anonymous=LOGIN),
+    "assessments/result-reviews/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "assessments/result-reviews/<int:review_id>/decide/": POST_ONLY,
+    "assessments/plans/<int:plan_id>/result-review/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/plans/<int:plan_id>/evidence/<str:kind>/": page(
+        200, anonymous=LOGIN, worker=404, trainer=403, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/plans/<int:plan_id>/evidence/<str:kind>/add/": POST_ONLY,
+    "assessments/evidence/<int:evidence_id>/download/": page(404, anonymous=LOGIN),
+    "assessments/evidence/missing/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "assessments/checkin/": page(200, anonymous=LOGIN),
+    "assessments/plans/<int:plan_id>/checkin/<str:kind>/": page(
+        404, anonymous=LOGIN, assessor=200, supervisor=200, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/tickets/": page(
+        404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/tickets/<int:registration_id>/reissue/": POST_ONLY,
+    "assessments/registrations/<int:registration_id>/ticket/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/registrations/<int:registration_id>/ticket.pdf": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
     "assessments/my/choices/<int:choice_id>/": POST_ONLY,
     "assessments/plans/": PUBLIC_PAGE,
     "assessments/plans/<int:plan_id>/": PUBLIC_PAGE,
@@ -867,6 +911,9 @@ PAGES: dict[str, Page] = {
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "assessments/registrations/<int:registration_id>/employment-review/": POST_ONLY,
+    "assessments/registrations/<int:registration_id>/resit/": page(
+        404, anonymous=LOGIN, org_admin=200, args={"registration_id": "failed_registration_id"}
+    ),
     "assessments/registrations/<int:registration_id>/review/": POST_ONLY,
     "assessments/scoring/corrections/<int:correction_id>/decide/": POST_ONLY,
     "assessments/scoring/mine/": page(200, anonymous=LOGIN),
@@ -1144,6 +1191,20 @@ REFUSED_POSTS = [
         403,
         ("accounts.IdentityConflict", "pk", "conflict_id", "status"),
     ),
+    (
+        "assessments/plans/<int:plan_id>/tickets/<int:registration_id>/reissue/",
+        {},
+        "other_org_admin",
+        302,
+        ("assessments.AdmissionTicket", "registration_id", "registration_id", "secret"),
+    ),
+    (
+        "assessments/plans/<int:plan_id>/checkin/<str:kind>/",
+        {},
+        "bureau",
+        403,
+        ("assessments.CheckIn", "registration_id", "registration_id", "status"),
+    ),
 ]
 
 
@@ -1190,6 +1251,7 @@ def test_other_tenants_organisation_is_not_found(org, other_org, org_admin, othe
 
 
 API_ARGS = {
+    "/api/v1/assessments/registrations/{registration_id}/resit": {"registration_id": "failed_registration_id"},
     "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
     "/api/v1/certificates/plans/{plan_id}/print.pdf": {"plan_id": "print_plan_id"},
     "/api/v1/credentials/status/{issuer}/{purpose}": {"issuer": "status_issuer"},
@@ -1261,6 +1323,12 @@ API_GETS: dict[str, Page] = {
     "/api/v1/assessments/plans/{plan_id}/integrity": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
+    "/api/v1/assessments/plans/{plan_id}/checkin/{kind}": page(
+        404, anonymous=401, assessor=200, supervisor=200, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "/api/v1/assessments/plans/{plan_id}/tickets": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
     "/api/v1/assessments/plans/{plan_id}/panel": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
@@ -1277,6 +1345,17 @@ API_GETS: dict[str, Page] = {
     "/api/v1/assessments/registrations": SIGNED_IN,
     "/api/v1/assessments/registrations/{registration_id}": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/registrations/{registration_id}/ticket": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/registrations/{registration_id}/resit": page(404, anonymous=401, org_admin=200),
+    "/api/v1/assessments/plans/{plan_id}/result-review": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/result-reviews": SIGNED_IN,
+    "/api/v1/assessments/plans/{plan_id}/evidence/{kind}": page(
+        200, anonymous=401, worker=404, trainer=403, other_org_admin=404, other_bureau=404
     ),
     "/api/v1/assessments/relationships": SIGNED_IN,
     "/api/v1/assessments/supervision/my-plans": SIGNED_IN,
@@ -1422,6 +1501,8 @@ BODY_VALIDATED_FIRST = {
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"),
     ("POST", "/api/v1/oversight/rectifications/{rectification_id}/submit"),
     ("POST", "/api/v1/accounts/identity-conflicts/{conflict_id}/resolve"),
+    # the evidence form's fields are required by the signature
+    ("POST", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"),
     # the registration form's identity fields are checked by the schema
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations"),
     # the OpenAPI document shows another app's schema of the same name, so the generated body misses a field
