@@ -30,6 +30,7 @@ from occupations.workdays import add_working_days
 from .models import ComponentResult, Objection, Plan, Publication, Registration
 from .policy import policy_for
 from .scoring import KIND_LABELS, LevelRules, admin_plan, level_rules, outcome_of, plan_audit
+from .signals import plan_finalised
 
 MAX_OBJECTION_CHARS = 2000
 CERTIFICATE_HOOK = "certificates.issuance"
@@ -416,6 +417,7 @@ def plan_finalise(*, actor: Actor, plan_id: int, today: datetime.date | None = N
         after={"status": plan.status, **{k: v for k, v in asdict(summary).items() if k in OUTCOME_COUNTS}},
     )
     _notify_outcomes(plan, registrations)
+    plan_finalised.send(sender=Plan, plan=plan, actor=actor)
     hook = certificate_hook()
     if hook is not None:
         summary.certificate_batch = hook(actor=actor, plan_id=plan.id)

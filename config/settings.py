@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "accreditation",
     "assessments",
     "certificates",
+    "certificates.national",
     "subsidies",
     "oversight",
 ]
@@ -278,7 +279,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=10),
     },
     "oversight-comeback-scan": {"task": "oversight.comeback_scan", "schedule": crontab(hour=3, minute=10)},
+    "national-send-due": {"task": "national.send_due", "schedule": 60.0},
+    "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
 }
+# 数据上报 (certificates/national/): the national/provincial database's endpoint (README "National reporting").
+# Unset: records wait in the outbox and the reporting pages say the endpoint is not configured.
+NATIONAL_REPORT_URL = env.str("NATIONAL_REPORT_URL", default="")
+NATIONAL_REPORT_TOKEN = env.str("NATIONAL_REPORT_TOKEN", default="")
+NATIONAL_REPORT_ADAPTER = env.str("NATIONAL_REPORT_ADAPTER", default="")  # a dotted path, for another wire format
+NATIONAL_REPORT_TIMEOUT = env.float("NATIONAL_REPORT_TIMEOUT", default=10.0)
+NATIONAL_REPORT_RETRY_BASE = env.int("NATIONAL_REPORT_RETRY_BASE", default=60)  # seconds; doubles per failure
+NATIONAL_REPORT_RETRY_MAX = env.int("NATIONAL_REPORT_RETRY_MAX", default=6 * 3600)
+# Level digits the national number rule defines; records of other levels (学徒工 6, 特级技师 7, 首席技师 8 here) are
+# held with a visible reason until the ministry or the province says how they are reported.
+NATIONAL_REPORT_LEVEL_DIGITS = env.list("NATIONAL_REPORT_LEVEL_DIGITS", default=["1", "2", "3", "4", "5"])
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")
 # With that Redis: repeat scans answered from memory, kept fresh by a change feed (certificates/verification_cache.py).

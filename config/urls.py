@@ -25,6 +25,7 @@ urlpatterns = [
     path("reference/", include("occupations.urls")),
     path("accreditation/", include("accreditation.urls")),
     path("assessments/", include("assessments.urls")),
+    path("certificates/national/", include("certificates.national.urls")),
     path("certificates/", include("certificates.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("oversight/", include("oversight.urls")),

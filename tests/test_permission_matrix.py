@@ -138,6 +138,9 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/certificates/import"): AUTH,
     ("GET", "/api/v1/credentials/status/{purpose}"): PUBLIC,
     ("GET", "/api/v1/certificates"): AUTH,
+    ("GET", "/api/v1/certificates/national/records"): AUTH,
+    ("GET", "/api/v1/certificates/national/summary"): AUTH,
+    ("POST", "/api/v1/certificates/national/records/{record_id}/resend"): AUTH,
     ("GET", "/api/v1/certificates/batches/{batch_id}"): AUTH,
     ("POST", "/api/v1/certificates/plans/{plan_id}/issue"): AUTH,
     ("GET", "/api/v1/certificates/plans/{plan_id}/print.pdf"): AUTH,
@@ -497,6 +500,7 @@ def _build_world() -> World:
     from accreditation.models import Appointment, Filing, Organisation
     from assessments.models import ComponentResult, GraduatingClass, Objection, Plan, Registration
     from certificates.models import Certificate, IssueBatch
+    from certificates.national.models import ReportRecord
     from occupations.changes import change_create
     from occupations.models import Qualification
     from oversight.models import (
@@ -531,6 +535,7 @@ def _build_world() -> World:
         "registration_id": registration.id,
         "result_id": ComponentResult.objects.filter(registration=registration).order_by("id").first().id,
         "certificate_id": certificate.id,
+        "record_id": ReportRecord.objects.filter(certificate=certificate).order_by("id").first().id,
         "token": certificate.token,
         "token_id": token.id,
         "assessor_user_id": users["assessor1"].id,
@@ -797,6 +802,11 @@ PAGES: dict[str, Page] = {
     "certificates/<int:certificate_id>/pdf/": page(404, anonymous=LOGIN, org_admin=200, bureau=200, operator=200),
     "certificates/careers/": page(200, anonymous=LOGIN),
     "certificates/mine/": page(200, anonymous=LOGIN),
+    # 数据上报: organisation admins and bureau staff (each sees their own records), not workers or assessors
+    "certificates/national/": page(
+        403, anonymous=LOGIN, org_admin=200, other_org_admin=200, bureau=200, other_bureau=200, operator=200
+    ),
+    "certificates/national/<int:record_id>/resend/": POST_ONLY,
     "certificates/plans/<int:plan_id>/issue/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
