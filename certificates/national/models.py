@@ -57,10 +57,10 @@ class ReportRecord(models.Model):
     kind = models.CharField(_("上报内容"), max_length=16, choices=Kind.choices)
     event = models.CharField(_("事项"), max_length=16)
     certificate = models.ForeignKey(
-        "certificates.Certificate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "certificates.Certificate", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     registration = models.ForeignKey(
-        "assessments.Registration", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "assessments.Registration", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     organisation = models.ForeignKey("accreditation.Organisation", on_delete=models.PROTECT, related_name="+")
     region_code = models.CharField(_("地区"), max_length=6, db_index=True)

@@ -8,6 +8,11 @@ def on_certificate_event(sender, *, event: str, certificates, **kwargs) -> None:
 
 
 def on_plan_finalised(sender, *, plan, **kwargs) -> None:
-    from .services import records_for_results
+    """Result records are written by a task after the finalisation commits (idempotent, and swept daily by
+    national.release_held in case the task was lost), so finalising stays one short transaction whatever the
+    number of candidates."""
+    from django.db import transaction
 
-    records_for_results(plan=plan)
+    from .services import enqueue_results
+
+    transaction.on_commit(lambda: enqueue_results(plan.id))

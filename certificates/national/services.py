@@ -113,8 +113,36 @@ def _assessed_on(plan: Plan) -> datetime.date:
     return timezone.localdate(last) if last else timezone.localdate(plan.finalised_at or timezone.now())
 
 
+def enqueue_results(plan_id: int) -> None:
+    from .tasks import national_results_task
+
+    try:
+        national_results_task.delay(plan_id)
+    except Exception as exc:  # the daily sweep (records_for_unreported_results) catches up
+        log.warning("could not queue result reporting for plan %s: %s", plan_id, exc)
+
+
+def records_for_unreported_results(*, days: int = 90) -> int:
+    """Finalised plans of the last `days` days with candidates that have no result record yet (a lost task)."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    reported = ReportRecord.objects.filter(kind=ReportRecord.Kind.RESULT).values("registration_id")
+    plan_ids = set(
+        Registration.objects.filter(
+            plan__status=Plan.Status.FINALISED,
+            finalised_at__gte=since,
+            outcome__in=RESULT_OUTCOMES,
+        )
+        .exclude(id__in=reported)
+        .values_list("plan_id", flat=True)
+    )
+    return sum(len(records_for_results(plan=Plan.objects.get(pk=plan_id))) for plan_id in sorted(plan_ids))
+
+
+@transaction.atomic
 def records_for_results(*, plan: Plan) -> list[ReportRecord]:
-    """One result record per candidate with a final outcome, due N working days after the last exam day."""
+    """One result record per candidate with a final outcome, due N working days after the last exam day.
+    Idempotent: candidates that already have a result record are skipped."""
+    plan = Plan.objects.select_for_update().select_related("organisation__region").get(pk=plan.pk)
     org = plan.organisation
     assessed_on = _assessed_on(plan)
     due = rules.due_date(
@@ -122,8 +150,13 @@ def records_for_results(*, plan: Plan) -> list[ReportRecord]:
     )
     now = timezone.now()
     records = []
-    regs = plan.registrations.filter(outcome__in=RESULT_OUTCOMES, finalised_at__isnull=False).select_related(
-        "person", "level", "plan__occupation", "plan__organisation"
+    reported = ReportRecord.objects.filter(kind=ReportRecord.Kind.RESULT, registration__plan=plan).values(
+        "registration_id"
+    )
+    regs = (
+        plan.registrations.filter(outcome__in=RESULT_OUTCOMES, finalised_at__isnull=False)
+        .exclude(id__in=reported)
+        .select_related("person", "level", "plan__occupation", "plan__organisation")
     )
     for reg in regs:
         record = ReportRecord(

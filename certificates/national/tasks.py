@@ -1,7 +1,13 @@
 from celery import current_app, shared_task
 from django.db import InterfaceError, OperationalError
 
-from .services import next_retry_in, records_release_held, records_send_due
+from .services import (
+    next_retry_in,
+    records_for_results,
+    records_for_unreported_results,
+    records_release_held,
+    records_send_due,
+)
 
 
 @shared_task(
@@ -21,6 +27,14 @@ def national_send_due_task() -> dict:
     return outcome
 
 
+@shared_task(name="national.results", autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+def national_results_task(plan_id: int) -> int:
+    from assessments.models import Plan
+
+    return len(records_for_results(plan=Plan.objects.get(pk=plan_id)))
+
+
 @shared_task(name="national.release_held", ignore_result=True)
 def national_release_held_task() -> int:
-    return records_release_held()
+    """Daily: held records whose level is now reportable, and result records a lost task never wrote."""
+    return records_release_held() + records_for_unreported_results()

@@ -217,9 +217,18 @@ def test_results_are_reported_with_the_organisation_kinds_deadline(finalised_pla
     assert records[0].payload["outcome"] == "passed" and records[0].payload["assessed_on"] == last_exam.isoformat()
 
 
-def test_finalising_a_plan_announces_it_and_result_records_follow(finalised_plan):
-    plan_finalised.send(sender=type(finalised_plan), plan=finalised_plan, actor=Actor.platform())
+def test_finalising_a_plan_announces_it_and_result_records_follow(finalised_plan, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_finalised.send(sender=type(finalised_plan), plan=finalised_plan, actor=Actor.platform())
     assert ReportRecord.objects.filter(kind="result").count() == 7
+    assert records_for_results(plan=finalised_plan) == []  # idempotent
+
+
+def test_the_daily_sweep_writes_result_records_a_lost_task_never_wrote(finalised_plan):
+    from certificates.national.services import records_for_unreported_results
+
+    assert records_for_unreported_results() == 7
+    assert records_for_unreported_results() == 0
 
 
 def test_the_most_specific_deadline_rule_wins():
