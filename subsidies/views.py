@@ -68,7 +68,7 @@ def mine(request):
             return redirect("subsidies:queue")
         if actor.organisation_ids(Role.ORG_ADMIN):
             return redirect("subsidies:employer")
-        raise PermissionDenied(_("您的账户尚未关联证件信息,无法申请补贴"))
+        actor.require_person()
     claims = list(with_overdue(claims_for(actor).filter(person=actor.person)).order_by("-created_at"))
     live = {c.certificate_id: c for c in claims if not c.is_closed}
     certificates = Certificate.objects.filter(person=actor.person).select_related("level", "occupation")
@@ -119,7 +119,7 @@ def claim_new(request, certificate_id: int):
             "assessment": decision.as_dict(),
             "data": data,
             "masked_id": mask_id_number(claim.certificate.id_number),
-            "regions": services.claim_regions(claim.certificate),
+            "province": services.claim_province(claim.certificate),
             "categories": Claim.Category.choices,
             "account_kinds": Claim.AccountKind.choices,
         },

@@ -21,9 +21,11 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from stdnum.cn import ric, uscc
 
+BEIJING = ZoneInfo("Asia/Shanghai")
 NUMBER = re.compile(r"^[YS]\d{21}$")
 OCCUPATION_CODE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$")
 NATIONAL_LEVEL_DIGITS = {"1", "2", "3", "4", "5"}
@@ -104,7 +106,7 @@ class ReferenceDatabase:
         if number[15] != data["level_digit"]:
             return "BAD_NUMBER", "证书编号第16位与等级不符"
         issued = _date(data["issued_on"])
-        if issued is None or issued > datetime.date.today() + datetime.timedelta(days=1):
+        if issued is None or issued > datetime.datetime.now(BEIJING).date() + datetime.timedelta(days=1):
             return "BAD_DATE", "发证日期无效或晚于今日"
         if number[13:15] != f"{issued.year % 100:02d}":
             return "BAD_NUMBER", "证书编号第14—15位与发证年份不符"
