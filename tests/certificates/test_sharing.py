@@ -13,7 +13,7 @@ from certificates.sharing import services
 from certificates.sharing.models import SharedCopy
 from core.models import AuditEntry
 from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.factories import UserFactory, bound_user
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def cert(finalised_plan, org_admin, issue) -> Certificate:
 
 @pytest.fixture
 def holder(cert):
-    return UserFactory(person=cert.person)
+    return bound_user("holder", person=cert.person, password="holder-pass-2026")
 
 
 def make(holder, cert, days: int = 30, purpose: str = PURPOSE):
