@@ -29,6 +29,7 @@ from occupations.models import Level
 
 from . import signing
 from .models import Certificate, IssueBatch, NumberCounter
+from .signals import ISSUED, certificate_event
 from .status_index import certificates_insert
 
 log = logging.getLogger(__name__)
@@ -250,6 +251,9 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                     after={"numbers": [c.number for c in created]},
                     region_code=plan.organisation.region.code,
                     organisation_id=plan.organisation_id,
+                )
+                certificate_event.send(
+                    sender=Certificate, event=ISSUED, certificates=created, actor=Actor.platform(), reason=""
                 )
     except Exception as exc:
         IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.FAILED, error=str(exc)[:2000])

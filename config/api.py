@@ -222,6 +222,10 @@ def _mount() -> None:
     from certificates.api_careers import router as careers_router
     from certificates.api_credentials import public_router as credentials_public_router
     from certificates.api_credentials import router as credentials_router
+    from certificates.national.api import router as national_router
+    from certificates.sharing.api import public_router as shared_copies_public_router
+    from certificates.sharing.api import router as shared_copies_router
+    from certificates.webhooks.api import router as webhooks_router
     from occupations.api import router as occupations_router
     from occupations.api_changes import router as occupations_changes_router
     from oversight.api import router as oversight_router
@@ -253,6 +257,10 @@ def _mount() -> None:
     # Before /certificates: its /{certificate_id} route would otherwise swallow /certificates/report etc.
     api.add_router("", credentials_router)
     api.add_router("", credentials_public_router)
+    api.add_router("/certificates/national", national_router)
+    api.add_router("/webhooks", webhooks_router)
+    api.add_router("/shared-copies/verify", shared_copies_public_router)
+    api.add_router("/shared-copies", shared_copies_router)
     api.add_router("/certificates", certificates_router)
     api.add_router("/careers", careers_router)
 

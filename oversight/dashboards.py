@@ -24,6 +24,8 @@ from accreditation.models import Filing, Organisation
 from assessments.evidence.selectors import missing_evidence
 from assessments.models import Registration, ResultReview
 from certificates.models import Certificate, VerificationLog
+from certificates.national.models import ReportRecord
+from certificates.national.selectors import overdue
 from core.audit import audit_record
 from core.errors import NotFound, ValidationFailed
 from core.spreadsheets import export_workbook
@@ -390,6 +392,16 @@ def _oversight_panel(prefixes: list[str], today: datetime.date) -> tuple[Panel, 
     )
 
 
+def _reporting_figures(prefixes: list[str], today: datetime.date) -> dict[str, int]:
+    """数据上报 in the jurisdiction: records past their statutory deadline and records the national database
+    rejected (certificates/national/)."""
+    records = ReportRecord.objects.filter(_code_q("region_code", prefixes))
+    return {
+        "reporting_overdue": overdue(records, today).count(),
+        "reporting_rejected": records.filter(status=ReportRecord.Status.REJECTED).count(),
+    }
+
+
 PANELS = ("oversight", "organisations", "assessments", "certificates", "verifications", "subsidies")
 
 
@@ -407,6 +419,7 @@ def dashboard_for(
     month_list = _months(first, today)
     board = Dashboard(region=region, scope_label=label, since=first, until=today)
     panel, board.figures = _oversight_panel(prefixes, today)
+    board.figures.update(_reporting_figures(prefixes, today))
     board.panels = {
         "oversight": panel,
         "organisations": _organisations_panel(prefixes),

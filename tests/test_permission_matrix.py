@@ -169,6 +169,21 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/credentials/status/{purpose}"): PUBLIC,
     ("GET", "/api/v1/credentials/status/{issuer}/{purpose}"): PUBLIC,
     ("GET", "/api/v1/certificates"): AUTH,
+    ("GET", "/api/v1/certificates/national/records"): AUTH,
+    ("GET", "/api/v1/certificates/national/summary"): AUTH,
+    ("POST", "/api/v1/certificates/national/records/{record_id}/resend"): AUTH,
+    ("GET", "/api/v1/shared-copies"): AUTH,
+    ("POST", "/api/v1/shared-copies"): AUTH,
+    ("POST", "/api/v1/shared-copies/{copy_id}/withdraw"): AUTH,
+    ("GET", "/api/v1/shared-copies/verify/{token}"): PUBLIC,
+    ("GET", "/api/v1/webhooks/subscriptions"): AUTH,
+    ("POST", "/api/v1/webhooks/subscriptions"): AUTH,
+    ("GET", "/api/v1/webhooks/subscriptions/{subscription_id}"): AUTH,
+    ("POST", "/api/v1/webhooks/subscriptions/{subscription_id}/rotate"): AUTH,
+    ("POST", "/api/v1/webhooks/subscriptions/{subscription_id}/active"): AUTH,
+    ("POST", "/api/v1/webhooks/subscriptions/{subscription_id}/delete"): AUTH,
+    ("GET", "/api/v1/webhooks/deliveries"): AUTH,
+    ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/replay"): AUTH,
     ("GET", "/api/v1/certificates/batches/{batch_id}"): AUTH,
     ("POST", "/api/v1/certificates/plans/{plan_id}/issue"): AUTH,
     ("GET", "/api/v1/certificates/plans/{plan_id}/print.pdf"): AUTH,
@@ -409,9 +424,10 @@ def test_public_get_of_missing_object_is_not_found(key):
     method, path = key
     op = OPERATIONS[key]
     response = _call(Client(), method, _fill(path, op), _required_query(op))
-    if path.startswith("/api/v1/verify/") or path.startswith("/api/v1/credentials/status/"):
+    token_paths = ("/api/v1/verify/", "/api/v1/shared-copies/verify/")
+    if path.startswith((*token_paths, "/api/v1/credentials/status/")):
         assert response.status_code in (200, 404), (path, response.status_code)
-        if response.status_code == 200 and path.startswith("/api/v1/verify/"):
+        if response.status_code == 200 and path.startswith(token_paths):
             assert response.json()["status"] in ("forged", "unknown"), response.json()
         return
     assert response.status_code == 404, (path, response.status_code, response.content[:300])
@@ -529,6 +545,9 @@ def _build_world() -> World:
     from accreditation.models import Appointment, Filing, Organisation
     from assessments.models import ComponentResult, GraduatingClass, Objection, Plan, Registration
     from certificates.models import Certificate, IssueBatch
+    from certificates.national.models import ReportRecord
+    from certificates.sharing.services import copy_create
+    from certificates.webhooks.models import Delivery, Subscription
     from occupations.changes import change_create
     from occupations.models import Qualification
     from oversight.models import (
@@ -550,6 +569,9 @@ def _build_world() -> World:
     registration = Registration.objects.filter(plan=plan).order_by("id").first()
     certificate = Certificate.objects.filter(organisation=employer, registration__plan=plan).order_by("id").first()
     association = Organisation.objects.get(name="吉林省餐饮与家政服务行业协会")
+    subscription = Subscription.objects.create(
+        organisation=employer, url="https://hr.example.com/hook", events=["certificate.issued"], secret="whsec_matrix"
+    )
     inspection = Inspection.objects.filter(organisation=association).get()
     batch = PaymentBatch.objects.order_by("id").first()
     token, _ = api_token_create(
@@ -569,6 +591,11 @@ def _build_world() -> World:
         .id,
         "result_id": ComponentResult.objects.filter(registration=registration).order_by("id").first().id,
         "certificate_id": certificate.id,
+        "record_id": ReportRecord.objects.filter(certificate=certificate).order_by("id").first().id,
+        "subscription_id": subscription.id,
+        "delivery_id": Delivery.objects.create(
+            subscription=subscription, event="certificate.issued", payload={"type": "certificate.issued"}
+        ).id,
         "token": certificate.token,
         "token_id": token.id,
         "assessor_user_id": users["assessor1"].id,
@@ -608,6 +635,12 @@ def _build_world() -> World:
         .first()
         .id,
         "purpose": "revocation",
+        "copy_id": copy_create(
+            actor=Actor.for_user(users["worker1"]),
+            certificate_id=Certificate.objects.filter(person=users["worker1"].person).order_by("id").first().id,
+            purpose="用于权限矩阵",
+            valid_until=timezone.localdate() + datetime.timedelta(days=7),
+        ).id,
         "status_issuer": f"o{employer.id}",  # the employer's own status lists
         "choice_id": MISSING,
         "review_id": MISSING,
@@ -926,6 +959,23 @@ PAGES: dict[str, Page] = {
     "certificates/<int:certificate_id>/pdf/": page(404, anonymous=LOGIN, org_admin=200, bureau=200, operator=200),
     "certificates/careers/": page(200, anonymous=LOGIN),
     "certificates/mine/": page(200, anonymous=LOGIN),
+    # 数据上报: organisation admins and bureau staff (each sees their own records), not workers or assessors
+    "certificates/national/": page(
+        403, anonymous=LOGIN, org_admin=200, other_org_admin=200, bureau=200, other_bureau=200, operator=200
+    ),
+    "certificates/national/<int:record_id>/resend/": POST_ONLY,
+    # 加注件: the holder's own (worker1's copy); everyone else's view of a copy is its public scan page
+    "certificates/shared/": page(200, anonymous=LOGIN),
+    "certificates/shared/<int:copy_id>/pdf/": page(404, anonymous=LOGIN, worker=200),
+    "certificates/shared/<int:copy_id>/withdraw/": POST_ONLY,
+    "s/<str:token>": PUBLIC_PAGE,
+    # Webhooks: an organisation's admin manages its own; other roles have no such page, another tenant's is a 404
+    "certificates/webhooks/": page(403, anonymous=LOGIN, org_admin=200, other_org_admin=200, operator=200),
+    "certificates/webhooks/<int:subscription_id>/": page(
+        403, anonymous=LOGIN, org_admin=200, other_org_admin=404, operator=200
+    ),
+    "certificates/webhooks/<int:subscription_id>/<str:name>/": page(405, args={"name": "rotate"}, anonymous=LOGIN),
+    "certificates/webhooks/deliveries/<int:delivery_id>/replay/": POST_ONLY,
     "certificates/plans/<int:plan_id>/issue/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
@@ -1373,6 +1423,8 @@ API_GETS: dict[str, Page] = {
         404, anonymous=401, org_admin=200, bureau=200, operator=200
     ),
     "/api/v1/certificates/{certificate_id}/pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
+    "/api/v1/certificates/national/records": SIGNED_IN,  # each sees their own records (a worker: none)
+    "/api/v1/certificates/national/summary": SIGNED_IN,
     "/api/v1/credentials/status/{purpose}": PUBLIC_PAGE,
     "/api/v1/credentials/status/{issuer}/{purpose}": PUBLIC_PAGE,
     "/api/v1/directory/": PUBLIC_PAGE,
@@ -1404,6 +1456,8 @@ API_GETS: dict[str, Page] = {
     "/api/v1/reference/occupations/{code}/standard": PUBLIC_PAGE,
     "/api/v1/reference/occupation-categories": PUBLIC_PAGE,
     "/api/v1/reference/regions": PUBLIC_PAGE,
+    "/api/v1/shared-copies": SIGNED_IN,  # the holder's own copies (others: an empty list)
+    "/api/v1/shared-copies/verify/{token}": PUBLIC_PAGE,
     "/api/v1/subsidies/batches": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/subsidies/batches/{batch_id}": page(403, anonymous=401, bureau=200, other_bureau=404, operator=200),
     "/api/v1/subsidies/batches/{batch_id}/bank-file": page(
@@ -1419,6 +1473,9 @@ API_GETS: dict[str, Page] = {
     "/api/v1/subsidies/statistics": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/verify/lookup": PUBLIC_PAGE,
     "/api/v1/verify/{token}": PUBLIC_PAGE,
+    "/api/v1/webhooks/deliveries": SIGNED_IN,  # an organisation admin's own (others: an empty list)
+    "/api/v1/webhooks/subscriptions": SIGNED_IN,
+    "/api/v1/webhooks/subscriptions/{subscription_id}": page(404, anonymous=401, org_admin=200, operator=200),
 }
 
 
