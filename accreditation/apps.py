@@ -12,3 +12,9 @@ class AccreditationConfig(AppConfig):
         from .selectors import catalogue_change_impact as scope_lines_touched
 
         catalogue_change_impact.connect(scope_lines_touched, dispatch_uid="accreditation-impact")
+
+        from accounts.binding_codes import organisation_link_register
+
+        from .selectors import organisation_appointed
+
+        organisation_link_register(organisation_appointed)

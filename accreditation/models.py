@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identity import mask_phone
@@ -41,6 +42,12 @@ class Organisation(models.Model):
         blank=True,
         help_text=_("备案通过时由人社部门赋予"),
     )
+    seal = models.ImageField(
+        _("印章图片"),
+        upload_to="seals/%Y/",
+        blank=True,
+        help_text=_("盖在证书上的机构印章(PNG 或 JPEG,白底将转为透明)"),
+    )
     created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
 
     class Meta:
@@ -58,6 +65,16 @@ class Organisation(models.Model):
     @property
     def masked_contact_phone(self) -> str:
         return mask_phone(self.contact_phone)
+
+    @cached_property
+    def public_filing(self) -> "Filing | None":
+        """The filing the public directory shows: the one `selectors.directory` picked for this row, else the
+        newest filing that was ever approved (None for an organisation never filed)."""
+        qs = self.filings.filter(status__in=Filing.PUBLIC).prefetch_related(
+            "scope_lines__levels", "scope_lines__occupation"
+        )
+        filing_id = getattr(self, "public_filing_id", None)
+        return (qs.filter(pk=filing_id) if filing_id else qs.order_by("-valid_from", "-id")).first()
 
 
 class Filing(models.Model):
@@ -125,6 +142,7 @@ class ScopeLine(models.Model):
 
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="scope_lines")
     occupation = models.ForeignKey("occupations.Occupation", on_delete=models.PROTECT, verbose_name=_("职业"))
+    occupation_edition = models.CharField(_("职业编码所依大典版本"), max_length=8, default="2022")
     levels = models.ManyToManyField("occupations.Level", verbose_name=_("等级"))
 
     class Meta:

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from occupations.catalogue import occupation_problems
@@ -72,7 +73,7 @@ def levels_for_kind(organisation_kind: str) -> list[Level]:
 
 def licensing_notes(occupation: Occupation, on: datetime.date | None = None) -> list[str]:
     """Not refusals: reminders that parts of the work also need a licence (none for a licence since cancelled)."""
-    on = on or datetime.date.today()
+    on = on or timezone.localdate()
     return [
         _("注意:%(note)s(%(qual)s,准入类)") % {"note": ov.note, "qual": ov.qualification.name}
         for ov in occupation.licensingoverlap_set.select_related("qualification")

@@ -1,8 +1,11 @@
 import datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
+from accounts.identity import mask_phone
 from core.schema_types import IsoDate
+
+from .models import Filing
 
 
 class OrganisationIn(Schema):
@@ -22,8 +25,8 @@ class OrganisationOut(Schema):
     name: str
     kind: str
     credit_code: str
-    region_code: str
-    region_name: str
+    region_code: str = Field(alias="region.code")
+    region_name: str = Field(alias="region.full_name")
     contact_name: str
     contact_phone: str
     provides_training: bool
@@ -48,10 +51,18 @@ class ScopeIn(Schema):
 
 
 class ScopeLineOut(Schema):
-    occupation_code: str
-    occupation_name: str
+    occupation_code: str = Field(alias="occupation.code")
+    occupation_name: str = Field(alias="occupation.name")
     levels: list[str]
     level_labels: list[str]
+
+    @staticmethod
+    def resolve_levels(line) -> list[str]:
+        return [lv.code for lv in line.sorted_levels]
+
+    @staticmethod
+    def resolve_level_labels(line) -> list[str]:
+        return [lv.label for lv in line.sorted_levels]
 
 
 class AttachmentOut(Schema):
@@ -65,9 +76,9 @@ class AttachmentOut(Schema):
 class FilingOut(Schema):
     id: int
     organisation_id: int
-    organisation_name: str
+    organisation_name: str = Field(alias="organisation.name")
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     status_reason: str
     national_code: str
     note: str
@@ -75,8 +86,8 @@ class FilingOut(Schema):
     decided_at: datetime.datetime | None
     valid_from: datetime.date | None
     valid_until: datetime.date | None
-    number_prefix: str | None
-    scope: list[ScopeLineOut]
+    number_prefix: str | None = Field(alias="organisation.number_prefix")
+    scope: list[ScopeLineOut] = Field(alias="scope_lines")
     attachments: list[AttachmentOut]
 
 
@@ -91,13 +102,16 @@ class ApproveIn(Schema):
 
 
 class DirectoryEntryOut(Schema):
+    """An organisation as the public directory shows it: read from `Organisation` with its `public_filing`
+    attached (see selectors.directory); the scope only while the filing is in force, the phone masked."""
+
     id: int
     name: str
     kind: str
-    kind_label: str
+    kind_label: str = Field(alias="get_kind_display")
     credit_code: str
-    region_code: str
-    region_name: str
+    region_code: str = Field(alias="region.code")
+    region_name: str = Field(alias="region.full_name")
     number_prefix: str | None
     status: str
     status_label: str
@@ -106,6 +120,36 @@ class DirectoryEntryOut(Schema):
     valid_until: datetime.date | None
     scope: list[ScopeLineOut]
     contact_phone: str
+
+    @staticmethod
+    def resolve_status(org) -> str:
+        return org.public_filing.status if org.public_filing else ""
+
+    @staticmethod
+    def resolve_status_label(org) -> str:
+        return org.public_filing.get_status_display() if org.public_filing else ""
+
+    @staticmethod
+    def resolve_status_reason(org) -> str:
+        filing = org.public_filing
+        return filing.status_reason if filing and filing.status in ("suspended", "revoked") else ""
+
+    @staticmethod
+    def resolve_valid_from(org) -> datetime.date | None:
+        return org.public_filing.valid_from if org.public_filing else None
+
+    @staticmethod
+    def resolve_valid_until(org) -> datetime.date | None:
+        return org.public_filing.valid_until if org.public_filing else None
+
+    @staticmethod
+    def resolve_scope(org) -> list:
+        filing = org.public_filing
+        return list(filing.scope_lines.all()) if filing and filing.status in Filing.IN_FORCE else []
+
+    @staticmethod
+    def resolve_contact_phone(org) -> str:
+        return mask_phone(org.contact_phone)
 
 
 class AppointmentScopeIn(Schema):
@@ -127,15 +171,25 @@ class AppointmentIn(Schema):
     qualification_note: str = ""
 
 
+class AppointmentScopeOut(Schema):
+    occupation_code: str = Field(alias="occupation.code")
+    occupation_name: str = Field(alias="occupation.name")
+    max_level: str | None
+
+    @staticmethod
+    def resolve_max_level(scope) -> str | None:
+        return scope.max_level.code if scope.max_level else None
+
+
 class AppointmentOut(Schema):
     id: int
     role: str
-    role_label: str
-    person_name: str
-    person_id_number: str
+    role_label: str = Field(alias="get_role_display")
+    person_name: str = Field(alias="person.name")
+    person_id_number: str = Field(alias="person.masked_id_number")
     organisation_id: int | None
     bureau_id: int | None
-    scopes: list[dict]
+    scopes: list[AppointmentScopeOut]
     valid_from: datetime.date
     valid_until: datetime.date | None
     status: str
@@ -157,12 +211,12 @@ class TrainingRecordIn(Schema):
 class TrainingRecordOut(Schema):
     id: int
     provider_id: int
-    provider_name: str
-    trainer_name: str
-    trainee_name: str
-    trainee_id_number: str
-    occupation_code: str
-    occupation_name: str
+    provider_name: str = Field(alias="provider.name")
+    trainer_name: str = Field(alias="trainer.name")
+    trainee_name: str = Field(alias="trainee.name")
+    trainee_id_number: str = Field(alias="trainee.masked_id_number")
+    occupation_code: str = Field(alias="occupation.code")
+    occupation_name: str = Field(alias="occupation.name")
     start: datetime.date
     end: datetime.date
 

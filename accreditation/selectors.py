@@ -127,13 +127,6 @@ def directory(q: str = "", occupation_code: str = "", region_code: str = "") -> 
     return qs
 
 
-def public_filing(organisation: Organisation) -> Filing | None:
-    filing_id = getattr(organisation, "public_filing_id", None)
-    qs = Filing.objects.filter(organisation=organisation, status__in=Filing.PUBLIC)
-    qs = qs.filter(pk=filing_id) if filing_id else qs.order_by("-valid_from", "-id")
-    return qs.prefetch_related("scope_lines__levels", "scope_lines__occupation").first()
-
-
 def appointments_for(actor: Actor) -> QuerySet[Appointment]:
     """Organisation staff see their organisation's people; bureau staff their region's and their supervisors."""
     qs = Appointment.objects.select_related("person", "organisation", "bureau").prefetch_related(
@@ -179,3 +172,9 @@ def catalogue_change_impact(*, occupations, impact, **_kwargs) -> None:
                 "levels": [lv.name for lv in line.sorted_levels],
             }
         )
+
+
+def organisation_appointed(organisation_id: int, person_id: int) -> bool:
+    """Whether the organisation has registered this person as its assessor, supervisor or trainer (any status: the
+    organisation checked their papers when it did)."""
+    return Appointment.objects.filter(organisation_id=organisation_id, person_id=person_id).exists()

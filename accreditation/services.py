@@ -12,11 +12,13 @@ from accounts.models import Membership, Role
 from accounts.selectors import organisation_admins
 from core.audit import audit_record, snapshot
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.images import seal_clean
 from core.notifications import notify
 from occupations.models import Level, Occupation, Region
 
 from .models import Filing, FilingAttachment, FilingReminder, Organisation, PrefixCounter, ScopeLine
 from .rules import MAX_ATTACHMENT_BYTES, scope_line_problems, sniff_content_type
+from .selectors import organisations_for
 
 ORG_FIELDS = [
     "name",
@@ -29,6 +31,32 @@ ORG_FIELDS = [
     "contact_email",
     "provides_training",
 ]
+
+
+@transaction.atomic
+def organisation_seal_set(*, actor: Actor, organisation_id: int, upload) -> Organisation:
+    """The organisation's admin uploads its seal image (checked and re-encoded, core/images.py); certificate PDFs
+    print it where the national layout stamps the seal. None removes it."""
+    org = Organisation.objects.select_for_update().select_related("region").filter(pk=organisation_id).first()
+    if org is None or not organisations_for(actor).filter(pk=organisation_id).exists():
+        raise NotFound()
+    actor.require_org_role(org.id, Role.ORG_ADMIN)
+    before = org.seal.name if org.seal else ""
+    if upload is None:
+        org.seal = None
+    else:
+        org.seal.save(f"seal-{org.id}.png", seal_clean(upload), save=False)
+    org.save(update_fields=["seal"])
+    audit_record(
+        actor=actor,
+        action="organisation.seal_remove" if upload is None else "organisation.seal_set",
+        obj=org,
+        before={"seal": before},
+        after={"seal": org.seal.name if org.seal else ""},
+        region_code=org.region.code,
+        organisation_id=org.id,
+    )
+    return org
 
 
 def organisation_register(
@@ -52,9 +80,11 @@ def organisation_register(
     if kind not in Organisation.Kind.values:
         raise ValidationFailed(_("机构类型应为 Y(用人单位)或 S(社会培训评价组织)"), details={"field": "kind"})
     credit_code = normalise_credit_code(credit_code)
-    region = Region.objects.filter(code=region_code).first()
+    region = Region.objects.filter(code=(region_code or "").strip(), active=True).first()
     if region is None:
-        raise ValidationFailed(_("所在地区代码无效"), details={"field": "region_code"})
+        raise ValidationFailed(_("所在地区代码无效,请从列表中选择地市或县区"), details={"field": "region_code"})
+    if region.kind == Region.Kind.PROVINCE:
+        raise ValidationFailed(_("请选择机构所在的地市或县区,不能只选省份"), details={"field": "region_code"})
     if not (contact_name or "").strip():
         raise ValidationFailed(_("请填写联系人"), details={"field": "contact_name"})
     contact_phone = normalise_phone(contact_phone)
@@ -182,7 +212,7 @@ def _validated_scope(lines: list[dict], on, organisation: Organisation) -> list[
 def _write_scope(filing: Filing, scope: list[tuple[Occupation, list[Level]]]) -> None:
     filing.scope_lines.all().delete()
     for occupation, levels in scope:
-        line = ScopeLine.objects.create(filing=filing, occupation=occupation)
+        line = ScopeLine.objects.create(filing=filing, occupation=occupation, occupation_edition=occupation.edition)
         line.levels.set(levels)
 
 

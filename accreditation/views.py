@@ -5,8 +5,10 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,7 +21,8 @@ from core.files import private_file_response
 from core.models import AuditEntry
 from core.pages import perform, safe_next
 from core.spreadsheets import template_workbook
-from occupations.models import Level, Occupation, Region
+from occupations.models import Level, Occupation, Standard
+from occupations.search import occupation_code_for, region_code_for
 
 from . import people, services
 from .models import Appointment, Filing, Organisation
@@ -31,7 +34,6 @@ from .selectors import (
     filings_for,
     organisation_get,
     organisations_for,
-    public_filing,
     review_queue,
     training_records_for,
 )
@@ -43,7 +45,6 @@ ORG_FIELDS = ["name", "kind", "credit_code", "region_code", "contact_name", "con
 
 def register(request):
     """A new organisation signs up: an account for its admin and the organisation, in one step."""
-    regions = Region.objects.exclude(kind=Region.Kind.PROVINCE).select_related("parent")
     user_form = SignupForm(request.POST or None) if not request.user.is_authenticated else None
     if request.method == "POST":
         data = {k: request.POST.get(k, "") for k in ORG_FIELDS}
@@ -66,7 +67,6 @@ def register(request):
                 {
                     "form": user_form,
                     "data": data,
-                    "regions": regions,
                     "error": exc.message,
                     "error_field": exc.details.get("field"),
                 },
@@ -76,10 +76,8 @@ def register(request):
             if user_form is not None:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("accreditation:organisation", org_id=org.id)
-        return render(
-            request, "accreditation/register.html", {"form": user_form, "data": data, "regions": regions}, status=422
-        )
-    return render(request, "accreditation/register.html", {"form": user_form, "data": {}, "regions": regions})
+        return render(request, "accreditation/register.html", {"form": user_form, "data": data}, status=422)
+    return render(request, "accreditation/register.html", {"form": user_form, "data": {}})
 
 
 class _FormInvalid(Exception):
@@ -104,13 +102,57 @@ def organisation(request, org_id: int):
     )
 
 
+@login_required
+@require_POST
+def organisation_seal(request, org_id: int):
+    """The organisation's admin uploads (or removes) the seal image certificate PDFs print."""
+    actor = Actor.from_request(request)
+    org = organisation_get(actor, org_id)
+    if request.POST.get("action") == "remove":
+        perform(
+            request,
+            lambda: services.organisation_seal_set(actor=actor, organisation_id=org.id, upload=None),
+            _("印章图片已删除"),
+        )
+    elif (upload := request.FILES.get("seal")) is None:
+        messages.error(request, _("请选择印章图片"))
+    else:
+        perform(
+            request,
+            lambda: services.organisation_seal_set(actor=actor, organisation_id=org.id, upload=upload),
+            _("印章图片已更新,此后下载的证书 PDF 将盖此章"),
+        )
+    return redirect("accreditation:organisation", org_id=org.id)
+
+
+@login_required
+def organisation_seal_image(request, org_id: int):
+    """The seal image, for whoever may read the organisation's page."""
+    org = organisation_get(Actor.from_request(request), org_id)
+    if not org.seal:
+        raise Http404
+    return private_file_response(org.seal, name=f"seal-{org.id}", content_type="image/png", inline=True)
+
+
 def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
-    """Every occupation with whether it may be filed, and why not; each row offers the levels its standard
-    defines that this kind of organisation may file (学徒工 and 特级/首席技师 only for employers)."""
-    today = datetime.date.today()
+    """The occupations a filing can choose from, with whether each may be filed and why not; each row offers the
+    levels its standard defines that this kind of organisation may file (学徒工 and 特级/首席技师 only for
+    employers). Of the 1,600-odd occupations, those with a standard in force, those already in the scope and those
+    the catalogue names are listed; the rest have no standard (the page says how many and where to look)."""
+    today = timezone.localdate()
     levels = levels_for_kind(organisation.kind)
     rows = []
-    for occ in Occupation.objects.filter(active=True).select_related("qualification").prefetch_related("standards"):
+    listed = (
+        Occupation.objects.filter(active=True)
+        .filter(
+            Q(standards__in=Standard.objects.in_force_on(today))
+            | Q(code__in=list(selected))
+            | Q(qualification__isnull=False)
+        )
+        .distinct()
+        .order_by("code")
+    )
+    for occ in listed.select_related("qualification").prefetch_related("standards"):
         problems = [
             p for p in scope_line_problems(occ, ["5"], today, organisation_kind=organisation.kind) if "等级" not in p
         ]
@@ -126,6 +168,11 @@ def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
             }
         )
     return rows
+
+
+def _without_standard_count() -> int:
+    today = timezone.localdate()
+    return Occupation.objects.filter(active=True).exclude(standards__in=Standard.objects.in_force_on(today)).count()
 
 
 def _scope_from_post(post) -> list[dict]:
@@ -165,7 +212,12 @@ def filing_new(request, org_id: int):
     return render(
         request,
         "accreditation/filing_form.html",
-        {"org": org, "rows": _scope_choices(selected, org), "note": request.POST.get("note", "")},
+        {
+            "org": org,
+            "rows": _scope_choices(selected, org),
+            "without_standard": _without_standard_count(),
+            "note": request.POST.get("note", ""),
+        },
     )
 
 
@@ -194,6 +246,7 @@ def filing_edit(request, filing_id: int):
             "org": filing.organisation,
             "filing": filing,
             "rows": _scope_choices(selected, filing.organisation),
+            "without_standard": _without_standard_count(),
             "note": filing.note,
         },
     )
@@ -352,7 +405,10 @@ def people_page(request, org_id: int | None = None):
             "page": Paginator(qs, 30).get_page(request.GET.get("page")),
             "q": q,
             "roles": roles,
-            "occupations": Occupation.objects.filter(active=True),
+            # Assessors and supervisors serve assessments, which need a national standard in force.
+            "occupations": Occupation.objects.filter(
+                active=True, standards__in=Standard.objects.in_force_on(timezone.localdate())
+            ).distinct(),
             "levels": Level.objects.order_by("-rank"),
             "id_types": ID_TYPES,
             "bureaus": bureaus,
@@ -422,7 +478,6 @@ def training_page(request, org_id: int):
             "page": Paginator(qs, 30).get_page(request.GET.get("page")),
             "q": q,
             "report": report,
-            "occupations": Occupation.objects.filter(active=True),
             "id_types": ID_TYPES,
             "can_edit": org.id in actor.organisation_ids(Role.ORG_ADMIN, Role.TRAINER),
         },
@@ -441,11 +496,11 @@ def training_template(request):
 
 def directory_page(request):
     q = request.GET.get("q", "").strip()
-    occupation = request.GET.get("occupation", "")
-    region = request.GET.get("region", "")
+    occupation = occupation_code_for(request.GET.get("occupation", ""))
+    region = region_code_for(request.GET.get("region", ""))
     orgs = directory(q=q, occupation_code=occupation, region_code=region)
     page = Paginator(orgs, 20).get_page(request.GET.get("page"))
-    entries = [(org, public_filing(org)) for org in page]
+    entries = [(org, org.public_filing) for org in page]
     return render(
         request,
         "accreditation/directory.html",
@@ -455,8 +510,6 @@ def directory_page(request):
             "q": q,
             "occupation": occupation,
             "region": region,
-            "occupations": Occupation.objects.filter(active=True),
-            "regions": Region.objects.filter(code__startswith="22").exclude(kind=Region.Kind.COUNTY),
         },
     )
 
@@ -465,7 +518,7 @@ def directory_detail(request, org_id: int):
     org = directory().filter(pk=org_id).first()
     if org is None:
         raise NotFound()
-    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": public_filing(org)})
+    return render(request, "accreditation/directory_detail.html", {"org": org, "filing": org.public_filing})
 
 
 # --- downloads (checked like the records they belong to; core/files.py) -------------------------------------------

@@ -6,7 +6,7 @@ Mounted at /assessments in config/api.py.
 import datetime
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from core.schema_types import IsoDate
 
@@ -30,21 +30,25 @@ class ChoiceOut(Schema):
     id: int
     registration_id: int
     plan_id: int
-    plan: str
-    organisation: str
-    candidate: str
-    level: str
-    qualification: str
-    change_kind: str
-    effective_on: datetime.date
-    basis: str
+    plan: str = Field(alias="plan.title")
+    organisation: str = Field(alias="plan.organisation.name")
+    candidate: str = Field(alias="registration.person.name")
+    level: str = Field(alias="registration.level.label")
+    qualification: str = Field(alias="change.qualification.name")
+    change_kind: str = Field(alias="change.get_kind_display")
+    effective_on: datetime.date = Field(alias="change.effective_on")
+    basis: str = Field(alias="change.basis")
     choice: str
-    choice_label: str
+    choice_label: str = Field(alias="get_choice_display")
     state_label: str
     chosen_at: datetime.datetime | None
     refund_amount: Decimal | None
     refunded_on: datetime.date | None
     refund_reference: str
+
+    @staticmethod
+    def resolve_state_label(c: CancellationChoice) -> str:
+        return str(c.state_label)
 
 
 class PlanChoicesOut(Schema):
@@ -53,37 +57,14 @@ class PlanChoicesOut(Schema):
     choices: list[ChoiceOut]
 
 
-def choice_out(c: CancellationChoice) -> dict:
-    return {
-        "id": c.id,
-        "registration_id": c.registration_id,
-        "plan_id": c.plan_id,
-        "plan": c.plan.title,
-        "organisation": c.plan.organisation.name,
-        "candidate": c.registration.person.name,
-        "level": c.registration.level.label,
-        "qualification": c.change.qualification.name,
-        "change_kind": c.change.get_kind_display(),
-        "effective_on": c.change.effective_on,
-        "basis": c.change.basis,
-        "choice": c.choice,
-        "choice_label": c.get_choice_display(),
-        "state_label": str(c.state_label),
-        "chosen_at": c.chosen_at,
-        "refund_amount": c.refund_amount,
-        "refunded_on": c.refunded_on,
-        "refund_reference": c.refund_reference,
-    }
-
-
-def _reload(actor, choice_id: int, plan_id: int | None = None) -> dict:
+def _reload(actor, choice_id: int, plan_id: int | None = None) -> CancellationChoice:
     qs = cancellations.plan_choices(actor, plan_id)[1] if plan_id else cancellations.my_choices(actor)
-    return choice_out(qs.get(pk=choice_id))
+    return qs.get(pk=choice_id)
 
 
 @router.get("/my/cancellation-choices", response=list[ChoiceOut], summary="我的报名:职业资格取消后的选择")
 def my_choices(request):
-    return [choice_out(c) for c in cancellations.my_choices(request.auth)]
+    return cancellations.my_choices(request.auth)
 
 
 @router.post(
@@ -105,7 +86,7 @@ def plan_choices(request, plan_id: int):
     return {
         "plan_id": plan.id,
         "summary": cancellations.choices_summary(choices),
-        "choices": [choice_out(c) for c in choices],
+        "choices": choices,
     }
 
 

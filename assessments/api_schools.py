@@ -2,13 +2,12 @@
 
 import datetime
 
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from core.schema_types import IsoDate
 
 from . import schools
-from .models import GraduatingClass
 from .schemas import ImportReportOut
 
 router = Router(tags=["graduating-classes"])
@@ -25,13 +24,13 @@ class ClassIn(Schema):
 class ClassOut(Schema):
     id: int
     plan_id: int
-    plan_title: str
-    organisation_name: str
+    plan_title: str = Field(alias="plan.title")
+    organisation_name: str = Field(alias="plan.organisation.name")
     name: str
     major: str
     education_kind: str
     graduation_date: datetime.date
-    registered: int
+    registered: int = Field(alias="total")
     eligible: int
     approved: int
     passed: int
@@ -42,33 +41,20 @@ class ApprovedOut(Schema):
     approved: int
 
 
-def class_out(c: GraduatingClass) -> dict:
-    return {
-        "id": c.id,
-        "plan_id": c.plan_id,
-        "plan_title": c.plan.title,
-        "organisation_name": c.plan.organisation.name,
-        "name": c.name,
-        "major": c.major,
-        "education_kind": c.education_kind,
-        "graduation_date": c.graduation_date,
-        **{("registered" if k == "total" else k): v for k, v in schools.class_summary(c).items()},
-    }
-
-
 @router.get("/classes", response=list[ClassOut], summary="毕业班(双证书整班认定)")
 def class_list(request):
-    return [class_out(c) for c in schools.classes_for(request.auth)]
+    return schools.classes_for(request.auth)
 
 
 @router.post("/classes", response={201: ClassOut}, summary="建立毕业班(院校评价机构)")
 def class_create(request, payload: ClassIn):
-    return Status(201, class_out(schools.class_create(actor=request.auth, **payload.dict())))
+    created = schools.class_create(actor=request.auth, **payload.dict())
+    return Status(201, schools.class_get(request.auth, created.id))
 
 
 @router.get("/classes/{class_id}", response=ClassOut, summary="毕业班详情")
 def class_detail(request, class_id: int):
-    return class_out(schools.class_get(request.auth, class_id))
+    return schools.class_get(request.auth, class_id)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.demo import DemoContext, valid_ric
+from accounts.demo import DemoContext, demo_bind, valid_ric
 from accounts.models import Membership, Role, User
 from accounts.services import person_get_or_create
 from accreditation.models import Appointment
@@ -33,9 +33,10 @@ def _at(day: datetime.date, hour: int) -> datetime.datetime:
 def _assessor_login(appointment: Appointment) -> User:
     user = User.objects.filter(person=appointment.person).first()
     if user is None:
-        user = User(username=f"assessor_{appointment.person.id_number[-6:]}", person=appointment.person)
+        user = User(username=f"assessor_{appointment.person.id_number[-6:]}")
         user.set_unusable_password()
         user.save()
+        demo_bind(user, appointment.person)
     Membership.objects.get_or_create(user=user, role=Role.ASSESSOR, organisation=appointment.organisation)
     return user
 

@@ -276,20 +276,18 @@ def registration_submit(
     actor.require_authenticated()
     if actor.user is None:
         raise PermissionDenied(_("个人报名须由本人登录办理"))
+    # Typing a name and an ID number proves nothing (both are printed on every certificate): only an account
+    # bound by proof (accounts.binding) registers, and only as the person it is bound to.
+    actor.require_person()
     if not pledge:
         raise ValidationFailed(_("请阅读并同意诚信承诺"), details={"field": "pledge"})
     plan = _plan_open_for(plan_id)
     level_obj = _check_level(plan, level)
-    id_number = normalise_id_number(id_type, id_number)
-    own = actor.person
-    if own is not None and (own.id_type, own.id_number) != (id_type, id_number):
-        raise PermissionDenied(_("只能为本人报名;为职工报名请使用单位批量报名"))
-    person = own or person_get_or_create(actor=actor, name=name, id_type=id_type, id_number=id_number, phone=phone)
-    if own is None:
-        if User.objects.filter(person=person).exclude(pk=actor.user.pk).exists():
-            raise Conflict(_("该证件号码已绑定其他账号"))
-        actor.user.person = person
-        actor.user.save(update_fields=["person"])
+    person = actor.person
+    if id_number:
+        id_number = normalise_id_number(id_type, id_number)
+        if (person.id_type, person.id_number) != (id_type, id_number):
+            raise PermissionDenied(_("只能为本人报名;为职工报名请使用单位批量报名"))
     reg = _create_registration(
         actor,
         plan,
@@ -527,3 +525,8 @@ def registration_withdraw(*, actor: Actor, registration_id: int, reason: str = "
         organisation_id=reg.plan.organisation_id,
     )
     return reg
+
+
+def organisation_registered(organisation_id: int, person_id: int) -> bool:
+    """Whether this person is (or was) a candidate in one of the organisation's plans."""
+    return Registration.objects.filter(plan__organisation_id=organisation_id, person_id=person_id).exists()

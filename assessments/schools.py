@@ -52,10 +52,25 @@ CLASS_COLUMNS = [
 GRADUATION_WINDOW = datetime.timedelta(days=366)
 
 
+def _counts(path: str = "") -> dict:
+    """The counts a school admin watches (registered, eligible, approved, passed, certificates issued), over the
+    registrations at `path` ("" from Registration itself, "registrations__" from a class)."""
+    return {
+        "total": Count(f"{path}id"),
+        "eligible": Count(f"{path}id", filter=Q(**{f"{path}eligibility_status": el.Status.ELIGIBLE})),
+        "approved": Count(f"{path}id", filter=Q(**{f"{path}status": Registration.Status.APPROVED})),
+        "passed": Count(f"{path}id", filter=Q(**{f"{path}outcome": Registration.Outcome.PASSED})),
+        "certified": Count(f"{path}id", filter=Q(**{f"{path}certificate__isnull": False})),
+    }
+
+
 def classes_for(actor: Actor) -> QuerySet[GraduatingClass]:
-    """Classes of the plans the actor may see: the school's own, or those in a bureau's region."""
-    return GraduatingClass.objects.filter(plan__in=plans_for(actor)).select_related(
-        "plan__organisation__region", "plan__occupation", "plan__standard"
+    """Classes of the plans the actor may see: the school's own, or those in a bureau's region, each carrying
+    its counts (class_summary) from the same query."""
+    return (
+        GraduatingClass.objects.filter(plan__in=plans_for(actor))
+        .select_related("plan__organisation__region", "plan__occupation", "plan__standard")
+        .annotate(**_counts("registrations__"))
     )
 
 
@@ -67,15 +82,8 @@ def class_get(actor: Actor, class_id: int) -> GraduatingClass:
 
 
 def class_summary(graduating_class: GraduatingClass) -> dict:
-    """Counts a school admin watches: registered, approved, passed, certificates issued."""
-    regs = graduating_class.registrations.aggregate(
-        total=Count("id"),
-        eligible=Count("id", filter=Q(eligibility_status=el.Status.ELIGIBLE)),
-        approved=Count("id", filter=Q(status=Registration.Status.APPROVED)),
-        passed=Count("id", filter=Q(outcome=Registration.Outcome.PASSED)),
-        certified=Count("id", filter=Q(certificate__isnull=False)),
-    )
-    return regs
+    """Counts a school admin watches: registered, eligible, approved, passed, certificates issued."""
+    return graduating_class.registrations.aggregate(**_counts())
 
 
 def _school_plan(actor: Actor, plan_id: int) -> Plan:

@@ -266,6 +266,8 @@ def _assessor_seat(actor: Actor, plan_id: int, kind: str, *, lock: bool) -> tupl
     if seat is not None:
         return plan, seat.appointment
     if seats or _visible(actor, plan):
+        if person is None and actor.user is not None:
+            actor.require_person()  # an assessor's login not bound by proof scores nothing: say how to bind
         raise PermissionDenied(_("您不是该计划“%(k)s”考评组成员,不能录入成绩") % {"k": KIND_LABELS[kind]})
     raise NotFound()
 

@@ -18,7 +18,8 @@ from core.errors import NotFound, PermissionDenied
 from core.files import private_file_response
 from core.pages import perform, safe_next
 from core.spreadsheets import template_workbook
-from occupations.models import Level, Occupation, Region
+from occupations.models import Level
+from occupations.search import occupation_code_for, region_code_for
 
 from . import cancellations
 from . import plans as plan_services
@@ -30,7 +31,9 @@ from .models import COMPONENT_KINDS, Plan, Registration
 
 
 def plan_list(request):
-    q, occupation, region = (request.GET.get(k, "").strip() for k in ("q", "occupation", "region"))
+    q = request.GET.get("q", "").strip()
+    occupation = occupation_code_for(request.GET.get("occupation", ""))
+    region = region_code_for(request.GET.get("region", ""))
     qs = plan_services.plan_search(plan_services.public_plans(), q, occupation, region)
     qs = qs.annotate(active=Count("registrations", filter=Q(registrations__status__in=Registration.ACTIVE)))
     page = Paginator(qs.order_by("-registration_opens", "-id"), 20).get_page(request.GET.get("page"))
@@ -43,8 +46,6 @@ def plan_list(request):
             "occupation": occupation,
             "region": region,
             "today": timezone.localdate(),
-            "occupations": Occupation.objects.filter(active=True),
-            "regions": Region.objects.exclude(kind=Region.Kind.COUNTY).filter(code__startswith="22"),
         },
     )
 

@@ -57,7 +57,7 @@ def class_list(request):
             if created is not None:
                 return redirect("assessments:class", class_id=created.id)
         return redirect("assessments:classes")
-    classes = [(c, schools.class_summary(c)) for c in schools.classes_for(actor).order_by("-graduation_date")]
+    classes = schools.classes_for(actor).order_by("-graduation_date")  # each with its counts
     return render(
         request,
         "assessments/classes.html",

@@ -1,7 +1,8 @@
 """Benchmark certificate PDF rendering: `.venv/bin/python bench/bench_pdf.py [--n 1000] [--fonttools]`.
 
 Reports the cold font build, single on-demand renders, a run of separate PDFs in one process (one worker),
-one many-page batch PDF, and for comparison the straightforward approach (system font, nothing reused).
+one many-page batch PDF, and for comparison the straightforward approach (system font, nothing reused); and the
+same with the PAdES signature every PDF handed out carries (certificates/docsign.py), beside the unsigned figures.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ django.setup()
 from django.test import override_settings  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from certificates import fonts, pdf  # noqa: E402
+from certificates import docsign, fonts, pdf  # noqa: E402
 from certificates.pdf import CertificateView, render_batch, render_certificate  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -137,19 +138,58 @@ def main() -> None:
     naive = [_timed(lambda view=view: _naive_render(view))[0] for view in views[:5]]
     rows.append(("baseline: system font, nothing reused, median of 5", f"{statistics.median(naive):.3f} s"))
 
-    run = views[: args.n]
-    total, _ = _timed(lambda: [render_certificate(view) for view in run])
-    rows.append((f"{len(run)} separate PDFs, one process", f"{total:.1f} s = {total / len(run):.3f} s each"))
-    rows.append(("peak RSS so far", f"{_peak_rss_mb()} MB"))
-
-    batch_time, batch = _timed(lambda: render_batch(run))
-    assert isinstance(batch, bytes)
-    rows.append(
-        (
-            f"one {len(run)}-page batch PDF",
-            f"{batch_time:.1f} s = {batch_time / len(run):.3f} s/page, {len(batch) / 1024 / 1024:.1f} MB",
+    # The PAdES signature every PDF handed out carries (certificates/docsign.py), measured apart and with the render.
+    with tempfile.TemporaryDirectory() as keys, override_settings(SIGNING_KEYS_DIR=Path(keys)):
+        docsign.document_signer()  # the development key and chain, generated once
+        unsigned = [render_certificate(view) for view in views[1 : args.singles + 1]]
+        signing_only = [_timed(lambda data=data: docsign.sign_pdf(data, reason="bench"))[0] for data in unsigned]
+        rows.append(
+            (
+                f"PAdES signing alone, median / p95 of {len(signing_only)}",
+                f"{statistics.median(signing_only):.3f} s / {_percentile(signing_only, 0.95):.3f} s",
+            )
         )
-    )
+        signed_singles = [
+            _timed(lambda view=view: docsign.sign_pdf(render_certificate(view), reason="bench"))[0]
+            for view in views[1 : args.singles + 1]
+        ]
+        rows.append(
+            (
+                f"single render + signature, median / p95 of {len(signed_singles)}",
+                f"{statistics.median(signed_singles):.3f} s / {_percentile(signed_singles, 0.95):.3f} s",
+            )
+        )
+        signed_size = len(docsign.sign_pdf(render_certificate(views[0]), reason="bench"))
+        rows.append(("signed single PDF size (with photo)", f"{signed_size / 1024:.0f} KB"))
+
+        run = views[: args.n]
+        total, _ = _timed(lambda: [render_certificate(view) for view in run])
+        rows.append((f"{len(run)} separate PDFs, one process", f"{total:.1f} s = {total / len(run):.3f} s each"))
+        signed_total, _ = _timed(lambda: [docsign.sign_pdf(render_certificate(view), reason="b") for view in run])
+        rows.append(
+            (
+                f"{len(run)} separate signed PDFs, one process",
+                f"{signed_total:.1f} s = {signed_total / len(run):.3f} s each",
+            )
+        )
+        rows.append(("peak RSS so far", f"{_peak_rss_mb()} MB"))
+
+        batch_time, batch = _timed(lambda: render_batch(run))
+        assert isinstance(batch, bytes)
+        rows.append(
+            (
+                f"one {len(run)}-page batch PDF",
+                f"{batch_time:.1f} s = {batch_time / len(run):.3f} s/page, {len(batch) / 1024 / 1024:.1f} MB",
+            )
+        )
+        batch_sign, signed_batch = _timed(lambda: docsign.sign_pdf(batch, reason="bench"))
+        rows.append(
+            (
+                f"signing the {len(run)}-page batch once",
+                f"{batch_sign:.2f} s; batch signed: {(batch_time + batch_sign) / len(run):.3f} s/page, "
+                f"{len(signed_batch) / 1024 / 1024:.1f} MB",
+            )
+        )
     rows.append(("peak RSS after batch", f"{_peak_rss_mb()} MB"))
 
     if args.fonttools:

@@ -14,10 +14,9 @@ from core.errors import NotFound, PlatformError, error_response
 from core.ratelimit import check_rate, client_ip
 from core.schema_types import IsoDate
 
-from . import issuance, services, signing
+from . import issuance, presenters, services, signing
 from .models import IssueBatch, VerificationLog
-from .pdf import render_batch, render_certificate
-from .presenters import certificate_out, certificate_view
+from .presenters import certificate_out
 from .verification import verify_lookup, verify_token
 
 router = Router(tags=["certificates"])
@@ -28,6 +27,12 @@ class VerificationUnavailable(PlatformError):
     status = 503
     code = "verification_unavailable"
     default_message = "暂时无法核验,请稍后再试(这不代表证书有效或无效)"
+
+
+class DocumentSigningUnavailable(PlatformError):
+    status = 503
+    code = "signing_unavailable"
+    default_message = "证书签章密钥暂不可用,请稍后再试"
 
 
 @public_router.get("/lookup", summary="按证书编号+姓名+证件号码查询(限流)")
@@ -148,7 +153,10 @@ def batch_print(request, plan_id: int):
     if not certs:
         # Nothing issued yet, or the caller sees the plan (an assessor, a trainer) but not its certificates.
         raise NotFound(_("本计划没有您可以打印的证书"))
-    data = render_batch([certificate_view(c) for c in certs])
+    try:
+        data = presenters.certificates_print_pdf(list(certs), label=f"认定计划 {plan.id}")
+    except signing.SigningKeysError:
+        raise DocumentSigningUnavailable() from None
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="plan-{plan.id}-certificates.pdf"'
     return response
@@ -162,7 +170,11 @@ def certificate_detail(request, certificate_id: int):
 @router.get("/{certificate_id}/pdf", summary="证书 PDF")
 def certificate_pdf(request, certificate_id: int):
     cert = services.certificate_get(request.auth, certificate_id)
-    response = HttpResponse(render_certificate(certificate_view(cert)), content_type="application/pdf")
+    try:
+        data = presenters.certificate_pdf(cert)
+    except signing.SigningKeysError:
+        raise DocumentSigningUnavailable() from None
+    response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
     return response
 

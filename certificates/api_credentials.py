@@ -3,7 +3,8 @@
 Both routers use full paths and are mounted at the API root (/api/v1):
     router          /certificates/{id}/credential, /certificates/report, /certificates/history,
                     /certificates/import, /certificates/import/template
-    public_router   /credentials/status/{purpose}   (no authentication; what verifiers fetch)
+    public_router   /credentials/status/{purpose}, /credentials/status/{issuer}/{purpose}
+                    (no authentication; what verifiers fetch)
 """
 
 from typing import Literal
@@ -95,6 +96,20 @@ def certificate_credential(request, certificate_id: int):
 def status_list(request, purpose: str):
     try:
         token = credentials.status_list_credential(purpose)
+    except signing.SigningKeysError:
+        raise CredentialsUnavailable() from None
+    response = HttpResponse(token, content_type=credentials.VC_JWT_MEDIA_TYPE)
+    response["Cache-Control"] = f"public, max-age={credentials.STATUS_LIST_TTL_SECONDS}"
+    return response
+
+
+@public_router.get(
+    "/credentials/status/{issuer}/{purpose}",
+    summary="某发证机构的证书状态列表(W3C Bitstring Status List):issuer 为凭证 credentialStatus 中的机构标识",
+)
+def issuer_status_list(request, issuer: str, purpose: str):
+    try:
+        token = credentials.status_list_credential(purpose, issuer)
     except signing.SigningKeysError:
         raise CredentialsUnavailable() from None
     response = HttpResponse(token, content_type=credentials.VC_JWT_MEDIA_TYPE)

@@ -11,8 +11,11 @@ platform's address. The platform shows up where the standards leave room for it:
   - the key: the header `kid` names a key in `{SITE_URL}/.well-known/jwks.json`, on the same origin as every
     `issuer.id` (the directory pages are served by the platform);
   - `description` says in words who signed and where the keys are;
-  - the status lists are issued by the platform itself (`iss` and `issuer` = SITE_URL). Bitstring Status
-    List v1.0 allows the status list's issuer to differ from the credential's issuer.
+  - each issuer has its own status lists (`/api/v1/credentials/status/{issuer_key}/{purpose}`), whose `iss` and
+    `issuer` are that issuer's, signed with the same platform key: strict Open Badges verifiers (openbadgeslib's
+    OB3Verifier with status checks) require the list's issuer to equal the badge's. Bitstring Status List v1.0
+    would allow them to differ; credentials exported before this point at the platform-wide lists
+    (`/api/v1/credentials/status/{purpose}`, issued by SITE_URL), which stay published.
 
 Historical certificates (imported, no filed organisation) get an issuer id derived from the name as printed.
 
@@ -33,13 +36,15 @@ certificate counts as revoked: it will not come back, and a verifier must not ac
 import base64
 import datetime
 import gzip
+import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +52,7 @@ from core.errors import Conflict, NotFound
 
 from . import signing
 from .issuance import printed_fields
+from .kinds import kind_captions
 from .models import STATUS_LIST_CAPACITY, Certificate
 
 VC_JWT_TYPE = "vc+jwt"
@@ -65,7 +71,8 @@ STATUS_PURPOSES: dict[str, tuple[str, ...]] = {
 # STATUS_LIST_CAPACITY bits (certificates/models.py), whatever the number of certificates.
 STATUS_LIST_BLOCK_BITS = 131_072
 STATUS_LIST_TTL_SECONDS = 60
-_CACHE_KEY = "certificates:status-list:v1:{purpose}"
+_CACHE_KEY = "certificates:status-list:v2:{generation}:{issuer}:{purpose}"
+_GENERATION_KEY = "certificates:status-list:generation"
 
 
 # --- identifiers ------------------------------------------------------------------------------------------
@@ -79,16 +86,31 @@ def credential_id(cert: Certificate) -> str:
     return f"{_site()}/credentials/{cert.number}"
 
 
-def status_list_url(purpose: str) -> str:
-    return f"{_site()}/api/v1/credentials/status/{purpose}"
+def status_list_url(purpose: str, issuer_key: str | None = None) -> str:
+    """The list a credential points at: its issuer's own (`issuer_key`), or the platform-wide list that
+    credentials exported before issue 15 point at (kept, with the platform as its issuer)."""
+    if issuer_key is None:
+        return f"{_site()}/api/v1/credentials/status/{purpose}"
+    return f"{_site()}/api/v1/credentials/status/{issuer_key}/{purpose}"
+
+
+def _historical_issuer_uuid(organisation_name: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{_site()}/issuers/{organisation_name}")
+
+
+def issuer_key(cert: Certificate) -> str:
+    """The path segment naming the credential's issuer in its status list URLs: `o{id}` for a filed organisation,
+    `h{uuid}` for the issuer an imported certificate names."""
+    if cert.organisation_id is not None:
+        return f"o{cert.organisation_id}"
+    return f"h{_historical_issuer_uuid(cert.organisation_name).hex}"
 
 
 def issuer_id(cert: Certificate) -> str:
     if cert.organisation_id is not None:
         return f"{_site()}/directory/{cert.organisation_id}/"
     # An imported certificate names an issuer that was never filed here: a stable id from the printed name.
-    key = uuid.uuid5(uuid.NAMESPACE_URL, f"{_site()}/issuers/{cert.organisation_name}")
-    return f"{_site()}/credentials/issuers/{key}"
+    return f"{_site()}/credentials/issuers/{_historical_issuer_uuid(cert.organisation_name)}"
 
 
 def subject_id(cert: Certificate) -> str:
@@ -149,13 +171,14 @@ def _issuer(cert: Certificate) -> dict:
 
 
 def _status_entries(cert: Certificate) -> list[dict]:
+    key = issuer_key(cert)
     return [
         {
-            "id": f"{status_list_url(purpose)}#{cert.status_index}",
+            "id": f"{status_list_url(purpose, key)}#{cert.status_index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": purpose,
             "statusListIndex": str(cert.status_index),
-            "statusListCredential": status_list_url(purpose),
+            "statusListCredential": status_list_url(purpose, key),
         }
         for purpose in STATUS_PURPOSES
     ]
@@ -164,7 +187,7 @@ def _status_entries(cert: Certificate) -> list[dict]:
 def credential_claims(cert: Certificate, *, now: int | None = None) -> dict:
     """The credential and its JWT claims, unsigned."""
     valid_from = _start_of(cert.issued_on)
-    title = _("职业资格证书") if cert.kind == Certificate.Kind.QUALIFICATION else _("职业技能等级证书")
+    title = kind_captions(cert.kind)["title"]
     achievement = {
         "id": achievement_id(cert),
         "type": ["Achievement"],
@@ -253,30 +276,86 @@ def decode_status_list(encoded: str) -> bytes:
     return gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
 
-def status_list_bits(purpose: str) -> tuple[list[int], int]:
-    """The set positions for a purpose and the list length in bits: STATUS_LIST_CAPACITY (the range positions are
-    drawn from), or more if a position beyond it exists; so the length says nothing about how many were issued."""
+@dataclass(frozen=True)
+class ListIssuer:
+    """Whose certificates a status list covers and who it says issued it: an organisation, the issuer an
+    imported certificate names, or (key None) the platform, for the platform-wide lists."""
+
+    key: str | None
+    issuer: dict | str
+    certificates: Callable[[QuerySet[Certificate]], QuerySet[Certificate] | list[Certificate]]
+
+
+_ISSUER_KEY_RE = re.compile(r"o([1-9][0-9]{0,17})|h([0-9a-f]{32})")
+
+
+def list_issuer(key: str | None) -> ListIssuer:
+    """The issuer a status list URL names; NotFound for a key that names none."""
+    if key is None:
+        return ListIssuer(None, _site(), lambda qs: qs)
+    match = _ISSUER_KEY_RE.fullmatch(key)
+    if match is None:
+        raise NotFound(_("没有这个发证机构的状态列表"))
+    if match.group(1):
+        org_id = int(match.group(1))
+        cert = (
+            Certificate.objects.filter(organisation_id=org_id)
+            .select_related("organisation")
+            .only("organisation_id", "organisation_name", "organisation__credit_code", "organisation__name")
+            .first()
+        )
+        if cert is None:
+            raise NotFound(_("没有这个发证机构的状态列表"))
+        return ListIssuer(key, _issuer(cert), lambda qs: qs.filter(organisation_id=org_id))
+    wanted = match.group(2)
+    # Imported certificates name few distinct issuers: find the name whose derived id this is.
+    names = (
+        Certificate.objects.filter(organisation__isnull=True)
+        .values_list("organisation_name", flat=True)
+        .distinct()
+        .order_by()
+    )
+    name = next((n for n in names if _historical_issuer_uuid(n).hex == wanted), None)
+    if name is None:
+        raise NotFound(_("没有这个发证机构的状态列表"))
+    cert = Certificate(organisation_name=name)
+    return ListIssuer(key, _issuer(cert), lambda qs: qs.filter(organisation__isnull=True, organisation_name=name))
+
+
+def status_list_bits(purpose: str, issuer: ListIssuer | None = None) -> tuple[list[int], int]:
+    """The set positions for a purpose (of one issuer's certificates, or all) and the list length in bits:
+    STATUS_LIST_CAPACITY (the range positions are drawn from), or more if a position beyond it exists; so the
+    length says nothing about how many were issued, by whom."""
     statuses = STATUS_PURPOSES[purpose]
+    issuer = issuer or list_issuer(None)
     # Only the flagged certificates are read: a few values per revoked certificate, never a row per certificate.
-    flagged = list(Certificate.objects.filter(status__in=statuses).values_list("status_index", flat=True).order_by())
+    flagged = list(
+        issuer.certificates(Certificate.objects.filter(status__in=statuses))
+        .values_list("status_index", flat=True)
+        .order_by()
+    )
     highest = max([STATUS_LIST_CAPACITY - 1, Certificate.objects.aggregate(top=Max("status_index"))["top"] or 0])
     blocks = highest // STATUS_LIST_BLOCK_BITS + 1
     return sorted(flagged), blocks * STATUS_LIST_BLOCK_BITS
 
 
-def status_list_claims(purpose: str, *, now: datetime.datetime | None = None) -> dict:
+def status_list_claims(purpose: str, *, issuer_key: str | None = None, now: datetime.datetime | None = None) -> dict:
+    """The status list credential, unsigned. Its issuer is the issuer of the credentials pointing at it, as Open
+    Badges verifiers check (openbadgeslib's OB3Verifier with status checks: "the list's issuer must equal the
+    badge's issuer"), so `iss` and `issuer.id` are the organisation's; the platform-wide list names the platform."""
     if purpose not in STATUS_PURPOSES:
         raise NotFound(_("没有这种状态列表"))
+    issuer = list_issuer(issuer_key)
     now = now or timezone.now()
-    indices, length = status_list_bits(purpose)
-    url = status_list_url(purpose)
+    indices, length = status_list_bits(purpose, issuer)
+    url = status_list_url(purpose, issuer_key)
     return {
-        "iss": _site(),
+        "iss": issuer.issuer if isinstance(issuer.issuer, str) else issuer.issuer["id"],
         "iat": int(now.timestamp()),
         "@context": [VC_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": _site(),
+        "issuer": issuer.issuer,
         "validFrom": now.astimezone(timezone.get_default_timezone()).isoformat(timespec="seconds"),
         "credentialSubject": {
             "id": f"{url}#list",
@@ -288,20 +367,33 @@ def status_list_claims(purpose: str, *, now: datetime.datetime | None = None) ->
     }
 
 
-def status_list_credential(purpose: str) -> str:
-    """The signed BitstringStatusListCredential (VC-JWT) for `revocation` or `suspension`; raises NotFound for
-    any other purpose. Kept in the cache for a minute (the `ttl` it announces), so a status change shows
-    within a minute and a crowd of verifiers costs one query a minute."""
+def status_list_credential(purpose: str, issuer_key: str | None = None) -> str:
+    """The signed BitstringStatusListCredential (VC-JWT) for `revocation` or `suspension`, of one issuer or the
+    platform-wide one; raises NotFound for any other purpose or an unknown issuer. Kept in the cache for a minute
+    (the `ttl` it announces), so a status change shows within a minute and a crowd of verifiers costs one query a
+    minute per list; a status change starts a new generation of cached lists at once."""
     if purpose not in STATUS_PURPOSES:
         raise NotFound(_("没有这种状态列表"))
-    key = _CACHE_KEY.format(purpose=purpose)
+    key = _CACHE_KEY.format(generation=_generation(), issuer=issuer_key or "platform", purpose=purpose)
     token = cache.get(key)
     if token is None:
-        token = signing.jws_sign(status_list_claims(purpose), typ=VC_JWT_TYPE)
+        token = signing.jws_sign(status_list_claims(purpose, issuer_key=issuer_key), typ=VC_JWT_TYPE)
         cache.set(key, token, STATUS_LIST_TTL_SECONDS)
     return token
 
 
+def _generation() -> int:
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        cache.add(_GENERATION_KEY, 1, None)
+        generation = cache.get(_GENERATION_KEY) or 1
+    return generation
+
+
 def status_lists_invalidate() -> None:
-    """Drop the cached status lists, so a revocation or suspension is published on the next request."""
-    cache.delete_many([_CACHE_KEY.format(purpose=p) for p in STATUS_PURPOSES])
+    """Forget every cached status list (all issuers', the platform's) in one step, so a revocation or suspension
+    is published on the next request; a bulk change calls this once."""
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value starts a fresh generation
+        cache.set(_GENERATION_KEY, int(time.time() * 1000), None)

@@ -33,6 +33,7 @@ from core.spreadsheets import (
     save_all_or_nothing,
     template_workbook,
 )
+from occupations.editions import edition_from_text, occupation_for_code
 from occupations.levels import level_for_number, level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
 
@@ -48,6 +49,7 @@ COLUMNS = [
     Column("id_type", "证件类型", example="居民身份证"),
     Column("id_number", "证件号码", example="220102199501012238"),
     Column("occupation_code", "职业编码", required=False, example="6-31-01-03"),
+    Column("occupation_edition", "大典版本", required=False, example="2015"),
     Column("occupation_name", "职业名称", example="电工"),
     Column("work_type", "工种", required=False, example=""),
     Column("level", "等级", example="高级"),
@@ -79,6 +81,8 @@ class _Row:
     id_type: str
     id_number: str
     occupation: Occupation | None
+    occupation_code: str
+    occupation_edition: str
     occupation_name: str
     work_type: str
     level: Level
@@ -147,12 +151,19 @@ def _check_row(record: dict, *, default_issuer: str, levels: dict[str, Level], t
         raise RowProblem(exc.message, "证件号码" if exc.details.get("field") == "id_number" else "证件类型") from None
     occupation = None
     code = cell_text(record.get("occupation_code"))
+    try:
+        edition = edition_from_text(cell_text(record.get("occupation_edition")))
+    except ValidationFailed as exc:
+        raise RowProblem(exc.message, "大典版本") from None
     if code:
         if not OCCUPATION_CODE_RE.fullmatch(code):
             raise RowProblem(_("职业编码应为 X-XX-XX-XX 格式,不清楚可留空"), "职业编码")
-        occupation = Occupation.objects.filter(code=code).first()
-        if occupation is None:
-            raise RowProblem(_("职业编码%(c)s不在职业分类大典中,不清楚可留空") % {"c": code}, "职业编码")
+        try:
+            # An earlier edition's code stays as printed; the 2022 occupation it maps to (if known) is what
+            # eligibility and 贯通 read.
+            occupation = occupation_for_code(code, edition).occupation
+        except ValidationFailed as exc:
+            raise RowProblem(exc.message + _(",不清楚可留空"), "职业编码") from None
     occupation_name = _required(record, "occupation_name", "职业名称", 64)
     work_type = cell_text(record.get("work_type"))
     if len(work_type) > 64:
@@ -177,6 +188,8 @@ def _check_row(record: dict, *, default_issuer: str, levels: dict[str, Level], t
         id_type=id_type,
         id_number=id_number,
         occupation=occupation,
+        occupation_code=code,
+        occupation_edition=edition,
         occupation_name=occupation_name,
         work_type=work_type,
         level=level,
@@ -232,6 +245,8 @@ def _certificate(row: _Row, person: Person, region: Region) -> Certificate:
         person=person,
         organisation=None,
         occupation=row.occupation,
+        occupation_code=row.occupation_code,
+        occupation_edition=row.occupation_edition,
         level=row.level,
         holder_name=row.name,
         id_type=_ID_TYPE_LABELS.get(row.id_type, row.id_type),

@@ -80,6 +80,8 @@ def _new_certificate(reg: Registration, number: str, issued_on: datetime.date) -
         id_type=ID_TYPE_LABELS.get(reg.person.id_type, reg.person.id_type),
         id_number=reg.person.id_number,
         occupation_name=plan.occupation.name,
+        occupation_code=plan.occupation.code,
+        occupation_edition=plan.occupation.edition,
         work_type=plan.work_type,
         organisation_name=plan.organisation.name,
         issued_on=issued_on,

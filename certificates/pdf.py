@@ -68,9 +68,19 @@ class CertificatePhotoInvalid(ValidationFailed):
     default_message = _("证书照片不是可识别的图片")
 
 
+#: The national query addresses (人社鉴发〔2021〕1号): certificates, and evaluation organisations.
+CERTIFICATE_QUERY_URL = "http://jndj.osta.org.cn"
+ORGANISATION_QUERY_URL = "http://pjjg.osta.org.cn"
+
+
 @dataclass(frozen=True, slots=True)
 class CertificateView:
-    """Everything printed on one certificate, already formatted for print by the caller."""
+    """Everything printed on one certificate, already formatted for print by the caller.
+
+    `title`, `level_caption` and `issuer_caption` differ by kind of certificate (a pre-reform 职业资格证书 keeps its
+    own title); `status_mark` ("已撤销") and `status_note` stamp a certificate that is no longer valid across the
+    page; `seal` is the issuing organisation's seal image (PNG), printed where the national layout stamps it.
+    """
 
     holder_name: str
     id_type_label: str
@@ -84,6 +94,13 @@ class CertificateView:
     issue_date: date
     verify_url: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    title: str = "职业技能等级证书"
+    level_caption: str = "职业技能等级"
+    issuer_caption: str = "评价机构名称"
+    status_mark: str = ""
+    status_note: str = ""
+    seal: bytes | None = None
+    ecert_id: str = ""
 
 
 def format_issue_date(value: date) -> str:
@@ -91,20 +108,20 @@ def format_issue_date(value: date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def _photo_data_uri(photo: bytes) -> str:
-    """Sniff the photo's format (only the header is read) so the data URI carries the right type."""
+def _image_data_uri(image_bytes: bytes) -> str:
+    """Sniff the image's format (only the header is read) so the data URI carries the right type."""
     try:
-        with Image.open(io.BytesIO(photo)) as image:
+        with Image.open(io.BytesIO(image_bytes)) as image:
             mime = Image.MIME.get(image.format or "", "")
     except UnidentifiedImageError as error:
         raise CertificatePhotoInvalid() from error
-    if not mime:
+    if mime not in ("image/jpeg", "image/png"):
         raise CertificatePhotoInvalid()
-    return f"data:{mime};base64,{base64.b64encode(photo).decode('ascii')}"
+    return f"data:{mime};base64,{base64.b64encode(image_bytes).decode('ascii')}"
 
 
 #: One line of each field holds this many em at its normal size (from the CSS boxes: 78 mm beside the photo,
-#: 112 mm below it), and the normal size in points.
+#: 112 mm below it or when there is no photo), and the normal size in points.
 _FIELD_BOXES: dict[str, tuple[float, float]] = {
     "holder_name": (12.5, 16),
     "id_type_label": (16.5, 13),
@@ -131,16 +148,23 @@ def _fit(text: str, capacity_em: float, size_pt: float) -> str:
     return "wrap"
 
 
+_HOLDER_FIELDS_WITHOUT_PHOTO = {"holder_name": (17.5, 16), "id_type_label": (23.5, 13), "id_number_display": (23.5, 13)}
+
+
 def _context_item(view: CertificateView) -> dict[str, Any]:
     work_type = view.work_type.strip() or "--"
     values = {name: getattr(view, name) for name in _FIELD_BOXES} | {"work_type": work_type}
+    boxes = _FIELD_BOXES if view.photo else _FIELD_BOXES | _HOLDER_FIELDS_WITHOUT_PHOTO
     return {
         "view": view,
         "work_type": work_type,
         "issue_date": format_issue_date(view.issue_date),
         "qr_svg": qr_svg(view.verify_url),
-        "photo_uri": _photo_data_uri(view.photo) if view.photo else None,
-        "fit": {name: _fit(values[name], *box) for name, box in _FIELD_BOXES.items()},
+        "photo_uri": _image_data_uri(view.photo) if view.photo else None,
+        "seal_uri": _image_data_uri(view.seal) if view.seal else None,
+        "fit": {name: _fit(values[name], *box) for name, box in boxes.items()},
+        "certificate_query_url": CERTIFICATE_QUERY_URL,
+        "organisation_query_url": ORGANISATION_QUERY_URL,
     }
 
 

@@ -6,11 +6,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _noop
 
 from accounts.actors import Actor
 from accounts.models import Role
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.notifications import notify
 from occupations.models import Region
 
 from . import signing
@@ -77,6 +79,7 @@ def _change(
     cert.status_changed_on = effective_on or timezone.localdate()
     cert.save(update_fields=["status", "status_reason", "status_changed_on"])
     transaction.on_commit(status_lists_invalidate)
+    holder_notify(cert, action=action)
     audit_record(
         actor=actor,
         action=f"certificate.{action}",
@@ -88,6 +91,35 @@ def _change(
         organisation_id=cert.organisation_id,
     )
     return cert
+
+
+_HOLDER_NOTICES = {
+    "revoke": (
+        _noop("您的证书已被撤销"),
+        _noop(
+            "证书 %(n)s 已于 %(d)s 撤销。理由:%(r)s。撤销后的证书不能作为持证证明;如有异议,请联系发证机构或当地人社部门。"
+        ),
+    ),
+    "suspend": (
+        _noop("您的证书已被暂停"),
+        _noop("证书 %(n)s 自 %(d)s 起暂停。理由:%(r)s。暂停期间证书不能作为持证证明。"),
+    ),
+    "reinstate": (_noop("您的证书已恢复有效"), _noop("证书 %(n)s 已于 %(d)s 恢复有效。说明:%(r)s。")),
+    "replace": (_noop("您的证书已换发"), _noop("证书 %(n)s 已于 %(d)s 换发为新证书,原证书作废。理由:%(r)s。")),
+}
+
+
+def holder_notify(cert: Certificate, *, action: str) -> None:
+    """Tell the holder (every account bound to them) what happened to their certificate and why."""
+    from accounts.models import User
+
+    title, body = _HOLDER_NOTICES[action]
+    notify(
+        users=list(User.objects.filter(person_id=cert.person_id)),
+        title=_(title),
+        body=_(body) % {"n": cert.number, "d": cert.status_changed_on.isoformat(), "r": cert.status_reason},
+        link=f"/certificates/{cert.id}/",
+    )
 
 
 @transaction.atomic

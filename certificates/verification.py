@@ -23,6 +23,7 @@ from occupations.models import Level, Occupation, Qualification
 
 from . import signing, verification_cache, verification_log
 from .issuance import printed_fields
+from .kinds import imported_note, kind_captions
 from .models import Certificate, VerificationLog
 
 VALID, REVOKED, SUSPENDED, EXPIRED, FORGED, UNKNOWN, SUPERSEDED = (
@@ -67,6 +68,7 @@ def _public_certificate(c: Certificate) -> dict:
     kept = c.__dict__.get("_public_fields")
     if kept is not None and kept[0] == language:
         return kept[1]
+    captions = kind_captions(c.kind)
     fields = {
         "number": c.number,
         "kind": c.get_kind_display(),
@@ -79,6 +81,9 @@ def _public_certificate(c: Certificate) -> dict:
         "organisation": c.organisation_name,
         "issued_on": c.issued_on.isoformat(),
         "imported": c.imported,
+        "imported_note": imported_note(c),
+        "title": captions["title"],
+        "level_caption": captions["level_caption"],
         "note": c.note,
         "has_photo": bool(c.person.photo),
     }

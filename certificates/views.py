@@ -8,18 +8,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.actors import Actor
+from accounts.actors import UNBOUND_MESSAGE, Actor
 from accounts.models import Role
 from assessments.plans import plan_get
 from core.errors import RateLimited
 from core.pages import perform
 from core.ratelimit import check_rate, client_ip
 
-from . import issuance, services, signing
+from . import docsign, issuance, services, signing
 from .careers import pathways_for
 from .models import Certificate, VerificationLog
-from .pdf import render_certificate
-from .presenters import certificate_view
+from .presenters import certificate_pdf
 from .verification import verify_lookup, verify_token
 
 
@@ -76,6 +75,20 @@ def lookup_page(request):
 
 
 @cache_control(public=True, max_age=300)
+def document_signing_chain(request):
+    """The certificate chain of the key that signs certificate PDFs: add its root to a PDF reader's trusted list."""
+    try:
+        chain = docsign.chain_pem()
+    except signing.SigningKeysError:
+        return JsonResponse(
+            {"code": "signing_unavailable", "message": _("签章证书暂不可用"), "details": {}}, status=503
+        )
+    response = HttpResponse(chain, content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'inline; filename="document-signing-chain.pem"'
+    return response
+
+
+@cache_control(public=True, max_age=300)
 def jwks(request):
     return JsonResponse(signing.jwks())
 
@@ -86,7 +99,8 @@ def mine(request):
     certs = Certificate.objects.none()
     if actor.person is not None:
         certs = Certificate.objects.filter(person=actor.person).select_related("level")
-    return render(request, "certificates/mine.html", {"certs": certs})
+    unbound = UNBOUND_MESSAGE if actor.person is None else ""
+    return render(request, "certificates/mine.html", {"certs": certs, "unbound": unbound})
 
 
 @login_required
@@ -156,7 +170,11 @@ def detail(request, certificate_id: int):
 @login_required
 def pdf(request, certificate_id: int):
     cert = services.certificate_get(Actor.from_request(request), certificate_id)
-    response = HttpResponse(render_certificate(certificate_view(cert)), content_type="application/pdf")
+    try:
+        data = certificate_pdf(cert)
+    except signing.SigningKeysError:
+        return render(request, "certificates/verify.html", {"unavailable": True}, status=503)
+    response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
     return response
 

@@ -125,6 +125,8 @@ if PRODUCTION and OIDC_ISSUER:
 # Ed25519 keys that sign certificate tokens and credentials; see certificates/signing.py.
 SIGNING_KEYS_DIR = Path(env.str("SIGNING_KEYS_DIR", default=str(VAR_DIR / "keys")))
 SIGNING_KEYS_GENERATE = env.bool("SIGNING_KEYS_GENERATE", default=not PRODUCTION)
+# The key and certificate chain that sign certificate PDFs (certificates/docsign.py); empty: {SIGNING_KEYS_DIR}/documents.
+DOCUMENT_SIGNING_DIR = env.str("DOCUMENT_SIGNING_DIR", default="")
 
 INSTALLED_APPS = [
     # Django's admin on the platform's own site: the site's login (throttled, second factor) and an audit entry
@@ -346,4 +348,12 @@ RATE_LIMITS = {
     "signup": (20, 3600),
     # Starting a sign-in through the identity provider (each start is a call to the provider).
     "oidc": (60, 300),
+    # Wrong binding codes (failures only), per account and per person named: a code has 2**59 values, so a few
+    # tries an hour leave guessing hopeless while a person who mistypes can still finish the same day.
+    "binding_code_account": (5, 3600),
+    "binding_code_person": (10, 3600),
 }
+
+# Binding codes (accounts/binding_codes.py): how long a code lives, and how many wrong tries retire it.
+BINDING_CODE_DAYS = env.int("BINDING_CODE_DAYS", default=30)
+BINDING_CODE_MAX_FAILURES = 5

@@ -130,17 +130,18 @@ def claim_region(certificate: Certificate, region_code: str = "") -> Region:
     code = (region_code or "").strip() or certificate.region_code
     region = Region.objects.filter(code=code).first()
     if region is None:
-        raise ValidationFailed(_("参保地区代码无效"), details={"field": "region_code"})
-    if region.code[:2] != certificate.region_code[:2]:
+        raise ValidationFailed(_("参保地区代码无效,请从列表中选择"), details={"field": "region_code"})
+    province = Region.objects.filter(code=claim_province(certificate)).first()
+    if province is None or not province.contains(region):
         raise ValidationFailed(
             _("参保地须与发证地在同一省份(跨省申领请向参保地人社部门咨询)"), details={"field": "region_code"}
         )
     return region
 
 
-def claim_regions(certificate: Certificate) -> list[Region]:
-    """The regions a worker may choose for a claim from this certificate."""
-    return list(Region.objects.filter(code__startswith=certificate.region_code[:2]).select_related("parent"))
+def claim_province(certificate: Certificate) -> str:
+    """The province (its code) within which a worker may choose the region of a claim from this certificate."""
+    return f"{certificate.region_code[:2]}0000"
 
 
 def _new_claim(
@@ -337,6 +338,8 @@ def _reassess(claim: Claim, today: datetime.date) -> Decision:
 
 def _own_certificate(actor: Actor, certificate_id: int) -> Certificate:
     actor.require_authenticated()
+    if actor.person is None and actor.user is not None:
+        actor.require_person()  # an account not bound by proof: say how to bind
     if actor.person is None:
         raise PermissionDenied(_("只有证书持有人本人可以申请;用人单位请使用批量代为申请"))
     cert = (

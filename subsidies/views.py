@@ -70,7 +70,7 @@ def mine(request):
             return redirect("subsidies:queue")
         if actor.organisation_ids(Role.ORG_ADMIN):
             return redirect("subsidies:employer")
-        raise PermissionDenied(_("您的账户尚未关联证件信息,无法申请补贴"))
+        actor.require_person()
     claims = list(with_overdue(claims_for(actor).filter(person=actor.person)).order_by("-created_at"))
     live = {c.certificate_id: c for c in claims if not c.is_closed}
     certificates = Certificate.objects.filter(person=actor.person).select_related("level", "occupation")
@@ -135,8 +135,7 @@ def claim_new(request, certificate_id: int):
             "assessment": decision.as_dict(),
             "data": data,
             "masked_id": mask_id_number(claim.certificate.id_number),
-            "regions": services.claim_regions(claim.certificate),
-            "transfer_regions": Region.objects.exclude(code__startswith=claim.region.code[:4]).order_by("code"),
+            "province": services.claim_province(claim.certificate),
             "categories": Claim.Category.choices,
             "account_kinds": Claim.AccountKind.choices,
         },
@@ -373,7 +372,6 @@ def records_page(request):
             "insurance": insurance_records_for(actor)[:20],
             "training": training_subsidies_for(actor)[:20],
             "regions": _bureau_regions(actor),
-            "all_regions": Region.objects.order_by("code"),
         },
         status=422 if report is not None and not report.ok else 200,
     )

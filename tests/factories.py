@@ -51,6 +51,29 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
 
+    @factory.post_generation
+    def person(obj, create, extracted, **kwargs):
+        """`UserFactory(person=p)`: an account bound to `p` the only way there is, through accounts.binding."""
+        if create and extracted is not None:
+            bind(obj, extracted)
+
+
+def bound_user(username: str, *, person, **kwargs) -> User:
+    """A login (`User.objects.create_user` arguments) bound to `person`."""
+    user = User.objects.create_user(username, **kwargs)
+    bind(user, person)
+    return user
+
+
+def bind(user, person, channel: str = "bureau"):
+    """Bind `user` to `person` as a bureau's check of the papers would (tests' stand-in for a real proof)."""
+    from accounts.actors import Actor
+    from accounts.binding import identity_bind
+
+    return identity_bind(
+        actor=Actor.platform(), user=user, person=person, channel=channel, evidence={"test": "papers checked"}
+    )
+
 
 class BureauFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -106,6 +129,8 @@ __all__ = [
     "PersonFactory",
     "Role",
     "UserFactory",
+    "bind",
+    "bound_user",
     "enrolled",
     "make_ric",
     "make_uscc",

@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.actors import Actor
 from config.api import api
@@ -50,6 +51,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reference/levels"): PUBLIC,
     ("GET", "/api/v1/reference/occupations"): PUBLIC,
     ("GET", "/api/v1/reference/occupations/{code}/standard"): PUBLIC,
+    ("GET", "/api/v1/reference/occupation-categories"): PUBLIC,
     ("GET", "/api/v1/reference/catalogue"): PUBLIC,
     ("GET", "/api/v1/reference/changes"): AUTH,
     ("POST", "/api/v1/reference/changes"): AUTH,
@@ -137,6 +139,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/certificates/import/template"): AUTH,
     ("POST", "/api/v1/certificates/import"): AUTH,
     ("GET", "/api/v1/credentials/status/{purpose}"): PUBLIC,
+    ("GET", "/api/v1/credentials/status/{issuer}/{purpose}"): PUBLIC,
     ("GET", "/api/v1/certificates"): AUTH,
     ("GET", "/api/v1/certificates/batches/{batch_id}"): AUTH,
     ("POST", "/api/v1/certificates/plans/{plan_id}/issue"): AUTH,
@@ -568,7 +571,7 @@ def _build_world() -> World:
             actor=Actor.for_user(users["admin"]),
             qualification_id=Qualification.objects.order_by("id").first().id,
             kind="cancel",
-            effective_on=datetime.date.today() + datetime.timedelta(days=30),
+            effective_on=timezone.localdate() + datetime.timedelta(days=30),
             basis="权限矩阵",
         ).id,
         "worker_certificate_id": Certificate.objects.filter(person=users["worker1"].person).order_by("id").first().id,
@@ -581,6 +584,7 @@ def _build_world() -> World:
         .first()
         .id,
         "purpose": "revocation",
+        "status_issuer": f"o{employer.id}",  # the employer's own status lists
         "choice_id": MISSING,
         "correction_id": MISSING,
         "kind": "skills",
@@ -669,6 +673,7 @@ PAGES: dict[str, Page] = {
     # URL pattern (as Django spells it, without the leading slash): expected GET status per role.
     "": PUBLIC_PAGE,
     ".well-known/jwks.json": PUBLIC_PAGE,
+    ".well-known/document-signing-chain.pem": PUBLIC_PAGE,
     "accounts/me/": page(200, anonymous=LOGIN),
     "accounts/oidc/callback/": page(400),  # no sign-in pending under that state: refused before any network call
     "accounts/oidc/link/": POST_ONLY,
@@ -729,6 +734,11 @@ PAGES: dict[str, Page] = {
         supervisor=404,
         other_org_admin=404,
         other_bureau=404,
+    ),
+    "accreditation/organisations/<int:org_id>/seal/": POST_ONLY,
+    # the demo employer's specimen seal: for whoever may read the organisation's page
+    "accreditation/organisations/<int:org_id>/seal.png": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "accreditation/organisations/<int:org_id>/people/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
@@ -875,6 +885,7 @@ PAGES: dict[str, Page] = {
     "reference/changes/": page(403, anonymous=LOGIN, operator=200),
     "reference/changes/<int:change_id>/": page(404, anonymous=LOGIN, operator=200),
     "reference/occupations/": PUBLIC_PAGE,
+    "reference/occupations/<str:code>/": page(200, args={"code": "6-31-01-03"}),
     "subsidies/": page(302, anonymous=LOGIN, worker=200, assessor=200, supervisor=200, trainer=200),
     "subsidies/batches/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "subsidies/batches/<int:batch_id>/": page(403, anonymous=LOGIN, bureau=200, other_bureau=404, operator=200),
@@ -1104,6 +1115,7 @@ def test_other_tenants_organisation_is_not_found(org, other_org, org_admin, othe
 API_ARGS = {
     "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
     "/api/v1/certificates/plans/{plan_id}/print.pdf": {"plan_id": "print_plan_id"},
+    "/api/v1/credentials/status/{issuer}/{purpose}": {"issuer": "status_issuer"},
 }
 
 
@@ -1195,6 +1207,7 @@ API_GETS: dict[str, Page] = {
     ),
     "/api/v1/certificates/{certificate_id}/pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/credentials/status/{purpose}": PUBLIC_PAGE,
+    "/api/v1/credentials/status/{issuer}/{purpose}": PUBLIC_PAGE,
     "/api/v1/directory/": PUBLIC_PAGE,
     "/api/v1/directory/{org_id}": PUBLIC_PAGE,
     "/api/v1/oversight/audit": SIGNED_IN,
@@ -1222,6 +1235,7 @@ API_GETS: dict[str, Page] = {
     "/api/v1/reference/levels": PUBLIC_PAGE,
     "/api/v1/reference/occupations": PUBLIC_PAGE,
     "/api/v1/reference/occupations/{code}/standard": PUBLIC_PAGE,
+    "/api/v1/reference/occupation-categories": PUBLIC_PAGE,
     "/api/v1/reference/regions": PUBLIC_PAGE,
     "/api/v1/subsidies/batches": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/subsidies/batches/{batch_id}": page(403, anonymous=401, bureau=200, other_bureau=404, operator=200),

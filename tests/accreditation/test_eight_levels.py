@@ -1,9 +1,8 @@
 """Filing the eight-level system's new levels: only employers (Y), only where the occupation's standard defines
 them, and scope checks downstream refuse them for anyone else even if the data says otherwise."""
 
-import datetime
-
 import pytest
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Role
@@ -80,7 +79,7 @@ def test_scope_checks_downstream_refuse_a_level_the_organisation_kind_may_not_as
     line = ScopeLine.objects.get(filing__organisation=org)
     line.levels.add(Level.objects.get(code="TJ"))
     electrician = Occupation.objects.get(code="6-31-01-03")
-    decision = scope_allows(org, electrician, Level.objects.get(code="TJ"), datetime.date.today())
+    decision = scope_allows(org, electrician, Level.objects.get(code="TJ"), timezone.localdate())
     assert not decision.allowed and "特级技师只能由用人单位评价" in decision.reason
     with pytest.raises(Conflict) as exc:
         make_plan(org, org_admin, levels=("TJ",), kinds=("skills", "review"))

@@ -19,7 +19,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, RateLimited, Valid
 from core.models import AuditEntry, Notification
 from occupations.models import Level
 from tests.conftest import client_for
-from tests.factories import make_ric
+from tests.factories import bound_user, make_ric
 
 from .test_scoring import build_scene, score_and_lock
 
@@ -115,7 +115,7 @@ def test_only_the_org_admin_opens_publicity_once(scene, other_org_admin, cc_offi
 
 
 def test_candidates_are_told_publicity_has_started(scene):
-    user = User.objects.create_user("cand-a", password="x-123456789", person=scene.regs[0].person)
+    user = bound_user("cand-a", password="x-123456789", person=scene.regs[0].person)
     publicity.publication_open(actor=A(scene.admin), plan_id=scene.plan.id)
     assert Notification.objects.get(user=user).title.startswith("成绩公示")
 
@@ -210,9 +210,7 @@ def test_finalising_waits_for_the_end_of_publicity_and_every_answer(published):
 
 def test_finalising_sets_outcomes_and_tells_the_candidates(published, other_org_admin):
     a, b, c = published.regs
-    users = [
-        User.objects.create_user(f"cand{i}", password="x-123456789", person=r.person) for i, r in enumerate((a, b))
-    ]
+    users = [bound_user(f"cand{i}", password="x-123456789", person=r.person) for i, r in enumerate((a, b))]
     after = published.publication.ends_on + DAY
     with pytest.raises(NotFound):
         publicity.plan_finalise(actor=A(other_org_admin), plan_id=published.plan.id, today=after)

@@ -22,7 +22,7 @@ from core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, 
 from core.models import AuditEntry
 from occupations.models import StandardLevel
 from tests.conftest import client_for, require_postgres
-from tests.factories import make_ric, member
+from tests.factories import bound_user, make_ric, member
 
 from .conftest import make_candidates, make_plan
 
@@ -608,9 +608,8 @@ def test_a_resit_carries_the_passed_components_inside_the_window(scene, filed_or
     with pytest.raises(Conflict):
         scoring.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=second.id)
     # The candidate may ask for their own re-sit too.
-    from accounts.models import User
 
-    own = User.objects.create_user("cand-c", password="x-123456789", person=c.person)
+    own = bound_user("cand-c", password="x-123456789", person=c.person)
     theirs = scoring.resit_register(actor=A(own), registration_id=c.id, plan_id=second.id)
     assert ComponentResult.objects.get(registration=theirs).kind == "skills"
     page = client_for(org_admin).get(f"/assessments/plans/{second.id}/scores/results/").content.decode()

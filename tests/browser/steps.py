@@ -14,6 +14,14 @@ from .conftest import Shots, login, logout, second_factor
 WORKER_ACCOUNT = "6222021001234567890"
 
 
+def pick_region(page, name: str, codes: list[str]) -> None:
+    """Choose a region in a picker's province → prefecture → county lists (static/js/picker.js)."""
+    field = page.locator(f"div.picker-field:has(input[type=hidden][name={name}])")
+    for depth, code in enumerate(codes):
+        field.locator(f".picker-cascade select[data-depth='{depth}']").select_option(code)
+    assert field.locator(f"input[type=hidden][name={name}]").input_value() == codes[-1]
+
+
 def organisation_register(page, base: str, shots: Shots, *, username: str, password: str, org: dict) -> None:
     """A new organisation signs up (org: name, kind, credit_code, region_code, contact_name, contact_phone)."""
     page.goto(f"{base}/accreditation/register/")
@@ -23,7 +31,8 @@ def organisation_register(page, base: str, shots: Shots, *, username: str, passw
     page.fill("input[name=name]", org["name"])
     page.select_option("select[name=kind]", org["kind"])
     page.fill("input[name=credit_code]", org["credit_code"])
-    page.select_option("select[name=region_code]", org["region_code"])
+    code = org["region_code"]
+    pick_region(page, "region_code", [f"{code[:2]}0000", f"{code[:4]}00", code])
     page.fill("input[name=contact_name]", org["contact_name"])
     page.fill("input[name=contact_phone]", org["contact_phone"])
     shots(page, "register")

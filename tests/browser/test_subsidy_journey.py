@@ -6,14 +6,14 @@ import pytest
 from django.core.management import call_command
 
 from accounts.actors import Actor
-from accounts.models import Role, User
+from accounts.models import Role
 from assessments.models import Plan
 from certificates import issuance
 from certificates.models import Certificate
 from subsidies.models import Claim
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.certificates.conftest import finalise
-from tests.factories import PASSWORD, member
+from tests.factories import PASSWORD, bound_user, member
 
 from . import steps
 from .conftest import login, logout
@@ -31,7 +31,7 @@ def holder(org, org_admin, cc_officer, settings, tmp_path_factory):
     finalise(Plan.objects.get(pk=plan.id))
     batch = issuance.issue_batch_start(actor=Actor.for_user(org_admin), plan_id=plan.id)
     issuance.issue_batch_run(batch.id)
-    worker = User.objects.create_user("claimant", password=PASSWORD, person=reg.person)
+    worker = bound_user("claimant", password=PASSWORD, person=reg.person)
     return worker, Certificate.objects.get(person=reg.person)
 
 

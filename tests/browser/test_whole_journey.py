@@ -32,7 +32,7 @@ from subsidies.models import Claim
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.certificates.conftest import finalise
 from tests.conftest import IN_CI
-from tests.factories import PASSWORD, make_ric, make_uscc, member
+from tests.factories import PASSWORD, bound_user, make_ric, make_uscc, member
 from tests.worker import database_url, worker_start, worker_stop
 
 from . import steps
@@ -273,7 +273,7 @@ def holder(org, org_admin, cc_officer, platform):
     finalise(Plan.objects.get(pk=plan.id))
     batch = issuance.issue_batch_start(actor=Actor.for_user(org_admin), plan_id=plan.id)
     issuance.issue_batch_run(batch.id)
-    worker = User.objects.create_user("phone_worker", password=PASSWORD, person=reg.person)
+    worker = bound_user("phone_worker", password=PASSWORD, person=reg.person)
     return worker, Certificate.objects.get(person=reg.person)
 
 

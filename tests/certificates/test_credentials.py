@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 from stdnum.cn import ric
 
 from accounts.actors import Actor
@@ -29,7 +30,7 @@ from certificates import credentials, services, signing, status_index
 from certificates.models import STATUS_LIST_CAPACITY, Certificate
 from occupations.models import Level
 from tests.conftest import client_for, require_postgres
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, bound_user
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +85,7 @@ def certs(finalised_plan, org_admin, issue) -> list[Certificate]:
 
 @pytest.fixture
 def holder(certs) -> User:
-    return User.objects.create_user("holder", password="x-1234567", person=certs[0].person)
+    return bound_user("holder", password="x-1234567", person=certs[0].person)
 
 
 def credential_url(cert: Certificate) -> str:
@@ -135,11 +136,11 @@ def test_the_credential_is_an_open_badge_signed_with_a_published_key(client, cer
 
     assert vc["credentialStatus"] == [
         {
-            "id": f"{SITE}/api/v1/credentials/status/{purpose}#{cert.status_index}",
+            "id": f"{SITE}/api/v1/credentials/status/o{cert.organisation_id}/{purpose}#{cert.status_index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": purpose,
             "statusListIndex": str(cert.status_index),
-            "statusListCredential": f"{SITE}/api/v1/credentials/status/{purpose}",
+            "statusListCredential": f"{SITE}/api/v1/credentials/status/o{cert.organisation_id}/{purpose}",
         }
         for purpose in ("revocation", "suspension")
     ]
@@ -196,8 +197,8 @@ def test_a_certificate_with_an_expiry_carries_valid_until_and_exp(client, certs,
 # --- status lists -----------------------------------------------------------------------------------------
 
 
-def status_list(client, purpose: str) -> tuple[dict, bytes]:
-    r = client.get(f"/api/v1/credentials/status/{purpose}")
+def status_list(client, purpose: str, issuer: str = "") -> tuple[dict, bytes]:
+    r = client.get(f"/api/v1/credentials/status/{issuer + '/' if issuer else ''}{purpose}")
     assert r.status_code == 200 and r["Content-Type"] == "application/vc+jwt"
     assert "max-age=60" in r["Cache-Control"]
     _header, vc = verify_jwt(client, r.content.decode())
@@ -286,7 +287,7 @@ def candidate_numbers(masked: str) -> list[str]:
     """Every 身份证号 a masked one (220102********1234) can stand for: its hidden digits are a birth date, and the
     shown check digit keeps about one in eleven of those."""
     head, tail = masked[:6], masked[-4:]
-    day, last, found = datetime.date(1930, 1, 1), datetime.date.today(), []
+    day, last, found = datetime.date(1930, 1, 1), timezone.localdate(), []
     while day <= last:
         number = head + day.strftime("%Y%m%d") + tail
         if ric.is_valid(number):
@@ -465,3 +466,90 @@ def test_concurrent_issuances_that_draw_the_same_positions_both_succeed():
     positions = list(Certificate.objects.values_list("status_index", flat=True))
     assert len(positions) == 10 and len(set(positions)) == 10
     assert sorted(draws.values()) == [1, 2]  # one of them clashed and drew again
+
+
+# --- each issuer's own status lists, and an independent Open Badges 3.0 verifier ---------------------------------
+
+
+def test_each_issuer_has_its_own_status_list_naming_it_as_issuer(client, certs, cc_officer):
+    revoked = certs[0]
+    services.certificate_revoke(actor=Actor.for_user(cc_officer), certificate_id=revoked.id, reason="考试作弊")
+    key = f"o{revoked.organisation_id}"
+    vc, bits = status_list(client, "revocation", key)
+    assert vc["id"] == f"{SITE}/api/v1/credentials/status/{key}/revocation"
+    assert vc["issuer"]["id"] == vc["iss"] == f"{SITE}/directory/{revoked.organisation_id}/"
+    assert bit(bits, revoked.status_index) == 1
+    # The platform-wide list that older credentials point at stays published, with the platform as issuer.
+    old, old_bits = status_list(client, "revocation")
+    assert old["issuer"] == SITE and bit(old_bits, revoked.status_index) == 1
+
+
+def test_another_issuers_list_does_not_carry_this_issuers_bits(client, certs, cc_officer, other_org):
+    services.certificate_revoke(actor=Actor.for_user(cc_officer), certificate_id=certs[0].id, reason="考试作弊")
+    other = Certificate.objects.filter(pk=certs[1].pk)
+    other.update(organisation=other_org)  # a certificate of another organisation, for its list to exist
+    _vc, bits = status_list(client, "revocation", f"o{other_org.id}")
+    assert bit(bits, certs[0].status_index) == 0
+
+
+@pytest.mark.parametrize("issuer", ["o999999", "x1", "o0", "h" + "0" * 32, "o1' or 1=1"])
+def test_an_unknown_issuer_has_no_list(client, certs, issuer):
+    r = client.get(f"/api/v1/credentials/status/{issuer}/revocation")
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
+def _ob3_verifier(client):
+    """openbadgeslib's OB3Verifier with the platform's key, as taken from the published JWKS (not from our code)."""
+    from cryptography.hazmat.primitives import serialization
+    from openbadgeslib.ob3.verifier import OB3Verifier
+
+    jwk = client.get("/.well-known/jwks.json").json()["keys"][-1]
+    public_key = Ed25519PublicKey.from_public_bytes(b64url(jwk["x"]))
+    pem = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return OB3Verifier(pubkey_pem=pem)
+
+
+def _download(client):
+    """The verifier's fetcher, pointed at the test server instead of the network (it would insist on https)."""
+
+    def fetch(url: str) -> bytes:
+        assert url.startswith(SITE), url
+        response = client.get(url.removeprefix(SITE))
+        assert response.status_code == 200, (url, response.status_code)
+        return response.content
+
+    return fetch
+
+
+def test_a_strict_ob3_verifier_with_status_checks_accepts_the_credential(client, certs, holder):
+    token = client_for(holder).get(credential_url(certs[0])).content.decode()
+    credential = _ob3_verifier(client).verify(
+        token, check_status=True, verify_status_list=True, download=_download(client)
+    )
+    assert credential.issuer.id == f"{SITE}/directory/{certs[0].organisation_id}/"
+
+
+@pytest.mark.parametrize("change", ["revoke", "suspend"])
+def test_the_strict_ob3_verifier_refuses_a_revoked_or_suspended_credential(
+    client, certs, holder, org_admin, cc_officer, change
+):
+    from openbadgeslib.ob3.verifier import OB3VerificationError
+
+    token = client_for(holder).get(credential_url(certs[0])).content.decode()
+    change_status = {"revoke": services.certificate_revoke, "suspend": services.certificate_suspend}[change]
+    change_status(actor=Actor.for_user(cc_officer), certificate_id=certs[0].id, reason="考试作弊")
+    purpose = {"revoke": "revocation", "suspend": "suspension"}[change]
+    with pytest.raises(OB3VerificationError, match=f"status '{purpose}' is set"):
+        _ob3_verifier(client).verify(token, check_status=True, verify_status_list=True, download=_download(client))
+
+
+def test_the_strict_ob3_verifier_accepts_an_imported_certificates_credential(client, cc_officer):
+    from tests.certificates.test_reporting import qualification_row, upload
+
+    assert upload(cc_officer, [qualification_row()]).status_code == 200
+    cert = Certificate.objects.get(number="2201000300012345")
+    token = client_for(cc_officer).get(credential_url(cert)).content.decode()
+    credential = _ob3_verifier(client).verify(
+        token, check_status=True, verify_status_list=True, download=_download(client)
+    )
+    assert credential.issuer.id.startswith(f"{SITE}/credentials/issuers/")

@@ -122,8 +122,8 @@ def test_its_text_can_be_extracted(certificate):
         "S000022000102263000001",
         "长春市职业技能鉴定中心",
         "2026年11月29日",
-        "人力资源社会保障部技能人才评价工作网",
-        "http://www.osta.org.cn",
+        "证书查询:http://jndj.osta.org.cn",
+        "评价机构查询:http://pjjg.osta.org.cn",
         "掌上12333",
     ):
         assert printed in text, printed
@@ -135,12 +135,57 @@ def test_its_qr_code_scans_to_the_verify_url(certificate, tmp_path):
     assert [result.text for result in results] == [VERIFY_URL]
 
 
-def test_a_missing_photo_leaves_a_placeholder_box(prepared_fonts, tmp_path):
+def test_the_old_query_address_is_gone(certificate):
+    assert "www.osta.org.cn" not in _text(certificate)
+
+
+def test_a_missing_photo_leaves_no_empty_box(prepared_fonts, tmp_path):
     with_photo = _write(tmp_path, render_certificate(CertificateViewFactory()), "with.pdf")
     without = _write(tmp_path, render_certificate(CertificateViewFactory(photo=None)), "without.pdf")
     assert len(_run("pdfimages", "-list", with_photo).splitlines()[2:]) == 1
     assert _run("pdfimages", "-list", without).splitlines()[2:] == []
-    assert "一寸白底" in _text(without)
+    text = _text(without)
+    assert "照片" not in text and "一寸白底" not in text
+    assert '<div class="photo' not in render_html([CertificateViewFactory(photo=None)])
+    # The holder's rows take the width the photo had: the same name stays on one line at full size.
+    assert "no-photo" in render_html([CertificateViewFactory(photo=None)])
+
+
+def test_a_pre_reform_qualification_keeps_its_own_title_and_labels(prepared_fonts, tmp_path):
+    view = CertificateViewFactory(
+        title="职业资格证书", level_caption="职业资格等级", issuer_caption="发证机构", level_label="三级/高级工"
+    )
+    text = _text(_write(tmp_path, render_certificate(view)))
+    assert text.startswith("职业资格证书")
+    assert "职业技能等级证书" not in text and "职业技能等级" not in text
+    assert "职业资格等级" in text and "发证机构" in text
+
+
+def test_a_revoked_certificate_is_marked_across_the_page(prepared_fonts, tmp_path):
+    view = CertificateViewFactory(status_mark="已撤销", status_note="本证书已于2026年12月1日撤销:考试作弊。")
+    path = _write(tmp_path, render_certificate(view))
+    text = _text(path)
+    assert "本证书已于2026年12月1日撤销:考试作弊。" in text
+    assert _page_count(path) == 1
+    # The mark is drawn in red over the middle of the page, where the printed fields are.
+    _run("pdftoppm", "-r", "40", "-png", "-singlefile", path, tmp_path / "void")
+    _run(
+        "pdftoppm",
+        "-r",
+        "40",
+        "-png",
+        "-singlefile",
+        _write(tmp_path, render_certificate(CertificateViewFactory()), "ok.pdf"),
+        tmp_path / "ok",
+    )
+
+    def reddish(name: str) -> int:
+        image = Image.open(tmp_path / name).convert("RGB")
+        w, h = image.size
+        middle = image.crop((0, h // 3, w, 2 * h // 3))
+        return sum(1 for r, g, b in middle.get_flattened_data() if r > 150 and r - g > 50 and r - b > 50)
+
+    assert reddish("void.png") > reddish("ok.png") + 500
 
 
 def test_an_empty_work_type_prints_dashes(prepared_fonts, tmp_path):

@@ -11,6 +11,7 @@ from certificates import services
 from certificates.models import Certificate, VerificationLog
 from core.errors import NotFound
 from tests.conftest import client_for
+from tests.factories import bound_user
 
 pytestmark = pytest.mark.django_db
 
@@ -127,9 +128,8 @@ def test_jwks_is_published(client, issued):
 def test_holders_organisations_and_bureaus_see_certificates(
     issued, org_admin, other_org_admin, cc_officer, jlc_officer
 ):
-    from accounts.models import User
 
-    holder = User.objects.create_user("holder", password="x-1234567", person=issued.person)
+    holder = bound_user("holder", password="x-1234567", person=issued.person)
     for user, status in (
         (holder, 200),
         (org_admin, 200),
@@ -228,7 +228,7 @@ def test_a_certificate_earned_before_a_cancellation_verifies_with_its_note(
 
 
 def test_no_note_before_the_cancellation_takes_effect_or_for_later_certificates(client, issued, operator):
-    change = _cancel_electrician(operator, datetime.date.today() + datetime.timedelta(days=30))
+    change = _cancel_electrician(operator, timezone.localdate() + datetime.timedelta(days=30))
     assert api(client, issued.token).json()["certificate"]["catalogue_note"] == ""
     from certificates.verification import _certificate_by_number, catalogue_note
 

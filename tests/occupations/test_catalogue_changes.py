@@ -200,7 +200,7 @@ def test_a_plan_finished_before_the_effective_date_is_not_caught(org, org_admin,
 
 
 def test_access_to_evaluation_makes_the_occupation_assessable_from_its_date(operator):
-    occupation = Occupation.objects.get(code="4-07-05-04")  # 消防设施操作员, 准入类
+    occupation = Occupation.objects.get(code="4-07-05-03")  # 消防设施操作员, 准入类
     qual = occupation.qualification
     assert "准入类" in occupation_problems(occupation, today())[0]
     change = cancel(operator, qual, days=10, kind="to_evaluation")

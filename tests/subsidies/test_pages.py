@@ -177,7 +177,10 @@ def test_statistics_draw_their_own_chart(paid_batch, cc_officer, worker):
     r = client_for(cc_officer).get("/subsidies/statistics/?year=2025")
     html = r.content.decode()
     assert r.status_code == 200 and '<svg class="chart" id="chart-month"' in html
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/site.js" defer>']  # the site's own only
+    assert re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/js/site.js" defer>',
+        '<script src="/static/js/picker.js" defer>',
+    ]  # the site's own only
     assert "四级/中级工" in html and "1950" in html
     assert client_for(worker).get("/subsidies/statistics/").status_code == 403
 
