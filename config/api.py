@@ -234,6 +234,7 @@ def _mount() -> None:
     from oversight.api_oversight import router as oversight_cases_router
     from subsidies.api import public_router as subsidies_public_router
     from subsidies.api import router as subsidies_router
+    from subsidies.intake.api import router as subsidies_intake_router
 
     # First: public verification is the hottest path, and URL resolution walks the routes in order.
     api.add_router("/verify", verify_router)
@@ -270,6 +271,7 @@ def _mount() -> None:
     api.add_router("/oversight", oversight_comebacks_router)
     api.add_router("/subsidies", subsidies_public_router)
     api.add_router("/subsidies", subsidies_router)
+    api.add_router("/subsidies/intake", subsidies_intake_router)
 
 
 _mount()

@@ -277,6 +277,7 @@ CELERY_BEAT_SCHEDULE = {
     "filings-expire-and-remind": {"task": "accreditation.expire_and_remind", "schedule": crontab(hour=0, minute=20)},
     "verification-log-flush": {"task": "certificates.flush_verification_log", "schedule": 10.0},
     "subsidies-remind-overdue": {"task": "subsidies.remind_overdue", "schedule": crontab(hour=8, minute=30)},
+    "subsidies-warn-policy-lapse": {"task": "subsidies.warn_policy_lapse", "schedule": crontab(hour=8, minute=35)},
     "oversight-overdue-notify": {"task": "oversight.overdue_notify", "schedule": crontab(hour=7, minute=30)},
     "certificates-issue-graduates": {
         "task": "certificates.issue_graduates_due",

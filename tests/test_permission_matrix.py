@@ -256,13 +256,23 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/subsidies/queue"): AUTH,
     ("POST", "/api/v1/subsidies/insurance-records/import"): AUTH,
     ("POST", "/api/v1/subsidies/training-subsidies/import"): AUTH,
+    ("POST", "/api/v1/subsidies/military-records/import"): AUTH,
+    ("POST", "/api/v1/subsidies/other-region-records/import"): AUTH,
+    ("POST", "/api/v1/subsidies/declared-certificates"): AUTH,
     ("GET", "/api/v1/subsidies/batches"): AUTH,
     ("POST", "/api/v1/subsidies/batches"): AUTH,
     ("GET", "/api/v1/subsidies/batches/{batch_id}"): AUTH,
     ("GET", "/api/v1/subsidies/batches/{batch_id}/bank-file"): AUTH,
     ("POST", "/api/v1/subsidies/batches/{batch_id}/claims/{claim_id}/paid"): AUTH,
     ("POST", "/api/v1/subsidies/batches/{batch_id}/claims/{claim_id}/failed"): AUTH,
+    ("POST", "/api/v1/subsidies/batches/{batch_id}/bank-return"): AUTH,
+    ("GET", "/api/v1/subsidies/budgets"): AUTH,
+    ("POST", "/api/v1/subsidies/intake/claims"): AUTH,
+    ("GET", "/api/v1/subsidies/intake/notices"): AUTH,
+    ("POST", "/api/v1/subsidies/budgets"): AUTH,
+    ("POST", "/api/v1/subsidies/budgets/{budget_id}/supplements"): AUTH,
     ("GET", "/api/v1/subsidies/statistics"): AUTH,
+    ("GET", "/api/v1/subsidies/statistics/cities"): AUTH,
 }
 
 # GET operations that check the caller's role before looking the object up, so a worker gets 403 (which
@@ -560,7 +570,7 @@ def _build_world() -> World:
         Inspection,
         Rectification,
     )
-    from subsidies.models import Claim, PaymentBatch
+    from subsidies.models import Claim, FundBudget, PaymentBatch
     from subsidies.models import Objection as ClaimObjection
 
     users = {u.username: u for u in User.objects.filter(username__in=[*ROLE_USERS.values(), *OWNERS.values()])}
@@ -603,6 +613,7 @@ def _build_world() -> World:
         "claim_objection_id": ClaimObjection.objects.order_by("id").first().id,
         "objection_id": Objection.objects.filter(publication__plan=plan).get().id,
         "batch_id": batch.id,
+        "budget_id": FundBudget.objects.get(region__code="220100").id,
         "paid_claim_id": batch.lines.get().claim_id,
         "class_id": GraduatingClass.objects.get().id,
         "complaint_id": Complaint.objects.filter(organisation=employer).order_by("id").first().id,
@@ -1054,6 +1065,8 @@ PAGES: dict[str, Page] = {
         405, args={"claim_id": "paid_claim_id", "result": "paid"}, anonymous=LOGIN
     ),
     "subsidies/bulk-template.xlsx": PUBLIC_PAGE,
+    "subsidies/bank-return-template.xlsx": PUBLIC_PAGE,
+    "subsidies/batches/<int:batch_id>/bank-return/": page(405, anonymous=LOGIN),
     "subsidies/certificates/<int:certificate_id>/claim/": page(
         403,
         args={"certificate_id": "worker_certificate_id"},
@@ -1077,7 +1090,10 @@ PAGES: dict[str, Page] = {
     "subsidies/records/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "subsidies/records/insurance-template.xlsx": PUBLIC_PAGE,
     "subsidies/records/training-template.xlsx": PUBLIC_PAGE,
+    "subsidies/records/military-template.xlsx": PUBLIC_PAGE,
+    "subsidies/records/other-region-template.xlsx": PUBLIC_PAGE,
     "subsidies/statistics/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "subsidies/statistics/cities.xlsx": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "v/<str:token>": PUBLIC_PAGE,
     "v/<str:token>/photo": page(404),
     "verify/": PUBLIC_PAGE,
@@ -1463,6 +1479,9 @@ API_GETS: dict[str, Page] = {
     "/api/v1/subsidies/batches/{batch_id}/bank-file": page(
         403, anonymous=401, bureau=200, other_bureau=404, operator=200
     ),
+    "/api/v1/subsidies/budgets": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    # Only a registered channel's signed request gets in: every signed-in user is 401 like the anonymous.
+    "/api/v1/subsidies/intake/notices": page(401),
     "/api/v1/subsidies/claims": SIGNED_IN,
     "/api/v1/subsidies/claims/bulk-template": SIGNED_IN,
     "/api/v1/subsidies/claims/preview": page(403, anonymous=401, worker=200, assessor=404, supervisor=404, trainer=404),
@@ -1471,6 +1490,7 @@ API_GETS: dict[str, Page] = {
     "/api/v1/subsidies/publicity": PUBLIC_PAGE,
     "/api/v1/subsidies/queue": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/subsidies/statistics": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/subsidies/statistics/cities": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/verify/lookup": PUBLIC_PAGE,
     "/api/v1/verify/{token}": PUBLIC_PAGE,
     "/api/v1/webhooks/deliveries": SIGNED_IN,  # an organisation admin's own (others: an empty list)
@@ -1560,6 +1580,7 @@ BODY_VALIDATED_FIRST = {
     ("POST", "/api/v1/accounts/identity-conflicts/{conflict_id}/resolve"),
     # the evidence form's fields are required by the signature
     ("POST", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"),
+    ("POST", "/api/v1/subsidies/batches/{batch_id}/bank-return"),
     # the registration form's identity fields are checked by the schema
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations"),
     # the OpenAPI document shows another app's schema of the same name, so the generated body misses a field
