@@ -127,6 +127,12 @@ SIGNING_KEYS_DIR = Path(env.str("SIGNING_KEYS_DIR", default=str(VAR_DIR / "keys"
 SIGNING_KEYS_GENERATE = env.bool("SIGNING_KEYS_GENERATE", default=not PRODUCTION)
 # The key and certificate chain that sign certificate PDFs (certificates/docsign.py); empty: {SIGNING_KEYS_DIR}/documents.
 DOCUMENT_SIGNING_DIR = env.str("DOCUMENT_SIGNING_DIR", default="")
+# 证照类型代码 of each kind of certificate in e-certificate identifiers (certificates/ecert.py, GB/T 36904): the
+# national catalogue of e-certificate types assigns them; the defaults only mark development identifiers as such.
+ECERT_TYPE_CODES = {
+    "skill_level": env.str("ECERT_TYPE_CODE_SKILL_LEVEL", default="DEVJNDJ001"),
+    "qualification": env.str("ECERT_TYPE_CODE_QUALIFICATION", default="DEVZYZG001"),
+}
 
 INSTALLED_APPS = [
     # Django's admin on the platform's own site: the site's login (throttled, second factor) and an audit entry

@@ -189,6 +189,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/certificates/plans/{plan_id}/print.pdf"): AUTH,
     ("GET", "/api/v1/certificates/{certificate_id}"): AUTH,
     ("GET", "/api/v1/certificates/{certificate_id}/pdf"): AUTH,
+    ("GET", "/api/v1/certificates/{certificate_id}/ecert"): AUTH,
     ("POST", "/api/v1/certificates/{certificate_id}/revoke"): AUTH,
     ("POST", "/api/v1/certificates/{certificate_id}/suspend"): AUTH,
     ("POST", "/api/v1/certificates/{certificate_id}/reinstate"): AUTH,
@@ -1441,6 +1442,7 @@ API_GETS: dict[str, Page] = {
     "/api/v1/certificates/{certificate_id}/pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/certificates/national/records": SIGNED_IN,  # each sees their own records (a worker: none)
     "/api/v1/certificates/national/summary": SIGNED_IN,
+    "/api/v1/certificates/{certificate_id}/ecert": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/credentials/status/{purpose}": PUBLIC_PAGE,
     "/api/v1/credentials/status/{issuer}/{purpose}": PUBLIC_PAGE,
     "/api/v1/directory/": PUBLIC_PAGE,
