@@ -286,3 +286,37 @@ def test_a_bureau_window_makes_the_record_of_someone_new(window):
     )
     assert person.name == "新来者" and BindingCode.objects.get(person=person).bureau == bureau
     assert redeem(UserFactory(), person, code).person == person
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_accounts_redeeming_one_code_at_once_bind_one(changchun_bureau, cc_officer):
+    """Two people type the same code at the same moment (it was read out loud): one account is bound, the other is
+    told the code no longer works, and the code is used once (PostgreSQL: the row lock decides)."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import require_postgres
+
+    require_postgres()
+    person = someone()
+    code = binding_code_issue(actor=A(cc_officer), person=person, place="bureau_window", bureau=changchun_bureau)
+    users = [UserFactory(), UserFactory()]
+    barrier, results = threading.Barrier(2), []
+
+    def attempt(user) -> None:
+        try:
+            barrier.wait()
+            results.append(redeem(user, person, code).user_id)
+        except (Conflict, ValidationFailed) as exc:
+            results.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in users]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    binding = IdentityBinding.objects.get(person=person)
+    assert sorted(map(str, results)) == sorted([str(binding.user_id), "binding_code_wrong"])
+    stored = BindingCode.objects.get()
+    assert stored.used_by_id == binding.user_id
