@@ -72,7 +72,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     keys.enable()
     with django_db_blocker.unblock():
         try:
-            call_command("load_subsidy_policies", verbosity=0)
+            call_command("load_subsidy_policies", "--demo", verbosity=0)
             officer = member(Role.BUREAU_STAFF, bureau=BureauFactory(name="模糊测试人社局", region=region("220100")))
             org = OrganisationFactory(name="模糊测试评价机构", region=region("220102"))
             admin = member(Role.ORG_ADMIN, organisation=org)
@@ -114,6 +114,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             yield World(
                 ids={
                     "org_id": org.id,
+                    "organisation_id": org.id,
                     "filing_id": org.filings.first().id,
                     "plan_id": plan.id,
                     "registration_id": reg.id,

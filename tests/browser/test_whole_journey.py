@@ -62,7 +62,7 @@ def platform(settings, live_server, tmp_path_factory):
     settings.SIGNING_KEYS_GENERATE = True
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     # Eight people sign in a dozen times from one loopback address: only failed sign-ins count, so no override.
-    call_command("load_subsidy_policies", verbosity=0)
+    call_command("load_subsidy_policies", "--demo", verbosity=0)
     signing.public_keys()  # generate the key pair now, before another process may want it
     # This plan has one candidate: the standard's staffing is data, edited as an operator would in the admin.
     StandardLevel.objects.filter(standard__occupation__code="6-31-01-03", level__code="4").update(
