@@ -148,6 +148,7 @@ def _finished(ctx: DemoContext) -> Plan:
     for c in PlanComponent.objects.filter(plan=plan):
         shift = c.starts_at.date() - held
         PlanComponent.objects.filter(pk=c.pk).update(starts_at=c.starts_at - shift, ends_at=c.ends_at - shift)
+    exam_day(admin, plan, absent=[regs[5].id])
     for seat, appointment in enumerate(skills):
         actor = Actor.for_user(_assessor_login(appointment))
         entries = [
@@ -278,6 +279,7 @@ def _special_technicians(ctx: DemoContext) -> Plan | None:
     for c in PlanComponent.objects.filter(plan=plan):
         shift = c.starts_at.date() - held
         PlanComponent.objects.filter(pk=c.pk).update(starts_at=c.starts_at - shift, ends_at=c.ends_at - shift)
+    exam_day(admin, plan)
     for kind in ("skills", "review"):
         for seat, appointment in enumerate(seniors):
             actor = Actor.for_user(_assessor_login(appointment))
@@ -300,3 +302,56 @@ def seed(ctx: DemoContext) -> None:
     from .demo_schools import seed as seed_school
 
     seed_school(ctx)
+    _binding_code(ctx, finished)
+
+
+def _binding_code(ctx: DemoContext, plan: Plan) -> None:
+    """A candidate of the finished session had their papers checked at its check-in and was handed a binding code:
+    sign up, then bind at /accounts/bind/code/ with the name, ID number and code printed here. A fresh code each
+    run (only its digest is kept, so an earlier one cannot be printed again; the new one retires it)."""
+    from accounts.binding_codes import binding_code_issue
+
+    reg = (
+        plan.registrations.filter(outcome="passed", person__user__isnull=True, person__bindings__isnull=True)
+        .select_related("person")
+        .order_by("-id")
+        .first()
+    )
+    if reg is None:
+        return
+    code = binding_code_issue(
+        actor=Actor.for_user(ctx.users["employer_admin"]),
+        person=reg.person,
+        place="exam_checkin",
+        organisation=plan.organisation,
+        context={"plan": plan.id, "registration": reg.id, "demo": True},
+    )
+    ctx.urls.append(
+        (
+            f"绑定码演示:注册新账号后打开 /accounts/bind/code/,填写 {reg.person.name} / {reg.person.id_number} / {code}",
+            "/accounts/signup/",
+        )
+    )
+
+
+def exam_day(admin: Actor, plan: Plan, absent: list[int] = ()) -> None:
+    """Tickets for every approved candidate, then each session's check-in (ID documents checked; `absent` stay
+    away), as the organisation does on exam day (assessments/examday)."""
+    from .examday import services as examday
+
+    tickets = {t.registration_id: t for t in examday.tickets_issue(actor=admin, plan_id=plan.id)}
+    for component in plan.components.all():
+        for reg_id, ticket in tickets.items():
+            if reg_id in absent:
+                examday.checkin_record(
+                    actor=admin, plan_id=plan.id, kind=component.kind, status="absent", registration_id=reg_id
+                )
+            else:
+                examday.checkin_record(
+                    actor=admin,
+                    plan_id=plan.id,
+                    kind=component.kind,
+                    status="present",
+                    code=ticket.number,
+                    id_checked=True,
+                )

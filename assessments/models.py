@@ -569,3 +569,8 @@ class EmploymentProof(models.Model):
 
     def covers(self, day) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+from .evidence.models import EvidenceRetentionPolicy, SessionEvidence  # noqa: E402, F401  (exam evidence)
+from .examday.models import AdmissionTicket, CheckIn  # noqa: E402, F401  (models of the exam-day sub-package)
+from .review.models import ResultReview, ResultReviewPolicy  # noqa: E402, F401  (bureau review of results)

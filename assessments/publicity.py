@@ -32,6 +32,7 @@ from .integrity.services import integrity_require
 from .models import ComponentResult, Objection, Plan, Publication, Registration
 from .policy import policy_for
 from .scoring import KIND_LABELS, LevelRules, admin_plan, level_rules, outcome_of, plan_audit
+from .signals import plan_finalised
 
 MAX_OBJECTION_CHARS = 2000
 CERTIFICATE_HOOK = "certificates.issuance"
@@ -421,6 +422,7 @@ def plan_finalise(*, actor: Actor, plan_id: int, today: datetime.date | None = N
         after={"status": plan.status, **{k: v for k, v in asdict(summary).items() if k in OUTCOME_COUNTS}},
     )
     _notify_outcomes(plan, registrations)
+    plan_finalised.send(sender=Plan, plan=plan, actor=actor)
     hook = certificate_hook()
     if hook is not None:
         summary.certificate_batch = hook(actor=actor, plan_id=plan.id)

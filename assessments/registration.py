@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.conflicts import records_conflicts
 from accounts.identity import id_type_from_label, normalise_id_number, normalise_phone
 from accounts.models import Person, Role, User
 from accounts.services import person_get_or_create
@@ -342,6 +343,7 @@ def _level_code(text, table: dict[str, Level]) -> str:
     return level.code
 
 
+@records_conflicts
 def registrations_import(*, actor: Actor, plan_id: int, upload, partial: bool = False) -> ImportReport:
     """An employer registers its staff from a spreadsheet. All rows or none unless `partial` is asked for, in which
     case the good rows are saved and every bad row is reported; nothing is ever dropped silently."""
@@ -376,6 +378,8 @@ def registrations_import(*, actor: Actor, plan_id: int, upload, partial: bool = 
                 id_type=id_type,
                 id_number=str(record.get("id_number") or ""),
                 phone=str(record.get("phone") or ""),
+                source="import",
+                organisation=plan.organisation,
             )
             _create_registration(
                 actor,

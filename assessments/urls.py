@@ -2,7 +2,11 @@ from django.urls import path
 
 from . import urls_panels, urls_scoring, views, views_schools
 from .employment import urls as urls_employment
+from .evidence import urls as evidence_urls
+from .examday import urls as examday_urls
 from .integrity import urls as urls_integrity
+from .resits import urls as resits_urls
+from .review import urls as review_urls
 
 app_name = "assessments"
 urlpatterns = [
@@ -25,5 +29,12 @@ urlpatterns = [
 ]
 
 urlpatterns += (
-    urls_panels.urlpatterns + urls_scoring.urlpatterns + urls_integrity.urlpatterns + urls_employment.urlpatterns
+    urls_panels.urlpatterns
+    + urls_scoring.urlpatterns
+    + urls_integrity.urlpatterns
+    + urls_employment.urlpatterns
+    + examday_urls.urlpatterns
+    + resits_urls.urlpatterns
+    + review_urls.urlpatterns
+    + evidence_urls.urlpatterns
 )

@@ -338,6 +338,12 @@ def reference_load(*, update: bool = False, actor=None) -> LoadResult:
             occupation.qualification = qual
             occupation.save(update_fields=["qualification"])
             counts["Occupation.linked"] += 1
+    if update:
+        # A link the file no longer makes goes with --update: earlier data typed 消防设施操作员 under 4-07-05-04,
+        # which the 2022 edition gives to 安全防范系统安装维护员.
+        linked = {o["code"] for o in occ_data["occupations"] if o.get("qualification")}
+        stale = Occupation.objects.exclude(qualification=None).exclude(code__in=linked)
+        counts["Occupation.unlinked"] += stale.update(qualification=None)
 
     for m in _read_csv("code_mappings.csv"):
         _upsert(

@@ -19,7 +19,7 @@ from core.models import AuditEntry, Notification
 from occupations import changes
 from occupations.catalogue import occupation_problems
 from occupations.models import CatalogueChange, Occupation, Qualification
-from subsidies.policies import policies_load
+from subsidies.policies import DEMO_FILE, policies_load
 from tests.assessments.conftest import component_times, file_organisation, make_candidates, make_plan
 from tests.conftest import client_for
 from tests.factories import PersonFactory, Role, member
@@ -69,6 +69,7 @@ def cancel(operator, qual, *, days=5, confirm=True, kind="cancel") -> CatalogueC
 def test_preview_shows_scopes_plans_candidates_and_claims_before_anything_changes(caught, operator, cook_qual):
     plan, regs = caught
     policies_load()
+    policies_load(path=DEMO_FILE)  # the 2025 versions ended with 2025; the claim is made today
     person = valid_person()
     claimant = member(Role.WORKER, person=person)
     submit(claimant, make_certificate(person, occupation=COOK))

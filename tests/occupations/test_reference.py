@@ -198,6 +198,18 @@ def test_update_reports_what_a_newer_extract_added_renamed_or_retired(tmp_path, 
     assert reference_load(update=True) == {}
 
 
+def test_update_moves_a_catalogue_link_typed_under_the_wrong_code():
+    firefighting = Qualification.objects.get(name="消防设施操作员")
+    Occupation.objects.filter(code="4-07-05-04").update(name="消防设施操作员", qualification=firefighting)
+    assert reference_load() == {}  # without --update, an operator's link stays
+    counts = reference_load(update=True)
+    wrong = Occupation.objects.get(code="4-07-05-04")
+    assert (wrong.name, wrong.qualification) == ("安全防范系统安装维护员", None)
+    assert Occupation.objects.get(code="4-07-05-03").qualification == firefighting
+    assert counts["Occupation.unlinked"] == 1
+    assert [str(c) for c in counts.changes] == ["更名 4-07-05-04 消防设施操作员 → 安全防范系统安装维护员"]
+
+
 def test_without_update_a_newer_extract_only_adds(tmp_path, monkeypatch):
     _newer_extract(tmp_path, monkeypatch, lambda t: t.replace("4-03-02-07,茶艺师,", "4-03-02-07,茶艺师(新),"))
     assert reference_load() == {}
