@@ -17,7 +17,7 @@ from occupations.models import Region
 
 from . import signing
 from .credentials import status_lists_invalidate
-from .issuance import allocate_numbers, printed_fields
+from .issuance import allocate_numbers, printed_fields, token_algorithm
 from .models import Certificate
 from .status_index import certificates_insert
 
@@ -204,7 +204,7 @@ def certificate_replace(*, actor: Actor, certificate_id: int, reason: str, corre
     )
     for key, value in corrections.items():
         setattr(new, key, str(value).strip())
-    new.token = signing.token_sign(number, printed_fields(new))
+    new.token = signing.token_sign(number, printed_fields(new), alg=token_algorithm(new.region_code))
     certificates_insert([new])
     _change(
         actor,

@@ -96,6 +96,17 @@ def document_signing_chain(request):
 
 
 @cache_control(public=True, max_age=300)
+def sm2_keys(request):
+    """The SM2 public keys (国密) that sign the tokens of regions that chose SM2, and how a token is signed."""
+    try:
+        return JsonResponse(signing.sm2_keys(), json_dumps_params={"ensure_ascii": False})
+    except signing.SigningKeysError:
+        return JsonResponse(
+            {"code": "signing_unavailable", "message": _("签名密钥暂不可用"), "details": {}}, status=503
+        )
+
+
+@cache_control(public=True, max_age=300)
 def jwks(request):
     return JsonResponse(signing.jwks())
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("v/<str:token>/photo", certificate_views.verify_photo, name="verify_photo"),
     path("verify/", certificate_views.lookup_page, name="verify_lookup"),
     path(".well-known/jwks.json", certificate_views.jwks, name="jwks"),
+    path(".well-known/sm2-keys.json", certificate_views.sm2_keys, name="sm2_keys"),
     path(
         ".well-known/document-signing-chain.pem",
         certificate_views.document_signing_chain,

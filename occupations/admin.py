@@ -29,7 +29,7 @@ class VerificationJoinedAdmin(AuditedAdmin):
 
 @admin.register(Region)
 class RegionAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "parent"]
+    list_display = ["code", "name", "kind", "parent", "signature_algorithm"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]

@@ -25,6 +25,15 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     kind = models.CharField(_("级别"), max_length=16, choices=Kind.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    signature_algorithm = models.CharField(
+        _("证书签名算法"),
+        max_length=8,
+        blank=True,
+        choices=[("EdDSA", _("Ed25519(EdDSA)")), ("SM2", _("SM2/SM3(国密)"))],
+        help_text=_(
+            "本地区签发证书的二维码令牌用哪种算法签名;空为沿用上级地区,最终默认 Ed25519。电子凭证始终用 Ed25519"
+        ),
+    )
 
     class Meta:
         verbose_name = _("行政区划")

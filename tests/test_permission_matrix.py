@@ -663,6 +663,7 @@ PAGES: dict[str, Page] = {
     "": PUBLIC_PAGE,
     ".well-known/jwks.json": PUBLIC_PAGE,
     ".well-known/document-signing-chain.pem": PUBLIC_PAGE,
+    ".well-known/sm2-keys.json": PUBLIC_PAGE,
     "accounts/me/": page(200, anonymous=LOGIN),
     "accounts/oidc/callback/": page(400),  # no sign-in pending under that state: refused before any network call
     "accounts/oidc/link/": POST_ONLY,
