@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 
-from .models import ApiToken, Bureau, Membership, Role, User
+from .models import ApiToken, Bureau, IdentityBinding, Membership, Role, User
+
+UNBOUND_MESSAGE = _(
+    "您的账号尚未实名绑定,不能以本人身份办理。请在“我的账号”页面使用统一身份认证登录完成绑定;"
+    "或携带身份证件到考场、评价机构或人社服务窗口核验身份,领取绑定码后在“绑定码绑定”页面输入姓名、"
+    "证件号码和绑定码完成绑定。"
+)
 
 
 @dataclass
@@ -114,9 +120,21 @@ class Actor:
         wanted = set(roles) or {Role.ORG_ADMIN, Role.ASSESSOR, Role.SUPERVISOR, Role.TRAINER}
         return {m.organisation_id for m in self.memberships if m.organisation_id and m.role in wanted}
 
-    @property
+    @cached_property
     def person(self):
-        return self.user.person if self.user is not None and self.user.person_id else None
+        """The person this account acts as: only one bound through accounts.binding (a proof, still live).
+
+        A User.person left without a live binding (set before bindings needed proof) counts for nothing."""
+        if self.user is None or not self.user.person_id:
+            return None
+        live = IdentityBinding.objects.filter(user=self.user, person_id=self.user.person_id, ended_at__isnull=True)
+        return self.user.person if live.exists() else None
+
+    def require_person(self) -> None:
+        """Acting as oneself (registering, claiming, scoring, "my …" pages) needs an account bound by proof."""
+        self.require_authenticated()
+        if self.person is None:
+            raise PermissionDenied(UNBOUND_MESSAGE, code="identity_unbound", details={"bind": "/accounts/me/"})
 
     def require_authenticated(self) -> None:
         if not self.is_authenticated:

@@ -34,6 +34,7 @@ def identity_bind(
     with transaction.atomic():
         outcome = _bind(actor, user, person, channel, evidence or {})
     if isinstance(outcome, IdentityBinding):
+        user.person = outcome.person  # the caller's instance says what the database now says
         return outcome
     with transaction.atomic():
         audit_record(

@@ -142,6 +142,7 @@ class ScopeLine(models.Model):
 
     filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="scope_lines")
     occupation = models.ForeignKey("occupations.Occupation", on_delete=models.PROTECT, verbose_name=_("职业"))
+    occupation_edition = models.CharField(_("职业编码所依大典版本"), max_length=8, default="2022")
     levels = models.ManyToManyField("occupations.Level", verbose_name=_("等级"))
 
     class Meta:

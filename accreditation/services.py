@@ -80,9 +80,11 @@ def organisation_register(
     if kind not in Organisation.Kind.values:
         raise ValidationFailed(_("机构类型应为 Y(用人单位)或 S(社会培训评价组织)"), details={"field": "kind"})
     credit_code = normalise_credit_code(credit_code)
-    region = Region.objects.filter(code=region_code).first()
+    region = Region.objects.filter(code=(region_code or "").strip(), active=True).first()
     if region is None:
-        raise ValidationFailed(_("所在地区代码无效"), details={"field": "region_code"})
+        raise ValidationFailed(_("所在地区代码无效,请从列表中选择地市或县区"), details={"field": "region_code"})
+    if region.kind == Region.Kind.PROVINCE:
+        raise ValidationFailed(_("请选择机构所在的地市或县区,不能只选省份"), details={"field": "region_code"})
     if not (contact_name or "").strip():
         raise ValidationFailed(_("请填写联系人"), details={"field": "contact_name"})
     contact_phone = normalise_phone(contact_phone)
@@ -210,7 +212,7 @@ def _validated_scope(lines: list[dict], on, organisation: Organisation) -> list[
 def _write_scope(filing: Filing, scope: list[tuple[Occupation, list[Level]]]) -> None:
     filing.scope_lines.all().delete()
     for occupation, levels in scope:
-        line = ScopeLine.objects.create(filing=filing, occupation=occupation)
+        line = ScopeLine.objects.create(filing=filing, occupation=occupation, occupation_edition=occupation.edition)
         line.levels.set(levels)
 
 

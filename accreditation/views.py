@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,7 +21,8 @@ from core.files import private_file_response
 from core.models import AuditEntry
 from core.pages import perform, safe_next
 from core.spreadsheets import template_workbook
-from occupations.models import Level, Occupation, Region
+from occupations.models import Level, Occupation, Standard
+from occupations.search import occupation_code_for, region_code_for
 
 from . import people, services
 from .models import Appointment, Filing, Organisation
@@ -43,7 +45,6 @@ ORG_FIELDS = ["name", "kind", "credit_code", "region_code", "contact_name", "con
 
 def register(request):
     """A new organisation signs up: an account for its admin and the organisation, in one step."""
-    regions = Region.objects.exclude(kind=Region.Kind.PROVINCE).select_related("parent")
     user_form = SignupForm(request.POST or None) if not request.user.is_authenticated else None
     if request.method == "POST":
         data = {k: request.POST.get(k, "") for k in ORG_FIELDS}
@@ -66,7 +67,6 @@ def register(request):
                 {
                     "form": user_form,
                     "data": data,
-                    "regions": regions,
                     "error": exc.message,
                     "error_field": exc.details.get("field"),
                 },
@@ -76,10 +76,8 @@ def register(request):
             if user_form is not None:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("accreditation:organisation", org_id=org.id)
-        return render(
-            request, "accreditation/register.html", {"form": user_form, "data": data, "regions": regions}, status=422
-        )
-    return render(request, "accreditation/register.html", {"form": user_form, "data": {}, "regions": regions})
+        return render(request, "accreditation/register.html", {"form": user_form, "data": data}, status=422)
+    return render(request, "accreditation/register.html", {"form": user_form, "data": {}})
 
 
 class _FormInvalid(Exception):
@@ -137,12 +135,24 @@ def organisation_seal_image(request, org_id: int):
 
 
 def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
-    """Every occupation with whether it may be filed, and why not; each row offers the levels its standard
-    defines that this kind of organisation may file (学徒工 and 特级/首席技师 only for employers)."""
+    """The occupations a filing can choose from, with whether each may be filed and why not; each row offers the
+    levels its standard defines that this kind of organisation may file (学徒工 and 特级/首席技师 only for
+    employers). Of the 1,600-odd occupations, those with a standard in force, those already in the scope and those
+    the catalogue names are listed; the rest have no standard (the page says how many and where to look)."""
     today = timezone.localdate()
     levels = levels_for_kind(organisation.kind)
     rows = []
-    for occ in Occupation.objects.filter(active=True).select_related("qualification").prefetch_related("standards"):
+    listed = (
+        Occupation.objects.filter(active=True)
+        .filter(
+            Q(standards__in=Standard.objects.in_force_on(today))
+            | Q(code__in=list(selected))
+            | Q(qualification__isnull=False)
+        )
+        .distinct()
+        .order_by("code")
+    )
+    for occ in listed.select_related("qualification").prefetch_related("standards"):
         problems = [
             p for p in scope_line_problems(occ, ["5"], today, organisation_kind=organisation.kind) if "等级" not in p
         ]
@@ -158,6 +168,11 @@ def _scope_choices(selected: dict[str, set[str]], organisation: Organisation):
             }
         )
     return rows
+
+
+def _without_standard_count() -> int:
+    today = timezone.localdate()
+    return Occupation.objects.filter(active=True).exclude(standards__in=Standard.objects.in_force_on(today)).count()
 
 
 def _scope_from_post(post) -> list[dict]:
@@ -197,7 +212,12 @@ def filing_new(request, org_id: int):
     return render(
         request,
         "accreditation/filing_form.html",
-        {"org": org, "rows": _scope_choices(selected, org), "note": request.POST.get("note", "")},
+        {
+            "org": org,
+            "rows": _scope_choices(selected, org),
+            "without_standard": _without_standard_count(),
+            "note": request.POST.get("note", ""),
+        },
     )
 
 
@@ -226,6 +246,7 @@ def filing_edit(request, filing_id: int):
             "org": filing.organisation,
             "filing": filing,
             "rows": _scope_choices(selected, filing.organisation),
+            "without_standard": _without_standard_count(),
             "note": filing.note,
         },
     )
@@ -384,7 +405,10 @@ def people_page(request, org_id: int | None = None):
             "page": Paginator(qs, 30).get_page(request.GET.get("page")),
             "q": q,
             "roles": roles,
-            "occupations": Occupation.objects.filter(active=True),
+            # Assessors and supervisors serve assessments, which need a national standard in force.
+            "occupations": Occupation.objects.filter(
+                active=True, standards__in=Standard.objects.in_force_on(timezone.localdate())
+            ).distinct(),
             "levels": Level.objects.order_by("-rank"),
             "id_types": ID_TYPES,
             "bureaus": bureaus,
@@ -454,7 +478,6 @@ def training_page(request, org_id: int):
             "page": Paginator(qs, 30).get_page(request.GET.get("page")),
             "q": q,
             "report": report,
-            "occupations": Occupation.objects.filter(active=True),
             "id_types": ID_TYPES,
             "can_edit": org.id in actor.organisation_ids(Role.ORG_ADMIN, Role.TRAINER),
         },
@@ -473,8 +496,8 @@ def training_template(request):
 
 def directory_page(request):
     q = request.GET.get("q", "").strip()
-    occupation = request.GET.get("occupation", "")
-    region = request.GET.get("region", "")
+    occupation = occupation_code_for(request.GET.get("occupation", ""))
+    region = region_code_for(request.GET.get("region", ""))
     orgs = directory(q=q, occupation_code=occupation, region_code=region)
     page = Paginator(orgs, 20).get_page(request.GET.get("page"))
     entries = [(org, org.public_filing) for org in page]
@@ -487,8 +510,6 @@ def directory_page(request):
             "q": q,
             "occupation": occupation,
             "region": region,
-            "occupations": Occupation.objects.filter(active=True),
-            "regions": Region.objects.filter(code__startswith="22").exclude(kind=Region.Kind.COUNTY),
         },
     )
 

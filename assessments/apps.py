@@ -15,3 +15,9 @@ class AssessmentsConfig(AppConfig):
         catalogue_change_confirmed.connect(
             cancellations.catalogue_change_confirmed, dispatch_uid="assessments-confirmed"
         )
+
+        from accounts.binding_codes import organisation_link_register
+
+        from .registration import organisation_registered
+
+        organisation_link_register(organisation_registered)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.conflicts import records_conflicts
 from accounts.identity import ID_TYPES, id_type_from_label, normalise_id_number
 from accounts.models import Person
 from accounts.services import person_get_or_create
@@ -33,6 +34,7 @@ from core.spreadsheets import (
     save_all_or_nothing,
     template_workbook,
 )
+from occupations.editions import edition_from_text, occupation_for_code
 from occupations.levels import level_for_number, level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
 
@@ -48,6 +50,7 @@ COLUMNS = [
     Column("id_type", "证件类型", example="居民身份证"),
     Column("id_number", "证件号码", example="220102199501012238"),
     Column("occupation_code", "职业编码", required=False, example="6-31-01-03"),
+    Column("occupation_edition", "大典版本", required=False, example="2015"),
     Column("occupation_name", "职业名称", example="电工"),
     Column("work_type", "工种", required=False, example=""),
     Column("level", "等级", example="高级"),
@@ -79,6 +82,8 @@ class _Row:
     id_type: str
     id_number: str
     occupation: Occupation | None
+    occupation_code: str
+    occupation_edition: str
     occupation_name: str
     work_type: str
     level: Level
@@ -147,12 +152,19 @@ def _check_row(record: dict, *, default_issuer: str, levels: dict[str, Level], t
         raise RowProblem(exc.message, "证件号码" if exc.details.get("field") == "id_number" else "证件类型") from None
     occupation = None
     code = cell_text(record.get("occupation_code"))
+    try:
+        edition = edition_from_text(cell_text(record.get("occupation_edition")))
+    except ValidationFailed as exc:
+        raise RowProblem(exc.message, "大典版本") from None
     if code:
         if not OCCUPATION_CODE_RE.fullmatch(code):
             raise RowProblem(_("职业编码应为 X-XX-XX-XX 格式,不清楚可留空"), "职业编码")
-        occupation = Occupation.objects.filter(code=code).first()
-        if occupation is None:
-            raise RowProblem(_("职业编码%(c)s不在职业分类大典中,不清楚可留空") % {"c": code}, "职业编码")
+        try:
+            # An earlier edition's code stays as printed; the 2022 occupation it maps to (if known) is what
+            # eligibility and 贯通 read.
+            occupation = occupation_for_code(code, edition).occupation
+        except ValidationFailed as exc:
+            raise RowProblem(exc.message + _(",不清楚可留空"), "职业编码") from None
     occupation_name = _required(record, "occupation_name", "职业名称", 64)
     work_type = cell_text(record.get("work_type"))
     if len(work_type) > 64:
@@ -177,6 +189,8 @@ def _check_row(record: dict, *, default_issuer: str, levels: dict[str, Level], t
         id_type=id_type,
         id_number=id_number,
         occupation=occupation,
+        occupation_code=code,
+        occupation_edition=edition,
         occupation_name=occupation_name,
         work_type=work_type,
         level=level,
@@ -232,6 +246,8 @@ def _certificate(row: _Row, person: Person, region: Region) -> Certificate:
         person=person,
         organisation=None,
         occupation=row.occupation,
+        occupation_code=row.occupation_code,
+        occupation_edition=row.occupation_edition,
         level=row.level,
         holder_name=row.name,
         id_type=_ID_TYPE_LABELS.get(row.id_type, row.id_type),
@@ -252,6 +268,7 @@ def _certificate(row: _Row, person: Person, region: Region) -> Certificate:
     return cert
 
 
+@records_conflicts
 def certificates_import(*, actor: Actor, upload, organisation_name: str = "", region_code: str = "") -> ImportReport:
     """Register historical certificates from a spreadsheet; `organisation_name` fills an empty 发证机构 cell."""
     region = actor.bureau_region(region_code, field="region", prompt=_("请选择证书登记的地区"))
@@ -272,7 +289,7 @@ def certificates_import(*, actor: Actor, upload, organisation_name: str = "", re
             try:
                 if key not in people:
                     people[key] = person_get_or_create(
-                        actor=actor, name=row.name, id_type=row.id_type, id_number=row.id_number
+                        actor=actor, name=row.name, id_type=row.id_type, id_number=row.id_number, source="import"
                     )
                 certs.append(_certificate(row, people[key], region))
             except PlatformError as exc:  # another request changed the same person meanwhile

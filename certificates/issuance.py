@@ -20,6 +20,7 @@ from accounts.identity import ID_TYPES
 from accounts.models import Role
 from accreditation.selectors import organisations_for
 from assessments.models import CancellationChoice, Plan, Registration
+from assessments.review.selectors import issuance_blocker
 from core.audit import audit_record
 from core.errors import Conflict, NotFound
 from core.notifications import notify
@@ -28,6 +29,7 @@ from occupations.models import Level, Region
 
 from . import signing
 from .models import Certificate, IssueBatch, NumberCounter
+from .signals import ISSUED, certificate_event
 from .status_index import certificates_insert
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,8 @@ def _new_certificate(reg: Registration, number: str, issued_on: datetime.date, a
         id_type=ID_TYPE_LABELS.get(reg.person.id_type, reg.person.id_type),
         id_number=reg.person.id_number,
         occupation_name=plan.occupation.name,
+        occupation_code=plan.occupation.code,
+        occupation_edition=plan.occupation.edition,
         work_type=plan.work_type,
         organisation_name=plan.organisation.name,
         issued_on=issued_on,
@@ -164,6 +168,8 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             actor.require_org_role(plan.organisation_id, Role.ORG_ADMIN)
         if plan.status != Plan.Status.FINALISED:
             raise Conflict(_("认定结果办结后才能签发证书"))
+        if blocker := issuance_blocker(plan):
+            raise Conflict(blocker, code="result_review")
         if not plan.organisation.number_prefix:
             raise Conflict(_("机构尚未获得证书编号前缀"))
         today = timezone.localdate()
@@ -206,8 +212,13 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
     batch = IssueBatch.objects.select_related("plan__organisation__region").get(pk=batch_id)
     if batch.status == IssueBatch.Status.DONE:
         return batch
-    IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.RUNNING, error="")
     plan = batch.plan
+    # The bureau's review may have changed since the batch was queued (results corrected, review returned).
+    if blocker := issuance_blocker(plan):
+        IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.FAILED, error=blocker)
+        batch.refresh_from_db()
+        return batch
+    IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.RUNNING, error="")
     prefix = plan.organisation.number_prefix
     try:
         while True:
@@ -251,6 +262,9 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                     after={"numbers": [c.number for c in created]},
                     region_code=plan.organisation.region.code,
                     organisation_id=plan.organisation_id,
+                )
+                certificate_event.send(
+                    sender=Certificate, event=ISSUED, certificates=created, actor=Actor.platform(), reason=""
                 )
     except Exception as exc:
         IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.FAILED, error=str(exc)[:2000])

@@ -45,6 +45,10 @@ class Certificate(models.Model):
     id_type = models.CharField(_("证件类型"), max_length=20)
     id_number = models.CharField(_("证件号码"), max_length=32)
     occupation_name = models.CharField(_("职业名称"), max_length=64)
+    # The code as issued and the 大典 edition it belongs to: a historical certificate may carry a 2015 code,
+    # while `occupation` is the 2022 occupation it maps to (occupations.OccupationCodeMapping), or none if unknown.
+    occupation_code = models.CharField(_("职业编码(证书所载)"), max_length=16, blank=True)
+    occupation_edition = models.CharField(_("职业编码所依大典版本"), max_length=8, default="2022")
     work_type = models.CharField(_("工种/职业方向"), max_length=64, blank=True)
     organisation_name = models.CharField(_("评价机构名称"), max_length=128)
     issued_on = models.DateField(_("发证日期"), db_index=True)

@@ -4,6 +4,9 @@ scoping helper, so another tenant's file is a 404 like another tenant's record, 
 
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
+from django.utils.translation import gettext as _
+
+from .errors import ValidationFailed
 
 _SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 _EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
@@ -29,3 +32,24 @@ def private_file_response(file: FieldFile, *, name: str, content_type: str = "",
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def document_checked(upload, *, field: str = "file", max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
+    """An uploaded document is a PDF, PNG or JPEG by its content (not its name) and at most `max_bytes`: its type and
+    extension, or ValidationFailed saying what is wrong."""
+    size = getattr(upload, "size", 0) or 0
+    if size == 0:
+        raise ValidationFailed(_("文件为空"), details={"field": field})
+    if size > max_bytes:
+        raise ValidationFailed(
+            _("文件超过%(mb)dMB上限") % {"mb": max_bytes // (1024 * 1024)}, details={"field": field, "size": size}
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    for magic, content_type in _SIGNATURES.items():
+        if head.startswith(magic):
+            return _EXTENSIONS[content_type]
+    raise ValidationFailed(_("只接受PDF、PNG或JPEG文件"), details={"field": field})

@@ -6,14 +6,18 @@ from core.signals import certificate_facts_changed
 from .models import (
     CalendarDay,
     CatalogueChange,
+    ClassificationEdition,
     EquivalenceRule,
     Level,
     LicensingOverlap,
     Occupation,
+    OccupationCategory,
+    OccupationCodeMapping,
     Qualification,
     Region,
     Standard,
     StandardLevel,
+    WorkType,
 )
 
 
@@ -29,10 +33,11 @@ class VerificationJoinedAdmin(AuditedAdmin):
 
 @admin.register(Region)
 class RegionAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "parent", "signature_algorithm"]
-    list_filter = ["kind"]
-    search_fields = ["code", "name"]
+    list_display = ["code", "name", "kind", "parent", "active", "edition", "signature_algorithm"]
+    list_filter = ["kind", "active", "edition"]
+    search_fields = ["code", "name", "initials"]
     raw_id_fields = ["parent"]
+    list_select_related = ["parent"]
 
 
 @admin.register(Level)
@@ -51,8 +56,19 @@ class LevelAdmin(VerificationJoinedAdmin, admin.ModelAdmin):
 
 @admin.register(Qualification)
 class QualificationAdmin(VerificationJoinedAdmin, admin.ModelAdmin):
-    list_display = ["name", "category", "kind", "status", "scope", "effective_from", "cancelled_on", "evaluation_from"]
-    list_filter = ["kind", "status", "category"]
+    list_display = [
+        "name",
+        "category",
+        "kind",
+        "status",
+        "scope",
+        "effective_from",
+        "cancelled_on",
+        "evaluation_from",
+        "category_confirmed",
+        "authority_confirmed",
+    ]
+    list_filter = ["kind", "status", "category", "category_confirmed", "authority_confirmed"]
     search_fields = ["name", "authority"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -90,12 +106,42 @@ class LicensingOverlapInline(admin.TabularInline):
     extra = 0
 
 
+class WorkTypeInline(admin.TabularInline):
+    model = WorkType
+    extra = 0
+
+
 @admin.register(Occupation)
 class OccupationAdmin(VerificationJoinedAdmin, admin.ModelAdmin):
-    list_display = ["code", "name", "qualification", "active"]
-    list_filter = ["active"]
+    list_display = ["code", "name", "category", "edition", "source", "qualification", "active"]
+    list_filter = ["active", "source", "announced_year"]
+    search_fields = ["code", "name", "initials"]
+    raw_id_fields = ["category"]
+    list_select_related = ["category", "qualification"]
+    inlines = [LicensingOverlapInline, WorkTypeInline]
+
+
+@admin.register(OccupationCategory)
+class OccupationCategoryAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "parent", "edition", "active"]
+    list_filter = ["kind", "active"]
     search_fields = ["code", "name"]
-    inlines = [LicensingOverlapInline]
+    raw_id_fields = ["parent"]
+
+
+@admin.register(ClassificationEdition)
+class ClassificationEditionAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["code", "title", "published_on", "is_current"]
+
+
+@admin.register(OccupationCodeMapping)
+class OccupationCodeMappingAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Where operators add an earlier edition's code and the 2022 occupation it is, with the basis."""
+
+    list_display = ["edition", "old_code", "old_name", "occupation", "relation", "basis"]
+    list_filter = ["edition", "relation"]
+    search_fields = ["old_code", "old_name", "occupation__code", "occupation__name"]
+    raw_id_fields = ["occupation"]
 
 
 class StandardLevelInline(admin.StackedInline):
@@ -105,7 +151,15 @@ class StandardLevelInline(admin.StackedInline):
 
 @admin.register(Standard)
 class StandardAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["title", "occupation", "edition_year", "template", "effective_from", "effective_to"]
+    list_display = [
+        "title",
+        "occupation",
+        "edition_year",
+        "classification_edition",
+        "template",
+        "effective_from",
+        "effective_to",
+    ]
     list_filter = ["template", "edition_year"]
     search_fields = ["title", "occupation__name", "occupation__code"]
     inlines = [StandardLevelInline]

@@ -2,15 +2,16 @@
 
 import datetime
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from core.schema_types import IsoDate
 
-from .models import Level, Occupation, Qualification, Region, Standard
+from .models import Level, Occupation, OccupationCategory, Qualification, Region, Standard
+from .search import regions_matching
+from .selectors import occupations_listed
 
 router = Router(tags=["reference"], auth=None)
 
@@ -20,6 +21,13 @@ class RegionOut(Schema):
     name: str
     kind: str
     parent_code: str | None
+    full_name: str
+    active: bool
+    edition: str
+
+    @staticmethod
+    def resolve_parent_code(obj) -> str | None:
+        return obj.parent.code if obj.parent_id else None
 
 
 class LevelOut(Schema):
@@ -37,10 +45,47 @@ class LevelOut(Schema):
 class OccupationOut(Schema):
     code: str
     name: str
+    label: str
+    category_code: str | None
+    edition: str
+    source: str
+    announced_year: int | None
+    active: bool
     catalogue_kind: str | None
     catalogue_status: str | None
     licensing_overlaps: list[str]
     has_standard: bool
+
+    @staticmethod
+    def resolve_label(obj) -> str:
+        return f"{obj.code} {obj.name}"
+
+    @staticmethod
+    def resolve_category_code(obj) -> str | None:
+        return obj.category.code if obj.category_id else None
+
+    @staticmethod
+    def resolve_catalogue_kind(obj) -> str | None:
+        return obj.qualification.kind if obj.qualification_id else None
+
+    @staticmethod
+    def resolve_catalogue_status(obj) -> str | None:
+        return obj.qualification.status if obj.qualification_id else None
+
+    @staticmethod
+    def resolve_licensing_overlaps(obj) -> list[str]:
+        return [q.name for q in obj.licensing_overlaps.all()]
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None
+
+    @staticmethod
+    def resolve_parent_code(obj) -> str | None:
+        return obj.parent.code if obj.parent_id else None
 
 
 class StandardLevelOut(Schema):
@@ -79,21 +124,29 @@ class QualificationOut(Schema):
 
 
 class RegionFilter(Schema):
-    parent: str | None = None
-    kind: str | None = None
+    q: str = Field("", max_length=64, description="代码、名称或拼音首字母(如 ccs = 长春市)")
+    parent: str | None = Field(None, max_length=6, description="上级区划代码:只列其直接下级")
+    within: str | None = Field(None, max_length=6, description="区划代码:只列其辖区内(含各级下级)")
+    kind: Region.Kind | None = None
+    include_inactive: bool = False
 
 
-@router.get("/regions", response=list[RegionOut], summary="行政区划")
+@router.get(
+    "/regions", url_name="reference_regions", response=list[RegionOut], summary="行政区划(按代码、名称或拼音首字母查找)"
+)
 @paginate
 def regions(request, filters: RegionFilter = Query(...)):
-    qs = Region.objects.select_related("parent")
+    qs = Region.objects.select_related("parent__parent")
+    if not filters.include_inactive:
+        qs = qs.filter(active=True)
     if filters.parent:
         qs = qs.filter(parent__code=filters.parent)
+    if filters.within:
+        within = Region.objects.filter(code=filters.within).first()
+        qs = qs.filter(Region.code_within_q("code", [within.prefix])) if within else qs.none()
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
-    return [
-        {"code": r.code, "name": r.name, "kind": r.kind, "parent_code": r.parent.code if r.parent else None} for r in qs
-    ]
+    return regions_matching(qs, filters.q) if filters.q else qs.order_by("code")
 
 
 @router.get("/levels", response=list[LevelOut], summary="技能等级(八级制,含证书编号格式)")
@@ -114,25 +167,33 @@ def levels(request):
     ]
 
 
-def _occupation_out(o: Occupation) -> dict:
-    return {
-        "code": o.code,
-        "name": o.name,
-        "catalogue_kind": o.qualification.kind if o.qualification else None,
-        "catalogue_status": o.qualification.status if o.qualification else None,
-        "licensing_overlaps": [q.name for q in o.licensing_overlaps.all()],
-        "has_standard": bool(o.standards.all()),
-    }
+class OccupationFilter(Schema):
+    q: str = Field("", max_length=64, description="职业编码(可只输前几位,如 6-31)、名称或拼音首字母(如 dg = 电工)")
+    category: str | None = Field(None, max_length=8, description="大类、中类或小类编码:只列其下的职业")
+    with_standard: bool | None = Field(None, description="true 只列有施行中国家职业技能标准的职业")
+    include_inactive: bool = False
 
 
-@router.get("/occupations", response=list[OccupationOut], summary="职业(大典)")
+@router.get(
+    "/occupations",
+    url_name="reference_occupations",
+    response=list[OccupationOut],
+    summary="职业(大典2022,按编码、名称或拼音首字母查找)",
+)
 @paginate
-def occupations(request, q: str = ""):
-    qs = Occupation.objects.filter(active=True).select_related("qualification")
-    qs = qs.prefetch_related("licensing_overlaps", "standards")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__startswith=q))
-    return [_occupation_out(o) for o in qs]
+def occupations(request, filters: OccupationFilter = Query(...)):
+    return occupations_listed(
+        q=filters.q,
+        category=filters.category,
+        with_standard=filters.with_standard,
+        include_inactive=filters.include_inactive,
+    )
+
+
+@router.get("/occupation-categories", response=list[CategoryOut], summary="职业分类树:大类、中类、小类")
+def occupation_categories(request, parent: str | None = Query(None, max_length=8)):
+    qs = OccupationCategory.objects.select_related("parent").filter(active=True)
+    return qs.filter(parent__code=parent) if parent else qs.filter(parent=None)
 
 
 @router.get("/occupations/{code}/standard", response=StandardOut, summary="职业现行国家职业技能标准")

@@ -34,6 +34,10 @@ class Region(models.Model):
             "本地区签发证书的二维码令牌用哪种算法签名;空为沿用上级地区,最终默认 Ed25519。电子凭证始终用 Ed25519"
         ),
     )
+    initials = models.CharField(_("拼音首字母"), max_length=64, blank=True, db_index=True)
+    edition = models.CharField(_("代码版本"), max_length=16, blank=True, help_text=_("如:2022-10(统计用区划代码)"))
+    source = models.CharField(_("来源"), max_length=128, blank=True)
+    active = models.BooleanField(_("现行"), default=True, help_text=_("新版代码中已撤销的区划保留,标为非现行"))
 
     class Meta:
         verbose_name = _("行政区划")
@@ -186,6 +190,13 @@ class Qualification(models.Model):
     )
     aliases = models.TextField(_("别称"), blank=True, help_text=_("每行一个;排查变相恢复时与名称一并匹配,如旧称、简称"))
     notes = models.TextField(_("备注"), blank=True)
+    source = models.CharField(_("来源"), max_length=255, blank=True, help_text=_("本条信息出自何处"))
+    category_confirmed = models.BooleanField(
+        _("类别、性质已核实"), default=False, help_text=_("已与《国家职业资格目录(2021年版)》原文核对")
+    )
+    authority_confirmed = models.BooleanField(
+        _("实施部门已核实"), default=False, help_text=_("已与《国家职业资格目录(2021年版)》原文核对")
+    )
 
     class Meta:
         verbose_name = _("目录清单条目")
@@ -205,6 +216,15 @@ class Qualification(models.Model):
         if self.kind == self.Kind.EVALUATION and self.evaluation_from and day < self.evaluation_from:
             return self.Kind.ACCESS
         return self.kind
+
+    @property
+    def unconfirmed(self) -> list[str]:
+        """What the page must say it has not checked against the 2021 catalogue text."""
+        return [
+            label
+            for label, ok in ((_("类别与性质"), self.category_confirmed), (_("实施部门"), self.authority_confirmed))
+            if not ok
+        ]
 
     @property
     def search_terms(self) -> list[str]:
@@ -264,11 +284,83 @@ class CatalogueChange(models.Model):
         return self.kind in self.ENDING
 
 
+class ClassificationEdition(models.Model):
+    """An edition of the 中华人民共和国职业分类大典 whose codes a certificate, filing or standard may carry."""
+
+    code = models.CharField(_("版本"), max_length=8, unique=True, help_text=_("如:2022、2015、1999"))
+    title = models.CharField(_("名称"), max_length=64)
+    published_on = models.DateField(_("颁布日期"), null=True, blank=True)
+    is_current = models.BooleanField(_("现行版本"), default=False)
+    notes = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("职业分类大典版本")
+        verbose_name_plural = _("职业分类大典版本")
+        ordering = ["-code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def current_code(cls) -> str:
+        return cls.objects.filter(is_current=True).values_list("code", flat=True).first() or CURRENT_EDITION
+
+
+# The edition the platform's occupation codes belong to when nothing else is said (a fresh database).
+CURRENT_EDITION = "2022"
+
+
+class OccupationCategory(models.Model):
+    """A 大类, 中类 or 小类 of the 大典: the tree the occupations (细类) hang from."""
+
+    class Kind(models.TextChoices):
+        MAJOR = "major", _("大类")
+        MIDDLE = "middle", _("中类")
+        MINOR = "minor", _("小类")
+
+    code = models.CharField(_("分类编码"), max_length=8, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    kind = models.CharField(_("层级"), max_length=8, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级")
+    )
+    edition = models.CharField(_("大典版本"), max_length=8, default=CURRENT_EDITION)
+    source = models.CharField(_("来源"), max_length=64, blank=True)
+    active = models.BooleanField(_("现行"), default=True)
+
+    class Meta:
+        verbose_name = _("职业分类(大类、中类、小类)")
+        verbose_name_plural = _("职业分类(大类、中类、小类)")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
 class Occupation(models.Model):
-    """An occupation of the 中华人民共和国职业分类大典 (2022), code X-XX-XX-XX."""
+    """An occupation (细类) of the 中华人民共和国职业分类大典, code X-XX-XX-XX.
+
+    `edition` is the edition whose code this is (2022, or 2022 with a later announcement in `source`);
+    `announced_year` says when an occupation added after the 2022 book was announced (人社部 新职业).
+    """
 
     code = models.CharField(_("职业编码"), max_length=10, unique=True)
     name = models.CharField(_("职业名称"), max_length=64)
+    category = models.ForeignKey(
+        OccupationCategory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="occupations",
+        verbose_name=_("小类"),
+    )
+    edition = models.CharField(_("大典版本"), max_length=8, default=CURRENT_EDITION)
+    source = models.CharField(
+        _("来源"), max_length=64, blank=True, help_text=_("如:2022正式版、2024新职业(人社部公告)")
+    )
+    announced_year = models.PositiveSmallIntegerField(_("公布年份"), null=True, blank=True)
+    initials = models.CharField(_("拼音首字母"), max_length=64, blank=True, db_index=True)
+    retired_on = models.DateField(_("停用日期"), null=True, blank=True)
     qualification = models.ForeignKey(
         Qualification,
         null=True,
@@ -296,12 +388,57 @@ class Occupation(models.Model):
         return f"{self.code} {self.name}"
 
     def standard_on(self, day: datetime.date) -> "Standard | None":
-        return (
-            self.standards.filter(effective_from__lte=day)
-            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
-            .order_by("-effective_from")
-            .first()
-        )
+        return self.standards.in_force_on(day).order_by("-effective_from").first()
+
+
+class WorkType(models.Model):
+    """A 工种 (or 职业方向) within an occupation; printed on the certificate when there is one."""
+
+    occupation = models.ForeignKey(Occupation, on_delete=models.CASCADE, related_name="work_types")
+    name = models.CharField(_("工种名称"), max_length=64)
+    code = models.CharField(_("工种编码"), max_length=16, blank=True)
+    source = models.CharField(_("来源"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("工种")
+        verbose_name_plural = _("工种")
+        ordering = ["occupation__code", "name"]
+        constraints = [models.UniqueConstraint(fields=["occupation", "name"], name="uniq_work_type")]
+
+    def __str__(self) -> str:
+        return f"{self.occupation.name}·{self.name}"
+
+
+class OccupationCodeMapping(models.Model):
+    """An earlier edition's occupation code and the 2022 occupation it now is, where that is known.
+
+    Imported historical certificates keep the code they were issued with; eligibility and 贯通 read the 2022
+    occupation this table points to. A code without a row here stays unmapped (shown as such), never guessed.
+    """
+
+    class Relation(models.TextChoices):
+        SAME = "same", _("编码名称未变")
+        RENAMED = "renamed", _("更名")
+        RECODED = "recoded", _("编码调整")
+        MERGED = "merged", _("并入")
+
+    edition = models.CharField(_("原大典版本"), max_length=8)
+    old_code = models.CharField(_("原职业编码"), max_length=16)
+    old_name = models.CharField(_("原职业名称"), max_length=64)
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.PROTECT, related_name="earlier_codes", verbose_name=_("2022版职业")
+    )
+    relation = models.CharField(_("对应关系"), max_length=8, choices=Relation.choices)
+    basis = models.CharField(_("依据"), max_length=255)
+
+    class Meta:
+        verbose_name = _("职业编码新旧对照")
+        verbose_name_plural = _("职业编码新旧对照")
+        ordering = ["edition", "old_code"]
+        constraints = [models.UniqueConstraint(fields=["edition", "old_code"], name="uniq_code_mapping")]
+
+    def __str__(self) -> str:
+        return f"{self.edition}版 {self.old_code} {self.old_name} → {self.occupation}"
 
 
 class LicensingOverlap(models.Model):
@@ -320,6 +457,11 @@ class LicensingOverlap(models.Model):
         return f"{self.occupation.name} ↔ {self.qualification.name}"
 
 
+class StandardQuerySet(models.QuerySet):
+    def in_force_on(self, day: datetime.date) -> "StandardQuerySet":
+        return self.filter(effective_from__lte=day).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+
+
 class Standard(models.Model):
     """A national occupational skill standard (国家职业技能标准) edition."""
 
@@ -335,6 +477,14 @@ class Standard(models.Model):
     template = models.CharField(_("申报条件模板"), max_length=4, choices=Template.choices)
     effective_from = models.DateField(_("施行日期"))
     effective_to = models.DateField(_("废止日期"), null=True, blank=True)
+    classification_edition = models.CharField(
+        _("职业编码所依大典版本"),
+        max_length=8,
+        blank=True,
+        help_text=_("标准文本所印职业编码出自的大典版本,如2018年版标准依2015年版大典"),
+    )
+
+    objects = StandardQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("国家职业技能标准")

@@ -2,7 +2,7 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,16 +11,33 @@ from accounts.actors import Actor
 from core.pages import perform
 
 from . import changes
+from .catalogue import occupation_problems
 from .changes import require_operator
-from .models import CatalogueChange, Occupation, Qualification
+from .models import (
+    CatalogueChange,
+    ClassificationEdition,
+    LicensingOverlap,
+    Occupation,
+    OccupationCategory,
+    Qualification,
+    Standard,
+)
+from .search import initials_of
+from .selectors import occupations_listed
 
 
 def catalogue(request):
-    """The public 目录清单: what may be required (准入类), what is only level evaluation, what is cancelled."""
+    """The public 目录清单: what may be required (准入类), what is only level evaluation, what is cancelled.
+
+    Each entry says where it comes from and whether its category and authority were checked against the 2021
+    catalogue text; searching matches the name, an alias or the pinyin initials (特种作业人员 = "tzzyry")."""
     q = request.GET.get("q", "").strip()
-    quals = Qualification.objects.all()
+    quals = list(Qualification.objects.all())
     if q:
-        quals = quals.filter(name__icontains=q)
+        lowered = q.lower()
+        quals = [
+            x for x in quals if any(q in term for term in x.search_terms) or initials_of(x.name).startswith(lowered)
+        ]
     # As in force today: a cancellation or a move to level evaluation recorded for a later day is shown as
     # announced, under the heading that still applies until then.
     today = timezone.localdate()
@@ -35,21 +52,87 @@ def catalogue(request):
     return render(
         request,
         "occupations/catalogue.html",
-        {"q": q, "access": access, "evaluation": evaluation, "cancelled": cancelled, "today": today},
+        {
+            "q": q,
+            "access": access,
+            "evaluation": evaluation,
+            "cancelled": cancelled,
+            "today": today,
+            "unconfirmed": sum(1 for x in quals if x.unconfirmed),
+        },
     )
 
 
 def occupations(request):
-    q = request.GET.get("q", "").strip()
-    qs = (
-        Occupation.objects.filter(active=True)
-        .select_related("qualification")
-        .prefetch_related("standards", "licensing_overlaps")
+    """The 大典 2022: search by code, name or pinyin initials, or browse 大类 → 中类 → 小类 → 职业 (细类).
+
+    Every occupation can be found; each row says whether a national standard (and its rule data) is in force,
+    because only those can be filed, planned and registered for."""
+    q = request.GET.get("q", "").strip()[:64]
+    standard = request.GET.get("standard", "")
+    category = OccupationCategory.objects.filter(code=request.GET.get("in", "").strip(), active=True).first()
+    with_standard = {"yes": True, "none": False}.get(standard)
+    trail, children, occupations_page = [], [], None
+    node = category
+    while node is not None:
+        trail.insert(0, node)
+        node = node.parent
+    if q or with_standard is not None or (category and category.kind == OccupationCategory.Kind.MINOR):
+        listed = occupations_listed(q=q, category=category.code if category else None, with_standard=with_standard)
+        occupations_page = Paginator(listed.prefetch_related("standards"), 30).get_page(request.GET.get("page"))
+    else:
+        children = list(
+            OccupationCategory.objects.filter(parent=category, active=True).order_by("code")
+            if category
+            else OccupationCategory.objects.filter(parent=None, active=True).order_by("code")
+        )
+        codes = list(Occupation.objects.filter(active=True).values_list("code", flat=True))
+        for child in children:
+            child.occupation_count = sum(1 for c in codes if c.startswith(f"{child.code}-"))
+    return render(
+        request,
+        "occupations/occupations.html",
+        {
+            "q": q,
+            "standard": standard,
+            "category": category,
+            "trail": trail,
+            "children": children,
+            "page": occupations_page,
+            "total": Occupation.objects.filter(active=True).count(),
+            "with_standard": Occupation.objects.filter(
+                active=True, standards__in=Standard.objects.in_force_on(timezone.localdate())
+            )
+            .distinct()
+            .count(),
+        },
     )
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__startswith=q))
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "occupations/occupations.html", {"q": q, "page": page})
+
+
+def occupation_detail(request, code: str):
+    """One occupation: where it sits in the 大典, its edition and source, and whether it can be assessed."""
+    occupation = (
+        Occupation.objects.select_related("category__parent__parent", "qualification")
+        .prefetch_related("licensing_overlaps", "work_types", "earlier_codes")
+        .filter(code=code)
+        .first()
+    )
+    if occupation is None:
+        raise Http404
+    today = timezone.localdate()
+    standard = occupation.standard_on(today)
+    return render(
+        request,
+        "occupations/occupation_detail.html",
+        {
+            "o": occupation,
+            "standard": standard,
+            "standard_levels": standard.levels.select_related("level") if standard else [],
+            "edition": ClassificationEdition.objects.filter(code=occupation.edition).first(),
+            "problems": occupation_problems(occupation, today),
+            "overlaps": LicensingOverlap.objects.filter(occupation=occupation).select_related("qualification"),
+        },
+    )
 
 
 # --- Catalogue changes (platform operator) ------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 from accounts.actors import Actor
 from accounts.models import Role
 from core.models import AuditEntry
+from occupations.models import Region
 
 
 def audit_entries_for(actor: Actor, *, filters: dict) -> QuerySet[AuditEntry]:
@@ -10,9 +11,7 @@ def audit_entries_for(actor: Actor, *, filters: dict) -> QuerySet[AuditEntry]:
     actor.require_authenticated()
     qs = AuditEntry.objects.order_by("-seq")
     if not actor.is_operator:
-        q = Q(pk__in=[])
-        for prefix in actor.bureau_prefixes:
-            q |= Q(region_code__startswith=prefix)
+        q = Region.code_within_q("region_code", actor.bureau_prefixes)
         q |= Q(organisation_id__in=actor.organisation_ids(Role.ORG_ADMIN))
         qs = qs.filter(q)
     if filters.get("object_type"):

@@ -30,6 +30,7 @@ from core.pages import form_input, perform
 from core.ratelimit import client_ip
 from core.spreadsheets import template_workbook
 from occupations.models import Qualification, Region
+from occupations.search import region_code_for
 
 from . import dashboards, guazheng, inspections, reports
 from . import exposures as exposure_list
@@ -85,19 +86,12 @@ def _history(object_type: str, object_id: int) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(object_type=object_type, object_id=str(object_id)).order_by("seq")
 
 
-def _report_regions() -> QuerySet[Region]:
-    return Region.objects.exclude(kind=Region.Kind.PROVINCE).select_related("parent").order_by("code")
-
-
 def _jurisdiction_regions(actor: Actor) -> QuerySet[Region]:
     """Cities and the province within the actor's jurisdiction, for region filters."""
-    qs = Region.objects.exclude(kind=Region.Kind.COUNTY).order_by("code")
+    qs = Region.objects.exclude(kind=Region.Kind.COUNTY).filter(active=True).order_by("code")
     if actor.is_operator:
         return qs
-    q = Q(pk__in=[])
-    for prefix in actor.bureau_prefixes:
-        q |= Q(code__startswith=prefix)
-    return qs.filter(q)
+    return qs.filter(Region.code_within_q("code", actor.bureau_prefixes))
 
 
 # --- Public: reporting, tracking, exposure -------------------------------------------------------------------------
@@ -114,7 +108,6 @@ def _report_context(data: dict, error: PlatformError | None = None) -> dict:
         "organisation": organisation,
         "plan": plan,
         "kinds": Complaint.Kind.choices,
-        "regions": _report_regions(),
         "cancelled": Qualification.objects.filter(status=Qualification.Status.CANCELLED).order_by("name"),
         "challenge": challenge_new(),
         "honeypot": HONEYPOT_FIELD,
@@ -211,7 +204,7 @@ def track(request):
 
 
 def exposures(request):
-    region = request.GET.get("region", "")
+    region = region_code_for(request.GET.get("region", ""))
     page = Paginator(exposure_list.exposures_public(region_code=region), 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -219,7 +212,6 @@ def exposures(request):
         {
             "page": page,
             "region": region,
-            "regions": Region.objects.exclude(kind=Region.Kind.COUNTY).order_by("code"),
         },
     )
 

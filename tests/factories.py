@@ -51,6 +51,29 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
 
+    @factory.post_generation
+    def person(obj, create, extracted, **kwargs):
+        """`UserFactory(person=p)`: an account bound to `p` the only way there is, through accounts.binding."""
+        if create and extracted is not None:
+            bind(obj, extracted)
+
+
+def bound_user(username: str, *, person, **kwargs) -> User:
+    """A login (`User.objects.create_user` arguments) bound to `person`."""
+    user = User.objects.create_user(username, **kwargs)
+    bind(user, person)
+    return user
+
+
+def bind(user, person, channel: str = "bureau"):
+    """Bind `user` to `person` as a bureau's check of the papers would (tests' stand-in for a real proof)."""
+    from accounts.actors import Actor
+    from accounts.binding import identity_bind
+
+    return identity_bind(
+        actor=Actor.platform(), user=user, person=person, channel=channel, evidence={"test": "papers checked"}
+    )
+
 
 class BureauFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -106,6 +129,8 @@ __all__ = [
     "PersonFactory",
     "Role",
     "UserFactory",
+    "bind",
+    "bound_user",
     "enrolled",
     "make_ric",
     "make_uscc",
@@ -113,3 +138,24 @@ __all__ = [
     "region",
     "totp_code",
 ]
+
+
+def checked_in(plan, registrations=None, kinds=None) -> None:
+    """Test set-up: the candidates were checked in at the plan's sessions (ID document checked), as the
+    supervisor does on exam day (assessments/examday), so that they may be scored. Existing records are kept."""
+    from django.utils import timezone
+
+    from assessments.models import CheckIn, Registration
+
+    regs = (
+        registrations if registrations is not None else plan.registrations.filter(status=Registration.Status.APPROVED)
+    )
+    components = plan.components.all() if kinds is None else plan.components.filter(kind__in=kinds)
+    now = timezone.now()
+    for component in components:
+        for reg in regs:
+            CheckIn.objects.get_or_create(
+                registration=reg,
+                component=component,
+                defaults={"status": "present", "id_checked": True, "method": "typed", "recorded_at": now},
+            )

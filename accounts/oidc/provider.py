@@ -11,7 +11,6 @@ ID token's: each would need code of our own around it, where authlib does it by 
 import logging
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 
 import requests
@@ -174,14 +173,6 @@ def assurance_rank(value: str) -> int:
     """Position of an assurance level in OIDC_ASSURANCE_LEVELS (lowest first); -1 for a value not listed."""
     levels = list(settings.OIDC_ASSURANCE_LEVELS)
     return levels.index(value) if value in levels else -1
-
-
-def name_key(value: str) -> str:
-    """A name as compared: NFKC, no spaces, one kind of middle dot (阿卜杜拉·买买提 is written with ·, •, ・ or .)."""
-    text = unicodedata.normalize("NFKC", value or "")
-    for dot in "•・.．‧∙⋅":
-        text = text.replace(dot, "·")
-    return "".join(text.split())
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ from core.errors import Conflict, PermissionDenied
 
 from ..actors import Actor
 from ..binding import identity_bind
-from ..identity import RIC
+from ..conflicts import identity_conflict_open, name_key
 from ..models import IdentityConflict, OidcIdentity, Person, User
 from ..second_factor import requires_second_factor
 from ..services import person_get_or_create
-from .provider import Vouched, name_key
+from .provider import Vouched
 
 # The roles that must sign in with a password and a second factor (issue 13, item 5); never through the provider.
 
@@ -67,11 +67,6 @@ def _same_person(user: User, vouched: Vouched) -> bool:
     return person.id_type == vouched.id_type and person.id_number == vouched.id_number
 
 
-def _region_for(person: Person) -> str:
-    """Where a bureau looks after this person's identity: the region of issue in a 居民身份证 number (户籍地)."""
-    return person.id_number[:6] if person.id_type == RIC else ""
-
-
 def _low_assurance_message(vouched: Vouched) -> str:
     return _(
         "您在%(provider)s的实名认证等级为“%(acr)s”,实名绑定需要“%(min)s”及以上。已为您登录,但账号尚未实名:"
@@ -104,34 +99,15 @@ def _conflict_message(conflict: IdentityConflict) -> str:
 
 
 def _conflict_open(actor: Actor, person: Person, vouched: Vouched, user: User | None) -> IdentityConflict:
-    """The bureau's case for this person and this name: the open one if there is one, or the one decided."""
-    existing = (
-        IdentityConflict.objects.filter(person=person, source=IdentityConflict.Source.OIDC, claimed_name=vouched.name)
-        .exclude(status=IdentityConflict.Status.RECORD_CORRECTED)
-        .order_by("-created_at")
-        .first()
-    )
-    if existing is not None:
-        return existing
-    conflict = IdentityConflict(
+    """The bureau's case for this person and this name (accounts.conflicts: one service for every channel)."""
+    return identity_conflict_open(
+        actor=actor,
         person=person,
         claimed_name=vouched.name,
         source=IdentityConflict.Source.OIDC,
-        submitted_by=user,
-        region_code=_region_for(person),
-        context={**_trace(vouched), "record_name": person.name, "provider": settings.OIDC_PROVIDER_LABEL},
+        user=user,
+        context={**_trace(vouched), "provider": settings.OIDC_PROVIDER_LABEL},
     )
-    conflict.full_clean()
-    with transaction.atomic():
-        conflict.save()
-        audit_record(
-            actor=actor,
-            action="identity.conflict_open",
-            obj=conflict,
-            region_code=conflict.region_code,
-            after={"person": person.pk, "claimed_name": vouched.name, "source": "oidc", **_trace(vouched)},
-        )
-    return conflict
 
 
 def _bind(actor: Actor, user: User, vouched: Vouched) -> SignIn:

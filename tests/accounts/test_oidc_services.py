@@ -10,8 +10,9 @@ from django.test import Client
 
 from accounts.actors import Actor
 from accounts.binding import identity_bind
+from accounts.conflicts import name_key
 from accounts.models import IdentityBinding, IdentityConflict, OidcIdentity, User
-from accounts.oidc.provider import ProviderConfig, SignInFailed, Vouched, name_key, provider_config, vouched_from_claims
+from accounts.oidc.provider import ProviderConfig, SignInFailed, Vouched, provider_config, vouched_from_claims
 from accounts.oidc.services import oidc_sign_in
 from accounts.oidc.views import _claims
 from core.errors import Conflict, PermissionDenied

@@ -145,9 +145,9 @@ def _create(org, admin, code, levels=("5",)):
 
 def test_a_licensing_qualification_is_refused_with_the_reason(org, org_admin):
     with pytest.raises(ValidationFailed) as exc:
-        _create(org, org_admin, "4-07-05-04")
+        _create(org, org_admin, "4-07-05-03")
     assert "准入类" in exc.value.message and "消防设施操作员" in exc.value.message
-    assert exc.value.details["scope"][0]["occupation_code"] == "4-07-05-04"
+    assert exc.value.details["scope"][0]["occupation_code"] == "4-07-05-03"
     assert not Filing.objects.exists()
 
 
@@ -181,7 +181,7 @@ def test_every_bad_line_is_reported_at_once(org, org_admin):
             actor=A(org_admin),
             organisation_id=org.id,
             scope=[
-                {"occupation_code": "4-07-05-04", "levels": ["5"]},
+                {"occupation_code": "4-07-05-03", "levels": ["5"]},
                 {"occupation_code": "0-00-00-00", "levels": ["5"]},
                 {"occupation_code": "6-31-01-03", "levels": []},
             ],

@@ -12,7 +12,7 @@ from assessments.models import Plan, Registration
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import Notification
 from tests.conftest import client_for
-from tests.factories import member
+from tests.factories import bound_user, member
 
 from .conftest import component_times, make_candidates, make_plan
 
@@ -112,9 +112,8 @@ def test_drafts_are_not_public(client, filed_org, org_admin):
 
 def test_reschedule_and_cancel_notify_candidates(plan, org_admin, django_capture_on_commit_callbacks, mailoutbox):
     regs = make_candidates(plan, org_admin, "4", 2)
-    from accounts.models import User
 
-    user = User.objects.create_user("cand", password="x-1234567", email="cand@example.com", person=regs[0].person)
+    user = bound_user("cand", password="x-1234567", email="cand@example.com", person=regs[0].person)
     later = component_times(plan.registration_closes + datetime.timedelta(days=7))
     with pytest.raises(ValidationFailed):
         plans.plan_reschedule(actor=A(org_admin), plan_id=plan.id, components=later, reason="")

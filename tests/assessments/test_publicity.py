@@ -19,9 +19,9 @@ from core.errors import Conflict, NotFound, PermissionDenied, RateLimited, Valid
 from core.models import AuditEntry, Notification
 from occupations.models import Level
 from tests.conftest import client_for
-from tests.factories import make_ric
+from tests.factories import bound_user, make_ric
 
-from .test_scoring import build_scene, score_and_lock
+from .test_scoring import build_scene, make_assessor, score_and_lock, seat
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_only_the_org_admin_opens_publicity_once(scene, other_org_admin, cc_offi
 
 
 def test_candidates_are_told_publicity_has_started(scene):
-    user = User.objects.create_user("cand-a", password="x-123456789", person=scene.regs[0].person)
+    user = bound_user("cand-a", password="x-123456789", person=scene.regs[0].person)
     publicity.publication_open(actor=A(scene.admin), plan_id=scene.plan.id)
     assert Notification.objects.get(user=user).title.startswith("成绩公示")
 
@@ -210,9 +210,7 @@ def test_finalising_waits_for_the_end_of_publicity_and_every_answer(published):
 
 def test_finalising_sets_outcomes_and_tells_the_candidates(published, other_org_admin):
     a, b, c = published.regs
-    users = [
-        User.objects.create_user(f"cand{i}", password="x-123456789", person=r.person) for i, r in enumerate((a, b))
-    ]
+    users = [bound_user(f"cand{i}", password="x-123456789", person=r.person) for i, r in enumerate((a, b))]
     after = published.publication.ends_on + DAY
     with pytest.raises(NotFound):
         publicity.plan_finalise(actor=A(other_org_admin), plan_id=published.plan.id, today=after)
@@ -286,11 +284,14 @@ def _bulk_candidates(plan: Plan, n: int, offset: int) -> None:
     )
 
 
-def _finalise_queries(filed_org, org_admin, n: int, offset: int) -> int:
+def _finalise_queries(filed_org, org_admin, n: int, offset: int, assessors: list) -> int:
     from .conftest import make_plan
 
     plan = make_plan(filed_org, org_admin)
     _bulk_candidates(plan, n, offset)
+    # Panels the standard's staffing asks for 60 candidates (finalising checks them): theory 4, skills 13.
+    seat(plan, "theory", *assessors[:4])
+    seat(plan, "skills", *assessors[:13])
     Publication.objects.create(plan=plan, starts_on=datetime.date(2025, 3, 3), ends_on=datetime.date(2025, 3, 10))
     Plan.objects.filter(pk=plan.id).update(status="publicity")
     with CaptureQueriesContext(connection) as queries:
@@ -300,8 +301,9 @@ def _finalise_queries(filed_org, org_admin, n: int, offset: int) -> int:
 
 
 def test_finalising_does_not_query_per_candidate(filed_org, org_admin):
-    few = _finalise_queries(filed_org, org_admin, 3, 0)
-    many = _finalise_queries(filed_org, org_admin, 60, 100)
+    assessors = [make_assessor(filed_org, org_admin, i) for i in range(1, 14)]
+    few = _finalise_queries(filed_org, org_admin, 3, 0, assessors)
+    many = _finalise_queries(filed_org, org_admin, 60, 100, assessors)
     assert few == many
     assert Notification.objects.filter(title__contains="合格").count() == 63
 

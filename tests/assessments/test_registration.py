@@ -5,7 +5,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Role, User
+from accounts.models import Role
 from assessments.models import Registration
 from assessments.registration import (
     registration_review,
@@ -17,7 +17,7 @@ from assessments.registration import (
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.accreditation.conftest import xlsx
 from tests.conftest import client_for, require_postgres
-from tests.factories import make_ric, member
+from tests.factories import PersonFactory, bound_user, make_ric, member
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,9 @@ WORKER_ID = "220102199501012238"
 
 @pytest.fixture
 def worker(db):
-    return User.objects.create_user("zhangwei", password="pw-zhang-2026")
+    """张伟's own login, bound to his person record by proof (accounts.binding)."""
+    person = PersonFactory(name="张伟", id_number=WORKER_ID, phone="13500000004")
+    return bound_user("zhangwei", person=person, password="pw-zhang-2026")
 
 
 def submit(worker, plan, level="4", **kw):
@@ -254,5 +256,6 @@ def plan_tx(transactional_db, cc_officer, org, org_admin):
     file_organisation(org, org_admin, cc_officer)
     plan = make_plan(org, org_admin)
     # Several sessions of the same person (one account each would be refused; use one account, many requests).
-    user = User.objects.create_user("zhangwei", password="pw-zhang-2026")
+    person = PersonFactory(name="张伟", id_number=WORKER_ID)
+    user = bound_user("zhangwei", person=person, password="pw-zhang-2026")
     return plan, [user] * 6

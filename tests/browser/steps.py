@@ -8,10 +8,19 @@ from django.utils import timezone
 
 from assessments.models import PlanComponent, Publication
 from subsidies.models import Claim
+from tests.factories import checked_in
 
 from .conftest import Shots, login, logout, second_factor
 
 WORKER_ACCOUNT = "6222021001234567890"
+
+
+def pick_region(page, name: str, codes: list[str]) -> None:
+    """Choose a region in a picker's province → prefecture → county lists (static/js/picker.js)."""
+    field = page.locator(f"div.picker-field:has(input[type=hidden][name={name}])")
+    for depth, code in enumerate(codes):
+        field.locator(f".picker-cascade select[data-depth='{depth}']").select_option(code)
+    assert field.locator(f"input[type=hidden][name={name}]").input_value() == codes[-1]
 
 
 def organisation_register(page, base: str, shots: Shots, *, username: str, password: str, org: dict) -> None:
@@ -23,7 +32,8 @@ def organisation_register(page, base: str, shots: Shots, *, username: str, passw
     page.fill("input[name=name]", org["name"])
     page.select_option("select[name=kind]", org["kind"])
     page.fill("input[name=credit_code]", org["credit_code"])
-    page.select_option("select[name=region_code]", org["region_code"])
+    code = org["region_code"]
+    pick_region(page, "region_code", [f"{code[:2]}0000", f"{code[:4]}00", code])
     page.fill("input[name=contact_name]", org["contact_name"])
     page.fill("input[name=contact_phone]", org["contact_phone"])
     shots(page, "register")
@@ -96,11 +106,13 @@ def panel_assign(page, base: str, shots: Shots, *, plan_id: int, components: int
 
 
 def exam_day_arrives(plan) -> None:
-    """Moves the calendar only: the plan's components are now in the past, so marks may be entered."""
+    """Moves the calendar: the plan's components are now in the past, and its candidates were checked in at each
+    session (the check-in page has its own journey, test_checkin_journey.py), so marks may be entered."""
     for c in PlanComponent.objects.filter(plan=plan):
         PlanComponent.objects.filter(pk=c.pk).update(
             starts_at=c.starts_at - datetime.timedelta(days=20), ends_at=c.ends_at - datetime.timedelta(days=20)
         )
+    checked_in(plan)
 
 
 def scores_enter(page, base: str, shots: Shots, *, plan_id: int, registration_id: int, marks: dict[str, str]) -> None:

@@ -7,13 +7,13 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role
 from assessments import schools
 from certificates.models import Certificate
 from occupations.models import Level
 from tests.accreditation.conftest import xlsx
 from tests.assessments.conftest import file_organisation, make_plan
-from tests.factories import PersonFactory, make_ric, member
+from tests.factories import PersonFactory, bound_user, make_ric, member
 
 from .conftest import login
 
@@ -37,7 +37,7 @@ def test_a_worker_sees_their_career_path_on_a_phone(live_server, phone, shots):
         imported=True,
         token="historical-demo-token",
     )
-    user = User.objects.create_user("career", password="career-pass-2026", person=person)
+    user = bound_user("career", password="career-pass-2026", person=person)
     member(Role.WORKER, user=user)
     login(phone, live_server.url, "career", "career-pass-2026")
     phone.click("text=职业发展路径")

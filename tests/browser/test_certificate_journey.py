@@ -8,12 +8,12 @@ import zxingcpp
 from PIL import Image
 
 from accounts.actors import Actor
-from accounts.models import User
 from assessments.models import Plan
 from certificates import issuance, services
 from certificates.models import Certificate
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.certificates.conftest import finalise
+from tests.factories import bound_user
 
 from .conftest import login
 
@@ -30,7 +30,7 @@ def holder(org, org_admin, cc_officer, settings, live_server, tmp_path_factory):
     finalise(Plan.objects.get(pk=plan.id))
     batch = issuance.issue_batch_start(actor=Actor.for_user(org_admin), plan_id=plan.id)
     issuance.issue_batch_run(batch.id)
-    user = User.objects.create_user("holder", password="holder-pass-2026", person=reg.person)
+    user = bound_user("holder", password="holder-pass-2026", person=reg.person)
     return user, Certificate.objects.get(person=reg.person)
 
 

@@ -6,14 +6,14 @@ import pytest
 from django.core.management import call_command
 
 from accounts.actors import Actor
-from accounts.models import Role, User
+from accounts.models import Role
 from assessments.models import Plan
 from certificates import issuance
 from certificates.models import Certificate
 from subsidies.models import Claim
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.certificates.conftest import finalise
-from tests.factories import PASSWORD, member
+from tests.factories import PASSWORD, bound_user, member
 
 from . import steps
 from .conftest import login, logout
@@ -24,14 +24,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def holder(org, org_admin, cc_officer, settings, tmp_path_factory):
     settings.SIGNING_KEYS_DIR = tmp_path_factory.mktemp("keys")
-    call_command("load_subsidy_policies", verbosity=0)
+    call_command("load_subsidy_policies", "--demo", verbosity=0)
     file_organisation(org, org_admin, cc_officer)
     plan = make_plan(org, org_admin)
     reg = make_candidates(plan, org_admin, "4", 1)[0]
     finalise(Plan.objects.get(pk=plan.id))
     batch = issuance.issue_batch_start(actor=Actor.for_user(org_admin), plan_id=plan.id)
     issuance.issue_batch_run(batch.id)
-    worker = User.objects.create_user("claimant", password=PASSWORD, person=reg.person)
+    worker = bound_user("claimant", password=PASSWORD, person=reg.person)
     return worker, Certificate.objects.get(person=reg.person)
 
 

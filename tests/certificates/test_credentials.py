@@ -30,7 +30,7 @@ from certificates import credentials, services, signing, status_index
 from certificates.models import STATUS_LIST_CAPACITY, Certificate
 from occupations.models import Level
 from tests.conftest import client_for, require_postgres
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, bound_user
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def certs(finalised_plan, org_admin, issue) -> list[Certificate]:
 
 @pytest.fixture
 def holder(certs) -> User:
-    return User.objects.create_user("holder", password="x-1234567", person=certs[0].person)
+    return bound_user("holder", password="x-1234567", person=certs[0].person)
 
 
 def credential_url(cert: Certificate) -> str:

@@ -11,6 +11,7 @@ from certificates import services
 from certificates.models import Certificate, VerificationLog
 from core.errors import NotFound
 from tests.conftest import client_for
+from tests.factories import bound_user
 
 pytestmark = pytest.mark.django_db
 
@@ -127,9 +128,8 @@ def test_jwks_is_published(client, issued):
 def test_holders_organisations_and_bureaus_see_certificates(
     issued, org_admin, other_org_admin, cc_officer, jlc_officer
 ):
-    from accounts.models import User
 
-    holder = User.objects.create_user("holder", password="x-1234567", person=issued.person)
+    holder = bound_user("holder", password="x-1234567", person=issued.person)
     for user, status in (
         (holder, 200),
         (org_admin, 200),

@@ -1,6 +1,18 @@
+import shutil
+
 import pytest
 
-from occupations.models import Level, Occupation, Qualification, Region, Standard, StandardLevel
+from occupations import services
+from occupations.models import (
+    Level,
+    Occupation,
+    OccupationCategory,
+    Qualification,
+    Region,
+    Standard,
+    StandardLevel,
+    WorkType,
+)
 from occupations.services import reference_load
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +53,7 @@ def test_loading_twice_changes_nothing():
 
 def test_loading_restores_a_deleted_row_and_keeps_operator_edits():
     Occupation.objects.filter(code="4-03-02-07").update(name="茶艺师(运维修订)")
-    Region.objects.filter(code="220800").delete()
+    Region.objects.filter(code="220882").delete()
     counts = reference_load()
     assert counts == {"Region.created": 1}
     assert Occupation.objects.get(code="4-03-02-07").name == "茶艺师(运维修订)"
@@ -49,8 +61,48 @@ def test_loading_restores_a_deleted_row_and_keeps_operator_edits():
     assert Occupation.objects.get(code="4-03-02-07").name == "茶艺师"
 
 
+def test_the_whole_classification_counted_by_level():
+    categories = OccupationCategory.objects
+    assert categories.filter(kind="major").count() == 8
+    assert categories.filter(kind="middle").count() == 79
+    assert categories.filter(kind="minor").count() == 450
+    assert Occupation.objects.filter(source="2022正式版").count() == 1639
+    assert Occupation.objects.filter(announced_year=2024).count() == 18
+    assert Occupation.objects.filter(announced_year=2025).count() == 17
+    assert Occupation.objects.count() == 1639 + 35
+    assert WorkType.objects.count() == 70
+    assert not Occupation.objects.filter(category=None).exists()
+
+
+def test_spot_checks_of_the_2022_edition():
+    for code, name in [("6-31-01-03", "电工"), ("4-03-02-01", "中式烹调师"), ("4-04-05-05", "人工智能训练师")]:
+        occ = Occupation.objects.select_related("category__parent__parent").get(code=code)
+        assert (occ.name, occ.edition, occ.source, occ.announced_year) == (name, "2022", "2022正式版", None)
+        assert occ.category.code == code[:7] and occ.category.parent.parent.kind == "major"
+    assert Occupation.objects.get(code="6-31-01-03").initials == "dg"
+    assert not Occupation.objects.filter(code="2-02-10-09").exists()  # a 2019 code the 2022 edition dropped
+    announced = Occupation.objects.get(name="生成式人工智能系统应用员")
+    assert (announced.code, announced.announced_year) == ("4-04-05-13", 2024)
+    assert WorkType.objects.filter(occupation=announced, name="生成式人工智能系统测试员").exists()
+
+
+def test_every_division_counted_by_level():
+    assert Region.objects.filter(kind="province", edition="2022-10").count() == 31
+    assert Region.objects.filter(kind="province").count() == 34  # with 台湾、香港、澳门 from GB/T 2260
+    assert Region.objects.filter(kind="city").count() == 342 - 9  # 市辖区 and 省直辖县级行政区划 are not divisions
+    assert Region.objects.filter(kind="county").count() == 2975
+    changchun = Region.objects.get(code="220100")
+    assert (changchun.name, changchun.kind, changchun.parent.code, changchun.initials) == (
+        "长春市",
+        "city",
+        "220000",
+        "ccs",
+    )
+    assert Region.objects.get(code="110105").full_name == "北京市朝阳区"
+    assert not Region.objects.filter(code="110100").exists()
+
+
 def test_all_provinces_and_jilin_prefectures():
-    assert Region.objects.filter(kind="province").count() == 34
     jilin = set(Region.objects.filter(parent__code="220000").values_list("name", flat=True))
     assert {
         "长春市",
@@ -116,3 +168,57 @@ def test_catalogue_and_occupation_pages(client):
     assert "准入类" in page and "心理咨询师" in page
     page = client.get("/reference/occupations/?q=焊工").content.decode()
     assert "6-18-02-04" in page and "电工" not in page
+
+
+def _newer_extract(tmp_path, monkeypatch, edit):
+    """A copy of occupations/data/ whose 大典 extract `edit` changes, as the loader would read a newer one."""
+    data = tmp_path / "data"
+    shutil.copytree(services.DATA_DIR, data)
+    path = data / "dadian_2022.csv"
+    path.chmod(0o644)
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    monkeypatch.setattr(services, "DATA_DIR", data)
+
+
+def test_update_reports_what_a_newer_extract_added_renamed_or_retired(tmp_path, monkeypatch):
+    def edit(text):
+        text = text.replace("4-03-02-07,茶艺师,", "4-03-02-07,茶艺师(新),")
+        text = text.replace("6-18-01-02,铣工,细类,6-18-01,2022正式版\n", "")  # has a standard: kept, retired
+        return text + "4-04-05-99,测试新职业,细类,4-04-05,2026新职业(人社部公告)\n"
+
+    _newer_extract(tmp_path, monkeypatch, edit)
+    counts = reference_load(update=True)
+    changes = {(c.what, c.code): c for c in counts.changes}
+    assert set(changes) == {("renamed", "4-03-02-07"), ("retired", "6-18-01-02"), ("added", "4-04-05-99")}
+    assert str(changes[("renamed", "4-03-02-07")]).startswith("更名 4-03-02-07 茶艺师 → 茶艺师(新)")
+    retired = Occupation.objects.get(code="6-18-01-02")
+    assert not retired.active and retired.retired_on is not None
+    assert retired.standards.exists() and changes[("retired", "6-18-01-02")].references >= 1
+    assert Occupation.objects.get(code="4-04-05-99").announced_year == 2026
+    assert reference_load(update=True) == {}
+
+
+def test_update_moves_a_catalogue_link_typed_under_the_wrong_code():
+    firefighting = Qualification.objects.get(name="消防设施操作员")
+    Occupation.objects.filter(code="4-07-05-04").update(name="消防设施操作员", qualification=firefighting)
+    assert reference_load() == {}  # without --update, an operator's link stays
+    counts = reference_load(update=True)
+    wrong = Occupation.objects.get(code="4-07-05-04")
+    assert (wrong.name, wrong.qualification) == ("安全防范系统安装维护员", None)
+    assert Occupation.objects.get(code="4-07-05-03").qualification == firefighting
+    assert counts["Occupation.unlinked"] == 1
+    assert [str(c) for c in counts.changes] == ["更名 4-07-05-04 消防设施操作员 → 安全防范系统安装维护员"]
+
+
+def test_without_update_a_newer_extract_only_adds(tmp_path, monkeypatch):
+    _newer_extract(tmp_path, monkeypatch, lambda t: t.replace("4-03-02-07,茶艺师,", "4-03-02-07,茶艺师(新),"))
+    assert reference_load() == {}
+    assert Occupation.objects.get(code="4-03-02-07").name == "茶艺师"
+
+
+def test_the_command_says_how_long_it_took(capsys):
+    from django.core.management import call_command
+
+    call_command("load_reference")
+    out = capsys.readouterr().out
+    assert "already up to date" in out and "load_reference:" in out and out.strip().endswith(" s")

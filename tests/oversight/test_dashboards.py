@@ -74,7 +74,10 @@ def test_the_page_draws_its_own_charts_and_exports_each_panel(cc_officer, issued
     html = c.get("/oversight/dashboard/").content.decode()
     assert html.count("<svg") >= 4 and "cdn" not in html.lower()
     # drawn on the server: the only script is the site's own file (tests/config/test_csp.py), none for charts
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/site.js" defer>']
+    assert re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/js/site.js" defer>',
+        '<script src="/static/js/picker.js" defer>',
+    ]
     r = c.get("/oversight/dashboard/certificates.xlsx?months=3")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(r.content)).active

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('occupations', '0001_initial'),
+        ('occupations', '0004_after_certificate_years'),
     ]
 
     operations = [

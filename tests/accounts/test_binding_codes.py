@@ -1,0 +1,220 @@
+"""Binding codes (issue 13, item 3): issued after an in-person check by whoever may check that person's papers,
+shown once, stored as a digest, single-use, expiring, limited per account and per person, every step audited."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.binding_codes import binding_code_issue, binding_code_redeem, code_digest
+from accounts.models import BindingCode, IdentityBinding, IdentityConflict, Role, User
+from accreditation.people import appointment_register
+from core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
+from core.models import AuditEntry
+from tests.factories import PersonFactory, UserFactory, make_ric, member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+_serial = itertools.count(1)
+
+
+def someone(**kwargs):
+    """A person whose ID number python-stdnum accepts (its data lacks some district codes, such as 220102)."""
+    n = next(_serial)
+    birth = datetime.date(1986, 1, 1) + datetime.timedelta(days=n)
+    return PersonFactory(id_number=make_ric(region="220104", birth=birth, seq=n), **kwargs)
+
+
+def A(user) -> Actor:
+    return Actor.for_user(user)
+
+
+@pytest.fixture
+def appointee(org, org_admin):
+    """A trainer the organisation registered (papers seen), with no account yet."""
+    return appointment_register(
+        actor=A(org_admin),
+        role="trainer",
+        name="王培训",
+        id_type="ric",
+        id_number=make_ric(region="220104", birth=datetime.date(1983, 6, 9), seq=41),
+        scopes=[{"occupation_code": "6-31-01-03", "max_level": "3"}],
+        organisation_id=org.id,
+    ).person
+
+
+@pytest.fixture
+def window(cc_officer, changchun_bureau):
+    return cc_officer, changchun_bureau
+
+
+def redeem(user, person, code, name=None):
+    return binding_code_redeem(
+        actor=A(user),
+        user=user,
+        name=name or person.name,
+        id_type=person.id_type,
+        id_number=person.id_number,
+        code=code,
+    )
+
+
+def test_a_bureau_window_issues_a_code_the_person_redeems_once(window):
+    officer, bureau = window
+    person = someone()
+    code = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    assert len(code) == 14 and code.count("-") == 2
+    stored = BindingCode.objects.get()
+    assert stored.code_hash == code_digest(code) and code.replace("-", "") not in str(stored.__dict__)
+    assert code not in str(list(AuditEntry.objects.values()))  # never in the audit either
+    user = UserFactory()
+    binding = redeem(user, person, code.lower().replace("-", " "))  # as typed on a phone
+    assert (binding.channel, binding.person, binding.evidence["place"]) == ("code", person, "bureau_window")
+    user.refresh_from_db()
+    assert user.person == person and A(user).person == person
+    stored.refresh_from_db()
+    assert stored.used_by == user and stored.used_at is not None
+    assert AuditEntry.objects.filter(action="binding_code.redeem").count() == 1
+    other = UserFactory()
+    with pytest.raises(ValidationFailed):  # single use: a second account gets nothing
+        redeem(other, person, code)
+    assert not IdentityBinding.objects.filter(user=other).exists()
+
+
+def test_an_organisation_issues_only_for_its_own_people(org, org_admin, other_org_admin, appointee):
+    stranger = someone()
+    with pytest.raises(NotFound):
+        binding_code_issue(actor=A(org_admin), person=stranger, place="organisation", organisation=org)
+    with pytest.raises(NotFound):  # another organisation cannot even see this one
+        binding_code_issue(actor=A(other_org_admin), person=appointee, place="organisation", organisation=org)
+    assessor = member(Role.ASSESSOR, organisation=org)
+    with pytest.raises(PermissionDenied):
+        binding_code_issue(actor=A(assessor), person=appointee, place="organisation", organisation=org)
+    worker = UserFactory()
+    with pytest.raises(NotFound):
+        binding_code_issue(actor=A(worker), person=appointee, place="organisation", organisation=org)
+    assert binding_code_issue(actor=A(org_admin), person=appointee, place="organisation", organisation=org)
+    assert BindingCode.objects.count() == 1
+
+
+def test_a_bureau_issues_only_at_its_own_window(window, jlc_officer):
+    _officer, bureau = window
+    with pytest.raises(NotFound):
+        binding_code_issue(actor=A(jlc_officer), person=someone(), place="bureau_window", bureau=bureau)
+    assert not BindingCode.objects.exists()
+
+
+def test_a_new_code_retires_the_unused_ones(window):
+    officer, bureau = window
+    person = someone()
+    first = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    second = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    user = UserFactory()
+    with pytest.raises(ValidationFailed):
+        redeem(user, person, first)
+    assert redeem(user, person, second).person == person
+
+
+def test_an_expired_code_binds_nobody(window):
+    officer, bureau = window
+    person = someone()
+    code = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    BindingCode.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    user = UserFactory()
+    with pytest.raises(ValidationFailed, match="已过期"):
+        redeem(user, person, code)
+    assert User.objects.get(pk=user.pk).person_id is None
+
+
+def test_a_code_for_someone_else_is_a_failure_that_counts(window):
+    officer, bureau = window
+    victim, squatter_person = someone(), someone()
+    code = binding_code_issue(actor=A(officer), person=squatter_person, place="bureau_window", bureau=bureau)
+    user = UserFactory()
+    with pytest.raises(ValidationFailed):
+        redeem(user, victim, code)  # a real code, but not the victim's
+    assert not IdentityBinding.objects.exists()
+    failed = AuditEntry.objects.get(action="binding_code.redeem_failed")
+    assert failed.after["why"] == "no_such_code" and failed.after["person"] == victim.pk
+
+
+def test_guessing_is_limited_per_account_and_the_code_retires(window):
+    officer, bureau = window
+    person = someone()
+    code = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    user = UserFactory()
+    for _ in range(4):
+        with pytest.raises(ValidationFailed):
+            redeem(user, person, "AAAA-BBBB-CCCC")
+    with pytest.raises(RateLimited) as exc:
+        redeem(user, person, "AAAA-BBBB-CCCC")
+    assert "分钟" in exc.value.message and exc.value.details["retry_after_seconds"] > 0
+    with pytest.raises(RateLimited):  # even the right code waits now
+        redeem(user, person, code)
+    stored = BindingCode.objects.get()
+    assert stored.failed_attempts == 5 and stored.retired_at is not None  # too many wrong tries: retired
+    assert AuditEntry.objects.filter(action="binding_code.redeem_failed").count() == 5
+
+
+def test_guessing_is_limited_per_person_across_accounts(window):
+    officer, bureau = window
+    person = someone()
+    for _ in range(9):
+        with pytest.raises(ValidationFailed):
+            redeem(UserFactory(), person, "AAAA-BBBB-CCCC")
+    with pytest.raises(RateLimited):
+        redeem(UserFactory(), person, "AAAA-BBBB-CCCC")
+    code = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    with pytest.raises(RateLimited):  # the person named is protected, whichever account tries
+        redeem(UserFactory(), person, code)
+
+
+def test_another_name_with_the_right_code_is_a_conflict_for_the_bureau(window):
+    officer, bureau = window
+    person = someone(name="王芳")
+    code = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    user = UserFactory()
+    with pytest.raises(Conflict) as exc:
+        redeem(user, person, code, name="王芬")
+    conflict = IdentityConflict.objects.get()
+    assert exc.value.code == "identity_conflict" and str(conflict.pk) in exc.value.message
+    assert (conflict.source, conflict.claimed_name, conflict.status) == ("binding_code", "王芬", "open")
+    assert BindingCode.objects.get().used_at is None  # the code still works once the bureau has decided
+    assert redeem(user, person, code, name=" 王芳 ").person == person
+
+
+def test_an_already_bound_person_or_account_is_refused(window):
+    officer, bureau = window
+    person = someone()
+    code = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    owner = UserFactory(person=someone())
+    with pytest.raises(Conflict) as exc:
+        redeem(owner, person, code)
+    assert exc.value.code == "account_already_bound"
+    redeem(UserFactory(), person, code)
+    with pytest.raises(Conflict) as exc:
+        binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    assert exc.value.code == "person_already_bound"
+
+
+def test_only_the_account_itself_redeems(window):
+    officer, bureau = window
+    person = someone()
+    code = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    user = UserFactory()
+    with pytest.raises(PermissionDenied):
+        binding_code_redeem(
+            actor=A(officer), user=user, name=person.name, id_type="ric", id_number=person.id_number, code=code
+        )
+    assert BindingCode.objects.get().used_at is None

@@ -1,0 +1,97 @@
+"""Issue 13's attack on an appointed assessor who has no login yet: a stranger signs up, types the assessor's name
+and ID number into a registration, and tries to enter marks on the assessor's panel. Nothing is bound and no mark
+is stored; the real assessor, bound by proof, scores."""
+
+import datetime
+
+import pytest
+from django.test import Client
+
+from accounts.models import IdentityBinding, Role, User
+from accreditation.people import appointment_register
+from assessments.models import PanelMember, Registration, Score
+from tests.conftest import client_for
+from tests.factories import bind, make_ric, member
+
+from .conftest import make_candidates
+from .test_scoring import A, exams_held
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = {"username": "squatter2026", "password1": "Gongjiang-2026!", "password2": "Gongjiang-2026!"}
+
+
+@pytest.fixture
+def panel(plan, filed_org, org_admin):
+    """An assessor the organisation registered (no login), seated on the theory panel of a plan whose exam is held."""
+    appointment = appointment_register(
+        actor=A(org_admin),
+        role="assessor",
+        name="李考评",
+        id_type="ric",
+        id_number=make_ric(birth=datetime.date(1985, 3, 20), seq=612),
+        scopes=[{"occupation_code": "6-31-01-03", "max_level": "3"}],
+        organisation_id=filed_org.id,
+    )
+    PanelMember.objects.create(plan=plan, kind="theory", appointment=appointment)
+    regs = make_candidates(plan, org_admin, "4", 2)
+    exams_held(plan)
+    return appointment, regs
+
+
+def _marks(regs) -> dict:
+    return {"entries": [{"registration_id": r.id, "value": "95"} for r in regs]}
+
+
+def test_a_stranger_cannot_become_the_assessor_by_registering(plan, panel):
+    appointment, _regs = panel
+    client = Client()
+    assert client.post("/accounts/signup/", SIGNUP).status_code == 302
+    response = client.post(
+        f"/api/v1/assessments/plans/{plan.id}/registrations",
+        {
+            "level": "4",
+            "name": appointment.person.name,
+            "id_number": appointment.person.id_number,
+            "pledge": True,
+            "work_years": 20,
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 403 and response.json()["code"] == "identity_unbound"
+    assert User.objects.get(username=SIGNUP["username"]).person_id is None
+    assert not IdentityBinding.objects.filter(person=appointment.person).exists()
+    assert not Registration.objects.filter(person=appointment.person).exists()
+
+
+def test_a_stranger_cannot_score_as_the_appointed_assessor(plan, panel):
+    _appointment, regs = panel
+    client = Client()
+    client.post("/accounts/signup/", SIGNUP)
+    response = client.post(
+        f"/api/v1/assessments/plans/{plan.id}/scores/theory", _marks(regs), content_type="application/json"
+    )
+    assert response.status_code == 404  # the plan is not even visible to an unrelated account
+    assert not Score.objects.exists()
+
+
+def test_an_assessor_login_not_bound_by_proof_is_told_how_to_bind(plan, filed_org, panel):
+    """Even holding the organisation's assessor role, an account scores only as the person it is bound to."""
+    _appointment, regs = panel
+    login = member(Role.ASSESSOR, organisation=filed_org)
+    response = client_for(login).post(
+        f"/api/v1/assessments/plans/{plan.id}/scores/theory", _marks(regs), content_type="application/json"
+    )
+    assert response.status_code == 403 and response.json()["code"] == "identity_unbound"
+    assert not Score.objects.exists()
+
+
+def test_the_assessor_bound_by_proof_scores(plan, filed_org, panel):
+    appointment, regs = panel
+    login = member(Role.ASSESSOR, organisation=filed_org)
+    bind(login, appointment.person)
+    response = client_for(login).post(
+        f"/api/v1/assessments/plans/{plan.id}/scores/theory", _marks(regs), content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert Score.objects.filter(assessor=appointment).count() == 2

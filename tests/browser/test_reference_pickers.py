@@ -1,0 +1,78 @@
+"""Finding an occupation among 1,674 and a county among 3,300: the pickers of static/js/picker.js."""
+
+import pytest
+
+from accreditation.models import Organisation
+from tests.factories import make_uscc
+
+from . import steps
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _occupation_box(page):
+    return page.locator("div.picker-field:has(input[type=hidden][name=occupation]) input[role=combobox]")
+
+
+def test_electrician_is_found_by_pinyin_initials_and_by_code_prefix(live_server, page, shots):
+    page.goto(f"{live_server.url}/directory/")
+    box = _occupation_box(page)
+    hidden = page.locator("input[type=hidden][name=occupation]")
+
+    # "dg": the pinyin initials of 电工; picked with the keyboard alone.
+    box.fill("dg")
+    listbox = page.locator(f"#{box.get_attribute('aria-controls')}")
+    first = listbox.locator("li[role=option]").first
+    first.wait_for()
+    assert first.inner_text().startswith("6-31-01-03 电工")
+    assert box.get_attribute("aria-expanded") == "true"
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    shots(page, "occupation-dg")
+    box.press("Enter")
+    assert hidden.input_value() == "6-31-01-03"
+    assert box.input_value() == "6-31-01-03 电工"
+    assert box.get_attribute("aria-expanded") == "false"
+
+    # "6-31": the first digits of the code; picked with the mouse.
+    box.fill("6-31")
+    option = listbox.locator("li[role=option]", has_text="电工").first
+    option.wait_for()
+    assert all(
+        code.startswith("6-31")
+        for code in listbox.locator("li[role=option]").evaluate_all("l => l.map(e => e.dataset.code)")
+    )
+    shots(page, "occupation-6-31")
+    option.click()
+    assert hidden.input_value() == "6-31-01-03"
+
+    # The filter submits the code: the directory lists by that occupation.
+    page.click("button.primary")
+    page.wait_for_url("**/directory/?*occupation=6-31-01-03*")
+    assert _occupation_box(page).input_value() == "6-31-01-03 电工"
+
+
+def test_a_county_is_picked_province_prefecture_county_in_the_sign_up_form(live_server, page, shots):
+    org = {
+        "name": "长春南关技能评价中心",
+        "kind": "S",
+        "credit_code": make_uscc(5151),
+        "region_code": "220102",  # 吉林省 → 长春市 → 南关区
+        "contact_name": "南晓关",
+        "contact_phone": "13943100001",
+    }
+    steps.organisation_register(
+        page, live_server.url, shots, username="nanguan_admin", password="Nan-guan-2026!", org=org
+    )
+    created = Organisation.objects.select_related("region").get(name=org["name"])
+    assert created.region.code == "220102" and created.region.full_name == "吉林省长春市南关区"
+
+
+def test_a_region_is_found_by_typing_its_initials(live_server, page):
+    page.goto(f"{live_server.url}/directory/")
+    box = page.locator("div.picker-field:has(input[type=hidden][name=region]) input[role=combobox]")
+    box.fill("ccs")
+    option = page.locator("li[role=option]", has_text="长春市").first
+    option.wait_for()
+    option.click()
+    assert page.locator("input[type=hidden][name=region]").input_value() == "220100"
