@@ -30,9 +30,10 @@ from core.ratelimit import failure_count, failures_blocked, failures_clear, too_
 
 from .actors import Actor
 from .binding import identity_bind
-from .conflicts import identity_conflict_open, names_match
+from .conflicts import identity_conflict_open, identity_mismatch, names_match
 from .identity import normalise_id_number
 from .models import BindingChannel, BindingCode, Bureau, IdentityBinding, Person, Role, User
+from .services import person_get_or_create
 
 # No 0/O, 1/I/L: a code is read off paper and typed on a phone.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -105,7 +106,13 @@ def binding_code_issue(
     context: dict | None = None,
 ) -> str:
     """Issue a one-time code to `person`, whose papers `actor` has just checked in person. Returns the code, to be
-    shown or printed once; only its digest is kept. The person's earlier unused codes are retired."""
+    shown or printed once; only its digest is kept. The person's earlier unused codes are retired.
+
+    Who may: a bureau's staff at its own window (`bureau`); the organisation's admin or supervisor for its own
+    candidates and appointees (`organisation`); at an exam's check-in also the plan's assigned supervisor, which the
+    check-in (server code that knows the plan) states as `context["supervisor_person"]` (that supervisor's person
+    id, compared with the actor's bound person). `context` is kept with the code and in the audit (plan,
+    registration, …); it must never hold the code itself."""
     if place not in BindingCode.Place.values:
         raise ValidationFailed(_("未知的核验场景"), details={"field": "place"})
     context = dict(context or {})
@@ -273,3 +280,56 @@ def binding_code_redeem(*, actor: Actor, user: User, name: str, id_type: str, id
         raise
     failures_clear("binding_code_account", f"user:{user.pk}")
     return binding
+
+
+def binding_code_issue_at_desk(
+    *,
+    actor: Actor,
+    place: str,
+    name: str,
+    id_type: str,
+    id_number: str,
+    papers_checked: bool,
+    organisation_id: int | None = None,
+    bureau_id: int | None = None,
+) -> tuple[str, Person]:
+    """What the issuing page and API do: find the person named (their record must agree with the papers), then
+    issue. A bureau's window may create the record of someone the platform has never seen; an organisation issues
+    only to people it already knows (its candidates and appointees)."""
+    if not papers_checked:
+        raise ValidationFailed(_("请先当面核验本人身份证件原件,并勾选确认"), details={"field": "papers_checked"})
+    organisation = bureau = None
+    if place == BindingCode.Place.BUREAU_WINDOW:
+        actor.require_bureau()
+        bureau = next((b for b in actor.bureaus() if b.pk == bureau_id), None)
+        if bureau is None and len(actor.bureaus()) == 1 and bureau_id is None:
+            bureau = actor.bureaus()[0]
+        if bureau is None and actor.is_operator:
+            bureau = Bureau.objects.select_related("region").filter(pk=bureau_id).first()
+        if bureau is None:
+            raise NotFound(_("只能在本部门的服务窗口发放绑定码"))
+    elif place in (BindingCode.Place.ORGANISATION, BindingCode.Place.EXAM_CHECKIN):
+        actor.require_authenticated()
+        ids = actor.organisation_ids(Role.ORG_ADMIN, Role.SUPERVISOR)
+        if organisation_id is None and len(ids) == 1:
+            organisation_id = next(iter(ids))
+        if organisation_id is None:
+            raise ValidationFailed(_("请选择评价机构"), details={"field": "organisation_id"})
+        actor.require_org_role(organisation_id, Role.ORG_ADMIN, Role.SUPERVISOR)
+        organisation = BindingCode.organisation.field.related_model.objects.select_related("region").get(
+            pk=organisation_id
+        )
+    else:
+        raise ValidationFailed(_("未知的核验场景"), details={"field": "place"})
+    id_number = normalise_id_number(id_type, id_number)
+    person = Person.objects.filter(id_type=id_type, id_number=id_number).first()
+    if bureau is not None:
+        person = person_get_or_create(actor=actor, name=name, id_type=id_type, id_number=id_number, source="bureau")
+    elif person is None or not organisation_knows(organisation.pk, person.pk):
+        raise NotFound(_("该人员不是本机构的考生或登记人员"))
+    elif not names_match(person.name, name):
+        raise identity_mismatch(
+            actor=actor, person=person, claimed_name=name, source="binding_code", organisation=organisation
+        )
+    code = binding_code_issue(actor=actor, person=person, place=place, organisation=organisation, bureau=bureau)
+    return code, person

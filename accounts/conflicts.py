@@ -7,6 +7,9 @@ either way the decision is audited, and a correction announces that the person's
 """
 
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import wraps
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -36,25 +39,71 @@ def names_match(record: str, claimed: str) -> bool:
 
 
 class IdentityMismatch(Conflict):
-    """Raised where a name does not match the record for an ID number; the case for a bureau is already open."""
+    """A name does not match the record for an ID number. The message never says the recorded name (an ID number
+    must not become a way to look a name up); the case for the bureau is opened or queued (`conflicts_recorded`)."""
 
     code = "identity_conflict"
 
-    def __init__(self, conflict: IdentityConflict):
+    def __init__(self, conflict: IdentityConflict | None):
+        text = _("证件号码已登记在另一姓名下,请核对姓名与证件号码。如平台记录有误,已提交人社部门核查")
+        if conflict is not None:
+            text += _("(编号 %(id)s)") % {"id": conflict.pk}
         super().__init__(
-            _(
-                "证件号码 %(masked)s 在平台已登记为“%(record)s”,与填写的姓名“%(claimed)s”不一致。"
-                "请核对;如平台记录有误,已提交人社部门核查(编号 %(id)s),核查后再办理。"
-            )
-            % {
-                "masked": conflict.person.masked_id_number,
-                "record": conflict.person.name,
-                "claimed": conflict.claimed_name,
-                "id": conflict.pk,
-            },
-            details={"field": "name", "conflict": conflict.pk},
+            text + _(",核查后再办理。"), details={"field": "name", "conflict": conflict.pk if conflict else None}
         )
         self.conflict = conflict
+
+
+# Conflicts met inside `conflicts_recorded` wait here to be opened once its transactions have ended: an import that
+# rolls back every row (or a service that fails) must not take the bureau's case down with it.
+_pending: ContextVar[list[dict] | None] = ContextVar("identity_conflicts_pending", default=None)
+
+
+@contextmanager
+def conflicts_recorded():
+    """Open, on the way out, the conflicts met inside (put it outside the service's transaction)."""
+    if _pending.get() is not None:  # an outer one opens them
+        yield
+        return
+    pending: list[dict] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        for case in pending:
+            identity_conflict_open(**case)
+
+
+def records_conflicts(fn):
+    """`conflicts_recorded` around a service function (put it above @transaction.atomic)."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        with conflicts_recorded():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def identity_mismatch(
+    *, actor: Actor, person: Person, claimed_name: str, source: str, organisation=None, context: dict | None = None
+) -> IdentityMismatch:
+    """The error for a name that does not match `person`'s record, with the bureau's case opened now or, inside
+    `conflicts_recorded`, once the transactions have ended."""
+    case = {
+        "actor": actor,
+        "person": person,
+        "claimed_name": claimed_name,
+        "source": source,
+        "organisation": organisation,
+        "context": context,
+    }
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(case)
+        return IdentityMismatch(None)
+    return IdentityMismatch(identity_conflict_open(**case))
 
 
 def _region_for(person: Person, organisation) -> str:

@@ -1,14 +1,10 @@
-"""Demo data for the foundation: bureaus, two organisations, one login per role. Idempotent."""
+"""Demo data for the foundation: bureaus and their officers, the people who work on the platform, one login per
+role; the steps above (accreditation.demo, ...) add the organisations and what they do. Idempotent."""
 
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from stdnum.cn import ric, uscc
-
-from accreditation.models import Organisation
-from accreditation.services import organisation_register
-from occupations.models import Region
-from occupations.services import reference_load
 
 from .actors import Actor
 from .binding import identity_bind
@@ -34,7 +30,7 @@ class DemoContext:
     logins: list[tuple[str, str, str]] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)
     bureaus: dict[str, Bureau] = field(default_factory=dict)
-    organisations: dict[str, Organisation] = field(default_factory=dict)
+    organisations: dict = field(default_factory=dict)  # accreditation.Organisation by key
     people: dict[str, Person] = field(default_factory=dict)
     urls: list[tuple[str, str]] = field(default_factory=list)
     filings: dict = field(default_factory=dict)
@@ -72,8 +68,10 @@ def _member(user: User, role: str, *, bureau=None, organisation=None) -> None:
 
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
+    """Bureaus of the demo province, their officers, and the people (with bound accounts) who will be appointed;
+    their organisation roles come with the organisations (accreditation.demo). The reference data is loaded by
+    the step before (occupations.demo)."""
     system = Actor.platform()
-    reference_load()  # the demo stands on the reference data; loading it again changes nothing
     _user(ctx, "admin", "平台运维(Django 管理后台)", superuser=True)
 
     for key, name, code in [
@@ -81,9 +79,8 @@ def seed(ctx: DemoContext) -> None:
         ("changchun", "长春市人力资源和社会保障局", "220100"),
         ("jilin_city", "吉林市人力资源和社会保障局", "220200"),
     ]:
-        ctx.bureaus[key], _ = Bureau.objects.get_or_create(
-            name=name, defaults={"region": Region.objects.get(code=code)}
-        )
+        region = Bureau._meta.get_field("region").related_model.objects.get(code=code)  # occupations.Region
+        ctx.bureaus[key], _ = Bureau.objects.get_or_create(name=name, defaults={"region": region})
     for username, key, label in [
         ("jl_officer", "jilin_province", "人社部门 · 吉林省人社厅(全省)"),
         ("cc_officer", "changchun", "人社部门 · 长春市人社局"),
@@ -91,59 +88,6 @@ def seed(ctx: DemoContext) -> None:
         ("jlc_officer", "jilin_city", "人社部门 · 吉林市人社局"),
     ]:
         _member(_user(ctx, username, label), Role.BUREAU_STAFF, bureau=ctx.bureaus[key])
-
-    for key, username, label, values in [
-        (
-            "employer",
-            "employer_admin",
-            "评价机构管理员 · 用人单位(Y)",
-            dict(
-                name="长春华信汽车零部件有限公司",
-                kind="Y",
-                credit_code=valid_uscc("91220101MA0Y2K8X4"),
-                region_code="220104",
-                contact_name="王立新",
-                contact_phone="13804310001",
-                address="长春市朝阳区卫星路8号",
-                provides_training=True,
-            ),
-        ),
-        (
-            "association",
-            "assoc_admin",
-            "评价机构管理员 · 行业协会(S)",
-            dict(
-                name="吉林省餐饮与家政服务行业协会",
-                kind="S",
-                credit_code=valid_uscc("51220000MJ0K3P7Q5"),
-                region_code="220102",
-                contact_name="赵雅琴",
-                contact_phone="13904310002",
-                address="长春市南关区人民大街1888号",
-                provides_training=False,
-            ),
-        ),
-        (
-            "jilin_city_org",
-            "jlc_org_admin",
-            "评价机构管理员 · 吉林市机构(S)",
-            dict(
-                name="吉林市职业技能评价中心",
-                kind="S",
-                credit_code=valid_uscc("52220200MJ1C6B2R8"),
-                region_code="220202",
-                contact_name="孙海涛",
-                contact_phone="13604320003",
-                address="吉林市昌邑区解放北路66号",
-                provides_training=True,
-            ),
-        ),
-    ]:
-        admin = _user(ctx, username, label)
-        org = Organisation.objects.filter(credit_code=values["credit_code"]).first()
-        if org is None:
-            org = organisation_register(actor=Actor.for_user(admin), **values)
-        ctx.organisations[key] = org
 
     people = {
         "assessor": ("李建国", valid_ric("22010219880312201"), "13500000001"),
@@ -153,22 +97,13 @@ def seed(ctx: DemoContext) -> None:
     }
     for key, (name, id_number, phone) in people.items():
         ctx.people[key] = person_get_or_create(actor=system, name=name, id_type="ric", id_number=id_number, phone=phone)
-    employer = ctx.organisations["employer"]
-    _member(
-        _user(ctx, "assessor1", "考评员 · 长春华信", person=ctx.people["assessor"]),
-        Role.ASSESSOR,
-        organisation=employer,
-    )
+    _user(ctx, "assessor1", "考评员 · 长春华信", person=ctx.people["assessor"])
     _member(
         _user(ctx, "supervisor1", "督导员(外督)· 长春市人社局", person=ctx.people["supervisor"]),
         Role.SUPERVISOR,
         bureau=ctx.bureaus["changchun"],
     )
-    _member(
-        _user(ctx, "trainer1", "培训教师 · 长春华信", person=ctx.people["trainer"]),
-        Role.TRAINER,
-        organisation=employer,
-    )
+    _user(ctx, "trainer1", "培训教师 · 长春华信", person=ctx.people["trainer"])
     _member(_user(ctx, "worker1", "劳动者 · 张伟", person=ctx.people["worker"]), Role.WORKER)
 
 

@@ -10,22 +10,35 @@ from core.audit import audit_record, snapshot
 from core.errors import Conflict, NotFound, ValidationFailed
 
 from .actors import Actor
+from .conflicts import identity_mismatch, names_match
 from .identity import normalise_id_number, normalise_phone
 from .models import ApiToken, Person, Role, User
 
 PERSON_FIELDS = ["name", "id_type", "id_number", "phone"]
 
 
-def person_get_or_create(*, actor: Actor, name: str, id_type: str, id_number: str, phone: str = "") -> Person:
-    """The person with this ID, created if new. An existing person's name must match (typos surface here)."""
+def person_get_or_create(
+    *,
+    actor: Actor,
+    name: str,
+    id_type: str,
+    id_number: str,
+    phone: str = "",
+    source: str = "registration",
+    organisation=None,
+) -> Person:
+    """The person with this ID, created if new. An existing person's name must match: a different name is neither
+    a new record nor a rename but a case for the bureau (accounts.conflicts), and this call fails."""
     id_number = normalise_id_number(id_type, id_number)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("请填写姓名"), details={"field": "name"})
     existing = Person.objects.filter(id_type=id_type, id_number=id_number).first()
     if existing is not None:
-        if existing.name != name:
-            raise Conflict(_("证件号码已登记在另一姓名下,请核对姓名与证件号码"), details={"field": "name"})
+        if not names_match(existing.name, name):
+            raise identity_mismatch(
+                actor=actor, person=existing, claimed_name=name, source=source, organisation=organisation
+            )
         return existing
     person = Person(name=name, id_type=id_type, id_number=id_number, phone=normalise_phone(phone))
     person.derive()

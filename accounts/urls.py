@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_security
+from . import views, views_identity, views_security
 from .oidc import urls as oidc_urls
 
 app_name = "accounts"
@@ -30,4 +30,16 @@ urlpatterns += [
         name="password_reset_confirm",
     ),
     path("password/reset/done/", views_security.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+# Identity: binding codes and the conflicts a bureau decides (accounts/views_identity.py).
+urlpatterns += [
+    path("bind/code/", views_identity.bind_code, name="bind_code"),
+    path("binding-codes/", views_identity.binding_code_desk, name="binding_code_desk"),
+    path("identity-conflicts/", views_identity.conflicts, name="conflicts"),
+    path("identity-conflicts/<int:conflict_id>/", views_identity.conflict, name="conflict"),
+    path("identity-conflicts/<int:conflict_id>/evidence/", views_identity.conflict_evidence, name="conflict_evidence"),
+    path("invitations/", views_identity.invitations, name="invitations"),
+    path("invitations/<int:invitation_id>/revoke/", views_identity.invitation_revoke_page, name="invitation_revoke"),
+    path("invite/<str:token>/", views_identity.invitation, name="invitation"),
 ]

@@ -4,10 +4,12 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import PlatformError, ValidationFailed
+from core.pages import safe_next
 from core.ratelimit import check_rate, client_ip, failure_count, failures_blocked, failures_clear, too_many
 
 from .actors import Actor
@@ -161,7 +163,7 @@ def signup(request):
         return render(request, "accounts/signup.html", context, status=exc.status)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, _("注册成功。请完成实名绑定后再报名、查看证书或申请补贴。"))
-    return redirect("accounts:me")
+    return redirect(safe_next(request, reverse("accounts:me")))  # back to an invitation, when one sent them here
 
 
 @login_required

@@ -14,7 +14,9 @@ class AccreditationConfig(AppConfig):
         catalogue_change_impact.connect(scope_lines_touched, dispatch_uid="accreditation-impact")
 
         from accounts.binding_codes import organisation_link_register
+        from accounts.invitations import appointment_check_register
 
-        from .selectors import organisation_appointed
+        from .selectors import appointed_to, organisation_appointed
 
         organisation_link_register(organisation_appointed)
+        appointment_check_register(appointed_to)

@@ -6,10 +6,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from accounts.actors import Actor
-from accounts.demo import DemoContext, valid_ric
+from accounts.demo import DemoContext, _member, _user, valid_ric, valid_uscc
+from accounts.models import Role
 
 from . import people, services
-from .models import Appointment, Filing, TrainingRecord
+from .models import Appointment, Filing, Organisation, TrainingRecord
 
 # The employer also assesses 学徒工 and 特级技师 in its own workforce (eight-level system, employers only).
 EMPLOYER_SCOPE = [
@@ -88,8 +89,68 @@ def _appoint(admin: Actor, org, role: str, name: str, body: str, code: str, leve
     )
 
 
+def _organisations(ctx: DemoContext) -> None:
+    """Three organisations, each registered by its admin, and the employer's own assessor and trainer."""
+    for key, username, label, values in [
+        (
+            "employer",
+            "employer_admin",
+            "评价机构管理员 · 用人单位(Y)",
+            dict(
+                name="长春华信汽车零部件有限公司",
+                kind="Y",
+                credit_code=valid_uscc("91220101MA0Y2K8X4"),
+                region_code="220104",
+                contact_name="王立新",
+                contact_phone="13804310001",
+                address="长春市朝阳区卫星路8号",
+                provides_training=True,
+            ),
+        ),
+        (
+            "association",
+            "assoc_admin",
+            "评价机构管理员 · 行业协会(S)",
+            dict(
+                name="吉林省餐饮与家政服务行业协会",
+                kind="S",
+                credit_code=valid_uscc("51220000MJ0K3P7Q5"),
+                region_code="220102",
+                contact_name="赵雅琴",
+                contact_phone="13904310002",
+                address="长春市南关区人民大街1888号",
+                provides_training=False,
+            ),
+        ),
+        (
+            "jilin_city_org",
+            "jlc_org_admin",
+            "评价机构管理员 · 吉林市机构(S)",
+            dict(
+                name="吉林市职业技能评价中心",
+                kind="S",
+                credit_code=valid_uscc("52220200MJ1C6B2R8"),
+                region_code="220202",
+                contact_name="孙海涛",
+                contact_phone="13604320003",
+                address="吉林市昌邑区解放北路66号",
+                provides_training=True,
+            ),
+        ),
+    ]:
+        admin = _user(ctx, username, label)
+        org = Organisation.objects.filter(credit_code=values["credit_code"]).first()
+        if org is None:
+            org = services.organisation_register(actor=Actor.for_user(admin), **values)
+        ctx.organisations[key] = org
+    employer = ctx.organisations["employer"]
+    _member(ctx.users["assessor1"], Role.ASSESSOR, organisation=employer)
+    _member(ctx.users["trainer1"], Role.TRAINER, organisation=employer)
+
+
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
+    _organisations(ctx)
     officer = Actor.for_user(ctx.users["cc_officer"])
     employer, association = ctx.organisations["employer"], ctx.organisations["association"]
     emp_admin = Actor.for_user(ctx.users["employer_admin"])

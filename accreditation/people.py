@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.conflicts import records_conflicts
 from accounts.identity import id_type_from_label, normalise_id_number
 from accounts.models import Bureau, Membership, Person, Role
 from accounts.services import person_get_or_create
@@ -94,6 +95,7 @@ def _checked_scopes(role: str, scopes: list[dict]) -> list[tuple[Occupation, Lev
     return result
 
 
+@records_conflicts
 def appointment_register(
     *,
     actor: Actor,
@@ -135,7 +137,15 @@ def appointment_register(
             raise ValidationFailed(_("资质证明只接受10MB以内的PDF、PNG或JPEG文件"), details={"field": "evidence"})
         evidence.seek(0)
     with transaction.atomic():
-        person = person_get_or_create(actor=actor, name=name, id_type=id_type, id_number=id_number, phone=phone)
+        person = person_get_or_create(
+            actor=actor,
+            name=name,
+            id_type=id_type,
+            id_number=id_number,
+            phone=phone,
+            source="appointment",
+            organisation=organisation,
+        )
         if organisation is not None:
             Organisation.objects.select_for_update().get(pk=organisation.pk)  # serialise registrations per org
             conflicts = separation_conflicts(
@@ -290,8 +300,12 @@ def _require_training_provider(actor: Actor, provider_id: int) -> Organisation:
 
 
 def _save_training(actor: Actor, provider: Organisation, row: _TrainingRow) -> TrainingRecord:
-    trainee = person_get_or_create(actor=actor, name=row.trainee[0], id_type=row.trainee[1], id_number=row.trainee[2])
-    trainer = person_get_or_create(actor=actor, name=row.trainer[0], id_type=row.trainer[1], id_number=row.trainer[2])
+    trainee, trainer = (
+        person_get_or_create(
+            actor=actor, name=name, id_type=id_type, id_number=number, source="import", organisation=provider
+        )
+        for name, id_type, number in (row.trainee, row.trainer)
+    )
     if TrainingRecord.objects.filter(
         provider=provider, trainer=trainer, trainee=trainee, occupation=row.occupation, start=row.start
     ).exists():
@@ -322,12 +336,14 @@ def _save_training(actor: Actor, provider: Organisation, row: _TrainingRow) -> T
     return record
 
 
+@records_conflicts
 @transaction.atomic
 def training_record_create(*, actor: Actor, provider_id: int, **fields) -> TrainingRecord:
     provider = _require_training_provider(actor, provider_id)
     return _save_training(actor, provider, _check_training(fields))
 
 
+@records_conflicts
 def training_records_import(*, actor: Actor, provider_id: int, upload) -> ImportReport:
     """All rows or none: every bad row is reported with its row number and reason, and nothing is saved."""
     provider = _require_training_provider(actor, provider_id)

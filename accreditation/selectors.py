@@ -178,3 +178,21 @@ def organisation_appointed(organisation_id: int, person_id: int) -> bool:
     """Whether the organisation has registered this person as its assessor, supervisor or trainer (any status: the
     organisation checked their papers when it did)."""
     return Appointment.objects.filter(organisation_id=organisation_id, person_id=person_id).exists()
+
+
+_INVITABLE = {
+    "assessor": [Appointment.Role.ASSESSOR],
+    "trainer": [Appointment.Role.TRAINER],
+    "supervisor": [Appointment.Role.INTERNAL_SUPERVISOR, Appointment.Role.EXTERNAL_SUPERVISOR],
+}
+
+
+def appointed_to(organisation_id: int | None, bureau_id: int | None, person_id: int, role: str) -> bool:
+    """Whether an active appointment of this organisation (or bureau) stands behind inviting the person to `role`."""
+    return Appointment.objects.filter(
+        organisation_id=organisation_id,
+        bureau_id=bureau_id,
+        person_id=person_id,
+        role__in=_INVITABLE.get(role, []),
+        status=Appointment.Status.ACTIVE,
+    ).exists()

@@ -9,6 +9,7 @@ from core.errors import NotFound
 
 from . import plans as plan_services
 from . import registration as reg_services
+from .integrity.selectors import marks_hidden, trained_occupation_ids
 from .models import Plan, Registration
 from .schemas import (
     EvidenceIn,
@@ -135,7 +136,7 @@ def plan_cancel(request, plan_id: int, payload: ReasonIn):
 # --- Registrations -----------------------------------------------------------------------------------------
 
 
-def registration_out(r: Registration) -> dict:
+def registration_out(r: Registration, *, hide_marks: bool = False) -> dict:
     return {
         "id": r.id,
         "plan_id": r.plan_id,
@@ -152,7 +153,8 @@ def registration_out(r: Registration) -> dict:
         "eligibility_status": r.eligibility_status,
         "eligibility": r.eligibility,
         "review_reason": r.review_reason,
-        "outcome": r.outcome,
+        "outcome": "" if hide_marks else r.outcome,
+        "marks_hidden": hide_marks,
         "created_at": r.created_at,
     }
 
@@ -184,12 +186,14 @@ def registration_list(request, plan_id: int | None = None, status: str = "", q: 
         qs = qs.filter(status=status)
     if q:
         qs = qs.filter(Q(person__name__icontains=q) | Q(person__id_number=q.upper()))
-    return [registration_out(r) for r in qs.order_by("-created_at")]
+    trained = trained_occupation_ids(request.auth)
+    return [registration_out(r, hide_marks=marks_hidden(request.auth, r, trained)) for r in qs.order_by("-created_at")]
 
 
 @router.get("/registrations/{registration_id}", response=RegistrationOut, summary="报名详情与申报条件核验")
 def registration_detail(request, registration_id: int):
-    return registration_out(reg_services.registration_get(request.auth, registration_id))
+    reg = reg_services.registration_get(request.auth, registration_id)
+    return registration_out(reg, hide_marks=marks_hidden(request.auth, reg))
 
 
 @router.post(

@@ -4,6 +4,7 @@ open for registration, and the employer's own finished 特级技师 evaluation (
 import datetime
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +17,8 @@ from accreditation.selectors import scope_allows
 from occupations.models import Level, Occupation
 
 from . import panels, plans, publicity, scoring
-from .models import Plan, PlanComponent
+from .employment.services import employment_proof_add
+from .models import EmploymentProof, Plan, PlanComponent
 from .registration import _create_registration, registration_review
 
 FINISHED = "2026年第三期电工职业技能等级认定(四级、三级)"
@@ -39,6 +41,22 @@ def _assessor_login(appointment: Appointment) -> User:
         demo_bind(user, appointment.person)
     Membership.objects.get_or_create(user=user, role=Role.ASSESSOR, organisation=appointment.organisation)
     return user
+
+
+def _employee(admin: Actor, employer, person) -> None:
+    """The employer assesses its own staff: it uploads each one's labour contract (谁用人、谁评价)."""
+    if EmploymentProof.objects.filter(organisation=employer, person=person).exists():
+        return
+    employment_proof_add(
+        actor=admin,
+        organisation_id=employer.id,
+        name=person.name,
+        id_type=person.id_type,
+        id_number=person.id_number,
+        kind="contract",
+        upload=SimpleUploadedFile("劳动合同.pdf", b"%PDF-1.4\n% demo labour contract\n", "application/pdf"),
+        valid_from=datetime.date(2015, 3, 1),
+    )
 
 
 def _mark(i: int, seat: int) -> Decimal:
@@ -94,6 +112,7 @@ def _finished(ctx: DemoContext) -> Plan:
                 f"2201{'02' if i % 2 else '04'}199{i % 10}{1 + i % 12:02d}{1 + i % 27:02d}{100 + i:03d}"
             ),
         )
+        _employee(admin, employer, person)
         evidence = {"work_years": Decimal(8 + i % 6)}
         if level == "3":
             evidence["prior_certificates"] = [
@@ -112,7 +131,7 @@ def _finished(ctx: DemoContext) -> Plan:
             scopes__max_level__rank__gte=30,
         ).order_by("id")
     )
-    for appointment in assessors[:2]:
+    for appointment in assessors[:3]:  # 32 candidates: at least one per 15 on the theory panel
         panels.panel_assign(actor=admin, plan_id=plan.id, kind="theory", appointment_id=appointment.id)
     skills = assessors[:7]
     for appointment in skills:
@@ -129,6 +148,7 @@ def _finished(ctx: DemoContext) -> Plan:
     for c in PlanComponent.objects.filter(plan=plan):
         shift = c.starts_at.date() - held
         PlanComponent.objects.filter(pk=c.pk).update(starts_at=c.starts_at - shift, ends_at=c.ends_at - shift)
+    exam_day(admin, plan, absent=[regs[5].id])
     for seat, appointment in enumerate(skills):
         actor = Actor.for_user(_assessor_login(appointment))
         entries = [
@@ -232,6 +252,7 @@ def _special_technicians(ctx: DemoContext) -> Plan | None:
     regs = []
     for name, body in (("温建业", "22010219860115141"), ("石光明", "22010419870420162")):
         person = person_get_or_create(actor=admin, name=name, id_type="ric", id_number=valid_ric(body))
+        _employee(admin, employer, person)
         evidence = {
             "work_years": Decimal(18),
             "prior_certificates": [
@@ -258,6 +279,7 @@ def _special_technicians(ctx: DemoContext) -> Plan | None:
     for c in PlanComponent.objects.filter(plan=plan):
         shift = c.starts_at.date() - held
         PlanComponent.objects.filter(pk=c.pk).update(starts_at=c.starts_at - shift, ends_at=c.ends_at - shift)
+    exam_day(admin, plan)
     for kind in ("skills", "review"):
         for seat, appointment in enumerate(seniors):
             actor = Actor.for_user(_assessor_login(appointment))
@@ -280,3 +302,56 @@ def seed(ctx: DemoContext) -> None:
     from .demo_schools import seed as seed_school
 
     seed_school(ctx)
+    _binding_code(ctx, finished)
+
+
+def _binding_code(ctx: DemoContext, plan: Plan) -> None:
+    """A candidate of the finished session had their papers checked at its check-in and was handed a binding code:
+    sign up, then bind at /accounts/bind/code/ with the name, ID number and code printed here. A fresh code each
+    run (only its digest is kept, so an earlier one cannot be printed again; the new one retires it)."""
+    from accounts.binding_codes import binding_code_issue
+
+    reg = (
+        plan.registrations.filter(outcome="passed", person__user__isnull=True, person__bindings__isnull=True)
+        .select_related("person")
+        .order_by("-id")
+        .first()
+    )
+    if reg is None:
+        return
+    code = binding_code_issue(
+        actor=Actor.for_user(ctx.users["employer_admin"]),
+        person=reg.person,
+        place="exam_checkin",
+        organisation=plan.organisation,
+        context={"plan": plan.id, "registration": reg.id, "demo": True},
+    )
+    ctx.urls.append(
+        (
+            f"绑定码演示:注册新账号后打开 /accounts/bind/code/,填写 {reg.person.name} / {reg.person.id_number} / {code}",
+            "/accounts/signup/",
+        )
+    )
+
+
+def exam_day(admin: Actor, plan: Plan, absent: list[int] = ()) -> None:
+    """Tickets for every approved candidate, then each session's check-in (ID documents checked; `absent` stay
+    away), as the organisation does on exam day (assessments/examday)."""
+    from .examday import services as examday
+
+    tickets = {t.registration_id: t for t in examday.tickets_issue(actor=admin, plan_id=plan.id)}
+    for component in plan.components.all():
+        for reg_id, ticket in tickets.items():
+            if reg_id in absent:
+                examday.checkin_record(
+                    actor=admin, plan_id=plan.id, kind=component.kind, status="absent", registration_id=reg_id
+                )
+            else:
+                examday.checkin_record(
+                    actor=admin,
+                    plan_id=plan.id,
+                    kind=component.kind,
+                    status="present",
+                    code=ticket.number,
+                    id_checked=True,
+                )

@@ -26,6 +26,10 @@ years, education, apprenticeship and birth date are taken as declared (the appli
 
 "N years since" is counted by anniversaries: a certificate issued on 2021-06-01 is 4 years old on 2025-06-01.
 A date with no counterpart in the target month (29 February) falls on the month's last day (民法典第二百零二条).
+A route worded "取得X证书后,累计从事本职业或相关职业工作满N年" counts the years after that certificate, so its
+certificate condition carries `min_years_since: N` besides the work-years condition; what is missing is said in
+months and days ("还差1个月"), never in fractions of a year. The caller passes the day to judge on (the plan's exam
+date) and `on_label` names it, so the explanation says which day was used.
 
 This module is pure Python on purpose: the registration service, the API, the page and the import task all
 call `evaluate()` with plain data, and the result is stored on the registration via `as_dict()`.
@@ -34,6 +38,7 @@ call `evaluate()` with plain data, and the result is stored on the registration 
 import calendar
 import datetime
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -184,13 +189,20 @@ class EligibilityResult:
     on: datetime.date
     occupation_code: str
     related_codes: tuple[str, ...] = ()
+    on_label: str = ""  # which day `on` is, e.g. "考核日期": the explanation says what it was judged on
 
     @property
     def eligible(self) -> bool:
         return self.status == Status.ELIGIBLE
 
     def summary(self) -> str:
-        """One sentence for the candidate, the reviewer and the registration record."""
+        """One sentence for the candidate, the reviewer and the registration record, ending with the day it was
+        judged on."""
+        if not self.on_label:
+            return self._verdict()
+        return f"{self._verdict()}(按{self.on_label}{fmt_date(self.on)}计算)"
+
+    def _verdict(self) -> str:
         if self.status == Status.ELIGIBLE and self.met_route is not None:
             return f"符合申报条件:{self.met_route.label}"
         if self.status == Status.NEEDS_REVIEW and self.met_route is not None:
@@ -207,6 +219,7 @@ class EligibilityResult:
             "met_route": self.met_route.code if self.met_route is not None else None,
             "summary": self.summary(),
             "evaluated_on": self.on.isoformat(),
+            "evaluated_on_basis": self.on_label,
             "occupation_code": self.occupation_code,
             "related_codes": list(self.related_codes),
             "routes": [r.as_dict() for r in self.routes],
@@ -235,6 +248,31 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 def years_after(day: datetime.date, years: float) -> datetime.date:
     """The date on which `years` (possibly fractional, counted in whole months) have passed since `day`."""
     return add_months(day, round(float(years) * 12))
+
+
+def months_and_days(start: datetime.date, end: datetime.date) -> tuple[int, int]:
+    """Whole months from `start` to `end` (counted like `add_months`), and the days left over."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    while months > 0 and add_months(start, months) > end:
+        months -= 1
+    return max(months, 0), (end - add_months(start, max(months, 0))).days
+
+
+def gap_text(on: datetime.date, due: datetime.date) -> str:
+    """What is still missing from `on` to `due`, in months and days as a person counts them: "还差1个月"."""
+    months, days = months_and_days(on, due)
+    years, months = divmod(months, 12)
+    parts = [f"{years}年"] if years else []
+    if months:
+        parts.append(f"{months}个月")
+    if days or not parts:
+        parts.append(f"{days}天")
+    return "还差" + "".join(parts)
+
+
+def _months_text(months: int) -> str:
+    years, rest = divmod(months, 12)
+    return (f"{years}年" if years else "") + (f"{rest}个月" if rest or not years else "")
 
 
 def age_on(birth_date: datetime.date, on: datetime.date) -> int:
@@ -324,8 +362,13 @@ def _work_years(cond: dict, ctx: _Context) -> tuple[bool, bool, str]:
     have = round(float(ctx.evidence.work_years), 2)  # as displayed, so the sentence never says "还差0年"
     if have >= required:
         return True, False, f"工作年限{_fmt_num(have)}年,已满{_fmt_num(required)}年"
-    gap = required - have
-    return False, False, f"工作年限{_fmt_num(have)}年,不足{_fmt_num(required)}年(还差{_fmt_num(gap)}年)"
+    # Declared years have one decimal; what is missing is said in whole months, rounded up (0.1年 → 2个月).
+    gap_months = math.ceil(round((required - have) * 12, 6))
+    return (
+        False,
+        False,
+        f"工作年限{_fmt_num(have)}年,不足{_fmt_num(required)}年(还差{_months_text(gap_months)})",
+    )
 
 
 def _certificate(cond: dict, ctx: _Context) -> tuple[bool, bool, str]:
@@ -366,7 +409,8 @@ def _certificate(cond: dict, ctx: _Context) -> tuple[bool, bool, str]:
         return (
             False,
             False,
-            f"{described(too_recent)},发证不满{_fmt_num(min_years or 0)}年({fmt_date(due)}满{_fmt_num(min_years or 0)}年)",
+            f"{described(too_recent)},发证不满{_fmt_num(min_years or 0)}年"
+            f"({fmt_date(due)}满{_fmt_num(min_years or 0)}年,{gap_text(ctx.on, due)})",
         )
     text = f"未持有{ctx.scope_phrase}{ctx.level_name(level)}及以上证书"
     if held:
@@ -396,7 +440,8 @@ def _certificate_kind(cond: dict, ctx: _Context) -> tuple[bool, bool, str]:
             False,
             False,
             f"取得{name}不满{_fmt_num(min_years or 0)}年"
-            f"({fmt_date(too_recent.obtained_on)}取得,{fmt_date(due)}满{_fmt_num(min_years or 0)}年)",
+            f"({fmt_date(too_recent.obtained_on)}取得,{fmt_date(due)}满{_fmt_num(min_years or 0)}年,"
+            f"{gap_text(ctx.on, due)})",
         )
     return False, False, f"未持有{name}"
 
@@ -448,7 +493,7 @@ def _age(cond: dict, ctx: _Context) -> tuple[bool, bool, str]:
     if age >= required:
         return True, False, f"年满{required}周岁(现年{age}岁)"
     due = years_after(birth, required)
-    return False, False, f"未满{required}周岁(现年{age}岁,{fmt_date(due)}年满{required}周岁)"
+    return False, False, f"未满{required}周岁(现年{age}岁,{fmt_date(due)}年满{required}周岁,{gap_text(ctx.on, due)})"
 
 
 def _title(cond: dict, ctx: _Context) -> tuple[bool, bool, str]:
@@ -477,7 +522,8 @@ def _title(cond: dict, ctx: _Context) -> tuple[bool, bool, str]:
             False,
             False,
             f"取得{name}不满{_fmt_num(min_years or 0)}年"
-            f"({fmt_date(too_recent.obtained_on)}取得,{fmt_date(due)}满{_fmt_num(min_years or 0)}年)",
+            f"({fmt_date(too_recent.obtained_on)}取得,{fmt_date(due)}满{_fmt_num(min_years or 0)}年,"
+            f"{gap_text(ctx.on, due)})",
         )
     text = f"未取得{required_name.removesuffix('职称')}及以上职称"
     if held:
@@ -541,6 +587,7 @@ def evaluate(
     related_codes: Sequence[str] = (),
     level_rank: Mapping[str, int],
     level_names: Mapping[str, str] | None = None,
+    on_label: str = "",
 ) -> EligibilityResult:
     """Evaluate every route of one standard level against the candidate's evidence on date `on`.
 
@@ -564,4 +611,6 @@ def evaluate(
         status, chosen = Status.NEEDS_REVIEW, review
     else:
         status, chosen = Status.INELIGIBLE, None
-    return EligibilityResult(status, chosen, results, on, occupation_code, tuple(sorted(ctx.related_codes)))
+    return EligibilityResult(
+        status, chosen, results, on, occupation_code, tuple(sorted(ctx.related_codes)), on_label=on_label
+    )

@@ -24,6 +24,15 @@ class AssessmentPolicy(models.Model):
     effective_from = models.DateField(_("生效日期"))
     training_lookback_months = models.PositiveSmallIntegerField(_("考培分离回溯期(月)"), default=36)
     publicity_working_days = models.PositiveSmallIntegerField(_("成绩公示期(工作日)"), default=5)
+    employer_staff_check = models.CharField(
+        _("用人单位评价非本单位职工"),
+        max_length=8,
+        choices=[("refuse", _("拒绝报名")), ("review", _("送人社部门审核"))],
+        default="refuse",
+        help_text=_(
+            "用人单位(Y)只评价本单位职工(含派遣、实习人员):既无在本单位的参保记录、也未上传劳动合同或派遣协议的,如何处理"
+        ),
+    )
     notes = models.CharField(_("依据"), max_length=255, blank=True)
 
     class Meta:
@@ -196,6 +205,20 @@ class Registration(models.Model):
     )
     outcome = models.CharField(_("认定结果"), max_length=8, choices=Outcome.choices, default="", blank=True)
     finalised_at = models.DateTimeField(null=True, blank=True)
+    employment_status = models.CharField(
+        _("本单位职工核验"),
+        max_length=8,
+        blank=True,
+        choices=[
+            ("", _("不适用")),
+            ("insured", _("本单位参保记录")),
+            ("proof", _("劳动合同或派遣、实习协议")),
+            ("review", _("待人社部门审核")),
+            ("accepted", _("人社部门认可")),
+            ("refused", _("人社部门不予认可")),
+        ],
+    )
+    employment_note = models.TextField(_("本单位职工核验说明"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -469,3 +492,85 @@ class SupervisionReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} · {self.supervisor.person.name}"
+
+
+class IntegrityException(models.Model):
+    """A bureau's recorded exception to one 考培分离, qualification or staffing rule on one plan (例外核准).
+
+    It matches exactly one finding: the rule, the component (blank for the supervisor or the plan as a whole), the
+    person's appointment and the record that triggered it. Revoking it makes the rule hold again."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="integrity_exceptions")
+    rule_code = models.CharField(_("规则"), max_length=32)
+    kind = models.CharField(_("科目"), max_length=16, blank=True)
+    appointment = models.ForeignKey(
+        "accreditation.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    record_type = models.CharField(_("依据记录类型"), max_length=32, blank=True)
+    record_id = models.PositiveIntegerField(_("依据记录编号"), null=True, blank=True)
+    finding = models.TextField(_("核准时的问题说明"))
+    reason = models.TextField(_("例外理由"))
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.TextField(_("撤销理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("考培分离与考评组例外核准")
+        verbose_name_plural = _("考培分离与考评组例外核准")
+        ordering = ["-granted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.rule_code} {self.kind}"
+
+    @property
+    def key(self) -> tuple:
+        return (self.rule_code, self.kind, self.appointment_id, self.record_type, self.record_id)
+
+
+class EmploymentProof(models.Model):
+    """A document an employer (Y) uploads to show that a person works for it: a labour contract, a dispatch
+    agreement (劳务派遣协议) or an internship agreement. With an insurance record at the employer, what lets the
+    employer assess that person (谁用人、谁评价)."""
+
+    class Kind(models.TextChoices):
+        CONTRACT = "contract", _("劳动合同")
+        DISPATCH = "dispatch", _("劳务派遣协议")
+        INTERNSHIP = "internship", _("实习协议")
+
+    organisation = models.ForeignKey(
+        "accreditation.Organisation", on_delete=models.PROTECT, related_name="employment_proofs"
+    )
+    person = models.ForeignKey("accounts.Person", on_delete=models.PROTECT, related_name="employment_proofs")
+    kind = models.CharField(_("材料类型"), max_length=12, choices=Kind.choices)
+    document = models.FileField(_("材料"), upload_to="employment/%Y/")
+    content_type = models.CharField(max_length=32)
+    valid_from = models.DateField(_("起始日期"))
+    valid_until = models.DateField(_("截止日期"), null=True, blank=True, help_text=_("空为长期或无固定期限"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("本单位职工证明材料")
+        verbose_name_plural = _("本单位职工证明材料")
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="employment_proof_dates",
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.organisation_id} {self.kind}"
+
+    def covers(self, day) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+from .evidence.models import EvidenceRetentionPolicy, SessionEvidence  # noqa: E402, F401  (exam evidence)
+from .examday.models import AdmissionTicket, CheckIn  # noqa: E402, F401  (models of the exam-day sub-package)
+from .review.models import ResultReview, ResultReviewPolicy  # noqa: E402, F401  (bureau review of results)

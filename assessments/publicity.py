@@ -27,9 +27,12 @@ from core.notifications import notify
 from core.ratelimit import check_rate
 from occupations.workdays import add_working_days
 
+from .employment.services import employment_require_for_finalisation
+from .integrity.services import integrity_require
 from .models import ComponentResult, Objection, Plan, Publication, Registration
 from .policy import policy_for
 from .scoring import KIND_LABELS, LevelRules, admin_plan, level_rules, outcome_of, plan_audit
+from .signals import plan_finalised
 
 MAX_OBJECTION_CHARS = 2000
 CERTIFICATE_HOOK = "certificates.issuance"
@@ -83,6 +86,7 @@ def publication_open(*, actor: Actor, plan_id: int, today: datetime.date | None 
     blockers = publication_blockers(plan)
     if blockers:
         raise Conflict(";".join(blockers), code="not_ready", details={"problems": blockers})
+    integrity_require(plan, step="publication.open")
     today = _today(today)
     policy = policy_for(plan.organisation.region.code, today)
     deadline = add_working_days(today, policy.publicity_working_days)
@@ -372,8 +376,10 @@ def plan_finalise(*, actor: Actor, plan_id: int, today: datetime.date | None = N
     blockers = finalise_blockers(plan, today)
     if blockers:
         raise Conflict(";".join(blockers), code="not_ready", details={"problems": blockers})
+    integrity_require(plan, step="plan.finalise")
     rules = level_rules(plan)
-    registrations = list(_approved(plan).select_related("level").prefetch_related("results"))
+    registrations = list(_approved(plan).select_related("level", "person").prefetch_related("results"))
+    employment_require_for_finalisation(plan, registrations)
     now = timezone.now()
     pending = []
     for reg in registrations:
@@ -416,6 +422,7 @@ def plan_finalise(*, actor: Actor, plan_id: int, today: datetime.date | None = N
         after={"status": plan.status, **{k: v for k, v in asdict(summary).items() if k in OUTCOME_COUNTS}},
     )
     _notify_outcomes(plan, registrations)
+    plan_finalised.send(sender=Plan, plan=plan, actor=actor)
     hook = certificate_hook()
     if hook is not None:
         summary.certificate_batch = hook(actor=actor, plan_id=plan.id)

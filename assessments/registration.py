@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.conflicts import records_conflicts
 from accounts.identity import id_type_from_label, normalise_id_number, normalise_phone
 from accounts.models import Person, Role, User
 from accounts.services import person_get_or_create
@@ -30,6 +31,8 @@ from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, StandardLevel
 
 from . import eligibility as el
+from .employment.services import employment_at_registration, employment_require_for_approval
+from .integrity.services import integrity_require
 from .models import Plan, Registration
 from .signals import held_certificates
 
@@ -98,11 +101,23 @@ def _level_maps() -> tuple[dict[str, int], dict[str, str]]:
     return {c: r for c, r, _n in levels}, {c: n for c, _r, n in levels}
 
 
+def judging_day(plan: Plan) -> tuple[datetime.date, str]:
+    """The day eligibility is judged on, and what that day is: the plan's exam date (its first session), or the
+    registration deadline for a plan not yet scheduled. Someone who qualifies by the exam may register before."""
+    first = min((c.starts_at for c in plan.components.all()), default=None)
+    if first is not None:
+        return timezone.localtime(first).date(), _("考核日期")
+    return plan.registration_closes, _("报名截止日")
+
+
 def evaluate_eligibility(
     plan: Plan, level: Level, person: Person, data: dict, *, on: datetime.date | None = None, level_maps=None
 ) -> el.EligibilityResult:
-    """The one place eligibility is decided: the standard's routes for the level, against the evidence."""
-    on = on or timezone.localdate()
+    """The one place eligibility is decided: the standard's routes for the level, against the evidence, on the
+    plan's exam date unless `on` is given."""
+    on_label = ""
+    if on is None:
+        on, on_label = judging_day(plan)
     standard_level = StandardLevel.objects.filter(standard=plan.standard, level=level).first()
     routes = list(standard_level.eligibility) if standard_level else []
     # Titles and education count as the 贯通 rules in force on the day allow (dated data, occupations/equivalence).
@@ -121,6 +136,7 @@ def evaluate_eligibility(
         occupation_code=plan.occupation.code,
         level_rank=rank,
         level_names=names,
+        on_label=str(on_label),
     )
 
 
@@ -214,6 +230,7 @@ def _create_registration(
         )
     if plan.registrations.filter(status__in=Registration.ACTIVE).count() >= plan.capacity:
         raise Conflict(_("报名人数已满"), code="plan_full")
+    employment = employment_at_registration(plan, person)
     result = evaluate_eligibility(plan, level, person, evidence, level_maps=level_maps)
     reg = Registration(
         plan=plan,
@@ -228,6 +245,8 @@ def _create_registration(
         pledge_accepted_at=timezone.now(),
         eligibility=result.as_dict(),
         eligibility_status=str(result.status),
+        employment_status=employment.status,
+        employment_note=employment.explanation,
         **evidence,
     )
     if photo is not None:  # checked and re-encoded: no EXIF, no other bytes than a fresh JPEG's (core/images.py)
@@ -251,6 +270,7 @@ def _create_registration(
             "level": level.code,
             "source": source,
             "eligibility": reg.eligibility_status,
+            "employment": reg.employment_status,
         },
     )
     return reg
@@ -323,6 +343,7 @@ def _level_code(text, table: dict[str, Level]) -> str:
     return level.code
 
 
+@records_conflicts
 def registrations_import(*, actor: Actor, plan_id: int, upload, partial: bool = False) -> ImportReport:
     """An employer registers its staff from a spreadsheet. All rows or none unless `partial` is asked for, in which
     case the good rows are saved and every bad row is reported; nothing is ever dropped silently."""
@@ -357,6 +378,8 @@ def registrations_import(*, actor: Actor, plan_id: int, upload, partial: bool = 
                 id_type=id_type,
                 id_number=str(record.get("id_number") or ""),
                 phone=str(record.get("phone") or ""),
+                source="import",
+                organisation=plan.organisation,
             )
             _create_registration(
                 actor,
@@ -439,8 +462,17 @@ def registration_review(*, actor: Actor, registration_id: int, decision: str, re
         raise ValidationFailed(_("未知的审核决定"), details={"field": "decision"})
     if decision != "approve" and not reason:
         raise ValidationFailed(_("请填写理由或需补充的材料"), details={"field": "reason"})
+    if decision == "approve":
+        # Judged again on the exam date as it stands now: the plan may have been rescheduled since registration.
+        result = evaluate_eligibility(reg.plan, reg.level, reg.person, _evidence_data(reg))
+        if str(result.status) != reg.eligibility_status or result.on.isoformat() != reg.eligibility.get("evaluated_on"):
+            reg.eligibility, reg.eligibility_status = result.as_dict(), str(result.status)
+            reg.save(update_fields=["eligibility", "eligibility_status"])
     if decision == "approve" and reg.eligibility_status == el.Status.INELIGIBLE:
         raise Conflict(_("按申报材料不符合任何申报条件,不能审核通过;可要求补充材料"), code="ineligible")
+    if decision == "approve":
+        employment_require_for_approval(reg)
+        integrity_require(reg.plan, step="registration.approve", candidate_person_id=reg.person_id)
     before = {"status": reg.status}
     reg.status, reg.review_reason = targets[decision], reason
     reg.reviewed_by, reg.reviewed_at = actor.user, timezone.now()

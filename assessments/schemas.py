@@ -103,6 +103,7 @@ class RegistrationOut(Schema):
     eligibility: dict
     review_reason: str
     outcome: str
+    marks_hidden: bool = False
     created_at: datetime.datetime
 
 

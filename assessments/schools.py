@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.conflicts import records_conflicts
 from accounts.identity import id_type_from_label, normalise_phone
 from accounts.models import Role
 from accounts.services import person_get_or_create
@@ -168,6 +169,7 @@ def student_evidence(graduating_class: GraduatingClass, *, today: datetime.date)
     }
 
 
+@records_conflicts
 def class_import(*, actor: Actor, class_id: int, upload) -> ImportReport:
     """Register the class list on the class's plan: every row or none; each bad or ineligible row is reported."""
     graduating_class = class_get(actor, class_id)
@@ -191,6 +193,8 @@ def class_import(*, actor: Actor, class_id: int, upload) -> ImportReport:
                 id_type=id_type,
                 id_number=str(record.get("id_number") or ""),
                 phone=str(record.get("phone") or ""),
+                source="import",
+                organisation=plan.organisation,
             )
             if (person.id_number, level.code) in seen:
                 raise ValidationFailed(_("与名单中前面的行重复"))

@@ -36,6 +36,10 @@ from core.spreadsheets import Column, ImportReport, RowError, export_workbook, r
 from occupations.levels import level_spellings
 from occupations.models import StandardLevel
 
+from .employment.services import employment_require_for_approval
+from .examday.selectors import present_ids
+from .integrity.rules import split_by_exceptions
+from .integrity.services import active_exceptions, integrity_require, plan_findings
 from .models import COMPONENT_KINDS, ComponentResult, PanelMember, Plan, Registration, Score, ScoreCorrection
 from .plans import plans_for
 
@@ -351,7 +355,9 @@ class _Entry:
     value: Decimal | None
 
 
-def _clean_entry(raw: dict, candidates: dict[int, Registration], locked: set[int], seen: set[int]) -> _Entry:
+def _clean_entry(
+    raw: dict, candidates: dict[int, Registration], locked: set[int], seen: set[int], present: set[int]
+) -> _Entry:
     try:
         registration_id = int(raw.get("registration_id"))
     except (TypeError, ValueError):
@@ -366,6 +372,12 @@ def _clean_entry(raw: dict, candidates: dict[int, Registration], locked: set[int
     status = raw.get("status") or SCORED
     if status not in MARK_STATUSES:
         raise ValidationFailed(_("状态只能是已评分、缺考或违纪"), details={"field": "status"})
+    if status != ABSENT and registration_id not in present:
+        # Only a candidate checked in at the session (ID document checked) is scored; absent needs no check-in.
+        raise ValidationFailed(
+            _("%(n)s未在本科目考场签到,不能评分(未到场请记为缺考)") % {"n": candidates[registration_id].person.name},
+            details={"field": "registration_id", "rule": "checked_in"},
+        )
     if status != SCORED:
         if raw.get("value") not in (None, ""):
             raise ValidationFailed(_("缺考或违纪的考生不能同时填写分数"), details={"field": "value"})
@@ -374,12 +386,12 @@ def _clean_entry(raw: dict, candidates: dict[int, Registration], locked: set[int
 
 
 def _clean_entries(
-    entries: list[dict], candidates: dict[int, Registration], locked: set[int]
+    entries: list[dict], candidates: dict[int, Registration], locked: set[int], present: set[int]
 ) -> tuple[list[_Entry], list[dict]]:
     clean, errors, seen = [], [], set()
     for index, raw in enumerate(entries):
         try:
-            clean.append(_clean_entry(raw if isinstance(raw, dict) else {}, candidates, locked, seen))
+            clean.append(_clean_entry(raw if isinstance(raw, dict) else {}, candidates, locked, seen, present))
         except ValidationFailed as exc:
             errors.append(
                 {
@@ -443,8 +455,9 @@ def score_enter(*, actor: Actor, plan_id: int, kind: str, entries: list[dict]) -
     plan, appointment = _assessor_seat(actor, plan_id, kind, lock=True)
     _require_scoring_open(plan, kind)
     _require_not_submitted(plan, kind, appointment)
+    integrity_require(plan, step="score.enter", kinds=[kind])
     candidates = {r.id: r for r in candidates_for(plan, kind)}
-    clean, errors = _clean_entries(entries, candidates, _locked_ids(plan, kind))
+    clean, errors = _clean_entries(entries, candidates, _locked_ids(plan, kind), present_ids(plan, kind))
     if errors:
         message = errors[0]["reason"] if len(errors) == 1 else _("%(n)d条成绩有误,均未保存") % {"n": len(errors)}
         raise ValidationFailed(message, details={"errors": errors})
@@ -459,6 +472,7 @@ def score_submit(*, actor: Actor, plan_id: int, kind: str) -> int:
     plan, appointment = _assessor_seat(actor, plan_id, kind, lock=True)
     _require_scoring_open(plan, kind)
     _require_not_submitted(plan, kind, appointment)
+    integrity_require(plan, step="score.submit", kinds=[kind])
     mine = Score.objects.filter(registration__plan=plan, kind=kind, assessor=appointment)
     marked = set(mine.values_list("registration_id", flat=True))
     if not marked:
@@ -549,6 +563,7 @@ def component_lock(*, actor: Actor, plan_id: int, kind: str) -> list[ComponentRe
     state = lock_state(plan, kind, rules)
     if not state.candidates:
         raise Conflict(_("“%(k)s”没有待锁定的成绩") % {"k": KIND_LABELS[kind]}, code="nothing_to_lock")
+    integrity_require(plan, step="component.lock", kinds=[kind])
     if state.problems:
         raise Conflict(
             _("“%(k)s”还不能锁定:%(p)s") % {"k": KIND_LABELS[kind], "p": ";".join(state.problems)},
@@ -634,6 +649,7 @@ def correction_request(
     _require_correctable(plan)
     if result.locked_at is None or result.status == CARRIED:
         raise Conflict(_("该成绩不是本计划锁定的成绩,不能更正"))
+    integrity_require(plan, step="correction.request", kinds=[result.kind])
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写更正理由"), details={"field": "reason"})
@@ -755,13 +771,14 @@ def scores_import(*, actor: Actor, plan_id: int, kind: str, upload) -> ImportRep
         plan, appointment = _assessor_seat(actor, plan_id, kind, lock=True)
         _require_scoring_open(plan, kind)
         _require_not_submitted(plan, kind, appointment)
+        integrity_require(plan, step="score.import", kinds=[kind])
         candidates = {r.id: r for r in candidates_for(plan, kind)}
         by_key = {(r.person.id_number.upper(), r.level_id): r for r in candidates.values()}
         levels = _level_lookup(plan)
-        locked, seen, clean = _locked_ids(plan, kind), set(), []
+        locked, seen, clean, present = _locked_ids(plan, kind), set(), [], present_ids(plan, kind)
         for number, record in rows:
             try:
-                clean.append(_import_row(record, candidates, by_key, levels, locked, seen))
+                clean.append(_import_row(record, candidates, by_key, levels, locked, seen, present))
             except ValidationFailed as exc:
                 column = exc.details.get("column") or _COLUMN_OF.get(exc.details.get("field", ""), "")
                 report.errors.append(RowError(number, exc.message, column))
@@ -779,6 +796,7 @@ def _import_row(
     levels: dict[str, int],
     locked: set[int],
     seen: set[int],
+    present: set[int],
 ) -> _Entry:
     raw_id = record.get("id_number")
     id_number = str(int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else raw_id or "").strip().upper()
@@ -798,7 +816,7 @@ def _import_row(
     raw = record.get("score")
     word = NON_SCORE_WORDS.get(str(raw).strip()) if isinstance(raw, str) else None
     entry = {"registration_id": reg.id, "status": word} if word else {"registration_id": reg.id, "value": raw}
-    return _clean_entry(entry, candidates, locked, seen)
+    return _clean_entry(entry, candidates, locked, seen, present)
 
 
 # --- Re-sits (补考) --------------------------------------------------------------------------------------------
@@ -825,15 +843,21 @@ def _first_attempt(reg: Registration) -> Registration:
     return reg
 
 
-@transaction.atomic
-def resit_register(
-    *, actor: Actor, registration_id: int, plan_id: int, today: datetime.date | None = None
-) -> Registration:
-    """Register a failed candidate for a re-sit in another plan of the same organisation, occupation, standard
-    and level, within the standard's window after the first sitting was finalised. Components passed before are
-    carried (status "carried"), so only the failed or missed ones are taken again."""
+@dataclass
+class ResitBasis:
+    """What a re-sit of `original` rests on: the components to take again, those carried, and the last day."""
+
+    original: Registration
+    rules: LevelRules
+    results: dict[str, ComponentResult]
+    failed: list[ComponentSpec]
+    deadline: datetime.date
+
+
+def resit_basis(actor: Actor, registration_id: int) -> ResitBasis:
+    """The failed registration a re-sit would follow, for its candidate or its organisation's admin (404 for anyone
+    else); Conflict when there is nothing to re-sit (not finalised, passed, void)."""
     actor.require_authenticated()
-    today = today or timezone.localdate()
     original = (
         Registration.objects.select_related("plan__organisation__region", "plan__standard", "level", "person")
         .filter(pk=registration_id)
@@ -855,36 +879,65 @@ def resit_register(
     failed = [c for c in rules.components if not (results.get(c.kind) and results[c.kind].passed)]
     if not failed:
         raise Conflict(_("原认定没有不合格的科目,不能办理补考"), code="nothing_failed")
-
-    plan = _plans(lock=True).filter(pk=plan_id).first()
-    if plan is None or plan.organisation_id != original.plan.organisation_id:
-        raise NotFound(_("补考须在原认定机构的计划中办理"))
-    if plan.id == original.plan_id:
-        raise Conflict(_("不能在原计划中补考"))
-    if plan.status != Plan.Status.PUBLISHED or not plan.registration_opens <= today <= plan.registration_closes:
-        raise Conflict(_("该计划当前不在报名时间内"), code="registration_closed")
-    if plan.occupation_id != original.plan.occupation_id or not plan.levels.filter(pk=original.level_id).exists():
-        raise Conflict(_("补考须为同一职业、同一等级"), code="different_assessment")
-    if plan.standard_id != original.plan.standard_id:
-        raise Conflict(_("该计划依据的国家职业技能标准与原认定不同,不能按单科补考办理"), code="different_standard")
     first = _first_attempt(original)
     finalised = first.plan.finalised_at or first.finalised_at or original.finalised_at
     deadline = add_months(timezone.localtime(finalised).date(), rules.resit_window_months)
+    return ResitBasis(original, rules, results, failed, deadline)
+
+
+def resit_plan_problem(basis: ResitBasis, plan: Plan, today: datetime.date) -> Conflict | None:
+    """Why `plan` cannot take the re-sit (the refusal to raise), or None when it can."""
+    original = basis.original
+    if plan.organisation_id != original.plan.organisation_id:
+        return NotFound(_("补考须在原认定机构的计划中办理"))
+    if plan.id == original.plan_id:
+        return Conflict(_("不能在原计划中补考"))
+    if plan.status != Plan.Status.PUBLISHED or not plan.registration_opens <= today <= plan.registration_closes:
+        return Conflict(_("该计划当前不在报名时间内"), code="registration_closed")
+    if plan.occupation_id != original.plan.occupation_id or not plan.levels.filter(pk=original.level_id).exists():
+        return Conflict(_("补考须为同一职业、同一等级"), code="different_assessment")
+    if plan.standard_id != original.plan.standard_id:
+        return Conflict(_("该计划依据的国家职业技能标准与原认定不同,不能按单科补考办理"), code="different_standard")
     starts = plan.components.order_by("starts_at").values_list("starts_at", flat=True).first()
     exam_day = timezone.localtime(starts).date() if starts else plan.registration_closes
-    if exam_day > deadline or today > deadline:
-        raise Conflict(
+    if exam_day > basis.deadline or today > basis.deadline:
+        return Conflict(
             _("补考期限为原认定办结后%(m)d个月(至%(d)s),该计划考核日期%(e)s已超出")
-            % {"m": rules.resit_window_months, "d": deadline, "e": exam_day},
+            % {"m": basis.rules.resit_window_months, "d": basis.deadline, "e": exam_day},
             code="resit_window_passed",
         )
     active = plan.registrations.filter(status__in=Registration.ACTIVE)
     if active.filter(person_id=original.person_id, level_id=original.level_id).exists():
-        raise Conflict(_("已报名该计划的同一等级,不能重复报名"), code="duplicate_registration")
+        return Conflict(_("已报名该计划的同一等级,不能重复报名"), code="duplicate_registration")
     if Registration.objects.filter(resit_of=original, status__in=Registration.ACTIVE).exists():
-        raise Conflict(_("已在其他计划办理补考"), code="duplicate_resit")
+        return Conflict(_("已在其他计划办理补考"), code="duplicate_resit")
     if active.count() >= plan.capacity:
-        raise Conflict(_("报名人数已满"), code="plan_full")
+        return Conflict(_("报名人数已满"), code="plan_full")
+    return None
+
+
+@transaction.atomic
+def resit_register(
+    *, actor: Actor, registration_id: int, plan_id: int, today: datetime.date | None = None
+) -> Registration:
+    """Register a failed candidate for a re-sit in another plan of the same organisation, occupation, standard
+    and level, within the standard's window after the first sitting was finalised. Components passed before are
+    carried (status "carried"), so only the failed or missed ones are taken again."""
+    today = today or timezone.localdate()
+    basis = resit_basis(actor, registration_id)
+    original, rules, results, failed, deadline = (
+        basis.original,
+        basis.rules,
+        basis.results,
+        basis.failed,
+        basis.deadline,
+    )
+    plan = _plans(lock=True).filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound(_("补考须在原认定机构的计划中办理"))
+    problem = resit_plan_problem(basis, plan, today)
+    if problem is not None:
+        raise problem
 
     now = timezone.now()
     reg = Registration(
@@ -913,6 +966,8 @@ def resit_register(
     )
     reg.full_clean()
     reg.save()
+    employment_require_for_approval(reg)
+    integrity_require(plan, step="registration.approve", candidate_person_id=original.person_id)
     carried = [
         ComponentResult(
             registration=reg,
@@ -1021,6 +1076,7 @@ class SheetRow:
     registration: Registration
     score: Score | None
     locked: bool
+    present: bool = True
 
 
 @dataclass
@@ -1045,13 +1101,14 @@ def score_sheet(*, actor: Actor, plan_id: int, kind: str) -> ScoreSheet:
     try:
         _require_scoring_open(plan, kind)
         _require_not_submitted(plan, kind, appointment)
+        integrity_require(plan, step="score.enter", kinds=[kind])
     except Conflict as exc:
         problem = exc.message
     mine = {
         s.registration_id: s for s in Score.objects.filter(registration__plan=plan, kind=kind, assessor=appointment)
     }
-    locked = _locked_ids(plan, kind)
-    rows = [SheetRow(r, mine.get(r.id), r.id in locked) for r in candidates_for(plan, kind)]
+    locked, present = _locked_ids(plan, kind), present_ids(plan, kind)
+    rows = [SheetRow(r, mine.get(r.id), r.id in locked, r.id in present) for r in candidates_for(plan, kind)]
     return ScoreSheet(plan, kind, KIND_LABELS[kind], appointment, rows, submitted_at, problem)
 
 
@@ -1079,6 +1136,7 @@ def scoring_overview(*, actor: Actor, plan_id: int) -> tuple[Plan, list[Componen
         .annotate(n=Count("id"), pending=Count("id", filter=Q(submitted_at__isnull=True)), at=Max("submitted_at"))
     }
     overview = []
+    exceptions = active_exceptions(plan)
     for kind in kinds:
         state = lock_state(plan, kind, rules)
         panel = []
@@ -1092,6 +1150,10 @@ def scoring_overview(*, actor: Actor, plan_id: int) -> tuple[Plan, list[Componen
                     "submitted_at": row.get("at") if row and not row.get("pending") else None,
                 }
             )
+        problems = list(state.problems)
+        if state.candidates:
+            open_findings, _excepted = split_by_exceptions(plan_findings(plan, [kind]), exceptions)
+            problems += [f.sentence() for f in open_findings]
         overview.append(
             ComponentOverview(
                 kind,
@@ -1099,8 +1161,8 @@ def scoring_overview(*, actor: Actor, plan_id: int) -> tuple[Plan, list[Componen
                 len(state.candidates) + state.locked,
                 state.locked,
                 panel,
-                state.problems,
-                state.ready,
+                problems,
+                bool(state.candidates) and not problems,
             )
         )
     corrections = (

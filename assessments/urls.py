@@ -1,6 +1,12 @@
 from django.urls import path
 
 from . import urls_panels, urls_scoring, views, views_schools
+from .employment import urls as urls_employment
+from .evidence import urls as evidence_urls
+from .examday import urls as examday_urls
+from .integrity import urls as urls_integrity
+from .resits import urls as resits_urls
+from .review import urls as review_urls
 
 app_name = "assessments"
 urlpatterns = [
@@ -22,4 +28,13 @@ urlpatterns = [
     path("classes-template.xlsx", views_schools.class_template, name="class_template"),
 ]
 
-urlpatterns += urls_panels.urlpatterns + urls_scoring.urlpatterns
+urlpatterns += (
+    urls_panels.urlpatterns
+    + urls_scoring.urlpatterns
+    + urls_integrity.urlpatterns
+    + urls_employment.urlpatterns
+    + examday_urls.urlpatterns
+    + resits_urls.urlpatterns
+    + review_urls.urlpatterns
+    + evidence_urls.urlpatterns
+)

@@ -25,6 +25,8 @@ from . import cancellations
 from . import plans as plan_services
 from . import registration as reg_services
 from .eligibility import EDUCATION_KINDS, TITLE_GRADES
+from .integrity import services as integrity
+from .integrity.selectors import marks_hidden
 from .models import COMPONENT_KINDS, Plan, Registration
 
 # --- Public announcements and the worker's pages -----------------------------------------------------------
@@ -183,6 +185,7 @@ def registration_detail(request, registration_id: int):
     reg = reg_services.registration_get(actor, registration_id)
     is_candidate = actor.person == reg.person or (actor.user and reg.registered_by_id == actor.user.id)
     is_reviewer = reg.plan.organisation_id in actor.organisation_ids(Role.ORG_ADMIN)
+    hidden = marks_hidden(actor, reg)
     if request.method == "POST" and is_candidate:
         action = request.POST.get("action")
         if action == "evidence":
@@ -207,7 +210,9 @@ def registration_detail(request, registration_id: int):
             "reg": reg,
             "is_candidate": is_candidate,
             "is_reviewer": is_reviewer,
-            "results": reg.results.order_by("kind"),
+            "results": [] if hidden else reg.results.order_by("kind"),
+            "marks_hidden": hidden,
+            "can_review_employment": actor.is_operator or actor.oversees_region(reg.plan.organisation.region),
             "all_levels": Level.objects.order_by("-rank"),
             "education_kinds": EDUCATION_KINDS,
             "title_grades": TITLE_GRADES,
@@ -376,6 +381,8 @@ def manage_plan(request, plan_id: int):
             "import_report": request.session.pop("import_report", None),
             "counts": dict(plan.registrations.values_list("status").annotate(n=Count("id"))),
             "caught": plan.cancellation_choices.exists(),
+            "integrity": integrity.plan_integrity(plan),
+            "can_except": integrity.can_except(actor, plan),
         },
     )
 

@@ -365,7 +365,7 @@ def publicity_open(request, plan_id: int):
         messages.success(
             request,
             _("成绩公示已开始,公示期至%(d)s") % {"d": publication.ends_on}
-            + (f"({publication.calendar_note})" if publication.provisional else ""),
+            + (f"({publication.calendar_note})" if publication.calendar_note else ""),
         )
     return redirect("assessments:publicity_manage", plan_id=plan_id)
 

@@ -94,6 +94,8 @@ def build(n: int, rng: random.Random) -> None:
                 region_code=region_code,
                 status="valid" if i % 97 else "revoked",
                 token=f"bench.{number}",
+                # bulk_create skips the insert-time redraw of a colliding random position: give each its own.
+                status_index=i,
             )
         )
         status = Claim.Status.PAID if second and i % 3 == 0 else Claim.Status.SUBMITTED

@@ -10,14 +10,14 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from assessments.plans import plan_get
-from core.errors import NotFound, PlatformError, error_response
+from core.errors import NotFound, PlatformError, RateLimited, error_response
 from core.ratelimit import check_rate, client_ip
 from core.schema_types import IsoDate
 
-from . import issuance, presenters, services, signing
+from . import ecert, issuance, presenters, services, signing
 from .models import IssueBatch, VerificationLog
 from .presenters import certificate_out
-from .verification import verify_lookup, verify_token
+from .verification import verify_identifier, verify_lookup, verify_token
 
 router = Router(tags=["certificates"])
 public_router = Router(tags=["verification"], auth=None)
@@ -47,10 +47,20 @@ def verify_by_lookup(request, number: str, name: str, id_number: str):
         raise VerificationUnavailable() from None
 
 
-def verify_response(token: str) -> HttpResponse:
-    """GET /api/v1/verify/{token}: the busiest URL of the platform (see certificates.views.verify_api)."""
+def verify_response(token: str, request) -> HttpResponse:
+    """GET /api/v1/verify/{token}: the busiest URL of the platform (see certificates.views.verify_api). An
+    e-certificate identifier is accepted in place of the token, rate limited like the lookup by number."""
     try:
-        result = verify_token(token, channel=VerificationLog.Channel.API)
+        if ecert.looks_like_identifier(token):
+            try:
+                check_rate("verify_lookup", client_ip(request))
+            except RateLimited as exc:
+                response = error_response(exc.status, exc.code, str(exc.message), exc.details)
+                response["Retry-After"] = "60"
+                return response
+            result = verify_identifier(token, channel=VerificationLog.Channel.API)
+        else:
+            result = verify_token(token, channel=VerificationLog.Channel.API)
     except signing.SigningKeysError:
         return error_response(503, VerificationUnavailable.code, str(VerificationUnavailable.default_message))
     response = JsonResponse(result.public(), json_dumps_params={"ensure_ascii": False})
@@ -58,11 +68,15 @@ def verify_response(token: str) -> HttpResponse:
     return response
 
 
-@public_router.get("/{token}", summary="扫码核验:status 为 valid/revoked/suspended/expired/superseded/forged/unknown")
+@public_router.get(
+    "/{token}",
+    summary="扫码核验:status 为 valid/revoked/suspended/expired/superseded/forged/unknown",
+    description="token 为二维码中的核验令牌,或电子证照标识(1.2.156.3005.2.…,按来源地址限流,姓名打码)。",
+)
 def verify(request, token: str):
     """Served by a plain view mounted before the API (certificates.views.verify_api) for speed; this operation
     documents the contract and answers the same way if that view is not mounted."""
-    return verify_response(token)
+    return verify_response(token, request)
 
 
 class CertificateOut(Schema):
@@ -165,6 +179,16 @@ def batch_print(request, plan_id: int):
 @router.get("/{certificate_id}", response=CertificateOut, summary="证书详情")
 def certificate_detail(request, certificate_id: int):
     return certificate_out(services.certificate_get(request.auth, certificate_id))
+
+
+@router.get(
+    "/{certificate_id}/ecert",
+    summary="电子证照元数据(GB/T 36903 元数据项,含 GB/T 36904 电子证照标识)",
+    response=dict,
+)
+def certificate_ecert(request, certificate_id: int):
+    cert = services.certificate_get(request.auth, certificate_id)
+    return JsonResponse(ecert.metadata(cert), json_dumps_params={"ensure_ascii": False})
 
 
 @router.get("/{certificate_id}/pdf", summary="证书 PDF")

@@ -205,10 +205,11 @@ def credential_claims(cert: Certificate, *, now: int | None = None) -> dict:
         "id": credential_id(cert),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": title,
-        "description": _("%(t)s,证书编号 %(n)s。由%(i)s颁发,职业技能等级认定平台(%(s)s)代为签名,公钥见 %(k)s。")
+        "description": _("%(t)s,证书编号 %(n)s%(e)s。由%(i)s颁发,职业技能等级认定平台(%(s)s)代为签名,公钥见 %(k)s。")
         % {
             "t": title,
             "n": cert.number,
+            "e": _(",电子证照标识 %(id)s") % {"id": cert.ecert_id} if cert.ecert_id else "",
             "i": cert.organisation_name,
             "s": _site(),
             "k": f"{_site()}/.well-known/jwks.json",
@@ -224,6 +225,8 @@ def credential_claims(cert: Certificate, *, now: int | None = None) -> dict:
                 {"type": "IdentityObject", "identityHash": cert.holder_name, "identityType": "name", "hashed": False},
             ],
             "achievement": achievement,
+            # The e-certificate identifier (GB/T 36904) where there is one, else the certificate number.
+            "licenseNumber": cert.ecert_id or cert.number,
         },
         "credentialStatus": _status_entries(cert),
     }

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.conflicts import records_conflicts
 from accounts.identity import ID_TYPES, id_type_from_label, normalise_id_number
 from accounts.models import Person
 from accounts.services import person_get_or_create
@@ -267,6 +268,7 @@ def _certificate(row: _Row, person: Person, region: Region) -> Certificate:
     return cert
 
 
+@records_conflicts
 def certificates_import(*, actor: Actor, upload, organisation_name: str = "", region_code: str = "") -> ImportReport:
     """Register historical certificates from a spreadsheet; `organisation_name` fills an empty 发证机构 cell."""
     region = actor.bureau_region(region_code, field="region", prompt=_("请选择证书登记的地区"))
@@ -287,7 +289,7 @@ def certificates_import(*, actor: Actor, upload, organisation_name: str = "", re
             try:
                 if key not in people:
                     people[key] = person_get_or_create(
-                        actor=actor, name=row.name, id_type=row.id_type, id_number=row.id_number
+                        actor=actor, name=row.name, id_type=row.id_type, id_number=row.id_number, source="import"
                     )
                 certs.append(_certificate(row, people[key], region))
             except PlatformError as exc:  # another request changed the same person meanwhile

@@ -20,6 +20,7 @@ from accounts.identity import ID_TYPES
 from accounts.models import Role
 from accreditation.selectors import organisations_for
 from assessments.models import CancellationChoice, Plan, Registration
+from assessments.review.selectors import issuance_blocker
 from core.audit import audit_record
 from core.errors import Conflict, NotFound
 from core.notifications import notify
@@ -28,6 +29,7 @@ from occupations.models import Level
 
 from . import signing
 from .models import Certificate, IssueBatch, NumberCounter
+from .signals import ISSUED, certificate_event
 from .status_index import certificates_insert
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,8 @@ def issue_batch_start(*, actor: Actor, plan_id: int) -> IssueBatch:
             actor.require_org_role(plan.organisation_id, Role.ORG_ADMIN)
         if plan.status != Plan.Status.FINALISED:
             raise Conflict(_("认定结果办结后才能签发证书"))
+        if blocker := issuance_blocker(plan):
+            raise Conflict(blocker, code="result_review")
         if not plan.organisation.number_prefix:
             raise Conflict(_("机构尚未获得证书编号前缀"))
         today = timezone.localdate()
@@ -198,8 +202,13 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
     batch = IssueBatch.objects.select_related("plan__organisation__region").get(pk=batch_id)
     if batch.status == IssueBatch.Status.DONE:
         return batch
-    IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.RUNNING, error="")
     plan = batch.plan
+    # The bureau's review may have changed since the batch was queued (results corrected, review returned).
+    if blocker := issuance_blocker(plan):
+        IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.FAILED, error=blocker)
+        batch.refresh_from_db()
+        return batch
+    IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.RUNNING, error="")
     prefix = plan.organisation.number_prefix
     try:
         while True:
@@ -242,6 +251,9 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                     after={"numbers": [c.number for c in created]},
                     region_code=plan.organisation.region.code,
                     organisation_id=plan.organisation_id,
+                )
+                certificate_event.send(
+                    sender=Certificate, event=ISSUED, certificates=created, actor=Actor.platform(), reason=""
                 )
     except Exception as exc:
         IssueBatch.objects.filter(pk=batch.id).update(status=IssueBatch.Status.FAILED, error=str(exc)[:2000])

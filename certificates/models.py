@@ -63,6 +63,14 @@ class Certificate(models.Model):
     note = models.CharField(_("备注"), max_length=255, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True, help_text=_("一般不设;个别历史证书有有效期"))
     token = models.CharField(max_length=200, unique=True)
+    ecert_id = models.CharField(
+        _("电子证照标识"),
+        max_length=96,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("GB/T 36904 电子证照标识;导入的历史证书无备案机构代码时为空"),
+    )
     status_index = models.PositiveIntegerField(
         _("状态列表位置"), unique=True, default=random_status_index, editable=False
     )

@@ -122,6 +122,7 @@ def _certificate_view(cert: Certificate) -> CertificateView:
         status_mark=mark,
         status_note=mark_note,
         seal=_seal(cert),
+        ecert_id=cert.ecert_id or "",
         **kind_captions(cert.kind),
     )
 

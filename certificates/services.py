@@ -19,6 +19,7 @@ from . import signing
 from .credentials import status_lists_invalidate
 from .issuance import allocate_numbers, printed_fields
 from .models import Certificate
+from .signals import EVENT_FOR_ACTION, certificate_event
 from .status_index import certificates_insert
 
 # --- Reads -------------------------------------------------------------------------------------------------
@@ -89,6 +90,9 @@ def _change(
         reason=reason,
         region_code=cert.region_code,
         organisation_id=cert.organisation_id,
+    )
+    certificate_event.send(
+        sender=Certificate, event=EVENT_FOR_ACTION[action], certificates=[cert], actor=actor, reason=cert.status_reason
     )
     return cert
 
@@ -206,6 +210,7 @@ def certificate_replace(*, actor: Actor, certificate_id: int, reason: str, corre
         setattr(new, key, str(value).strip())
     new.token = signing.token_sign(number, printed_fields(new))
     certificates_insert([new])
+    cert.superseded_by = new  # set before _change announces the replacement, saved just after
     _change(
         actor,
         cert,
@@ -215,6 +220,5 @@ def certificate_replace(*, actor: Actor, certificate_id: int, reason: str, corre
         effective_on=today,
         allowed=(Certificate.Status.VALID,),
     )
-    cert.superseded_by = new
     cert.save(update_fields=["superseded_by"])
     return new

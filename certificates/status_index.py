@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 
+from .ecert import identifier_for
 from .models import Certificate, random_status_index
 
 ATTEMPTS = 8
@@ -36,6 +37,9 @@ def _is_position_clash(exc: IntegrityError) -> bool:
 def certificates_insert(certs: Sequence[Certificate], *, batch_size: int | None = None) -> None:
     """Insert new certificates, each at a free random status-list position. Any other integrity error (a number
     taken meanwhile) is raised as it is, for the caller to handle."""
+    for cert in certs:  # every certificate gets its e-certificate identifier as it is inserted (certificates/ecert.py)
+        if not cert.ecert_id:
+            cert.ecert_id = identifier_for(cert) or None
     for attempt in range(ATTEMPTS):
         for cert, position in zip(certs, _draw(len(certs)), strict=True):
             cert.status_index = position

@@ -15,13 +15,13 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from accounts.identity import mask_id_number, normalise_id_number
+from accounts.identity import mask_id_number, mask_name, normalise_id_number
 from accounts.models import Person
 from assessments.models import Registration
 from core.errors import ValidationFailed
 from occupations.models import Level, Occupation, Qualification
 
-from . import signing, verification_cache, verification_log
+from . import ecert, signing, verification_cache, verification_log
 from .issuance import printed_fields
 from .kinds import imported_note, kind_captions
 from .models import Certificate, VerificationLog
@@ -42,6 +42,9 @@ class Verification:
     status: str
     certificate: Certificate | None = None
     reason: str = ""
+    #: Answered for an e-certificate identifier alone, which is printed and can be guessed serial by serial (no
+    #: signature in it, unlike the QR token): the holder's name is masked and the photo not offered.
+    by_identifier: bool = False
 
     def public(self) -> dict:
         """What anyone may see: masked ID, no phone, the status and its public reason."""
@@ -52,6 +55,8 @@ class Verification:
             return data
         # The note depends on today's date, the other fields only on the row.
         data["certificate"] = {**_public_certificate(c), "catalogue_note": catalogue_note(c)}
+        if self.by_identifier:
+            data["certificate"].update(holder_name=mask_name(c.holder_name), has_photo=False)
         if self.status in (REVOKED, SUSPENDED, SUPERSEDED, EXPIRED):
             data["status_reason"] = c.status_reason
             data["status_since"] = (c.status_changed_on or c.valid_until or c.issued_on).isoformat()
@@ -81,6 +86,7 @@ def _public_certificate(c: Certificate) -> dict:
         "organisation": c.organisation_name,
         "issued_on": c.issued_on.isoformat(),
         "imported": c.imported,
+        "ecert_id": c.ecert_id or "",
         "imported_note": imported_note(c),
         "title": captions["title"],
         "level_caption": captions["level_caption"],
@@ -162,6 +168,8 @@ _COLUMNS = (
     "level_id",
     "occupation_id",
     "registration_id",
+    "ecert_id",
+    "token",
 )
 # The hot path of every scan: one indexed lookup by number, joined to what the page shows, compiled once.
 _BY_NUMBER = (
@@ -276,6 +284,33 @@ def verify_token(token: str, *, channel: str = VerificationLog.Channel.SCAN) -> 
                 matches = check.matches(printed_fields(cert))
                 result = _answer(cert, matches)
                 verification_cache.store(token, cert.number, (ring, cert, matches), generation)
+    _log(channel, result)
+    return result
+
+
+def verify_identifier(identifier: str, *, channel: str = VerificationLog.Channel.API) -> Verification:
+    """Verify by e-certificate identifier (GB/T 36904): a wrong check character or a part that does not belong to
+    the certificate is `forged`; a well-formed identifier of no certificate is `unknown`. A copy's identifier of an
+    earlier version (before a 补发) still verifies, as its QR code does. The stored token's signature over the
+    printed fields is checked as for a scan, so a record altered in the database is `forged` here too.
+    Callers rate-limit this path: the answer masks the holder's name (see Verification.by_identifier)."""
+    if not ecert.is_valid(identifier):
+        result = Verification(FORGED, reason="bad_identifier", by_identifier=True)
+    else:
+        number = ecert.IDENTIFIER_RE.fullmatch(identifier).group("serial")
+        cert = _certificate_by_number(number)
+        current = (cert.ecert_id or "") if cert is not None else ""
+        if cert is None or not current:
+            result = Verification(UNKNOWN, reason="no_such_certificate", by_identifier=True)
+        elif identifier.rsplit(".", 2)[0] != current.rsplit(".", 2)[0]:
+            result = Verification(FORGED, reason="identifier_mismatch", by_identifier=True)
+        elif ecert.version_of(identifier) > ecert.version_of(current):
+            result = Verification(UNKNOWN, reason="no_such_version", by_identifier=True)
+        else:
+            check = signing.token_check(cert.token)
+            matches = check.number == cert.number and check.matches(printed_fields(cert))
+            result = _answer(cert, matches)
+            result.by_identifier = True
     _log(channel, result)
     return result
 

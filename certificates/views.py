@@ -15,17 +15,24 @@ from core.errors import RateLimited
 from core.pages import perform
 from core.ratelimit import check_rate, client_ip
 
-from . import docsign, issuance, services, signing
+from . import docsign, ecert, issuance, services, signing
 from .careers import pathways_for
 from .models import Certificate, VerificationLog
 from .presenters import certificate_pdf
-from .verification import verify_lookup, verify_token
+from .verification import verify_identifier, verify_lookup, verify_token
 
 
 def verify_page(request, token: str):
-    """What a phone opens after scanning the QR."""
+    """What a phone opens after scanning the QR (or following an e-certificate identifier, rate limited)."""
     try:
-        result = verify_token(token, channel=VerificationLog.Channel.SCAN)
+        if ecert.looks_like_identifier(token):
+            try:
+                check_rate("verify_lookup", client_ip(request))
+            except RateLimited as exc:
+                return render(request, "certificates/lookup.html", {"error": exc.message, "post": {}}, status=429)
+            result = verify_identifier(token, channel=VerificationLog.Channel.SCAN)
+        else:
+            result = verify_token(token, channel=VerificationLog.Channel.SCAN)
     except signing.SigningKeysError:
         return render(request, "certificates/verify.html", {"unavailable": True}, status=503)
     response = render(request, "certificates/verify.html", {"result": result, "data": result.public(), "token": token})
@@ -39,7 +46,7 @@ def verify_api(request, token: str):
     the API framework's routing and parameter handling. The contract is the API operation's (certificates.api)."""
     from .api import verify_response
 
-    return verify_response(token)
+    return verify_response(token, request)
 
 
 def verify_photo(request, token: str):

@@ -211,11 +211,21 @@ def _mount() -> None:
     from assessments.api_panels import router as assessments_panels_router
     from assessments.api_schools import router as assessments_schools_router
     from assessments.api_scoring import router as assessments_scoring_router
+    from assessments.employment.api import router as assessments_employment_router
+    from assessments.evidence.api import router as assessments_evidence_router
+    from assessments.examday.api import router as assessments_examday_router
+    from assessments.integrity.api import router as assessments_integrity_router
+    from assessments.resits.api import router as assessments_resits_router
+    from assessments.review.api import router as assessments_review_router
     from certificates.api import public_router as verify_router
     from certificates.api import router as certificates_router
     from certificates.api_careers import router as careers_router
     from certificates.api_credentials import public_router as credentials_public_router
     from certificates.api_credentials import router as credentials_router
+    from certificates.national.api import router as national_router
+    from certificates.sharing.api import public_router as shared_copies_public_router
+    from certificates.sharing.api import router as shared_copies_router
+    from certificates.webhooks.api import router as webhooks_router
     from occupations.api import router as occupations_router
     from occupations.api_changes import router as occupations_changes_router
     from oversight.api import router as oversight_router
@@ -224,6 +234,7 @@ def _mount() -> None:
     from oversight.api_oversight import router as oversight_cases_router
     from subsidies.api import public_router as subsidies_public_router
     from subsidies.api import router as subsidies_router
+    from subsidies.intake.api import router as subsidies_intake_router
 
     # First: public verification is the hottest path, and URL resolution walks the routes in order.
     api.add_router("/verify", verify_router)
@@ -238,9 +249,19 @@ def _mount() -> None:
     api.add_router("/assessments", assessments_scoring_router)
     api.add_router("/assessments", assessments_schools_router)
     api.add_router("/assessments", assessments_cancellations_router)
+    api.add_router("/assessments", assessments_integrity_router)
+    api.add_router("/assessments", assessments_employment_router)
+    api.add_router("/assessments", assessments_examday_router)
+    api.add_router("/assessments", assessments_resits_router)
+    api.add_router("/assessments", assessments_review_router)
+    api.add_router("/assessments", assessments_evidence_router)
     # Before /certificates: its /{certificate_id} route would otherwise swallow /certificates/report etc.
     api.add_router("", credentials_router)
     api.add_router("", credentials_public_router)
+    api.add_router("/certificates/national", national_router)
+    api.add_router("/webhooks", webhooks_router)
+    api.add_router("/shared-copies/verify", shared_copies_public_router)
+    api.add_router("/shared-copies", shared_copies_router)
     api.add_router("/certificates", certificates_router)
     api.add_router("/careers", careers_router)
 
@@ -250,6 +271,7 @@ def _mount() -> None:
     api.add_router("/oversight", oversight_comebacks_router)
     api.add_router("/subsidies", subsidies_public_router)
     api.add_router("/subsidies", subsidies_router)
+    api.add_router("/subsidies/intake", subsidies_intake_router)
 
 
 _mount()

@@ -127,6 +127,12 @@ SIGNING_KEYS_DIR = Path(env.str("SIGNING_KEYS_DIR", default=str(VAR_DIR / "keys"
 SIGNING_KEYS_GENERATE = env.bool("SIGNING_KEYS_GENERATE", default=not PRODUCTION)
 # The key and certificate chain that sign certificate PDFs (certificates/docsign.py); empty: {SIGNING_KEYS_DIR}/documents.
 DOCUMENT_SIGNING_DIR = env.str("DOCUMENT_SIGNING_DIR", default="")
+# 证照类型代码 of each kind of certificate in e-certificate identifiers (certificates/ecert.py, GB/T 36904): the
+# national catalogue of e-certificate types assigns them; the defaults only mark development identifiers as such.
+ECERT_TYPE_CODES = {
+    "skill_level": env.str("ECERT_TYPE_CODE_SKILL_LEVEL", default="DEVJNDJ001"),
+    "qualification": env.str("ECERT_TYPE_CODE_QUALIFICATION", default="DEVZYZG001"),
+}
 
 INSTALLED_APPS = [
     # Django's admin on the platform's own site: the site's login (throttled, second factor) and an audit entry
@@ -148,6 +154,9 @@ INSTALLED_APPS = [
     "accreditation",
     "assessments",
     "certificates",
+    "certificates.national",
+    "certificates.webhooks",
+    "certificates.sharing",
     "subsidies",
     "oversight",
 ]
@@ -274,13 +283,38 @@ CELERY_BEAT_SCHEDULE = {
     "filings-expire-and-remind": {"task": "accreditation.expire_and_remind", "schedule": crontab(hour=0, minute=20)},
     "verification-log-flush": {"task": "certificates.flush_verification_log", "schedule": 10.0},
     "subsidies-remind-overdue": {"task": "subsidies.remind_overdue", "schedule": crontab(hour=8, minute=30)},
+    "subsidies-warn-policy-lapse": {"task": "subsidies.warn_policy_lapse", "schedule": crontab(hour=8, minute=35)},
     "oversight-overdue-notify": {"task": "oversight.overdue_notify", "schedule": crontab(hour=7, minute=30)},
     "certificates-issue-graduates": {
         "task": "certificates.issue_graduates_due",
         "schedule": crontab(hour=6, minute=10),
     },
     "oversight-comeback-scan": {"task": "oversight.comeback_scan", "schedule": crontab(hour=3, minute=10)},
+    "national-send-due": {"task": "national.send_due", "schedule": 60.0},
+    "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
+    "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
 }
+# Webhooks to organisations' systems (certificates/webhooks/): SSRF rules in certificates/webhooks/net.py.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])  # exempt from the private-address check
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)  # then the delivery is given up (it can be replayed)
+WEBHOOK_RETRY_BASE = env.int("WEBHOOK_RETRY_BASE", default=30)  # seconds; doubles per failed attempt
+WEBHOOK_RETRY_MAX = env.int("WEBHOOK_RETRY_MAX", default=6 * 3600)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=20)  # consecutive failed attempts
+SHARED_COPY_MAX_DAYS = env.int("SHARED_COPY_MAX_DAYS", default=180)  # the longest a 加注件 may be valid
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)  # old secret still signs
+# 数据上报 (certificates/national/): the national/provincial database's endpoint (README "National reporting").
+# Unset: records wait in the outbox and the reporting pages say the endpoint is not configured.
+NATIONAL_REPORT_URL = env.str("NATIONAL_REPORT_URL", default="")
+NATIONAL_REPORT_TOKEN = env.str("NATIONAL_REPORT_TOKEN", default="")
+NATIONAL_REPORT_ADAPTER = env.str("NATIONAL_REPORT_ADAPTER", default="")  # a dotted path, for another wire format
+NATIONAL_REPORT_TIMEOUT = env.float("NATIONAL_REPORT_TIMEOUT", default=10.0)
+NATIONAL_REPORT_RETRY_BASE = env.int("NATIONAL_REPORT_RETRY_BASE", default=60)  # seconds; doubles per failure
+NATIONAL_REPORT_RETRY_MAX = env.int("NATIONAL_REPORT_RETRY_MAX", default=6 * 3600)
+# Level digits the national number rule defines; records of other levels (学徒工 6, 特级技师 7, 首席技师 8 here) are
+# held with a visible reason until the ministry or the province says how they are reported.
+NATIONAL_REPORT_LEVEL_DIGITS = env.list("NATIONAL_REPORT_LEVEL_DIGITS", default=["1", "2", "3", "4", "5"])
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")
 # With that Redis: repeat scans answered from memory, kept fresh by a change feed (certificates/verification_cache.py).
@@ -356,3 +390,5 @@ RATE_LIMITS = {
 # Binding codes (accounts/binding_codes.py): how long a code lives, and how many wrong tries retire it.
 BINDING_CODE_DAYS = env.int("BINDING_CODE_DAYS", default=30)
 BINDING_CODE_MAX_FAILURES = 5
+# Invitations to staff roles (accounts/invitations.py): how long a link stays open.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=14)

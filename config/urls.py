@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from accounts import views as account_views
 from accreditation import urls as accreditation_urls
 from certificates import views as certificate_views
+from certificates.sharing import views as sharing_views
 
 from .api import api
 from .views import handler_404_view, handler_500_view, healthz, ping
@@ -25,11 +26,15 @@ urlpatterns = [
     path("reference/", include("occupations.urls")),
     path("accreditation/", include("accreditation.urls")),
     path("assessments/", include("assessments.urls")),
+    path("certificates/national/", include("certificates.national.urls")),
+    path("certificates/webhooks/", include("certificates.webhooks.urls")),
+    path("certificates/shared/", include("certificates.sharing.urls")),
     path("certificates/", include("certificates.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("oversight/", include("oversight.urls")),
     path("v/<str:token>", certificate_views.verify_page, name="verify"),
     path("v/<str:token>/photo", certificate_views.verify_photo, name="verify_photo"),
+    path("s/<str:token>", sharing_views.verify_page, name="shared_copy_verify"),
     path("verify/", certificate_views.lookup_page, name="verify_lookup"),
     path(".well-known/jwks.json", certificate_views.jwks, name="jwks"),
     path(

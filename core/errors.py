@@ -59,6 +59,14 @@ class Conflict(PlatformError):
     default_message = _("与当前状态冲突")
 
 
+class RuleViolation(Conflict):
+    """A step that would break a rule that must hold (考培分离, an assessor's qualification, a panel's size): the
+    message names each rule and the record that triggered it, and `details.findings` lists them for clients."""
+
+    code = "rule_violation"
+    default_message = _("该操作违反考评规则")
+
+
 class ValidationFailed(PlatformError):
     status = 422
     code = "validation_failed"

@@ -16,3 +16,15 @@ def notify(*, users, title: str, body: str = "", link: str = "") -> int:
     if ids:
         transaction.on_commit(lambda: send_notification_mail.delay(ids))
     return len(users)
+
+
+def notify_address(*, email: str, title: str, body: str = "", link: str = "") -> None:
+    """An e-mail to an address that has no account yet (an invitation), queued after commit like the rest."""
+    from django.conf import settings
+
+    from .tasks import send_mail_task
+
+    if not email:
+        return
+    text = f"{body}\n\n{settings.SITE_URL}{link}" if link else body
+    transaction.on_commit(lambda: send_mail_task.delay(title, text, [email]))

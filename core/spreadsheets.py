@@ -18,6 +18,7 @@ the score sheet, the bank file, the data report and every other export. Text a c
 character stored before input was checked) is written as U+FFFD instead of failing the whole export.
 """
 
+import csv
 import datetime
 import io
 import zipfile
@@ -164,17 +165,20 @@ def _too_large(what: str) -> ValidationFailed:
     )
 
 
-def read_rows(upload, columns: list[Column]) -> list[tuple[int, dict]]:
+def read_rows(upload, columns: list[Column], *, allow_csv: bool = False) -> list[tuple[int, dict]]:
     """(row number as Excel shows it, {key: value}) for each non-empty row after the header row.
 
     Text with a control character (core/text.py) in any cell that is read refuses the whole upload, every such
-    cell listed as a row error, before anything is saved."""
+    cell listed as a row error, before anything is saved. With `allow_csv`, a file that is not an xlsx is read as
+    CSV (UTF-8, with or without BOM, or GB18030 as Chinese banks' systems write it), under the same limits."""
     if getattr(upload, "size", 0) > MAX_BYTES:
         raise ValidationFailed(_("文件超过10MB上限"))
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise ValidationFailed(_("文件超过10MB上限"))
     if not data.startswith(b"PK"):
+        if allow_csv:
+            return _csv_rows(data, columns)
         raise ValidationFailed(_("请上传 .xlsx 格式的电子表格(可先下载模板)"))
     check_archive(data)
     try:
@@ -197,7 +201,11 @@ def _rows_of(workbook, columns: list[Column]) -> list[tuple[int, dict]]:
     # Every row the sheet holds, not only those inside its declared range (which may lie); each row padded to
     # MAX_COLUMNS + 1 at most (cells further right are never read: no column the platform asks for is there).
     sheet.reset_dimensions()
-    rows = sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
+    return _records(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), columns)
+
+
+def _records(rows, columns: list[Column]) -> list[tuple[int, dict]]:
+    """The header row, then each non-empty row as {key: value}, checked for control characters."""
     header = next(rows, None)
     if header is None:
         raise ValidationFailed(_("表格为空"))
@@ -231,6 +239,26 @@ def _rows_of(workbook, columns: list[Column]) -> list[tuple[int, dict]]:
             details={"errors": [e.as_dict() for e in bad_text]},
         )
     return result
+
+
+def _csv_rows(data: bytes, columns: list[Column]) -> list[tuple[int, dict]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationFailed(_("无法读取该文件:请上传 .xlsx 或 UTF-8/GBK 编码的 .csv 文件"))
+    if "\x00" in text:
+        raise ValidationFailed(_("无法读取该文件:请上传 .xlsx 或 UTF-8/GBK 编码的 .csv 文件"))
+    try:
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        raise ValidationFailed(_("无法读取该CSV文件,请检查引号与分隔符")) from None
+    if len(table) > MAX_SHEET_ROWS or any(len(r) > MAX_COLUMNS for r in table):
+        raise _too_large("csv")
+    return _records(iter(table), columns)
 
 
 class RowProblem(Exception):

@@ -4,8 +4,11 @@ The State Council publishes each year's holidays and adjusted working days (调�
 before. Sources, per year, best first:
 
 1. the `chinesecalendar` library, which carries every published year up to its release (and raises for later
-   years) — or, for a year it does not carry, weekends plus the fixed-date statutory holidays; lunar holidays
-   (春节, 清明, 端午, 中秋) cannot be known before publication, so such a year is *provisional*;
+   years) — or, for a year it does not carry, a *provisional* calendar: weekends plus every statutory holiday that
+   can be computed in advance, from the maintained `holidays` package: the fixed ones (元旦, 劳动节, 国庆节) and
+   the lunar ones (除夕/春节, 清明, 端午, 中秋), with the rest days it adds when a holiday falls on a weekend (补休).
+   Only the State Council's adjusted working weekends (调休上班) cannot be known before publication, so the year
+   stays provisional and says so;
 2. CalendarDay rows an operator entered from the notice, laid over (1) day by day. A year with any row counts
    as published. Laying rows over the library, rather than replacing it, means a single correction for a
    published year cannot wipe out the rest of that year.
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import chinese_calendar
+import holidays as holiday_calendars
 
 from .models import CalendarDay
 
@@ -80,12 +84,22 @@ def _library_exceptions(year: int) -> dict[datetime.date, bool] | None:
     return exceptions
 
 
+@functools.cache
+def computed_holidays(year: int) -> dict[datetime.date, str]:
+    """The statutory holidays of `year` that can be computed without the State Council's notice (the `holidays`
+    package's calendar for China, lunar festivals included, with its substitute rest days), by date. Cached for
+    the life of the process: the installed package's rules do not change while it runs."""
+    try:
+        calendar = holiday_calendars.China(years=year)
+    except (NotImplementedError, KeyError, ValueError):
+        return {}
+    return {day: name for day, name in sorted(calendar.items()) if day.year == year}
+
+
 def _provisional_exceptions(year: int) -> dict[datetime.date, bool]:
-    return {
-        datetime.date(year, month, dom): False
-        for since, month, dom in STATUTORY_FIXED_HOLIDAYS
-        if year >= since and not _weekend(datetime.date(year, month, dom))
-    }
+    days_off = {datetime.date(year, month, dom) for since, month, dom in STATUTORY_FIXED_HOLIDAYS if year >= since}
+    days_off |= set(computed_holidays(year))
+    return {day: False for day in sorted(days_off) if not _weekend(day)}
 
 
 @dataclass(frozen=True)
@@ -159,13 +173,21 @@ class WorkCalendar:
         return count
 
     def _deadline(self, start: datetime.date, end: datetime.date) -> Deadline:
-        """Provisional when any day counted over lies in a year the State Council has not yet published."""
+        """Provisional when any day counted over lies in a year the State Council has not yet published. The
+        explanation begins with the day counted from and says that it does not count (民法典第二百零一条)."""
         first, last = sorted((start + (ONE_DAY if end > start else -ONE_DAY), end))
         years = list(range(first.year, last.year + 1))
         provisional = [y for y in years if self.year_status(y) == "provisional"]
+        direction = "次日起算" if end > start else "前一日起倒数"
+        origin = f"自{start.year}年{start.month}月{start.day}日{direction},当日不计入;"
         if provisional:
-            return Deadline(end, True, f"按{_years_label(provisional)}年暂定日历计算(国务院尚未公布)")
-        return Deadline(end, False, f"按{_years_label(years)}年国务院公布的节假日安排计算")
+            return Deadline(
+                end,
+                True,
+                f"{origin}按{_years_label(provisional)}年暂定日历计算"
+                "(国务院尚未公布;已计入可推算的法定节假日,调休上班日未知)",
+            )
+        return Deadline(end, False, f"{origin}按{_years_label(years)}年国务院公布的节假日安排计算")
 
 
 def is_workday(day: datetime.date) -> bool:

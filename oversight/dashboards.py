@@ -21,8 +21,11 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accreditation.models import Filing, Organisation
-from assessments.models import Registration
+from assessments.evidence.selectors import missing_evidence
+from assessments.models import Registration, ResultReview
 from certificates.models import Certificate, VerificationLog
+from certificates.national.models import ReportRecord
+from certificates.national.selectors import overdue
 from core.audit import audit_record
 from core.errors import NotFound, ValidationFailed
 from core.spreadsheets import export_workbook
@@ -356,6 +359,12 @@ def _oversight_panel(prefixes: list[str], today: datetime.date) -> tuple[Panel, 
         "inspections_open": inspections.exclude(status=Inspection.Status.CLOSED).count(),
         "rectifications_open": rects.exclude(status=Rectification.Status.VERIFIED).count(),
         "rectifications_overdue": rects.overdue(today).count(),
+        "evidence_missing": len(missing_evidence(prefixes, since=today - datetime.timedelta(days=365), today=today)),
+        "result_reviews_overdue": ResultReview.objects.filter(
+            _code_q("plan__organisation__region__code", prefixes),
+            status=ResultReview.Status.PENDING,
+            due_on__lt=today,
+        ).count(),
     }
     labels = {
         "complaints_open": _("未办结举报"),
@@ -364,6 +373,8 @@ def _oversight_panel(prefixes: list[str], today: datetime.date) -> tuple[Panel, 
         "inspections_open": _("未结案督查"),
         "rectifications_open": _("未验收整改事项"),
         "rectifications_overdue": _("逾期未整改事项"),
+        "evidence_missing": _("考务资料缺失的考场(近12个月)"),
+        "result_reviews_overdue": _("超期未审核的认定成绩"),
     }
     rows = [[str(labels[k]), v] for k, v in figures.items()]
     by_kind = complaints.filter(status__in=Complaint.OPEN).values("kind").annotate(n=Count("id")).order_by("kind")
@@ -379,6 +390,16 @@ def _oversight_panel(prefixes: list[str], today: datetime.date) -> tuple[Panel, 
         ),
         figures,
     )
+
+
+def _reporting_figures(prefixes: list[str], today: datetime.date) -> dict[str, int]:
+    """数据上报 in the jurisdiction: records past their statutory deadline and records the national database
+    rejected (certificates/national/)."""
+    records = ReportRecord.objects.filter(_code_q("region_code", prefixes))
+    return {
+        "reporting_overdue": overdue(records, today).count(),
+        "reporting_rejected": records.filter(status=ReportRecord.Status.REJECTED).count(),
+    }
 
 
 PANELS = ("oversight", "organisations", "assessments", "certificates", "verifications", "subsidies")
@@ -398,6 +419,7 @@ def dashboard_for(
     month_list = _months(first, today)
     board = Dashboard(region=region, scope_label=label, since=first, until=today)
     panel, board.figures = _oversight_panel(prefixes, today)
+    board.figures.update(_reporting_figures(prefixes, today))
     board.panels = {
         "oversight": panel,
         "organisations": _organisations_panel(prefixes),

@@ -3,8 +3,13 @@ from django.contrib import admin
 from core.admin_mixins import AuditedAdmin
 
 from .models import (
+    BudgetSupplement,
     Claim,
+    DeclaredCertificate,
+    FundBudget,
     InsuranceRecord,
+    MilitaryServiceRecord,
+    OtherRegionExtract,
     PaymentBatch,
     PolicyAmount,
     ShortageOccupation,
@@ -20,8 +25,17 @@ class PolicyAmountInline(admin.TabularInline):
 
 @admin.register(SubsidyPolicy)
 class SubsidyPolicyAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["name", "code", "region", "effective_from", "effective_to", "version_basis", "yearly_cap"]
-    list_filter = ["version_basis"]
+    list_display = [
+        "name",
+        "code",
+        "region",
+        "effective_from",
+        "effective_to",
+        "document_number",
+        "document_date",
+        "is_demonstration",
+    ]
+    list_filter = ["version_basis", "is_demonstration"]
     search_fields = ["name", "code", "region__name"]
     raw_id_fields = ["region"]
     inlines = [PolicyAmountInline]
@@ -80,3 +94,38 @@ class PaymentBatchAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(MilitaryServiceRecord)
+class MilitaryServiceRecordAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["person", "months", "discharged_on", "region", "source"]
+    raw_id_fields = ["person", "region", "imported_by"]
+    search_fields = ["person__id_number"]
+
+
+@admin.register(OtherRegionExtract)
+class OtherRegionExtractAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["source_region", "as_of", "rows", "region", "created_at"]
+    raw_id_fields = ["source_region", "region", "imported_by"]
+
+
+@admin.register(DeclaredCertificate)
+class DeclaredCertificateAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["number", "person", "occupation", "level", "issued_on", "status"]
+    list_filter = ["status"]
+    raw_id_fields = ["person", "occupation", "level", "recorded_by", "verified_by"]
+    search_fields = ["number", "person__id_number"]
+
+
+class BudgetSupplementInline(admin.TabularInline):
+    model = BudgetSupplement
+    extra = 0
+    raw_id_fields = ["recorded_by"]
+
+
+@admin.register(FundBudget)
+class FundBudgetAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = ["region", "year", "fund", "amount", "warn_percent", "basis"]
+    list_filter = ["year"]
+    raw_id_fields = ["region", "created_by"]
+    inlines = [BudgetSupplementInline]

@@ -15,16 +15,22 @@ from core.errors import ValidationFailed
 from core.ratelimit import client_ip
 from core.schema_types import IsoDate
 
-from . import payments, records, services
+from . import budgets, payments, records, services
 from .models import Claim
 from .schemas import (
     AccountIn,
+    BankReturnReportOut,
     BatchIn,
     BatchOut,
+    BudgetIn,
+    BudgetOut,
+    CityStatisticsOut,
     ClaimDetailOut,
     ClaimIn,
     ClaimOut,
     ClaimReasonIn,
+    DeclaredCertificateIn,
+    DeclaredCertificateOut,
     FailedIn,
     ObjectionIn,
     PaidIn,
@@ -35,6 +41,7 @@ from .schemas import (
     ResolveIn,
     ReviewIn,
     StatisticsOut,
+    SupplementIn,
 )
 from .selectors import (
     batch_get,
@@ -47,6 +54,7 @@ from .selectors import (
     review_queue,
     with_overdue,
 )
+from .statistics import city_statistics
 
 router = Router(tags=["subsidies"])
 public_router = Router(tags=["subsidies"], auth=None)
@@ -223,6 +231,42 @@ def training_import(request, file: File[UploadedFile], region_code: Form[str] = 
     return Status(200 if report.ok else 422, report.as_dict())
 
 
+@router.post(
+    "/military-records/import",
+    response={200: RecordsImportReportOut, 422: RecordsImportReportOut},
+    summary="导入服役记录(退役军人事务部门数据;政策规定时计入参保时间)",
+)
+def military_import(request, file: File[UploadedFile], region_code: Form[str] = ""):
+    report = records.military_records_import(actor=request.auth, upload=file, region_code=region_code)
+    return Status(200 if report.ok else 422, report.as_dict())
+
+
+@router.post(
+    "/other-region-records/import",
+    response={200: RecordsImportReportOut, 422: RecordsImportReportOut},
+    summary="导入异地技能提升补贴发放记录(核实转入人员的声明)",
+)
+def other_region_import(
+    request,
+    file: File[UploadedFile],
+    source_region_code: Form[str],
+    as_of: Form[IsoDate | None] = None,
+    region_code: Form[str] = "",
+):
+    report = records.other_region_records_import(
+        actor=request.auth, upload=file, source_region_code=source_region_code, as_of=as_of, region_code=region_code
+    )
+    return Status(200 if report.ok else 422, report.as_dict())
+
+
+@router.post(
+    "/declared-certificates", response={201: DeclaredCertificateOut}, summary="登记平台外持有的证书(申报与核实)"
+)
+def declared_certificate(request, payload: DeclaredCertificateIn):
+    declared = records.declared_certificate_record(actor=request.auth, **payload.dict())
+    return Status(201, declared)
+
+
 # --- Payments --------------------------------------------------------------------------------------------
 
 
@@ -267,7 +311,66 @@ def payment_failed(request, batch_id: int, claim_id: int, payload: FailedIn):
     return batch_get(request.auth, batch_id)
 
 
+@router.post(
+    "/batches/{batch_id}/bank-return",
+    response={200: BankReturnReportOut, 422: BankReturnReportOut},
+    summary="导入银行回单(xlsx或CSV;与批次逐行核对,全部无误才登记)",
+)
+def bank_return(request, batch_id: int, file: File[UploadedFile]):
+    report = payments.bank_return_import(actor=request.auth, batch_id=batch_id, upload=file)
+    return Status(200 if report.ok else 422, report.as_dict())
+
+
+# --- Budgets ---------------------------------------------------------------------------------------------
+
+
+@router.get("/budgets", response=list[BudgetOut], summary="补贴资金年度预算及使用情况(本辖区)")
+def budget_list(request, year: int | None = None):
+    return [u.as_dict() | {"id": u.budget.id, "fund": u.budget.fund} for u in budgets.budgets_for(request.auth, year)]
+
+
+@router.post("/budgets", response={201: BudgetOut}, summary="登记年度预算(失业保险基金)")
+def budget_set(request, payload: BudgetIn):
+    budget = budgets.budget_set(actor=request.auth, **payload.dict())
+    use = budgets.budget_use(budget)
+    return Status(201, use.as_dict() | {"id": budget.id, "fund": budget.fund})
+
+
+@router.post("/budgets/{budget_id}/supplements", response={201: BudgetOut}, summary="登记追加预算")
+def budget_supplement(request, budget_id: int, payload: SupplementIn):
+    supplement = budgets.budget_supplement(actor=request.auth, budget_id=budget_id, **payload.dict())
+    use = budgets.budget_use(supplement.budget)
+    return Status(201, use.as_dict() | {"id": supplement.budget_id, "fund": supplement.budget.fund})
+
+
 # --- Statistics ------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/statistics/cities", response=CityStatisticsOut, summary="按城市对比:申请、金额、等级、职业、支付时长、预算"
+)
+def statistics_cities(request, year: int | None = None):
+    if year is not None and not 2000 <= year <= timezone.localdate().year + 1:
+        raise ValidationFailed(_("年份无效"), details={"field": "year"})
+    stats = city_statistics(request.auth, year=year)
+
+    def table(entries):
+        return [
+            {
+                "label": e["label"],
+                "cities": [{"count": n, "amount": str(a)} for n, a in e["cities"]],
+                "total": {"count": e["total"][0], "amount": str(e["total"][1])},
+            }
+            for e in entries
+        ]
+
+    return {
+        "year": stats["year"],
+        "cities": [c.as_dict() for c in stats["cities"]],
+        "total": stats["total"].as_dict(),
+        "by_level": table(stats["by_level"]),
+        "by_occupation": table(stats["by_occupation"]),
+    }
 
 
 @router.get("/statistics", response=StatisticsOut, summary="补贴统计:按状态、等级、职业、月份")

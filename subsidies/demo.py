@@ -4,6 +4,7 @@ their dates set back so that deadlines and publicity have really run. Idempotent
 
 import datetime
 import io
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -15,9 +16,9 @@ from accounts.demo import DemoContext, valid_ric
 from certificates.imports import certificates_import
 from certificates.models import Certificate
 
-from . import payments, records, services
+from . import budgets, payments, records, services
 from .models import Claim
-from .policies import policies_load
+from .policies import DEMO_FILE, policies_load
 
 # key: (name, 17-digit ID body or a ctx.people key, occupation code, occupation, level, days before today issued)
 CERTIFICATES = {
@@ -28,7 +29,11 @@ CERTIFICATES = {
     "cao": ("曹阳", "22010219980103003", "6-31-07-03", "工业机器人系统操作员", "3", 150),
     "liu": ("刘洋", "22010419870305112", "4-10-01-05", "养老护理员", "5", 60),
     "wu": ("吴敏", "22010219930712224", "6-31-01-03", "电工", "3", 50),
+    "zhou": ("周强", "22020219900411335", "6-18-02-04", "焊工", "4", 60),
 }
+# 周强's certificate is a 吉林市 one: his claim comes through the province's 12333 channel.
+REGION_OF = {"zhou": "220202"}
+CHANNEL_KEY_ID = "jl12333-demo"
 ISSUER = "长春市职业技能鉴定指导中心(历史证书)"
 NUMBER_PREFIX = "Y000022009901"  # a province-filed (0000) employer serial no live organisation is given
 
@@ -48,6 +53,16 @@ def _id_number(ctx: DemoContext, body: str) -> str:
 
 
 def _certificates(ctx: DemoContext, officer: Actor, today: datetime.date) -> dict[str, Certificate]:
+    certs = _imported(ctx, officer, today)
+    for key, code in REGION_OF.items():
+        if key in certs and certs[key].region_code != code:
+            # The historical import files every row under the importing bureau's region; this one is 吉林市's.
+            Certificate.objects.filter(pk=certs[key].pk).update(region_code=code)
+            certs[key].region_code = code
+    return certs
+
+
+def _imported(ctx: DemoContext, officer: Actor, today: datetime.date) -> dict[str, Certificate]:
     wanted = {}
     for serial, (key, (name, body, code, occupation, level, days)) in enumerate(CERTIFICATES.items(), start=1):
         issued = today - datetime.timedelta(days=days)
@@ -132,9 +147,71 @@ def _through_publicity(claim: Claim, first: Actor, second: Actor, day: datetime.
     )
 
 
+def _channel_claim(ctx: DemoContext, cert: Certificate, today: datetime.date) -> None:
+    """The province's 12333 channel (HMAC; the secret is random and shown only in the admin) files 周强's claim
+    three weeks ago, paid to his social-security card; 吉林市 reviews, the province second-reviews, 吉林市 approves:
+    the province's statistics then show 长春 and 吉林市 side by side."""
+    import base64
+    import json
+    import secrets
+
+    from occupations.models import Region
+
+    from .intake.services import IntakeClaimIn, intake_claim
+    from .models import IntakeChannel
+
+    channel, _created = IntakeChannel.objects.get_or_create(
+        key_id=CHANNEL_KEY_ID,
+        defaults={
+            "code": "jl12333",
+            "name": "吉林12333(演示)",
+            "region": Region.objects.get(code="220000"),
+            "algorithm": IntakeChannel.Algorithm.HMAC,
+            "secret": base64.b64encode(secrets.token_bytes(32)).decode(),
+        },
+    )
+    day = today - datetime.timedelta(days=21)
+    body = {
+        "request_id": f"DEMO-{cert.number}",
+        "name": cert.holder_name,
+        "id_number": cert.id_number,
+        "certificate_number": cert.number,
+        "insurance_months": 30,
+        "ss_card_account": "8800220200004411",
+    }
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    status, answer = intake_claim(channel=channel, body=raw, data=IntakeClaimIn.model_validate(body), today=day)
+    if status != 201:
+        raise RuntimeError(f"demo channel claim: {answer}")
+    city, province = Actor.for_user(ctx.users["jlc_officer"]), Actor.for_user(ctx.users["jl_officer"])
+    claim_id = answer["claim_id"]
+    services.claim_review(actor=city, claim_id=claim_id, decision="pass", reason="社保记录核实无误", today=day)
+    services.claim_second_review(
+        actor=province, claim_id=claim_id, decision="pass", reason="复核无误", today=day + datetime.timedelta(days=1)
+    )
+    services.claim_approve(
+        actor=city, claim_id=claim_id, reason="公示期满无异议", today=today - datetime.timedelta(days=5)
+    )
+
+
+def _budget(officer: Actor, today: datetime.date) -> None:
+    """长春's budget for the year, set so that the approvals already made use about four fifths of it: the warning
+    shows, and the next approvals run into the stop unless a supplement is recorded."""
+    used = budgets.budget_for_region_used(region_code="220100", year=today.year)
+    budgets.budget_set(
+        actor=officer,
+        year=today.year,
+        amount=max(used * Decimal("1.2"), Decimal(5000)).quantize(Decimal("1")),
+        basis="演示预算(非正式批复)",
+        region_code="220100",
+    )
+
+
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
     policies_load()
+    # The 2025 versions ended with 2025: the demo runs on a continuation marked as a demonstration everywhere.
+    policies_load(path=DEMO_FILE)
     today = timezone.localdate()
     days = datetime.timedelta
     officer, officer2 = Actor.for_user(ctx.users["cc_officer"]), Actor.for_user(ctx.users["cc_officer2"])
@@ -145,6 +222,9 @@ def seed(ctx: DemoContext) -> None:
         ("技能提升补贴(劳动者 worker1)", "/subsidies/"),
         ("补贴审核(人社部门 cc_officer / cc_officer2)", "/subsidies/queue/"),
         ("补贴公示", "/subsidies/publicity/"),
+        ("补贴统计:各市对比(人社部门 jl_officer)", "/subsidies/statistics/"),
+        ("支付批次与银行回单导入(cc_officer)", "/subsidies/batches/"),
+        ("补贴政策(2026年为演示政策)", "/subsidies/policies/"),
     ]
     if Claim.objects.filter(certificate__in=certs.values()).exists():
         return
@@ -202,6 +282,9 @@ def seed(ctx: DemoContext) -> None:
     )
     wu = _bulk(employer, org_id, [certs["wu"]], 15, today - days(6))[0]
     services.claim_review(actor=officer, claim_id=wu.id, decision="pass", reason="材料齐全", today=today - days(2))
+
+    _budget(officer, today)
+    _channel_claim(ctx, certs["zhou"], today)
 
     # 张伟 (worker1) claimed his 焊工 certificate himself twelve days ago: nobody has reviewed it, so it is overdue.
     services.claim_submit(

@@ -18,9 +18,18 @@ Rules, in the order a claimant reads them; each result says met or failed and th
     group             the claimant's category is not excluded (在校学生, 机关事业单位工作人员)
     insurance         ≥ N months of unemployment insurance, or receiving unemployment benefit where allowed.
                       The bureau's imported record wins over the claimant's declaration; a declaration alone
-                      meets the rule but is marked unverified, for the reviewing officer
+                      meets the rule but is marked unverified, for the reviewing officer. Where the version
+                      counts military service, the veterans' record (or the declared months, unverified) is added
+    job_fit           证岗相适, where the version asks for it: the employer's statement of the worker's job or the
+                      insurance record's job, against the certificate's occupation (same occupation, or same 小类);
+                      no job on record at all leaves it to the officer (met, unverified)
     once              no other live claim for the same occupation × level (the database enforces it too)
-    no_lower          no granted claim for a higher level of the same occupation
+    elsewhere         no subsidy for the same occupation × level in another region's imported records; a worker who
+                      moved in declares they were not paid where they came from, verified against that region's
+                      extract when one was imported (else unverified)
+    no_lower          no granted claim, and no other region's payment, for a higher level of the same occupation;
+                      where the version says so (2025 wording), no higher certificate of the same occupation held
+                      on the claim date either: issued on the platform, imported, or declared and verified
     yearly_cap        granted claims in the claim's calendar year stay within the cap: at most `yearly_cap`
                       claims for ordinary occupations, plus `yearly_cap_shortage_extra` for shortage ones
     training_subsidy  no 职业培训补贴 received for the same occupation (and level, where the record has one)
@@ -45,7 +54,18 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from occupations.models import Level, Region
 
-from .models import Claim, InsuranceRecord, PolicyAmount, ShortageOccupation, SubsidyPolicy, TrainingSubsidyRecord
+from .models import (
+    Claim,
+    DeclaredCertificate,
+    InsuranceRecord,
+    MilitaryServiceRecord,
+    OtherRegionExtract,
+    OtherRegionSubsidyRecord,
+    PolicyAmount,
+    ShortageOccupation,
+    SubsidyPolicy,
+    TrainingSubsidyRecord,
+)
 
 CHUNK = 2000
 GRANTED = frozenset(Claim.GRANTED)
@@ -143,8 +163,14 @@ class Decision:
                 "name": self.policy.name,
                 "region": self.policy.region.code,
                 "effective_from": self.policy.effective_from.isoformat(),
+                "effective_to": self.policy.effective_to.isoformat() if self.policy.effective_to else None,
                 "version_basis": self.policy.version_basis,
                 "basis_date": self.basis_date.isoformat() if self.basis_date else None,
+                "document_number": self.policy.document_number,
+                "document_date": self.policy.document_date.isoformat() if self.policy.document_date else None,
+                "has_basis": self.policy.has_basis,
+                "is_demonstration": self.policy.is_demonstration,
+                "basis_label": self.policy.basis_label,
             }
         return {
             "eligible": self.eligible,
@@ -166,6 +192,26 @@ class Insurance:
     as_of: datetime.date
     benefit: bool
     source: str
+    job_occupation_id: int | None = None
+
+
+class Held(NamedTuple):
+    """A certificate the person holds: on the platform (issued or imported), or declared outside it."""
+
+    number: str
+    occupation_id: int
+    level_id: int
+    issued_on: datetime.date
+    origin: str  # "platform", "imported", "declared"
+    verified: bool
+    note: str = ""
+
+
+class PaidElsewhere(NamedTuple):
+    occupation_id: int
+    level_id: int
+    paid_on: datetime.date
+    region_name: str
 
 
 @dataclass(frozen=True)
@@ -197,11 +243,16 @@ class PolicyBook:
         amounts: dict[int, dict[int, Decimal]],
         shortage: set[tuple[str, int, int]],
         levels: dict[int, Level],
+        occupations: dict[int, tuple[str, str]] | None = None,
+        extracts: list[tuple[str, str, datetime.date]] | None = None,
     ):
         self.policies = policies
         self.amounts = amounts
         self.shortage = shortage
         self.levels = levels
+        self.occupations = occupations or {}
+        # Other regions' extracts: (region prefix, region name, as of), newest first.
+        self.extracts = sorted(extracts or [], key=lambda e: e[2], reverse=True)
         self._prefix = {p.id: p.region.prefix for p in policies}
         self._in_force: dict[tuple[str, datetime.date], SubsidyPolicy | None] = {}
 
@@ -217,7 +268,32 @@ class PolicyBook:
                 "region__code", "region__kind", "year", "occupation_id"
             )
         }
-        return cls(policies, dict(amounts), shortage, {lv.id: lv for lv in Level.objects.all()})
+        from occupations.models import Occupation
+
+        occupations = {pk: (code, name) for pk, code, name in Occupation.objects.values_list("id", "code", "name")}
+        extracts = [
+            (Region(code=code, kind=kind).prefix, name, as_of)
+            for code, kind, name, as_of in OtherRegionExtract.objects.values_list(
+                "source_region__code", "source_region__kind", "source_region__name", "as_of"
+            )
+        ]
+        return cls(policies, dict(amounts), shortage, {lv.id: lv for lv in Level.objects.all()}, occupations, extracts)
+
+    def last_before(self, region_code: str, day: datetime.date) -> SubsidyPolicy | None:
+        """The most recent version covering the region that ended before `day` (to tell a claimant what lapsed)."""
+        ended = [
+            p
+            for p in self.policies
+            if region_code.startswith(self._prefix[p.id]) and p.effective_to is not None and p.effective_to < day
+        ]
+        return max(ended, key=lambda p: (p.effective_to, len(self._prefix[p.id])), default=None)
+
+    def extract_for(self, region_code: str) -> tuple[str, datetime.date] | None:
+        """The newest imported extract of another region that covers `region_code`: (its name, as of)."""
+        for prefix, name, as_of in self.extracts:
+            if region_code.startswith(prefix):
+                return name, as_of
+        return None
 
     def in_force(self, region_code: str, day: datetime.date) -> SubsidyPolicy | None:
         """The version in force on `day` for the most specific region containing `region_code`."""
@@ -263,12 +339,39 @@ class Facts:
         self.insurance: dict[int, list[Insurance]] = defaultdict(list)
         self.training: dict[int, list[tuple[int, int | None, datetime.date]]] = defaultdict(list)
         self.claims: dict[int, list[OtherClaim]] = defaultdict(list)
+        self.held: dict[int, list[Held]] = defaultdict(list)
+        self.military: dict[int, list[tuple[int, datetime.date]]] = defaultdict(list)
+        self.elsewhere: dict[int, list[PaidElsewhere]] = defaultdict(list)
+        from certificates.models import Certificate
+
         for chunk in _chunks(sorted(set(person_ids)), CHUNK):
             records = InsuranceRecord.objects.filter(person_id__in=chunk).order_by("as_of")
-            for person_id, months, as_of, benefit, source in records.values_list(
-                "person_id", "months", "as_of", "receives_unemployment_benefit", "source"
+            for person_id, months, as_of, benefit, source, job in records.values_list(
+                "person_id", "months", "as_of", "receives_unemployment_benefit", "source", "job_occupation_id"
             ):
-                self.insurance[person_id].append(Insurance(months, as_of, benefit, source))
+                self.insurance[person_id].append(Insurance(months, as_of, benefit, source, job))
+            held = Certificate.objects.filter(person_id__in=chunk, status="valid", occupation__isnull=False)
+            for person_id, number, occ_id, level_id, issued_on, imported in held.values_list(
+                "person_id", "number", "occupation_id", "level_id", "issued_on", "imported"
+            ):
+                origin = "imported" if imported else "platform"
+                self.held[person_id].append(Held(number, occ_id, level_id, issued_on, origin, True))
+            declared = DeclaredCertificate.objects.filter(person_id__in=chunk).exclude(
+                status=DeclaredCertificate.Status.REJECTED
+            )
+            for person_id, number, occ_id, level_id, issued_on, status, how in declared.values_list(
+                "person_id", "number", "occupation_id", "level_id", "issued_on", "status", "verification"
+            ):
+                verified = status == DeclaredCertificate.Status.VERIFIED
+                self.held[person_id].append(Held(number, occ_id, level_id, issued_on, "declared", verified, how))
+            for person_id, months, discharged_on in MilitaryServiceRecord.objects.filter(
+                person_id__in=chunk
+            ).values_list("person_id", "months", "discharged_on"):
+                self.military[person_id].append((months, discharged_on))
+            for person_id, occ_id, level_id, paid_on, region_name in OtherRegionSubsidyRecord.objects.filter(
+                person_id__in=chunk
+            ).values_list("person_id", "occupation_id", "level_id", "paid_on", "extract__source_region__name"):
+                self.elsewhere[person_id].append(PaidElsewhere(occ_id, level_id, paid_on, region_name))
             for person_id, occupation_id, level_id, granted_on in TrainingSubsidyRecord.objects.filter(
                 person_id__in=chunk
             ).values_list("person_id", "occupation_id", "level_id", "granted_on"):
@@ -300,8 +403,10 @@ RULE_LABELS = {
     "claim_window": _lazy("申领期限"),
     "group": _lazy("人员类别"),
     "insurance": _lazy("参保条件"),
+    "job_fit": _lazy("证岗相适"),
     "once": _lazy("同一职业同一等级只享受一次"),
-    "no_lower": _lazy("不得申领低于已享受等级的补贴"),
+    "elsewhere": _lazy("未在其他地区享受同一补贴"),
+    "no_lower": _lazy("已持有或已享受高等级的,不再享受低等级补贴"),
     "yearly_cap": _lazy("年度享受次数"),
     "training_subsidy": _lazy("不与职业培训补贴重复享受"),
     "amount": _lazy("补贴标准"),
@@ -327,6 +432,32 @@ MESSAGES = {
     "insured_unknown": _lazy("未提供失业保险缴费月数,也无社保记录(要求不少于%(n)d个月)"),
     "declared_enough": _lazy("本人申报缴纳失业保险%(m)d个月(要求不少于%(n)d个月,待社保记录核实)"),
     "declared_short": _lazy("本人申报缴纳失业保险%(m)d个月,不足%(n)d个月"),
+    "military_record": _lazy(" + 服役记录%(m)d个月(退役日期%(d)s,视同缴费)"),
+    "military_declared": _lazy(" + 本人申报服役%(m)d个月(视同缴费,待退役军人事务部门记录核实)"),
+    "total_enough": _lazy("%(w)s,合计%(t)d个月(要求不少于%(n)d个月)"),
+    "total_short": _lazy("%(w)s,合计%(t)d个月,不足%(n)d个月"),
+    "military_only": _lazy("无失业保险缴费记录"),
+    "declared_where": _lazy("本人申报缴纳失业保险%(m)d个月(待社保记录核实)"),
+    "job_fit_off": _lazy("本政策不核查证岗相适"),
+    "job_employer": _lazy("用人单位说明岗位:%(j)s"),
+    "job_insurance": _lazy("参保登记岗位:%(j)s"),
+    "job_fits": _lazy("%(f)s;与证书职业%(o)s相适(%(m)s)"),
+    "job_misfit": _lazy("%(f)s;与证书职业%(o)s不相适(%(m)s)"),
+    "job_unknown": _lazy("无用人单位岗位说明,也无参保登记岗位,无法按数据判定,转经办人员核实(%(s)s)"),
+    "elsewhere_paid": _lazy("%(r)s记录:已于%(d)s享受%(o)s %(l)s补贴"),
+    "elsewhere_undeclared": _lazy("从%(r)s转入,须声明未在%(r)s享受%(o)s %(l)s补贴"),
+    "elsewhere_verified": _lazy("从%(r)s转入,本人声明未享受;已核对%(x)s记录(截至%(d)s),无该补贴"),
+    "elsewhere_unverified": _lazy("从%(r)s转入,本人声明未享受(尚未导入%(r)s的记录,待核实)"),
+    "elsewhere_none": _lazy("已导入的异地记录中无%(o)s %(l)s补贴"),
+    "elsewhere_off": _lazy("已导入的异地记录中无%(o)s %(l)s补贴;本政策不要求转入人员另行核实"),
+    "held_platform": _lazy("平台核发"),
+    "held_imported": _lazy("历史证书导入"),
+    "held_declared": _lazy("本人申报,已核实"),
+    "held_pending": _lazy("本人申报,待核实"),
+    "held_cert": _lazy("持有%(o)s %(l)s证书%(n)s(%(w)s,%(d)s发证),不再享受低等级补贴"),
+    "paid_higher_elsewhere": _lazy("已于%(d)s在%(r)s享受%(o)s %(l)s补贴,不得再申领较低等级"),
+    "lower_ok_holding": _lazy("未持有%(o)s更高等级证书(平台核发、导入或经核实申报),未享受更高等级补贴"),
+    "lower_pending": _lazy(";申报的%(l)s证书%(n)s待核实,核实后不得享受本补贴"),
     "once_taken": _lazy("已有%(l)s的补贴申请#%(id)d(%(s)s)"),
     "once_ok": _lazy("此前未享受或申请%(l)s的补贴"),
     "lower_refused": _lazy("已享受%(o)s %(l)s的补贴(申请#%(id)d),不得再申领较低等级"),
@@ -347,6 +478,9 @@ MESSAGES = {
     "calc_result": _lazy(" → 补贴%(a)s元"),
     "amount_ok": _lazy("%(l)s补贴标准%(b)s元"),
     "policy_none": _lazy("%(r)s在%(d)s没有施行中的技能提升补贴政策"),
+    "policy_lapsed": _lazy(";《%(n)s》已于%(e)s到期"),
+    "policy_advice": _lazy("。新政策发布施行后,可在证书申领期限内重新申请;详情请咨询参保地人社部门"),
+    "policy_basis": _lazy(";依据:%(b)s"),
     "basis_issued": _lazy("按发证日期%(d)s确定版本"),
     "basis_claimed": _lazy("按申请日期%(d)s确定版本"),
     "policy_found": _lazy("《%(n)s》(%(r)s,%(f)s起施行);%(h)s"),
@@ -399,29 +533,94 @@ class _Evaluator:
             return self.rule("group", False, self.m["group_excluded"] % {"g": label})
         return self.rule("group", True, self.m["group_ok"] % {"g": label})
 
+    def military(self, claim: Claim, policy: SubsidyPolicy) -> tuple[int, str, bool]:
+        """(months, facts, verified) of military service counted as insured time; none unless the version says so."""
+        if not policy.counts_military_service:
+            return 0, "", True
+        records = [r for r in self.facts.military.get(claim.person_id, []) if r[1] <= claim.claimed_on]
+        if records:
+            months = sum(m for m, _d in records)
+            return months, self.m["military_record"] % {"m": months, "d": max(d for _m, d in records)}, True
+        declared = claim.military_months_declared or 0
+        if declared:
+            return declared, self.m["military_declared"] % {"m": declared}, False
+        return 0, "", True
+
     def insurance(self, claim: Claim, policy: SubsidyPolicy) -> RuleResult:
         need = policy.insurance_months_required
         record = _insurance_at(self.facts.insurance.get(claim.person_id, []), claim.claimed_on)
-        if record is not None:
-            where = self.m["insured_record"] % {"d": record.as_of, "m": record.months}
-            if policy.accepts_unemployment_benefit and record.benefit:
-                return self.rule("insurance", True, self.m["benefit_record"] % {"d": record.as_of})
-            if record.months >= need:
-                return self.rule("insurance", True, self.m["insured_enough"] % {"w": where, "n": need})
-            return self.rule("insurance", False, self.m["insured_short"] % {"w": where, "n": need})
-        if policy.accepts_unemployment_benefit and claim.category == Claim.Category.UNEMPLOYED:
+        if record is not None and policy.accepts_unemployment_benefit and record.benefit:
+            return self.rule("insurance", True, self.m["benefit_record"] % {"d": record.as_of})
+        if record is None and policy.accepts_unemployment_benefit and claim.category == Claim.Category.UNEMPLOYED:
             return self.rule("insurance", True, self.m["benefit_declared"], verified=False)
+        served, served_text, served_verified = self.military(claim, policy)
         declared = claim.insurance_months_declared
-        if declared is None:
+        if record is not None:
+            months, verified = record.months, True
+            where = self.m["insured_record"] % {"d": record.as_of, "m": record.months}
+        elif declared is not None:
+            months, verified = declared, False
+            where = self.m["declared_where"] % {"m": declared}
+        elif served:
+            months, verified, where = 0, True, self.m["military_only"]
+        else:
             return self.rule("insurance", False, self.m["insured_unknown"] % {"n": need})
-        if declared >= need:
-            return self.rule(
-                "insurance",
-                True,
-                self.m["declared_enough"] % {"m": declared, "n": need},
-                verified=False,
-            )
-        return self.rule("insurance", False, self.m["declared_short"] % {"m": declared, "n": need})
+        if served:
+            total = months + served
+            key = "total_enough" if total >= need else "total_short"
+            facts = self.m[key] % {"w": where + served_text, "t": total, "n": need}
+            return self.rule("insurance", total >= need, facts, verified=verified and served_verified)
+        if record is None:
+            key = "declared_enough" if declared >= need else "declared_short"
+            return self.rule("insurance", declared >= need, self.m[key] % {"m": declared, "n": need}, verified=False)
+        key = "insured_enough" if months >= need else "insured_short"
+        return self.rule("insurance", months >= need, self.m[key] % {"w": where, "n": need})
+
+    def _occupation(self, occupation_id: int | None) -> tuple[str, str]:
+        return self.book.occupations.get(occupation_id, ("", "—"))
+
+    def job_fit(self, claim: Claim, policy: SubsidyPolicy) -> RuleResult:
+        source = policy.job_fit_source
+        if not source:
+            return self.rule("job_fit", True, self.m["job_fit_off"])
+        cert_code, cert_name = self._occupation(claim.occupation_id)
+        minor = policy.job_fit_match == SubsidyPolicy.JobFitMatch.MINOR_GROUP
+        how = str(SubsidyPolicy.JobFitMatch(policy.job_fit_match).label)
+        stated: list[tuple[str, int]] = []
+        if source in ("employer", "either") and claim.job_occupation_id:
+            stated.append((self.m["job_employer"], claim.job_occupation_id))
+        if source in ("insurance", "either"):
+            record = _insurance_at(self.facts.insurance.get(claim.person_id, []), claim.claimed_on)
+            if record is not None and record.job_occupation_id:
+                stated.append((self.m["job_insurance"], record.job_occupation_id))
+        if not stated:
+            label = str(SubsidyPolicy.JobFit(source).label)
+            return self.rule("job_fit", True, self.m["job_unknown"] % {"s": label}, verified=False)
+        facts, fits = [], False
+        for template, occupation_id in stated:
+            code, name = self._occupation(occupation_id)
+            facts.append(template % {"j": f"{name}({code})"})
+            fits = fits or (code[:7] == cert_code[:7] if minor else occupation_id == claim.occupation_id)
+        values = {"f": ";".join(facts), "o": f"{cert_name}({cert_code})", "m": how}
+        return self.rule("job_fit", fits, self.m["job_fits" if fits else "job_misfit"] % values)
+
+    def elsewhere(self, claim: Claim, policy: SubsidyPolicy) -> RuleResult:
+        occupation, level = claim.certificate.occupation_name, self.level_label(claim.level_id)
+        for paid in self.facts.elsewhere.get(claim.person_id, []):
+            if paid.occupation_id == claim.occupation_id and paid.level_id == claim.level_id:
+                values = {"r": paid.region_name, "d": paid.paid_on, "o": occupation, "l": level}
+                return self.rule("elsewhere", False, self.m["elsewhere_paid"] % values)
+        came_from = claim.transferred_from
+        if came_from is None or not policy.checks_other_regions:
+            key = "elsewhere_none" if policy.checks_other_regions else "elsewhere_off"
+            return self.rule("elsewhere", True, self.m[key] % {"o": occupation, "l": level})
+        values = {"r": came_from.name, "o": occupation, "l": level}
+        if not claim.declares_not_paid_elsewhere:
+            return self.rule("elsewhere", False, self.m["elsewhere_undeclared"] % values)
+        extract = self.book.extract_for(came_from.code)
+        if extract is None:
+            return self.rule("elsewhere", True, self.m["elsewhere_unverified"] % values, verified=False)
+        return self.rule("elsewhere", True, self.m["elsewhere_verified"] % {**values, "x": extract[0], "d": extract[1]})
 
     def others(self, claim: Claim) -> list[OtherClaim]:
         return [o for o in self.facts.claims.get(claim.person_id, []) if o.id != claim.pk]
@@ -439,24 +638,52 @@ class _Evaluator:
                 )
         return self.rule("once", True, self.m["once_ok"] % {"l": label})
 
-    def no_lower(self, claim: Claim, others: list[OtherClaim]) -> RuleResult:
+    def no_lower(self, claim: Claim, policy: SubsidyPolicy, others: list[OtherClaim]) -> RuleResult:
         rank = self.book.levels[claim.level_id].rank
-        higher = [
-            o
-            for o in others
-            if o.status in GRANTED
-            and o.occupation_id == claim.occupation_id
-            and self.book.levels[o.level_id].rank > rank
-        ]
         occupation = claim.certificate.occupation_name
-        if higher:
-            return self.rule(
-                "no_lower",
-                False,
-                self.m["lower_refused"]
-                % {"o": occupation, "l": self.level_label(higher[0].level_id), "id": higher[0].id},
-            )
-        return self.rule("no_lower", True, self.m["lower_ok"] % {"o": occupation})
+
+        def higher(occupation_id: int, level_id: int) -> bool:
+            level = self.book.levels.get(level_id)
+            return occupation_id == claim.occupation_id and level is not None and level.rank > rank
+
+        for o in others:
+            if o.status in GRANTED and higher(o.occupation_id, o.level_id):
+                values = {"o": occupation, "l": self.level_label(o.level_id), "id": o.id}
+                return self.rule("no_lower", False, self.m["lower_refused"] % values)
+        for paid in self.facts.elsewhere.get(claim.person_id, []):
+            if higher(paid.occupation_id, paid.level_id):
+                values = {
+                    "d": paid.paid_on,
+                    "r": paid.region_name,
+                    "o": occupation,
+                    "l": self.level_label(paid.level_id),
+                }
+                return self.rule("no_lower", False, self.m["paid_higher_elsewhere"] % values)
+        if not policy.no_lower_if_holding_higher:
+            return self.rule("no_lower", True, self.m["lower_ok"] % {"o": occupation})
+        pending = ""
+        for held in self.facts.held.get(claim.person_id, []):
+            if held.number == claim.certificate.number or held.issued_on > claim.claimed_on:
+                continue
+            if not higher(held.occupation_id, held.level_id):
+                continue
+            if not held.verified:
+                pending = self.m["lower_pending"] % {"l": self.level_label(held.level_id), "n": held.number}
+                continue
+            where = self.m[f"held_{held.origin}"]
+            if held.note:
+                where = f"{where}:{held.note}"
+            values = {
+                "o": occupation,
+                "l": self.level_label(held.level_id),
+                "n": held.number,
+                "w": where,
+                "d": held.issued_on,
+            }
+            return self.rule("no_lower", False, self.m["held_cert"] % values)
+        return self.rule(
+            "no_lower", True, self.m["lower_ok_holding"] % {"o": occupation} + pending, verified=not pending
+        )
 
     def yearly_cap(self, claim: Claim, policy: SubsidyPolicy, others: list[OtherClaim], shortage: bool) -> RuleResult:
         year = claim.claimed_on.year
@@ -518,14 +745,11 @@ class _Evaluator:
         others = self.others(claim)
         rules = [self.certificate(claim)]
         if policy is None:
-            rules.insert(
-                0,
-                self.rule(
-                    "policy",
-                    False,
-                    self.m["policy_none"] % {"r": claim.region.name, "d": claim.claimed_on},
-                ),
-            )
+            why = self.m["policy_none"] % {"r": claim.region.name, "d": claim.claimed_on}
+            lapsed = self.book.last_before(claim.region.code, claim.claimed_on)
+            if lapsed is not None:
+                why += self.m["policy_lapsed"] % {"n": lapsed.name, "e": lapsed.effective_to}
+            rules.insert(0, self.rule("policy", False, why + self.m["policy_advice"]))
             rules.append(self.once(claim, others))
             return Decision(False, rules, self.today)
         how = (
@@ -539,7 +763,8 @@ class _Evaluator:
                 "policy",
                 True,
                 self.m["policy_found"]
-                % {"n": policy.name, "r": policy.region.name, "f": policy.effective_from, "h": how},
+                % {"n": policy.name, "r": policy.region.name, "f": policy.effective_from, "h": how}
+                + self.m["policy_basis"] % {"b": policy.basis_label},
             ),
         )
         shortage = cert.occupation_id is not None and self.book.is_shortage(
@@ -549,8 +774,10 @@ class _Evaluator:
             self.claim_window(claim, policy),
             self.group(claim, policy),
             self.insurance(claim, policy),
+            self.job_fit(claim, policy),
             self.once(claim, others),
-            self.no_lower(claim, others),
+            self.elsewhere(claim, policy),
+            self.no_lower(claim, policy, others),
             self.yearly_cap(claim, policy, others, shortage),
             self.training_subsidy(claim, policy),
         ]

@@ -21,6 +21,8 @@ from occupations.models import Level, Occupation, Region
 from .models import PolicyAmount, ShortageOccupation, SubsidyPolicy
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "policies.json"
+# The demo's continuation for 2026: no such document exists; every page marks these versions as demonstrations.
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_policies.json"
 POLICY_FIELDS = (
     "name",
     "version_basis",
@@ -32,6 +34,15 @@ POLICY_FIELDS = (
     "yearly_cap_shortage_extra",
     "shortage_uplift_percent",
     "basis",
+    "document_number",
+    "is_demonstration",
+    "lapse_warning_days",
+    "no_lower_if_holding_higher",
+    "counts_military_service",
+    "checks_other_regions",
+    "job_fit_source",
+    "job_fit_match",
+    "ss_card_default_account",
     "notes",
 )
 
@@ -58,6 +69,7 @@ def policies_load(*, update: bool = False, actor: Actor | None = None, path: Pat
         values["region"] = _region(entry["region"])
         values["effective_from"] = _date(entry["effective_from"])
         values["effective_to"] = _date(entry.get("effective_to"))
+        values["document_date"] = _date(entry.get("document_date"))
         ceiling = entry.get("amount_ceiling")
         values["amount_ceiling"] = Decimal(str(ceiling)) if ceiling is not None else None
         policy = SubsidyPolicy.objects.filter(code=entry["code"]).first()
@@ -84,7 +96,7 @@ def policies_load(*, update: bool = False, actor: Actor | None = None, path: Pat
                 row.amount = amount
                 row.save(update_fields=["amount"])
                 counts["PolicyAmount.updated"] += 1
-    for entry in data["shortage_lists"]:
+    for entry in data.get("shortage_lists", []):
         region = _region(entry["region"])
         for code in entry["occupations"]:
             _row, created = ShortageOccupation.objects.get_or_create(

@@ -1,5 +1,8 @@
 """Records the bureau imports for the rules to read: unemployment-insurance contributions (from the social
-insurance agency's extract) and 职业培训补贴 already granted. Matched to people by ID number.
+insurance agency's extract, with the job each worker is registered in), 职业培训补贴 already granted, military
+service (from veterans' affairs), and the subsidies another region paid (that region's extract, so a worker who
+moved in can be verified); and certificates held outside the platform, declared and verified one by one.
+Matched to people by ID number.
 
 An extract covers many people who never use the platform: rows for unknown ID numbers are counted as
 unmatched and skipped, not errors. Bad rows (an invalid ID number, a name that contradicts the platform's,
@@ -34,7 +37,14 @@ from core.spreadsheets import (
 from occupations.levels import level_from_text, level_spellings
 from occupations.models import Level, Occupation, Region
 
-from .models import InsuranceRecord, TrainingSubsidyRecord
+from .models import (
+    DeclaredCertificate,
+    InsuranceRecord,
+    MilitaryServiceRecord,
+    OtherRegionExtract,
+    OtherRegionSubsidyRecord,
+    TrainingSubsidyRecord,
+)
 
 INSURANCE_COLUMNS = [
     Column("name", "姓名", example="张伟"),
@@ -43,6 +53,7 @@ INSURANCE_COLUMNS = [
     Column("months", "失业保险累计缴费月数", example="24"),
     Column("as_of", "截至日期", example="2026-10-31"),
     Column("benefit", "领取失业保险金", required=False, example="否"),
+    Column("job_occupation", "岗位职业编码", required=False, example="6-31-01-03"),
 ]
 TRAINING_COLUMNS = [
     Column("name", "姓名", example="张伟"),
@@ -52,6 +63,22 @@ TRAINING_COLUMNS = [
     Column("level", "等级", required=False, example="四级"),
     Column("granted_on", "享受日期", example="2026-05-20"),
     Column("amount", "金额", required=False, example="1200"),
+]
+MILITARY_COLUMNS = [
+    Column("name", "姓名", example="张伟"),
+    Column("id_type", "证件类型", required=False, example="居民身份证"),
+    Column("id_number", "证件号码", example="220102199501012238"),
+    Column("months", "服役月数", example="24"),
+    Column("discharged_on", "退役日期", example="2024-09-01"),
+]
+OTHER_REGION_COLUMNS = [
+    Column("name", "姓名", example="张伟"),
+    Column("id_type", "证件类型", required=False, example="居民身份证"),
+    Column("id_number", "证件号码", example="220102199501012238"),
+    Column("occupation_code", "职业编码", example="6-31-01-03"),
+    Column("level", "等级", example="四级"),
+    Column("paid_on", "发放日期", example="2025-05-20"),
+    Column("amount", "金额", required=False, example="1500"),
 ]
 _YES = {"是", "y", "yes", "true", "1", "领取"}
 _NO = {"", "否", "n", "no", "false", "0", "未领取"}
@@ -86,7 +113,7 @@ def _date(value, header: str) -> datetime.date:
     return day
 
 
-def _insurance_row(record: dict) -> dict:
+def _insurance_row(record: dict, occupations: dict[str, Occupation] | None = None) -> dict:
     try:
         months = int(cell_text(record.get("months")))
     except ValueError:
@@ -96,7 +123,63 @@ def _insurance_row(record: dict) -> dict:
     benefit = cell_text(record.get("benefit")).lower()
     if benefit not in _YES | _NO:
         raise RowProblem(_("“领取失业保险金”应填是或否"), "领取失业保险金")
-    return {"months": months, "as_of": _date(record.get("as_of"), "截至日期"), "benefit": benefit in _YES}
+    job_code = cell_text(record.get("job_occupation"))
+    job = None
+    if job_code:
+        job = (occupations or {}).get(job_code)
+        if job is None:
+            raise RowProblem(_("岗位职业编码%(c)s不在职业分类大典中") % {"c": job_code}, "岗位职业编码")
+    return {
+        "months": months,
+        "as_of": _date(record.get("as_of"), "截至日期"),
+        "benefit": benefit in _YES,
+        "job": job,
+    }
+
+
+def _military_row(record: dict) -> dict:
+    try:
+        months = int(cell_text(record.get("months")))
+    except ValueError:
+        raise RowProblem(_("服役月数应为整数"), "服役月数") from None
+    if not 1 <= months <= 600:
+        raise RowProblem(_("服役月数应在1—600之间"), "服役月数")
+    return {"months": months, "discharged_on": _date(record.get("discharged_on"), "退役日期")}
+
+
+def _occupation_level(record: dict, occupations: dict[str, Occupation], levels: dict[str, Level], *, required: bool):
+    code = cell_text(record.get("occupation_code"))
+    occupation = occupations.get(code)
+    if occupation is None:
+        raise RowProblem(_("职业编码%(c)s不在职业分类大典中") % {"c": code or "—"}, "职业编码")
+    level_text = cell_text(record.get("level"))
+    level = level_from_text(level_text, levels) if level_text else None
+    if level is None and (level_text or required):
+        choices = "、".join(lv.label for lv in sorted(set(levels.values()), key=lambda lv: lv.rank))
+        raise RowProblem(_("等级“%(v)s”无法识别,可填%(c)s") % {"v": level_text or "—", "c": choices}, "等级")
+    return occupation, level
+
+
+def _amount(record: dict) -> Decimal | None:
+    if not cell_text(record.get("amount")):
+        return None
+    try:
+        amount = Decimal(cell_text(record.get("amount"))).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise RowProblem(_("金额应为数字"), "金额") from None
+    if amount < 0:
+        raise RowProblem(_("金额不能为负数"), "金额")
+    return amount
+
+
+def _other_region_row(record: dict, occupations, levels) -> dict:
+    occupation, level = _occupation_level(record, occupations, levels, required=True)
+    return {
+        "occupation": occupation,
+        "level": level,
+        "amount": _amount(record),
+        "paid_on": _date(record.get("paid_on"), "发放日期"),
+    }
 
 
 def _training_row(record: dict, occupations: dict[str, Occupation], levels: dict[str, Level]) -> dict:
@@ -136,6 +219,7 @@ def _import(
     parse: Callable[[dict], dict],
     save: Callable[[Person, dict, Region], None],
     action: str,
+    before_save: Callable[[Region, int], None] | None = None,
 ) -> RecordImportReport:
     region = actor.bureau_region(region_code, field="region_code", prompt=_("请选择记录所属地区"))
     rows = read_rows(upload, columns)
@@ -161,6 +245,8 @@ def _import(
         return report
 
     def save_all() -> int:
+        if before_save is not None:
+            before_save(region, report.total)
         for person, values in matched:
             save(person, values, region)
         audit_record(
@@ -177,6 +263,7 @@ def _import(
 
 def insurance_records_import(*, actor: Actor, upload, region_code: str = "") -> RecordImportReport:
     """Contribution records from the agency's extract; a person's record for the same date is replaced."""
+    occupations = {o.code: o for o in Occupation.objects.all()}
 
     def save(person: Person, values: dict, region: Region) -> None:
         InsuranceRecord.objects.update_or_create(
@@ -185,6 +272,7 @@ def insurance_records_import(*, actor: Actor, upload, region_code: str = "") -> 
             defaults={
                 "months": values["months"],
                 "receives_unemployment_benefit": values["benefit"],
+                "job_occupation": values["job"],
                 "region": region,
                 "source": _("%(r)s社保经办机构数据") % {"r": region.name},
                 "imported_by": actor.user,
@@ -196,7 +284,7 @@ def insurance_records_import(*, actor: Actor, upload, region_code: str = "") -> 
         upload=upload,
         region_code=region_code,
         columns=INSURANCE_COLUMNS,
-        parse=_insurance_row,
+        parse=lambda record: _insurance_row(record, occupations),
         save=save,
         action="subsidy_insurance.import",
     )
@@ -232,9 +320,136 @@ def training_subsidies_import(*, actor: Actor, upload, region_code: str = "") ->
     )
 
 
+def military_records_import(*, actor: Actor, upload, region_code: str = "") -> RecordImportReport:
+    """Military service from the veterans' affairs extract; a person's record for the same discharge is replaced."""
+
+    def save(person: Person, values: dict, region: Region) -> None:
+        MilitaryServiceRecord.objects.update_or_create(
+            person=person,
+            discharged_on=values["discharged_on"],
+            defaults={
+                "months": values["months"],
+                "region": region,
+                "source": _("%(r)s退役军人事务部门数据") % {"r": region.name},
+                "imported_by": actor.user,
+            },
+        )
+
+    return _import(
+        actor=actor,
+        upload=upload,
+        region_code=region_code,
+        columns=MILITARY_COLUMNS,
+        parse=_military_row,
+        save=save,
+        action="subsidy_military.import",
+    )
+
+
+def other_region_records_import(
+    *, actor: Actor, upload, source_region_code: str, as_of: datetime.date | None = None, region_code: str = ""
+) -> RecordImportReport:
+    """Another region's payments of 技能提升补贴 (its extract, as of a date): the rules read them to refuse the same
+    subsidy twice and to verify what a worker who moved in declared. Each import is kept as an extract of that
+    region; an extract with no matching rows still verifies that nobody in it was paid there."""
+    source = Region.objects.filter(code=(source_region_code or "").strip()).first()
+    if source is None:
+        raise ValidationFailed(_("请选择记录所属地区(原参保地)"), details={"field": "source_region_code"})
+    as_of = as_of or timezone.localdate()
+    if as_of > timezone.localdate():
+        raise ValidationFailed(_("记录截至日期不能晚于今天"), details={"field": "as_of"})
+    occupations = {o.code: o for o in Occupation.objects.all()}
+    levels = level_spellings()
+    extract: dict[str, OtherRegionExtract] = {}
+
+    def start(region: Region, rows: int) -> None:
+        extract["row"] = OtherRegionExtract.objects.create(
+            source_region=source, as_of=as_of, rows=rows, region=region, imported_by=actor.user
+        )
+
+    def save(person: Person, values: dict, region: Region) -> None:
+        OtherRegionSubsidyRecord.objects.create(extract=extract["row"], person=person, **values)
+
+    return _import(
+        actor=actor,
+        upload=upload,
+        region_code=region_code,
+        columns=OTHER_REGION_COLUMNS,
+        parse=lambda record: _other_region_row(record, occupations, levels),
+        save=save,
+        action="subsidy_other_region.import",
+        before_save=start,
+    )
+
+
+def declared_certificate_record(
+    *,
+    actor: Actor,
+    id_number: str,
+    occupation_code: str,
+    level_code: str,
+    number: str,
+    issued_on: datetime.date,
+    issuer: str = "",
+    verified: bool = False,
+    verification: str = "",
+) -> DeclaredCertificate:
+    """A bureau officer records a certificate held outside the platform, as the worker declared it; verified when
+    checked (e.g. against the national query), else pending: only a verified one refuses a lower-level subsidy."""
+    actor.require_bureau()
+    person = Person.objects.filter(id_number=(id_number or "").strip().upper()).first()
+    if person is None:
+        raise ValidationFailed(_("平台中没有该证件号码的人员"), details={"field": "id_number"})
+    occupation = Occupation.objects.filter(code=(occupation_code or "").strip()).first()
+    if occupation is None:
+        raise ValidationFailed(_("职业编码不在职业分类大典中"), details={"field": "occupation_code"})
+    level = Level.objects.filter(code=(level_code or "").strip()).first()
+    if level is None:
+        raise ValidationFailed(_("等级无效"), details={"field": "level_code"})
+    number = (number or "").strip()
+    if not number or len(number) > 32:
+        raise ValidationFailed(_("请填写证书编号(32字以内)"), details={"field": "number"})
+    verification = (verification or "").strip()[:255]
+    if verified and not verification:
+        raise ValidationFailed(_("已核实的证书请写明核实方式与结果"), details={"field": "verification"})
+    declared = DeclaredCertificate(
+        person=person,
+        occupation=occupation,
+        level=level,
+        number=number,
+        issuer=(issuer or "").strip()[:128],
+        issued_on=issued_on,
+        status=DeclaredCertificate.Status.VERIFIED if verified else DeclaredCertificate.Status.PENDING,
+        verification=verification,
+        recorded_by=actor.user,
+        verified_by=actor.user if verified else None,
+        verified_at=timezone.now() if verified else None,
+    )
+    if DeclaredCertificate.objects.filter(person=person, number=number).exists():
+        raise ValidationFailed(_("该人员已登记过此证书编号"), details={"field": "number"})
+    declared.full_clean(exclude=["person", "occupation", "level", "recorded_by", "verified_by"], validate_unique=False)
+    declared.save()
+    audit_record(
+        actor=actor,
+        action="subsidy_declared_certificate.record",
+        obj=declared,
+        after={"number": number, "level": level.code, "occupation": occupation.code, "status": declared.status},
+        reason=verification,
+    )
+    return declared
+
+
 def insurance_template() -> bytes:
     return template_workbook(INSURANCE_COLUMNS, _("失业保险参保记录"))
 
 
 def training_template() -> bytes:
     return template_workbook(TRAINING_COLUMNS, _("职业培训补贴记录"))
+
+
+def military_template() -> bytes:
+    return template_workbook(MILITARY_COLUMNS, _("服役记录"))
+
+
+def other_region_template() -> bytes:
+    return template_workbook(OTHER_REGION_COLUMNS, _("异地技能提升补贴记录"))

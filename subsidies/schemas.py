@@ -160,6 +160,9 @@ class ClaimIn(Schema):
     account_number: str
     bank_name: str = ""
     region_code: str = ""
+    military_months: int | None = None
+    transferred_from: str = ""
+    declares_not_paid_elsewhere: bool = False
 
 
 class PreviewOut(Schema):
@@ -198,6 +201,70 @@ class RecordsImportReportOut(Schema):
     created: int
     errors: list[dict]
     unmatched: int | None = None
+
+
+class DeclaredCertificateIn(Schema):
+    id_number: str
+    occupation_code: str
+    level_code: str
+    number: str
+    issued_on: IsoDate
+    issuer: str = ""
+    verified: bool = False
+    verification: str = ""
+
+
+class DeclaredCertificateOut(Schema):
+    id: int
+    number: str
+    status: str
+    occupation: str = Field(alias="occupation.code")
+    level: str = Field(alias="level.code")
+    issued_on: datetime.date
+
+
+class BankReturnReportOut(Schema):
+    total: int
+    created: int
+    errors: list[dict]
+    paid: int
+    failed: int
+    unchanged: int
+    pending: int
+    closed: bool
+
+
+class BudgetIn(Schema):
+    year: int
+    amount: Decimal
+    basis: str
+    region_code: str = ""
+    warn_percent: int = 80
+
+
+class SupplementIn(Schema):
+    amount: Decimal
+    basis: str
+
+
+class BudgetOut(Schema):
+    id: int
+    region: str
+    year: int
+    fund: str
+    total: Decimal
+    used: Decimal
+    percent: float
+    warn_percent: int
+    text: str
+
+
+class CityStatisticsOut(Schema):
+    year: int
+    cities: list[dict]
+    total: dict
+    by_level: list[dict]
+    by_occupation: list[dict]
 
 
 class BatchIn(Schema):

@@ -93,6 +93,77 @@ def policies_in_force(on: datetime.date | None = None) -> QuerySet[SubsidyPolicy
     )
 
 
+@dataclass
+class Lapse:
+    """A region whose own policy ends soon (or has ended) with no version of its own for the following period."""
+
+    region_code: str
+    region_name: str
+    policy: SubsidyPolicy
+    ends_on: datetime.date
+    days_left: int
+    fallback: SubsidyPolicy | None
+
+    @property
+    def message(self) -> str:
+        values = {
+            "r": self.region_name,
+            "n": self.policy.name,
+            "e": self.ends_on,
+            "d": self.days_left,
+            "s": self.ends_on + datetime.timedelta(days=1),
+        }
+        if self.days_left >= 0:
+            text = _("%(r)s:《%(n)s》将于%(e)s到期(还有%(d)d天),%(s)s起本地区尚无政策") % values
+        else:
+            text = _("%(r)s:《%(n)s》已于%(e)s到期,本地区目前没有自己的政策") % values
+        if self.fallback is not None:
+            text += _(",届时适用《%(f)s》") % {"f": self.fallback.name}
+        else:
+            text += _(",届时的申请将被拒绝")
+        return text
+
+
+def policy_lapses(actor: Actor, *, today: datetime.date | None = None) -> list[Lapse]:
+    """What the operator and the officers overseeing a region see from `lapse_warning_days` before its policy ends:
+    that the region has no version of its own for the following period (and what, if anything, covers it)."""
+    if actor.is_operator:
+        return lapses_within(None, today=today)
+    if not actor.bureau_prefixes:
+        return []
+    return lapses_within(actor.bureau_prefixes, today=today)
+
+
+def lapses_within(prefixes: list[str] | None, *, today: datetime.date | None = None) -> list[Lapse]:
+    """The lapses of every region inside the prefixes (None: everywhere)."""
+    from .eligibility import PolicyBook
+
+    today = today or timezone.localdate()
+    book = PolicyBook.load()
+    by_region: dict[int, list[SubsidyPolicy]] = {}
+    for policy in book.policies:
+        if prefixes is None or any(policy.region.code.startswith(p) for p in prefixes):
+            by_region.setdefault(policy.region_id, []).append(policy)
+    lapses = []
+    for versions in by_region.values():
+        started = [p for p in versions if p.effective_from <= today]
+        if not started:
+            continue
+        latest = max(started, key=lambda p: p.effective_from)
+        if latest.effective_to is None:
+            continue
+        next_day = latest.effective_to + datetime.timedelta(days=1)
+        if any(p.in_force_on(next_day) for p in versions):
+            continue
+        days_left = (latest.effective_to - today).days
+        if days_left > latest.lapse_warning_days:
+            continue
+        fallback = book.in_force(latest.region.code, max(next_day, today))
+        region = latest.region
+        lapses.append(Lapse(region.code, region.full_name, latest, latest.effective_to, days_left, fallback))
+    return sorted(lapses, key=lambda lapse: (lapse.ends_on, lapse.region_code))
+
+
 def batches_for(actor: Actor) -> QuerySet[PaymentBatch]:
     actor.require_bureau()
     qs = PaymentBatch.objects.select_related("region", "created_by").annotate(

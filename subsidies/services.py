@@ -14,6 +14,7 @@ import datetime
 import re
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,11 +38,12 @@ from core.spreadsheets import (
     save_all_or_nothing,
     template_workbook,
 )
-from occupations.models import Region
+from occupations.models import Occupation, Region
 from occupations.workdays import WorkCalendar
 
+from .budgets import budget_after_approval, budget_check_for_approval
 from .eligibility import Decision, PolicyBook, assess
-from .models import Claim, ClaimDecision, Objection
+from .models import Claim, ClaimDecision, Objection, SubsidyPolicy
 from .selectors import claims_for, publicity_list, require_bureau_for
 
 ACCOUNT_RE = re.compile(r"[0-9]{12,30}")
@@ -98,6 +100,31 @@ def _months(value) -> int | None:
     return months
 
 
+def _military_months(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        months = int(str(value).strip())
+    except ValueError:
+        raise ValidationFailed(_("服役月数应为整数"), details={"field": "military_months"}) from None
+    if not 0 <= months <= 600:
+        raise ValidationFailed(_("服役月数应在0—600之间"), details={"field": "military_months"})
+    return months or None
+
+
+def transfer_region(code: str, claim_region_: Region) -> Region | None:
+    """The insured region a worker moved in from (another city or province), or None."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise ValidationFailed(_("转入前参保地区代码无效"), details={"field": "transferred_from"})
+    if claim_region_.code.startswith(region.prefix) or region.code.startswith(claim_region_.prefix):
+        raise ValidationFailed(_("转入前参保地应为受理地区以外的地区"), details={"field": "transferred_from"})
+    return region
+
+
 def claim_region(certificate: Certificate, region_code: str = "") -> Region:
     """The certificate's region, or the worker's 参保地 in the same province."""
     code = (region_code or "").strip() or certificate.region_code
@@ -129,8 +156,16 @@ def _new_claim(
     claimed_on: datetime.date,
     filed_by=None,
     organisation: Organisation | None = None,
+    military_months: int | None = None,
+    transferred_from: Region | None = None,
+    declares_not_paid_elsewhere: bool = False,
+    job_occupation: Occupation | None = None,
 ) -> Claim:
     return Claim(
+        military_months_declared=military_months,
+        transferred_from=transferred_from,
+        declares_not_paid_elsewhere=bool(transferred_from) and declares_not_paid_elsewhere,
+        job_occupation=job_occupation,
         certificate=certificate,
         person_id=certificate.person_id,
         occupation_id=certificate.occupation_id,
@@ -242,6 +277,10 @@ def _claimant_users(claim: Claim) -> list[User]:
 
 def _tell_claimant(claim: Claim, title: str, body: str = "") -> None:
     notify(users=_claimant_users(claim), title=title, body=body, link=f"/subsidies/claims/{claim.id}/")
+    if claim.intake_channel_id:
+        from .intake.services import channel_notice
+
+        channel_notice(claim, title, body)
 
 
 def _save_new(claim: Claim) -> None:
@@ -318,17 +357,24 @@ def claim_preview(
     category: str = Claim.Category.EMPLOYEE,
     insurance_months=None,
     region_code: str = "",
+    military_months=None,
+    transferred_from: str = "",
+    declares_not_paid_elsewhere: bool = False,
     today: datetime.date | None = None,
 ) -> tuple[Claim, Decision]:
     """What the claim would be and whether it would succeed, before the worker submits it."""
     cert = _own_certificate(actor, certificate_id)
     today = _today(today)
+    region = claim_region(cert, region_code)
     claim = _new_claim(
         certificate=cert,
-        region=claim_region(cert, region_code),
+        region=region,
         category=category if category in Claim.Category.values else Claim.Category.EMPLOYEE,
         insurance_months=_months(insurance_months),
         claimed_on=today,
+        military_months=_military_months(military_months),
+        transferred_from=transfer_region(transferred_from, region),
+        declares_not_paid_elsewhere=declares_not_paid_elsewhere,
     )
     return claim, assess([claim], today=today)[0]
 
@@ -344,15 +390,22 @@ def claim_submit(
     bank_name: str = "",
     insurance_months=None,
     region_code: str = "",
+    military_months=None,
+    transferred_from: str = "",
+    declares_not_paid_elsewhere: bool = False,
     today: datetime.date | None = None,
 ) -> Claim:
     """The holder claims the subsidy their certificate earns; refused, with the explanation, when not eligible."""
     cert = _own_certificate(actor, certificate_id)
     today = _today(today)
     kind, number = normalise_account(account_kind, account_number)
+    region = claim_region(cert, region_code)
     claim = _new_claim(
         certificate=cert,
-        region=claim_region(cert, region_code),
+        region=region,
+        military_months=_military_months(military_months),
+        transferred_from=transfer_region(transferred_from, region),
+        declares_not_paid_elsewhere=declares_not_paid_elsewhere,
         category=_category(category),
         insurance_months=_months(insurance_months),
         account_kind=kind,
@@ -386,6 +439,7 @@ BULK_COLUMNS = [
     Column("account_number", "账号", example="6222020200001234567"),
     Column("bank_name", "开户银行", required=False, example="中国工商银行长春分行"),
     Column("region_code", "参保地区代码", required=False, example=""),
+    Column("job_occupation", "岗位职业编码", required=False, example="6-31-01-03"),
 ]
 _CATEGORY_WORDS = {
     "": Claim.Category.EMPLOYEE,
@@ -444,7 +498,14 @@ def _bulk_row(record: dict, certificates: dict[str, Certificate], *, organisatio
             exc.details.get("field", ""), "账号"
         )
         raise RowProblem(exc.message, column) from None
+    job_code = cell_text(record.get("job_occupation"))
+    job = None
+    if job_code:
+        job = Occupation.objects.filter(code=job_code).first()
+        if job is None:
+            raise RowProblem(_("岗位职业编码%(c)s不在职业分类大典中") % {"c": job_code}, "岗位职业编码")
     return _new_claim(
+        job_occupation=job,
         certificate=cert,
         region=region,
         category=category,
@@ -790,12 +851,33 @@ def claim_approve(*, actor: Actor, claim_id: int, reason: str = "", today: datet
         raise _not_eligible(result)
     before = _state(claim)
     _apply(claim, result)
+    # The budget row is locked after the person and the claim (always in this order): approvals in one region
+    # queue on it, so two of them can never both fit in what only one would.
+    use = budget_check_for_approval(claim, today)
     claim.status = Claim.Status.APPROVED
     claim.decided_by, claim.decided_on, claim.decision_reason = actor.user, today, (reason or "").strip()
     _clear_due(claim)
     claim.save()
-    _record(claim, ClaimDecision.Step.APPROVE, "approve", actor, reason=claim.decision_reason, decision=result)
-    _audit(actor, claim, "approve", before=before, after=_state(claim), reason=claim.decision_reason)
+    budget_text = ""
+    if use is not None:
+        use = budget_after_approval(use, claim.amount or 0)
+        budget_text = use.text
+    _record(
+        claim,
+        ClaimDecision.Step.APPROVE,
+        "approve",
+        actor,
+        reason="\n".join(t for t in (claim.decision_reason, budget_text) if t),
+        decision=result,
+    )
+    _audit(
+        actor,
+        claim,
+        "approve",
+        before=before,
+        after={**_state(claim), "budget": use.as_dict() if use else None},
+        reason=claim.decision_reason,
+    )
     _tell_claimant(
         claim,
         _("技能提升补贴已审批通过"),
@@ -847,6 +929,42 @@ def claims_remind_overdue(*, today: datetime.date | None = None) -> dict:
             Claim.objects.filter(pk__in=ids).update(reminded_on=today)
             reminded += len(ids)
     return {"reminded": reminded, "regions": len(by_region)}
+
+
+def policies_warn_lapse(*, today: datetime.date | None = None) -> dict:
+    """The daily job: once per policy version, tell the operators and the officers of its province that the region
+    will have (or has) no policy of its own after it ends."""
+    from .selectors import lapses_within
+
+    today = _today(today)
+    warned = 0
+    for lapse in lapses_within(None, today=today):
+        with transaction.atomic():
+            policy = SubsidyPolicy.objects.select_for_update().get(pk=lapse.policy.pk)
+            if policy.lapse_notified_on is not None:
+                continue
+            province = lapse.region_code[:2] + "0000"
+            users = User.objects.filter(
+                Q(is_superuser=True)
+                | Q(
+                    memberships__role=Role.BUREAU_STAFF,
+                    memberships__bureau__region__code__in={province, lapse.region_code},
+                )
+            ).distinct()
+            notify(
+                users=list(users), title=_("技能提升补贴政策即将到期"), body=lapse.message, link="/subsidies/policies/"
+            )
+            policy.lapse_notified_on = today
+            policy.save(update_fields=["lapse_notified_on"])
+            audit_record(
+                actor=Actor.platform(),
+                action="subsidy_policy.lapse_warning",
+                obj=policy,
+                after={"ends_on": lapse.ends_on.isoformat(), "region": lapse.region_code},
+                region_code=lapse.region_code,
+            )
+            warned += 1
+    return {"warned": warned}
 
 
 def catalogue_change_confirmed(*, impact, title: str, **_kwargs) -> dict:

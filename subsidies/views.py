@@ -18,13 +18,14 @@ from accounts.identity import mask_id_number, mask_name
 from accounts.models import Role
 from accreditation.models import Organisation
 from certificates.models import Certificate
-from core.errors import NotFound, PermissionDenied, PlatformError
+from core.errors import NotFound, PermissionDenied, PlatformError, ValidationFailed
 from core.pages import perform
 from core.ratelimit import client_ip
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
 
-from . import payments, records, services
+from . import budgets, payments, records, services
+from . import statistics as statistics_module
 from .eligibility import assess, yuan
 from .models import Claim, Objection
 from .selectors import (
@@ -36,6 +37,7 @@ from .selectors import (
     insurance_records_for,
     is_bureau_for,
     policies_in_force,
+    policy_lapses,
     publicity_list,
     review_queue,
     training_subsidies_for,
@@ -76,7 +78,17 @@ def mine(request):
     return render(request, "subsidies/mine.html", {"rows": rows, "claims": claims})
 
 
-CLAIM_FIELDS = ("category", "insurance_months", "account_kind", "account_number", "bank_name", "region_code")
+CLAIM_FIELDS = (
+    "category",
+    "insurance_months",
+    "account_kind",
+    "account_number",
+    "bank_name",
+    "region_code",
+    "military_months",
+    "transferred_from",
+    "declares_not_paid_elsewhere",
+)
 
 
 @login_required
@@ -86,6 +98,7 @@ def claim_new(request, certificate_id: int):
     source = request.POST if request.method == "POST" else request.GET
     data = {k: source.get(k, "").strip() for k in CLAIM_FIELDS}
     data["category"] = data["category"] or Claim.Category.EMPLOYEE
+    data["declares_not_paid_elsewhere"] = data["declares_not_paid_elsewhere"] == "1"
     status = 200
     if request.method == "POST" and not request.POST.get("preview"):
         try:
@@ -103,12 +116,15 @@ def claim_new(request, certificate_id: int):
             category=data["category"],
             insurance_months=data["insurance_months"] or None,
             region_code=data["region_code"],
+            military_months=data["military_months"] or None,
+            transferred_from=data["transferred_from"],
+            declares_not_paid_elsewhere=data["declares_not_paid_elsewhere"],
         )
     except NotFound:
         raise
     except PlatformError as exc:
         messages.error(request, exc.message)
-        data["region_code"] = ""
+        data["region_code"] = data["transferred_from"] = ""
         claim, decision = services.claim_preview(actor=actor, certificate_id=certificate_id, category=data["category"])
     return render(
         request,
@@ -159,9 +175,15 @@ def claim_detail(request, claim_id: int):
             "id_number": claim.person.id_number if is_officer else mask_id_number(claim.person.id_number),
             "can_second_review": is_officer and claim.reviewed_by_id != request.user.id,
             "publicity_over": claim.publicity_over(today),
+            "budget": _budget_use(claim, today) if is_officer else None,
             "account_kinds": Claim.AccountKind.choices,
         },
     )
+
+
+def _budget_use(claim: Claim, today: datetime.date):
+    budget = budgets.budget_for(claim.region, today.year)
+    return budgets.budget_use(budget) if budget is not None else None
 
 
 _OFFICER_ACTIONS = {
@@ -310,6 +332,7 @@ def queue(request):
             "status": status,
             "overdue_only": overdue_only,
             "statuses": Claim.Status.choices,
+            "lapses": policy_lapses(actor),
         },
     )
 
@@ -324,6 +347,8 @@ def records_page(request):
         importer = {
             "insurance": records.insurance_records_import,
             "training": records.training_subsidies_import,
+            "military": records.military_records_import,
+            "other_region": _other_region_import(request.POST),
         }.get(kind)
         if upload is None or importer is None:
             messages.error(request, _("请选择文件"))
@@ -352,6 +377,24 @@ def records_page(request):
     )
 
 
+def _other_region_import(post):
+    def run(*, actor: Actor, upload, region_code: str):
+        as_of = post.get("as_of") or None
+        try:
+            day = datetime.date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise ValidationFailed(_("记录截至日期应为 2026-11-30 格式"), details={"field": "as_of"}) from None
+        return records.other_region_records_import(
+            actor=actor,
+            upload=upload,
+            source_region_code=post.get("source_region_code", ""),
+            as_of=day,
+            region_code=region_code,
+        )
+
+    return run
+
+
 def _bureau_regions(actor: Actor) -> list[Region]:
     return [b.region for b in actor.bureaus()]
 
@@ -362,6 +405,14 @@ def insurance_template(request):
 
 def training_template(request):
     return _xlsx(records.training_template(), "training-subsidies-template.xlsx")
+
+
+def military_template(request):
+    return _xlsx(records.military_template(), "military-service-template.xlsx")
+
+
+def other_region_template(request):
+    return _xlsx(records.other_region_template(), "other-region-subsidies-template.xlsx")
 
 
 @login_required
@@ -397,11 +448,38 @@ def batches(request):
 
 
 @login_required
-def batch_detail(request, batch_id: int):
+def batch_detail(request, batch_id: int, report=None):
     actor = Actor.from_request(request)
     batch = batch_get(actor, batch_id)
     lines = batch.lines.select_related("claim__occupation", "claim__level").order_by("id")
-    return render(request, "subsidies/batch_detail.html", {"batch": batch, "lines": lines})
+    status = 422 if report is not None and not report.ok else 200
+    return render(
+        request, "subsidies/batch_detail.html", {"batch": batch, "lines": lines, "report": report}, status=status
+    )
+
+
+@login_required
+@require_POST
+def bank_return(request, batch_id: int):
+    """The bank's return file, reconciled against the batch: the report, or every bad row with nothing saved."""
+    actor = Actor.from_request(request)
+    batch = batch_get(actor, batch_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择回单文件"))
+        return redirect("subsidies:batch", batch_id=batch.id)
+    report = perform(request, lambda: payments.bank_return_import(actor=actor, batch_id=batch.id, upload=upload))
+    if report is not None and report.ok:
+        messages.success(
+            request,
+            _("回单已导入:成功%(p)d笔,失败%(f)d笔,仍待回单%(n)d笔")
+            % {"p": report.paid, "f": report.failed, "n": report.pending},
+        )
+    return batch_detail(request, batch.id, report=report)
+
+
+def bank_return_template(request):
+    return _xlsx(payments.bank_return_template(), "bank-return-template.xlsx")
 
 
 @login_required
@@ -451,6 +529,7 @@ def statistics(request):
     except ValueError:
         year = timezone.localdate().year
     stats = claim_statistics(actor, year=year)
+    cities = statistics_module.city_statistics(actor, year=year)
     months = stats["by_month"]
     return render(
         request,
@@ -466,8 +545,23 @@ def statistics(request):
             ],
             "level_height": 24 * len(stats["by_level"]) + 8,
             "yuan": yuan,
+            "cities": cities,
+            "lapses": policy_lapses(actor),
+            "budgets": budgets.budgets_for(actor, year),
         },
     )
+
+
+@login_required
+def statistics_export(request):
+    actor = Actor.from_request(request)
+    _require_bureau(actor)
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    data = statistics_module.city_statistics_workbook(actor, year=year)
+    return _xlsx(data, f"subsidy-statistics-{year}.xlsx")
 
 
 # --- Public -----------------------------------------------------------------------------------------------
@@ -514,5 +608,9 @@ def policies_page(request):
     return render(
         request,
         "subsidies/policies.html",
-        {"policies": policies_in_force(), "categories": dict(Claim.Category.choices)},
+        {
+            "policies": policies_in_force(),
+            "categories": dict(Claim.Category.choices),
+            "lapses": policy_lapses(Actor.from_request(request)),
+        },
     )

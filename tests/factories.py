@@ -138,3 +138,24 @@ __all__ = [
     "region",
     "totp_code",
 ]
+
+
+def checked_in(plan, registrations=None, kinds=None) -> None:
+    """Test set-up: the candidates were checked in at the plan's sessions (ID document checked), as the
+    supervisor does on exam day (assessments/examday), so that they may be scored. Existing records are kept."""
+    from django.utils import timezone
+
+    from assessments.models import CheckIn, Registration
+
+    regs = (
+        registrations if registrations is not None else plan.registrations.filter(status=Registration.Status.APPROVED)
+    )
+    components = plan.components.all() if kinds is None else plan.components.filter(kind__in=kinds)
+    now = timezone.now()
+    for component in components:
+        for reg in regs:
+            CheckIn.objects.get_or_create(
+                registration=reg,
+                component=component,
+                defaults={"status": "present", "id_checked": True, "method": "typed", "recorded_at": now},
+            )

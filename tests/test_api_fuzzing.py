@@ -11,6 +11,7 @@ Bounded so that the whole suite stays well inside CI's budget: a fixed number of
 derandomised (the same cases every run), and no coverage phase."""
 
 import dataclasses
+import datetime
 import zlib
 
 import pytest
@@ -26,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.actors import Actor
+from accounts.conflicts import identity_conflict_open
+from accounts.invitations import invitation_create
 from accounts.models import Role, User
 from accounts.services import api_token_create
 from assessments.models import Plan
@@ -37,7 +40,7 @@ from subsidies import services as subsidies
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.certificates.conftest import finalise
 from tests.conftest import client_for
-from tests.factories import BureauFactory, OrganisationFactory, member, region
+from tests.factories import BureauFactory, OrganisationFactory, make_ric, member, region
 
 MAX_EXAMPLES = 3
 ROLES = ["anonymous", "worker", "org_admin", "bureau_staff", "operator"]
@@ -69,7 +72,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     keys.enable()
     with django_db_blocker.unblock():
         try:
-            call_command("load_subsidy_policies", verbosity=0)
+            call_command("load_subsidy_policies", "--demo", verbosity=0)
             officer = member(Role.BUREAU_STAFF, bureau=BureauFactory(name="模糊测试人社局", region=region("220100")))
             org = OrganisationFactory(name="模糊测试评价机构", region=region("220102"))
             admin = member(Role.ORG_ADMIN, organisation=org)
@@ -92,15 +95,34 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             )
             _token, secret = api_token_create(actor=Actor.for_user(admin), organisation_id=org.id, name="fuzz")
             operator = User.objects.create_superuser("fuzz_operator", password="x-fuzz-op-1")
+            # Identity work for the new endpoints to meet: a case for the city's bureau, an open invitation.
+            conflict = identity_conflict_open(
+                actor=Actor.for_user(admin),
+                person=reg.person,
+                claimed_name="模糊测试",
+                source="import",
+                organisation=org,
+            )
+            invitation, _raw = invitation_create(
+                actor=Actor.for_user(officer),
+                role="bureau_staff",
+                name="模糊测试科员",
+                id_type="ric",
+                id_number=make_ric(region="220104", birth=datetime.date(1990, 4, 4), seq=404),
+                bureau_id=officer.memberships.get().bureau_id,
+            )
             yield World(
                 ids={
                     "org_id": org.id,
+                    "organisation_id": org.id,
                     "filing_id": org.filings.first().id,
                     "plan_id": plan.id,
                     "registration_id": reg.id,
                     "certificate_id": cert.id,
                     "claim_id": claim.id,
                     "batch_id": batch.id,
+                    "conflict_id": conflict.id,
+                    "invitation_id": invitation.id,
                 },
                 headers={
                     "anonymous": {},

@@ -47,6 +47,15 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/accounts/tokens"): AUTH,
     ("POST", "/api/v1/accounts/tokens"): AUTH,
     ("POST", "/api/v1/accounts/tokens/{token_id}/revoke"): AUTH,
+    ("POST", "/api/v1/accounts/bind/code"): AUTH,
+    ("POST", "/api/v1/accounts/binding-codes"): AUTH,
+    ("GET", "/api/v1/accounts/identity-conflicts"): AUTH,
+    ("GET", "/api/v1/accounts/invitations"): AUTH,
+    ("POST", "/api/v1/accounts/invitations"): AUTH,
+    ("POST", "/api/v1/accounts/invitations/{invitation_id}/revoke"): AUTH,
+    ("POST", "/api/v1/accounts/invitations/accept"): AUTH,
+    ("GET", "/api/v1/accounts/identity-conflicts/{conflict_id}"): AUTH,
+    ("POST", "/api/v1/accounts/identity-conflicts/{conflict_id}/resolve"): AUTH,
     ("GET", "/api/v1/reference/regions"): PUBLIC,
     ("GET", "/api/v1/reference/levels"): PUBLIC,
     ("GET", "/api/v1/reference/occupations"): PUBLIC,
@@ -120,6 +129,19 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/submit"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"): AUTH,
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/lock"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/tickets"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/result-review"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/result-review"): AUTH,
+    ("GET", "/api/v1/assessments/result-reviews"): AUTH,
+    ("POST", "/api/v1/assessments/result-reviews/{review_id}/decide"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"): AUTH,
+    ("GET", "/api/v1/assessments/registrations/{registration_id}/resit"): AUTH,
+    ("POST", "/api/v1/assessments/registrations/{registration_id}/resit"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/tickets"): AUTH,
+    ("GET", "/api/v1/assessments/registrations/{registration_id}/ticket"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/checkin/{kind}"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/checkin/{kind}"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/results"): AUTH,
     ("POST", "/api/v1/assessments/results/{result_id}/corrections"): AUTH,
     ("POST", "/api/v1/assessments/corrections/{correction_id}/decide"): AUTH,
@@ -131,6 +153,12 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/cancellation-choices/{choice_id}/choose"): AUTH,
     ("GET", "/api/v1/assessments/plans/{plan_id}/cancellation-choices"): AUTH,
     ("POST", "/api/v1/assessments/cancellation-choices/{choice_id}/refund"): AUTH,
+    ("GET", "/api/v1/assessments/plans/{plan_id}/integrity"): AUTH,
+    ("GET", "/api/v1/assessments/employers/{organisation_id}/employment-proofs"): AUTH,
+    ("POST", "/api/v1/assessments/employers/{organisation_id}/employment-proofs"): AUTH,
+    ("POST", "/api/v1/assessments/registrations/{registration_id}/employment-review"): AUTH,
+    ("POST", "/api/v1/assessments/plans/{plan_id}/integrity/exceptions"): AUTH,
+    ("POST", "/api/v1/assessments/integrity/exceptions/{exception_id}/revoke"): AUTH,
     ("GET", "/api/v1/assessments/public/plans/{plan_id}/results"): PUBLIC,
     ("POST", "/api/v1/assessments/public/plans/{plan_id}/objections"): PUBLIC,
     ("GET", "/api/v1/certificates/{certificate_id}/credential"): AUTH,
@@ -141,11 +169,27 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/credentials/status/{purpose}"): PUBLIC,
     ("GET", "/api/v1/credentials/status/{issuer}/{purpose}"): PUBLIC,
     ("GET", "/api/v1/certificates"): AUTH,
+    ("GET", "/api/v1/certificates/national/records"): AUTH,
+    ("GET", "/api/v1/certificates/national/summary"): AUTH,
+    ("POST", "/api/v1/certificates/national/records/{record_id}/resend"): AUTH,
+    ("GET", "/api/v1/shared-copies"): AUTH,
+    ("POST", "/api/v1/shared-copies"): AUTH,
+    ("POST", "/api/v1/shared-copies/{copy_id}/withdraw"): AUTH,
+    ("GET", "/api/v1/shared-copies/verify/{token}"): PUBLIC,
+    ("GET", "/api/v1/webhooks/subscriptions"): AUTH,
+    ("POST", "/api/v1/webhooks/subscriptions"): AUTH,
+    ("GET", "/api/v1/webhooks/subscriptions/{subscription_id}"): AUTH,
+    ("POST", "/api/v1/webhooks/subscriptions/{subscription_id}/rotate"): AUTH,
+    ("POST", "/api/v1/webhooks/subscriptions/{subscription_id}/active"): AUTH,
+    ("POST", "/api/v1/webhooks/subscriptions/{subscription_id}/delete"): AUTH,
+    ("GET", "/api/v1/webhooks/deliveries"): AUTH,
+    ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/replay"): AUTH,
     ("GET", "/api/v1/certificates/batches/{batch_id}"): AUTH,
     ("POST", "/api/v1/certificates/plans/{plan_id}/issue"): AUTH,
     ("GET", "/api/v1/certificates/plans/{plan_id}/print.pdf"): AUTH,
     ("GET", "/api/v1/certificates/{certificate_id}"): AUTH,
     ("GET", "/api/v1/certificates/{certificate_id}/pdf"): AUTH,
+    ("GET", "/api/v1/certificates/{certificate_id}/ecert"): AUTH,
     ("POST", "/api/v1/certificates/{certificate_id}/revoke"): AUTH,
     ("POST", "/api/v1/certificates/{certificate_id}/suspend"): AUTH,
     ("POST", "/api/v1/certificates/{certificate_id}/reinstate"): AUTH,
@@ -213,13 +257,23 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/subsidies/queue"): AUTH,
     ("POST", "/api/v1/subsidies/insurance-records/import"): AUTH,
     ("POST", "/api/v1/subsidies/training-subsidies/import"): AUTH,
+    ("POST", "/api/v1/subsidies/military-records/import"): AUTH,
+    ("POST", "/api/v1/subsidies/other-region-records/import"): AUTH,
+    ("POST", "/api/v1/subsidies/declared-certificates"): AUTH,
     ("GET", "/api/v1/subsidies/batches"): AUTH,
     ("POST", "/api/v1/subsidies/batches"): AUTH,
     ("GET", "/api/v1/subsidies/batches/{batch_id}"): AUTH,
     ("GET", "/api/v1/subsidies/batches/{batch_id}/bank-file"): AUTH,
     ("POST", "/api/v1/subsidies/batches/{batch_id}/claims/{claim_id}/paid"): AUTH,
     ("POST", "/api/v1/subsidies/batches/{batch_id}/claims/{claim_id}/failed"): AUTH,
+    ("POST", "/api/v1/subsidies/batches/{batch_id}/bank-return"): AUTH,
+    ("GET", "/api/v1/subsidies/budgets"): AUTH,
+    ("POST", "/api/v1/subsidies/intake/claims"): AUTH,
+    ("GET", "/api/v1/subsidies/intake/notices"): AUTH,
+    ("POST", "/api/v1/subsidies/budgets"): AUTH,
+    ("POST", "/api/v1/subsidies/budgets/{budget_id}/supplements"): AUTH,
     ("GET", "/api/v1/subsidies/statistics"): AUTH,
+    ("GET", "/api/v1/subsidies/statistics/cities"): AUTH,
 }
 
 # GET operations that check the caller's role before looking the object up, so a worker gets 403 (which
@@ -227,6 +281,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
 ROLE_GATED_BEFORE_LOOKUP = {
     ("GET", "/api/v1/subsidies/batches/{batch_id}"),
     ("GET", "/api/v1/subsidies/batches/{batch_id}/bank-file"),
+    ("GET", "/api/v1/accounts/identity-conflicts/{conflict_id}"),  # bureau work: identity cases are not for others
 }
 
 PATH_VALUES = {"purpose": "revocation", "kind": "skills"}
@@ -380,9 +435,10 @@ def test_public_get_of_missing_object_is_not_found(key):
     method, path = key
     op = OPERATIONS[key]
     response = _call(Client(), method, _fill(path, op), _required_query(op))
-    if path.startswith("/api/v1/verify/") or path.startswith("/api/v1/credentials/status/"):
+    token_paths = ("/api/v1/verify/", "/api/v1/shared-copies/verify/")
+    if path.startswith((*token_paths, "/api/v1/credentials/status/")):
         assert response.status_code in (200, 404), (path, response.status_code)
-        if response.status_code == 200 and path.startswith("/api/v1/verify/"):
+        if response.status_code == 200 and path.startswith(token_paths):
             assert response.json()["status"] in ("forged", "unknown"), response.json()
         return
     assert response.status_code == 404, (path, response.status_code, response.content[:300])
@@ -500,6 +556,9 @@ def _build_world() -> World:
     from accreditation.models import Appointment, Filing, Organisation
     from assessments.models import ComponentResult, GraduatingClass, Objection, Plan, Registration
     from certificates.models import Certificate, IssueBatch
+    from certificates.national.models import ReportRecord
+    from certificates.sharing.services import copy_create
+    from certificates.webhooks.models import Delivery, Subscription
     from occupations.changes import change_create
     from occupations.models import Qualification
     from oversight.models import (
@@ -512,7 +571,7 @@ def _build_world() -> World:
         Inspection,
         Rectification,
     )
-    from subsidies.models import Claim, PaymentBatch
+    from subsidies.models import Claim, FundBudget, PaymentBatch
     from subsidies.models import Objection as ClaimObjection
 
     users = {u.username: u for u in User.objects.filter(username__in=[*ROLE_USERS.values(), *OWNERS.values()])}
@@ -521,6 +580,9 @@ def _build_world() -> World:
     registration = Registration.objects.filter(plan=plan).order_by("id").first()
     certificate = Certificate.objects.filter(organisation=employer, registration__plan=plan).order_by("id").first()
     association = Organisation.objects.get(name="吉林省餐饮与家政服务行业协会")
+    subscription = Subscription.objects.create(
+        organisation=employer, url="https://hr.example.com/hook", events=["certificate.issued"], secret="whsec_matrix"
+    )
     inspection = Inspection.objects.filter(organisation=association).get()
     batch = PaymentBatch.objects.order_by("id").first()
     token, _ = api_token_create(
@@ -528,12 +590,23 @@ def _build_world() -> World:
     )
     values = {
         "org_id": employer.id,
+        "organisation_id": employer.id,
+        "exception_id": 999999,  # none in the demo: a write on it is refused like any other
         "filing_id": Filing.objects.filter(organisation=employer).get().id,
         "appointment_id": Appointment.objects.filter(organisation=employer, person=users["assessor1"].person).get().id,
         "plan_id": plan.id,
         "registration_id": registration.id,
+        "failed_registration_id": Registration.objects.filter(plan=plan, outcome__in=["failed", "absent"])
+        .order_by("id")
+        .first()
+        .id,
         "result_id": ComponentResult.objects.filter(registration=registration).order_by("id").first().id,
         "certificate_id": certificate.id,
+        "record_id": ReportRecord.objects.filter(certificate=certificate).order_by("id").first().id,
+        "subscription_id": subscription.id,
+        "delivery_id": Delivery.objects.create(
+            subscription=subscription, event="certificate.issued", payload={"type": "certificate.issued"}
+        ).id,
         "token": certificate.token,
         "token_id": token.id,
         "assessor_user_id": users["assessor1"].id,
@@ -541,6 +614,7 @@ def _build_world() -> World:
         "claim_objection_id": ClaimObjection.objects.order_by("id").first().id,
         "objection_id": Objection.objects.filter(publication__plan=plan).get().id,
         "batch_id": batch.id,
+        "budget_id": FundBudget.objects.get(region__code="220100").id,
         "paid_claim_id": batch.lines.get().claim_id,
         "class_id": GraduatingClass.objects.get().id,
         "complaint_id": Complaint.objects.filter(organisation=employer).order_by("id").first().id,
@@ -573,8 +647,16 @@ def _build_world() -> World:
         .first()
         .id,
         "purpose": "revocation",
+        "copy_id": copy_create(
+            actor=Actor.for_user(users["worker1"]),
+            certificate_id=Certificate.objects.filter(person=users["worker1"].person).order_by("id").first().id,
+            purpose="用于权限矩阵",
+            valid_until=timezone.localdate() + datetime.timedelta(days=7),
+        ).id,
         "status_issuer": f"o{employer.id}",  # the employer's own status lists
         "choice_id": MISSING,
+        "review_id": MISSING,
+        "evidence_id": MISSING,
         "correction_id": MISSING,
         "kind": "skills",
         "panel": "organisations",
@@ -612,6 +694,34 @@ def _build_world() -> World:
     registration_row = Registration.objects.get(pk=values["registration_id"])
     registration_row.photo = ContentFile(jpeg, name="photo.jpg")
     registration_row.save(update_fields=["photo"])
+    # An identity case in 长春 (the employer imported a name that differs from the record), with its evidence.
+    from accounts.conflicts import identity_conflict_open
+
+    conflict = identity_conflict_open(
+        actor=Actor.for_user(users["employer_admin"]),
+        person=registration_row.person,
+        claimed_name="权限矩阵",
+        source="import",
+        organisation=employer,
+    )
+    conflict.evidence = ContentFile(pdf, name="conflict.pdf")
+    conflict.save(update_fields=["evidence"])
+    values["conflict_id"] = conflict.id
+    # An open invitation from 长春's bureau to a new officer.
+    from accounts.invitations import invitation_create
+
+    from .factories import make_ric
+
+    invitation, raw = invitation_create(
+        actor=Actor.for_user(users["cc_officer"]),
+        role="bureau_staff",
+        name="权限矩阵",
+        id_type="ric",
+        id_number=make_ric(region="220104", birth=datetime.date(1990, 3, 3), seq=321),
+        bureau_id=users["cc_officer"].memberships.get().bureau_id,
+    )
+    values["invitation_id"] = invitation.id
+    values["invitation_token"] = raw
 
     # One signed-in client per user for the whole module, signed in here so that the sessions outlive each
     # test's savepoint: signing ten users in again for each of hundreds of patterns was most of the time.
@@ -664,6 +774,24 @@ PAGES: dict[str, Page] = {
     ".well-known/jwks.json": PUBLIC_PAGE,
     ".well-known/document-signing-chain.pem": PUBLIC_PAGE,
     "accounts/me/": page(200, anonymous=LOGIN),
+    "accounts/bind/code/": page(200, anonymous=LOGIN),
+    # Issuing: an organisation's admin (or supervisor) and a bureau's window; nobody else has a desk.
+    "accounts/binding-codes/": page(
+        404, anonymous=LOGIN, org_admin=200, other_org_admin=200, bureau=200, other_bureau=200
+    ),
+    "accounts/invitations/": page(
+        404, anonymous=LOGIN, org_admin=200, other_org_admin=200, bureau=200, other_bureau=200, operator=200
+    ),
+    "accounts/invitations/<int:invitation_id>/revoke/": POST_ONLY,
+    # An invitation link: anyone may open it (it says what to do next); an unknown token is a 404.
+    "accounts/invite/<str:token>/": page(200, args={"token": "invitation_token"}),
+    "accounts/identity-conflicts/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "accounts/identity-conflicts/<int:conflict_id>/": page(
+        403, anonymous=LOGIN, bureau=200, other_bureau=404, operator=200
+    ),
+    "accounts/identity-conflicts/<int:conflict_id>/evidence/": page(
+        403, anonymous=LOGIN, bureau=200, other_bureau=404, operator=200
+    ),
     "accounts/oidc/callback/": page(400),  # no sign-in pending under that state: refused before any network call
     "accounts/oidc/link/": POST_ONLY,
     "accounts/oidc/login/": page(405),  # a POST with the CSRF token starts a sign-in; a GET starts nothing
@@ -745,6 +873,12 @@ PAGES: dict[str, Page] = {
     "assessments/classes/<int:class_id>/": page(
         404, owner="school", anonymous=LOGIN, org_admin=200, bureau=200, operator=200
     ),
+    "assessments/employers/<int:organisation_id>/employment-proofs/": page(
+        405, args={"organisation_id": "1"}, anonymous=LOGIN
+    ),
+    "assessments/integrity/exceptions/<int:exception_id>/revoke/": page(
+        405, args={"exception_id": "1"}, anonymous=LOGIN
+    ),
     "assessments/manage/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
     "assessments/manage/<int:plan_id>/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
@@ -754,9 +888,35 @@ PAGES: dict[str, Page] = {
     ),
     "assessments/manage/new/<int:org_id>/": page(404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200),
     "assessments/my/": page(200, anonymous=LOGIN),
+    "assessments/result-reviews/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "assessments/result-reviews/<int:review_id>/decide/": POST_ONLY,
+    "assessments/plans/<int:plan_id>/result-review/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/plans/<int:plan_id>/evidence/<str:kind>/": page(
+        200, anonymous=LOGIN, worker=404, trainer=403, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/plans/<int:plan_id>/evidence/<str:kind>/add/": POST_ONLY,
+    "assessments/evidence/<int:evidence_id>/download/": page(404, anonymous=LOGIN),
+    "assessments/evidence/missing/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "assessments/checkin/": page(200, anonymous=LOGIN),
+    "assessments/plans/<int:plan_id>/checkin/<str:kind>/": page(
+        404, anonymous=LOGIN, assessor=200, supervisor=200, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/tickets/": page(
+        404, anonymous=LOGIN, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "assessments/plans/<int:plan_id>/tickets/<int:registration_id>/reissue/": POST_ONLY,
+    "assessments/registrations/<int:registration_id>/ticket/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "assessments/registrations/<int:registration_id>/ticket.pdf": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
     "assessments/my/choices/<int:choice_id>/": POST_ONLY,
     "assessments/plans/": PUBLIC_PAGE,
     "assessments/plans/<int:plan_id>/": PUBLIC_PAGE,
+    "assessments/plans/<int:plan_id>/integrity/exceptions/": POST_ONLY,
     "assessments/plans/<int:plan_id>/panel/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
@@ -795,6 +955,10 @@ PAGES: dict[str, Page] = {
     "assessments/registrations/<int:registration_id>/photo/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
+    "assessments/registrations/<int:registration_id>/employment-review/": POST_ONLY,
+    "assessments/registrations/<int:registration_id>/resit/": page(
+        404, anonymous=LOGIN, org_admin=200, args={"registration_id": "failed_registration_id"}
+    ),
     "assessments/registrations/<int:registration_id>/review/": POST_ONLY,
     "assessments/scoring/corrections/<int:correction_id>/decide/": POST_ONLY,
     "assessments/scoring/mine/": page(200, anonymous=LOGIN),
@@ -807,6 +971,23 @@ PAGES: dict[str, Page] = {
     "certificates/<int:certificate_id>/pdf/": page(404, anonymous=LOGIN, org_admin=200, bureau=200, operator=200),
     "certificates/careers/": page(200, anonymous=LOGIN),
     "certificates/mine/": page(200, anonymous=LOGIN),
+    # 数据上报: organisation admins and bureau staff (each sees their own records), not workers or assessors
+    "certificates/national/": page(
+        403, anonymous=LOGIN, org_admin=200, other_org_admin=200, bureau=200, other_bureau=200, operator=200
+    ),
+    "certificates/national/<int:record_id>/resend/": POST_ONLY,
+    # 加注件: the holder's own (worker1's copy); everyone else's view of a copy is its public scan page
+    "certificates/shared/": page(200, anonymous=LOGIN),
+    "certificates/shared/<int:copy_id>/pdf/": page(404, anonymous=LOGIN, worker=200),
+    "certificates/shared/<int:copy_id>/withdraw/": POST_ONLY,
+    "s/<str:token>": PUBLIC_PAGE,
+    # Webhooks: an organisation's admin manages its own; other roles have no such page, another tenant's is a 404
+    "certificates/webhooks/": page(403, anonymous=LOGIN, org_admin=200, other_org_admin=200, operator=200),
+    "certificates/webhooks/<int:subscription_id>/": page(
+        403, anonymous=LOGIN, org_admin=200, other_org_admin=404, operator=200
+    ),
+    "certificates/webhooks/<int:subscription_id>/<str:name>/": page(405, args={"name": "rotate"}, anonymous=LOGIN),
+    "certificates/webhooks/deliveries/<int:delivery_id>/replay/": POST_ONLY,
     "certificates/plans/<int:plan_id>/issue/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
@@ -885,6 +1066,8 @@ PAGES: dict[str, Page] = {
         405, args={"claim_id": "paid_claim_id", "result": "paid"}, anonymous=LOGIN
     ),
     "subsidies/bulk-template.xlsx": PUBLIC_PAGE,
+    "subsidies/bank-return-template.xlsx": PUBLIC_PAGE,
+    "subsidies/batches/<int:batch_id>/bank-return/": page(405, anonymous=LOGIN),
     "subsidies/certificates/<int:certificate_id>/claim/": page(
         403,
         args={"certificate_id": "worker_certificate_id"},
@@ -908,7 +1091,10 @@ PAGES: dict[str, Page] = {
     "subsidies/records/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "subsidies/records/insurance-template.xlsx": PUBLIC_PAGE,
     "subsidies/records/training-template.xlsx": PUBLIC_PAGE,
+    "subsidies/records/military-template.xlsx": PUBLIC_PAGE,
+    "subsidies/records/other-region-template.xlsx": PUBLIC_PAGE,
     "subsidies/statistics/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "subsidies/statistics/cities.xlsx": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
     "v/<str:token>": PUBLIC_PAGE,
     "v/<str:token>/photo": page(404),
     "verify/": PUBLIC_PAGE,
@@ -1051,6 +1237,41 @@ REFUSED_POSTS = [
         302,
         ("oversight.Exposure", "pk", "exposure_id", "withdrawn_at"),
     ),
+    (
+        "accounts/invitations/<int:invitation_id>/revoke/",
+        {},
+        "other_bureau",
+        302,  # flashed "未找到" and sent back to its own list
+        ("accounts.Invitation", "pk", "invitation_id", "revoked_at"),
+    ),
+    (
+        "accounts/identity-conflicts/<int:conflict_id>/",
+        {},
+        "other_bureau",
+        404,
+        ("accounts.IdentityConflict", "pk", "conflict_id", "status"),
+    ),
+    (
+        "accounts/identity-conflicts/<int:conflict_id>/",
+        {},
+        "org_admin",
+        403,
+        ("accounts.IdentityConflict", "pk", "conflict_id", "status"),
+    ),
+    (
+        "assessments/plans/<int:plan_id>/tickets/<int:registration_id>/reissue/",
+        {},
+        "other_org_admin",
+        302,
+        ("assessments.AdmissionTicket", "registration_id", "registration_id", "secret"),
+    ),
+    (
+        "assessments/plans/<int:plan_id>/checkin/<str:kind>/",
+        {},
+        "bureau",
+        403,
+        ("assessments.CheckIn", "registration_id", "registration_id", "status"),
+    ),
 ]
 
 
@@ -1097,6 +1318,7 @@ def test_other_tenants_organisation_is_not_found(org, other_org, org_admin, othe
 
 
 API_ARGS = {
+    "/api/v1/assessments/registrations/{registration_id}/resit": {"registration_id": "failed_registration_id"},
     "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
     "/api/v1/certificates/plans/{plan_id}/print.pdf": {"plan_id": "print_plan_id"},
     "/api/v1/credentials/status/{issuer}/{purpose}": {"issuer": "status_issuer"},
@@ -1128,6 +1350,11 @@ SIGNED_IN = page(200, anonymous=401)  # lists scoped to the caller: everyone sig
 API_GETS: dict[str, Page] = {
     "/api/v1/accounts/me": SIGNED_IN,
     "/api/v1/accounts/tokens": SIGNED_IN,
+    "/api/v1/accounts/invitations": SIGNED_IN,
+    "/api/v1/accounts/identity-conflicts": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/accounts/identity-conflicts/{conflict_id}": page(
+        403, anonymous=401, bureau=200, other_bureau=404, operator=200
+    ),
     "/api/v1/accreditation/appointments": SIGNED_IN,
     "/api/v1/accreditation/filings": SIGNED_IN,
     "/api/v1/accreditation/filings/review-queue": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
@@ -1148,6 +1375,9 @@ API_GETS: dict[str, Page] = {
     "/api/v1/assessments/plans": SIGNED_IN,
     "/api/v1/assessments/plans/public": PUBLIC_PAGE,
     "/api/v1/assessments/plans/public/{plan_id}": PUBLIC_PAGE,
+    "/api/v1/assessments/employers/{organisation_id}/employment-proofs": page(
+        200, anonymous=401, worker=404, assessor=403, supervisor=404, trainer=403, other_org_admin=404, other_bureau=404
+    ),
     "/api/v1/assessments/plans/{plan_id}": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
@@ -1155,6 +1385,15 @@ API_GETS: dict[str, Page] = {
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "/api/v1/assessments/plans/{plan_id}/objections": page(
+        404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "/api/v1/assessments/plans/{plan_id}/integrity": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/plans/{plan_id}/checkin/{kind}": page(
+        404, anonymous=401, assessor=200, supervisor=200, trainer=403, org_admin=200, bureau=403, operator=403
+    ),
+    "/api/v1/assessments/plans/{plan_id}/tickets": page(
         404, anonymous=401, assessor=403, trainer=403, org_admin=200, bureau=403, operator=403
     ),
     "/api/v1/assessments/plans/{plan_id}/panel": page(
@@ -1174,6 +1413,17 @@ API_GETS: dict[str, Page] = {
     "/api/v1/assessments/registrations/{registration_id}": page(
         200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
+    "/api/v1/assessments/registrations/{registration_id}/ticket": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/registrations/{registration_id}/resit": page(404, anonymous=401, org_admin=200),
+    "/api/v1/assessments/plans/{plan_id}/result-review": page(
+        200, anonymous=401, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
+    "/api/v1/assessments/result-reviews": SIGNED_IN,
+    "/api/v1/assessments/plans/{plan_id}/evidence/{kind}": page(
+        200, anonymous=401, worker=404, trainer=403, other_org_admin=404, other_bureau=404
+    ),
     "/api/v1/assessments/relationships": SIGNED_IN,
     "/api/v1/assessments/supervision/my-plans": SIGNED_IN,
     "/api/v1/careers/mine": page(403, anonymous=401, worker=200, assessor=200, supervisor=200, trainer=200),
@@ -1190,6 +1440,9 @@ API_GETS: dict[str, Page] = {
         404, anonymous=401, org_admin=200, bureau=200, operator=200
     ),
     "/api/v1/certificates/{certificate_id}/pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
+    "/api/v1/certificates/national/records": SIGNED_IN,  # each sees their own records (a worker: none)
+    "/api/v1/certificates/national/summary": SIGNED_IN,
+    "/api/v1/certificates/{certificate_id}/ecert": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/credentials/status/{purpose}": PUBLIC_PAGE,
     "/api/v1/credentials/status/{issuer}/{purpose}": PUBLIC_PAGE,
     "/api/v1/directory/": PUBLIC_PAGE,
@@ -1221,11 +1474,16 @@ API_GETS: dict[str, Page] = {
     "/api/v1/reference/occupations/{code}/standard": PUBLIC_PAGE,
     "/api/v1/reference/occupation-categories": PUBLIC_PAGE,
     "/api/v1/reference/regions": PUBLIC_PAGE,
+    "/api/v1/shared-copies": SIGNED_IN,  # the holder's own copies (others: an empty list)
+    "/api/v1/shared-copies/verify/{token}": PUBLIC_PAGE,
     "/api/v1/subsidies/batches": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/subsidies/batches/{batch_id}": page(403, anonymous=401, bureau=200, other_bureau=404, operator=200),
     "/api/v1/subsidies/batches/{batch_id}/bank-file": page(
         403, anonymous=401, bureau=200, other_bureau=404, operator=200
     ),
+    "/api/v1/subsidies/budgets": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    # Only a registered channel's signed request gets in: every signed-in user is 401 like the anonymous.
+    "/api/v1/subsidies/intake/notices": page(401),
     "/api/v1/subsidies/claims": SIGNED_IN,
     "/api/v1/subsidies/claims/bulk-template": SIGNED_IN,
     "/api/v1/subsidies/claims/preview": page(403, anonymous=401, worker=200, assessor=404, supervisor=404, trainer=404),
@@ -1234,8 +1492,12 @@ API_GETS: dict[str, Page] = {
     "/api/v1/subsidies/publicity": PUBLIC_PAGE,
     "/api/v1/subsidies/queue": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/subsidies/statistics": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/subsidies/statistics/cities": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/verify/lookup": PUBLIC_PAGE,
     "/api/v1/verify/{token}": PUBLIC_PAGE,
+    "/api/v1/webhooks/deliveries": SIGNED_IN,  # an organisation admin's own (others: an empty list)
+    "/api/v1/webhooks/subscriptions": SIGNED_IN,
+    "/api/v1/webhooks/subscriptions/{subscription_id}": page(404, anonymous=401, org_admin=200, operator=200),
 }
 
 
@@ -1312,10 +1574,15 @@ def _body(op: dict):
 # Writes that validate their body before looking the object up, so a wrong caller gets 422 with the generated body.
 BODY_VALIDATED_FIRST = {
     # multipart uploads: the file is required by the signature
+    ("POST", "/api/v1/assessments/employers/{organisation_id}/employment-proofs"),
     ("POST", "/api/v1/assessments/classes/{class_id}/students"),
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations/import"),
     ("POST", "/api/v1/assessments/plans/{plan_id}/scores/{kind}/import"),
     ("POST", "/api/v1/oversight/rectifications/{rectification_id}/submit"),
+    ("POST", "/api/v1/accounts/identity-conflicts/{conflict_id}/resolve"),
+    # the evidence form's fields are required by the signature
+    ("POST", "/api/v1/assessments/plans/{plan_id}/evidence/{kind}"),
+    ("POST", "/api/v1/subsidies/batches/{batch_id}/bank-return"),
     # the registration form's identity fields are checked by the schema
     ("POST", "/api/v1/assessments/plans/{plan_id}/registrations"),
     # the OpenAPI document shows another app's schema of the same name, so the generated body misses a field

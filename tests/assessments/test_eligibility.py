@@ -128,7 +128,7 @@ def evidence_missing(route: dict, index: int) -> tuple[Evidence, str]:
     kind = cond["type"]
     if kind == "work_years":
         have = cond["min"] - 0.5
-        return replace(evidence, work_years=have), f"工作年限{have:g}年,不足{cond['min']}年(还差0.5年)"
+        return replace(evidence, work_years=have), f"工作年限{have:g}年,不足{cond['min']}年(还差6个月)"
     if kind == "certificate":
         level, name = cond["level"], LEVEL_NAMES[cond["level"]]
         others = [c for c in evidence.certificates if c.level_code != level]
@@ -137,7 +137,8 @@ def evidence_missing(route: dict, index: int) -> tuple[Evidence, str]:
             issued = years_before(ON, n) + DAY
             cert = HeldCertificate(occupation_code=ELECTRICIAN, level_code=level, issued_on=issued, verified=True)
             expected = (
-                f"持有本职业{name}证书({fmt_date(issued)}发证,平台核验),发证不满{n}年({fmt_date(ON + DAY)}满{n}年)"
+                f"持有本职业{name}证书({fmt_date(issued)}发证,平台核验),"
+                f"发证不满{n}年({fmt_date(ON + DAY)}满{n}年,还差1天)"
             )
             return replace(evidence, certificates=[*others, cert]), expected
         lower = lower_level(level)
@@ -163,13 +164,14 @@ def evidence_missing(route: dict, index: int) -> tuple[Evidence, str]:
     if kind == "age":
         n = cond["min"]
         born = years_before(ON, n) + DAY
-        return replace(evidence, birth_date=born), f"未满{n}周岁(现年{n - 1}岁,{fmt_date(ON + DAY)}年满{n}周岁)"
+        expected = f"未满{n}周岁(现年{n - 1}岁,{fmt_date(ON + DAY)}年满{n}周岁,还差1天)"
+        return replace(evidence, birth_date=born), expected
     if kind == "title":
         grade, name = cond["grade"], TITLE_GRADES[cond["grade"]][1]
         if cond.get("min_years_since"):
             n = cond["min_years_since"]
             obtained = years_before(ON, n) + DAY
-            expected = f"取得{name}不满{n}年({fmt_date(obtained)}取得,{fmt_date(ON + DAY)}满{n}年)"
+            expected = f"取得{name}不满{n}年({fmt_date(obtained)}取得,{fmt_date(ON + DAY)}满{n}年,还差1天)"
             return replace(evidence, titles=[Title(grade=grade, obtained_on=obtained, verified=True)]), expected
         lower = lower_grade(grade)
         if lower is None:
@@ -246,10 +248,10 @@ def test_a_declared_certificate_makes_the_candidate_need_review_not_eligible():
     assert not result.met_route.met and result.met_route.needs_review
     cert = result.met_route.conditions[0]
     assert (cert.met, cert.needs_review) == (False, True)
-    assert cert.explanation == "持有本职业五级证书(2019年3月15日发证,申报人自报,待审核)"
+    assert cert.explanation == "持有本职业五级证书(2019年3月15日发证,申报人自报,待审核),发证已满4年"
     assert result.summary() == (
         "待审核:申报材料经审核属实即符合申报条件:取得五级证书后,累计从事本职业或相关职业工作满4年"
-        "(须审核:持有本职业五级证书(2019年3月15日发证,申报人自报,待审核))"
+        "(须审核:持有本职业五级证书(2019年3月15日发证,申报人自报,待审核),发证已满4年)"
     )
 
 
@@ -265,7 +267,7 @@ def test_a_verified_certificate_is_preferred_over_a_declared_one():
     result = judge([l5w4()], evidence)
 
     assert result.status == Status.ELIGIBLE
-    assert result.met_route.conditions[0].explanation == "持有本职业五级证书(2021年6月1日发证,平台核验)"
+    assert result.met_route.conditions[0].explanation == "持有本职业五级证书(2021年6月1日发证,平台核验),发证已满4年"
 
 
 def test_a_route_met_on_verified_facts_wins_over_an_earlier_route_needing_review():
@@ -303,8 +305,8 @@ def test_a_declared_fact_cannot_rescue_a_route_that_fails_elsewhere():
     assert result.status == Status.INELIGIBLE
     route = result.routes[0]
     assert not route.needs_review
-    assert route.missing == ["工作年限3.5年,不足4年(还差0.5年)"]
-    assert route.to_review == ["持有本职业五级证书(2019年3月15日发证,申报人自报,待审核)"]
+    assert route.missing == ["工作年限3.5年,不足4年(还差6个月)"]
+    assert route.to_review == ["持有本职业五级证书(2019年3月15日发证,申报人自报,待审核),发证已满4年"]
 
 
 # --- boundaries -------------------------------------------------------------------------------------------
@@ -331,7 +333,7 @@ def test_exactly_four_years_on_the_anniversary_counts():
     assert on_the_day.routes[0].conditions[0].explanation == "持有本职业四级证书(2021年6月1日发证,平台核验),发证已满4年"
     assert day_before.status == Status.INELIGIBLE
     assert day_before.routes[0].conditions[0].explanation == (
-        "持有本职业四级证书(2021年6月1日发证,平台核验),发证不满4年(2025年6月1日满4年)"
+        "持有本职业四级证书(2021年6月1日发证,平台核验),发证不满4年(2025年6月1日满4年,还差1天)"
     )
 
 
@@ -362,7 +364,7 @@ def test_age_is_reached_on_the_birthday():
     assert birthday.status == Status.ELIGIBLE
     assert birthday.routes[0].conditions[0].explanation == "年满16周岁(现年16岁)"
     assert eve.status == Status.INELIGIBLE
-    assert eve.routes[0].conditions[0].explanation == "未满16周岁(现年15岁,2025年7月1日年满16周岁)"
+    assert eve.routes[0].conditions[0].explanation == "未满16周岁(现年15岁,2025年7月1日年满16周岁,还差1天)"
 
 
 def test_age_names_the_current_age_of_an_adult():
@@ -381,7 +383,7 @@ def test_a_missing_birth_date_fails_the_age_condition_and_says_so():
 def test_work_years_at_the_minimum_count_and_fractions_are_named():
     assert judge([l5w4()], Evidence(work_years=4)).routes[0].conditions[1].explanation == "工作年限4年,已满4年"
     short = judge([l5w4()], Evidence(work_years=3.7)).routes[0].conditions[1]
-    assert short.explanation == "工作年限3.7年,不足4年(还差0.3年)"
+    assert short.explanation == "工作年限3.7年,不足4年(还差4个月)"  # 0.3年 = 3.6个月, rounded up
 
 
 def test_the_title_year_counts_from_the_date_obtained():
@@ -414,7 +416,10 @@ def test_a_certificate_of_a_related_occupation_counts_when_declared_related():
     unrelated = judge([l5w4()], evidence)
 
     assert related.status == Status.ELIGIBLE
-    assert related.routes[0].conditions[0].explanation == "持有相关职业(6-31-01-02)五级证书(2020年5月20日发证,平台核验)"
+    assert (
+        related.routes[0].conditions[0].explanation
+        == "持有相关职业(6-31-01-02)五级证书(2020年5月20日发证,平台核验),发证已满4年"
+    )
     assert unrelated.status == Status.INELIGIBLE
     assert unrelated.routes[0].conditions[0].explanation == "未持有本职业五级及以上证书"
 
@@ -435,7 +440,7 @@ def test_a_higher_level_certificate_satisfies_a_lower_requirement():
     result = judge([l5w4()], Evidence(work_years=4, certificates=[cert]))
 
     assert result.status == Status.ELIGIBLE
-    assert result.routes[0].conditions[0].explanation == "持有本职业三级证书(2019年1月10日发证,平台核验)"
+    assert result.routes[0].conditions[0].explanation == "持有本职业三级证书(2019年1月10日发证,平台核验),发证已满4年"
 
 
 def test_a_lower_level_certificate_does_not_satisfy_and_is_named():
@@ -466,7 +471,7 @@ def test_a_level_added_as_data_ranks_by_its_rank():
     )
 
     assert result.status == Status.ELIGIBLE
-    assert result.routes[0].conditions[0].explanation == "持有本职业特级技师证书(2018年1月1日发证,平台核验)"
+    assert result.routes[0].conditions[0].explanation == "持有本职业特级技师证书(2018年1月1日发证,平台核验),发证已满4年"
 
 
 def test_a_higher_title_satisfies_a_lower_one():
@@ -536,10 +541,10 @@ def test_the_result_is_stored_as_plain_json():
     assert [r["code"] for r in stored["routes"]] == ["L5W4", "W6", "EDU_VOC"]
     assert stored["routes"][0]["conditions"][0] == {
         "type": "certificate",
-        "condition": {"type": "certificate", "level": "5"},
+        "condition": {"type": "certificate", "level": "5", "min_years_since": 4},
         "met": True,
         "needs_review": False,
-        "explanation": "持有本职业五级证书(2021年6月1日发证,平台核验)",
+        "explanation": "持有本职业五级证书(2021年6月1日发证,平台核验),发证已满4年",
     }
 
 

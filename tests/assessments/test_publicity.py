@@ -21,7 +21,7 @@ from occupations.models import Level
 from tests.conftest import client_for
 from tests.factories import bound_user, make_ric
 
-from .test_scoring import build_scene, score_and_lock
+from .test_scoring import build_scene, make_assessor, score_and_lock, seat
 
 pytestmark = pytest.mark.django_db
 
@@ -284,11 +284,14 @@ def _bulk_candidates(plan: Plan, n: int, offset: int) -> None:
     )
 
 
-def _finalise_queries(filed_org, org_admin, n: int, offset: int) -> int:
+def _finalise_queries(filed_org, org_admin, n: int, offset: int, assessors: list) -> int:
     from .conftest import make_plan
 
     plan = make_plan(filed_org, org_admin)
     _bulk_candidates(plan, n, offset)
+    # Panels the standard's staffing asks for 60 candidates (finalising checks them): theory 4, skills 13.
+    seat(plan, "theory", *assessors[:4])
+    seat(plan, "skills", *assessors[:13])
     Publication.objects.create(plan=plan, starts_on=datetime.date(2025, 3, 3), ends_on=datetime.date(2025, 3, 10))
     Plan.objects.filter(pk=plan.id).update(status="publicity")
     with CaptureQueriesContext(connection) as queries:
@@ -298,8 +301,9 @@ def _finalise_queries(filed_org, org_admin, n: int, offset: int) -> int:
 
 
 def test_finalising_does_not_query_per_candidate(filed_org, org_admin):
-    few = _finalise_queries(filed_org, org_admin, 3, 0)
-    many = _finalise_queries(filed_org, org_admin, 60, 100)
+    assessors = [make_assessor(filed_org, org_admin, i) for i in range(1, 14)]
+    few = _finalise_queries(filed_org, org_admin, 3, 0, assessors)
+    many = _finalise_queries(filed_org, org_admin, 60, 100, assessors)
     assert few == many
     assert Notification.objects.filter(title__contains="合格").count() == 63
 

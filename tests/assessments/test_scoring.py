@@ -22,7 +22,7 @@ from core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, 
 from core.models import AuditEntry
 from occupations.models import StandardLevel
 from tests.conftest import client_for, require_postgres
-from tests.factories import bound_user, make_ric, member
+from tests.factories import bound_user, checked_in, make_ric, member
 
 from .conftest import make_candidates, make_plan
 
@@ -66,6 +66,8 @@ def exams_held(plan: Plan) -> None:
 
 
 def enter(user, plan: Plan, kind: str, marks: dict) -> list[Score]:
+    """The candidates given a mark were checked in at the session first (absent ones need not be)."""
+    checked_in(plan, [reg for reg, mark in marks.items() if mark != "absent"], kinds=[kind])
     entries = [
         {"registration_id": reg.id, "status": mark}
         if mark in ("absent", "void")
@@ -85,9 +87,13 @@ def build_scene(plan: Plan, org, admin, n: int = 3) -> SimpleNamespace:
     regs = make_candidates(plan, admin, "4", n)
     skills = [make_assessor(org, admin, i) for i in range(1, 4)]
     theory = make_assessor(org, admin, 10)
+    invigilator = make_assessor(org, admin, 40)  # the standard asks for two on the theory panel; one marks
     seat(plan, "skills", *skills)
-    seat(plan, "theory", theory)
-    return SimpleNamespace(plan=plan, regs=regs, skills=skills, theory=theory, admin=admin, org=org)
+    seat(plan, "theory", theory, invigilator)
+    checked_in(plan, regs)  # exam day: everyone came (tests/assessments/test_examday.py starts from nobody)
+    return SimpleNamespace(
+        plan=plan, regs=regs, skills=skills, theory=theory, invigilator=invigilator, admin=admin, org=org
+    )
 
 
 def score_and_lock(scene, theory: list, skills: list[list]) -> None:

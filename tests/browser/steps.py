@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from assessments.models import PlanComponent, Publication
 from subsidies.models import Claim
+from tests.factories import checked_in
 
 from .conftest import Shots, login, logout, second_factor
 
@@ -105,11 +106,13 @@ def panel_assign(page, base: str, shots: Shots, *, plan_id: int, components: int
 
 
 def exam_day_arrives(plan) -> None:
-    """Moves the calendar only: the plan's components are now in the past, so marks may be entered."""
+    """Moves the calendar: the plan's components are now in the past, and its candidates were checked in at each
+    session (the check-in page has its own journey, test_checkin_journey.py), so marks may be entered."""
     for c in PlanComponent.objects.filter(plan=plan):
         PlanComponent.objects.filter(pk=c.pk).update(
             starts_at=c.starts_at - datetime.timedelta(days=20), ends_at=c.ends_at - datetime.timedelta(days=20)
         )
+    checked_in(plan)
 
 
 def scores_enter(page, base: str, shots: Shots, *, plan_id: int, registration_id: int, marks: dict[str, str]) -> None:

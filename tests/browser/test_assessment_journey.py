@@ -7,13 +7,13 @@ import datetime
 import pytest
 
 from accounts.actors import Actor
-from accounts.models import Role, User
+from accounts.models import Role
 from accreditation import people
 from assessments import panels
 from assessments.models import Registration
 from occupations.models import StandardLevel
 from tests.assessments.conftest import file_organisation, make_plan
-from tests.factories import PASSWORD, make_ric, member
+from tests.factories import PASSWORD, PersonFactory, bound_user, make_ric, member
 
 from . import steps
 from .conftest import login, logout
@@ -51,7 +51,8 @@ def setting(org, org_admin, cc_officer, changchun_bureau, settings, tmp_path_fac
         scopes=[{"occupation_code": "6-31-01-03"}],
     )
     panels.supervisor_assign(actor=Actor.for_user(cc_officer), plan_id=plan.id, appointment_id=supervisor.id)
-    worker = User.objects.create_user("zhang_worker", password=PASSWORD)
+    # The worker's account is bound to their person by proof (tests/browser/test_binding_journey.py shows how).
+    worker = bound_user("zhang_worker", person=PersonFactory(name="张伟", id_number=WORKER_ID), password=PASSWORD)
     return plan, assessor, assessor_user, worker
 
 

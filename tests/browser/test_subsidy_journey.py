@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def holder(org, org_admin, cc_officer, settings, tmp_path_factory):
     settings.SIGNING_KEYS_DIR = tmp_path_factory.mktemp("keys")
-    call_command("load_subsidy_policies", verbosity=0)
+    call_command("load_subsidy_policies", "--demo", verbosity=0)
     file_organisation(org, org_admin, cc_officer)
     plan = make_plan(org, org_admin)
     reg = make_candidates(plan, org_admin, "4", 1)[0]

@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Role, User
+from accounts.models import Role
 from accreditation.models import Organisation
 from assessments.models import Plan, Registration
 from certificates import issuance, signing
@@ -32,7 +32,7 @@ from subsidies.models import Claim
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.certificates.conftest import finalise
 from tests.conftest import IN_CI
-from tests.factories import PASSWORD, bound_user, make_ric, make_uscc, member
+from tests.factories import PASSWORD, PersonFactory, bound_user, make_ric, make_uscc, member
 from tests.worker import database_url, worker_start, worker_stop
 
 from . import steps
@@ -62,7 +62,7 @@ def platform(settings, live_server, tmp_path_factory):
     settings.SIGNING_KEYS_GENERATE = True
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     # Eight people sign in a dozen times from one loopback address: only failed sign-ins count, so no override.
-    call_command("load_subsidy_policies", verbosity=0)
+    call_command("load_subsidy_policies", "--demo", verbosity=0)
     signing.public_keys()  # generate the key pair now, before another process may want it
     # This plan has one candidate: the standard's staffing is data, edited as an operator would in the admin.
     StandardLevel.objects.filter(standard__occupation__code="6-31-01-03", level__code="4").update(
@@ -174,8 +174,10 @@ def test_the_whole_life_of_a_certificate(live_server, page, shots, tasks, cc_off
     shots(page, "supervisor")
     logout(page)
 
-    # 4. A worker finds the plan and registers; the eligibility rule met is explained.
-    worker = User.objects.create_user("liming", password=PASSWORD)
+    # 4. A worker (bound to their person by proof: tests/browser/test_binding_journey.py shows how) finds the plan
+    # and registers; the eligibility rule met is explained.
+    person = PersonFactory(name=WORKER_NAME, id_number=WORKER_ID)
+    worker = bound_user("liming", person=person, password=PASSWORD)
     login(page, base, worker.username, PASSWORD)
     page.goto(f"{base}/assessments/plans/")
     page.click(f"text={plan.title}")

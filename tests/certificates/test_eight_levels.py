@@ -59,6 +59,20 @@ CASES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def staff_insured():
+    """Everyone registered here works for the employer: its insurance records say so (the records themselves are
+    oversight's, tested in tests/assessments/test_employment.py)."""
+    from assessments.signals import employment_records
+
+    def insured(sender, person, organisation, on, **kwargs):
+        return [f"{organisation.name} 参保(测试)"]
+
+    employment_records.connect(insured, dispatch_uid="test-eight-levels-insured")
+    yield
+    employment_records.disconnect(dispatch_uid="test-eight-levels-insured")
+
+
 @pytest.fixture
 def employer(cc_officer):
     org = OrganisationFactory(name="长春一汽电气设备有限公司", kind="Y", region=region("220104"))

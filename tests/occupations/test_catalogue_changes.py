@@ -19,7 +19,7 @@ from core.models import AuditEntry, Notification
 from occupations import changes
 from occupations.catalogue import occupation_problems
 from occupations.models import CatalogueChange, Occupation, Qualification
-from subsidies.policies import policies_load
+from subsidies.policies import DEMO_FILE, policies_load
 from tests.assessments.conftest import component_times, file_organisation, make_candidates, make_plan
 from tests.conftest import client_for
 from tests.factories import PersonFactory, Role, member
@@ -69,6 +69,7 @@ def cancel(operator, qual, *, days=5, confirm=True, kind="cancel") -> CatalogueC
 def test_preview_shows_scopes_plans_candidates_and_claims_before_anything_changes(caught, operator, cook_qual):
     plan, regs = caught
     policies_load()
+    policies_load(path=DEMO_FILE)  # the 2025 versions ended with 2025; the claim is made today
     person = valid_person()
     claimant = member(Role.WORKER, person=person)
     submit(claimant, make_certificate(person, occupation=COOK))
@@ -332,7 +333,7 @@ def test_those_who_continue_are_assessed_published_and_finalised_after_the_cance
     skills = [make_assessor(org, org_admin, i) for i in range(1, 4)]
     theory = make_assessor(org, org_admin, 10)
     seat(plan, "skills", *skills)
-    seat(plan, "theory", theory)
+    seat(plan, "theory", theory, make_assessor(org, org_admin, 40))  # the standard asks for two
     scene = SimpleNamespace(plan=plan, regs=[a, b], skills=skills, theory=theory, admin=org_admin, org=org)
     score_and_lock(scene, theory=[80, 75], skills=[[70, 65]] * 3)
     publication = publicity.publication_open(actor=Actor.for_user(org_admin), plan_id=plan.id, today=today())

@@ -51,7 +51,9 @@ def test_national_day_2025_is_eight_days_off_with_two_weekend_days_worked():
 def test_five_working_days_across_national_day_2025():
     deadline = add_working_days(D(2025, 9, 26), 5)
 
-    assert deadline == Deadline(D(2025, 10, 10), False, "按2025年国务院公布的节假日安排计算")
+    assert deadline == Deadline(
+        D(2025, 10, 10), False, "自2025年9月26日次日起算,当日不计入;按2025年国务院公布的节假日安排计算"
+    )
 
 
 def test_an_adjusted_working_saturday_counts_as_a_working_day():
@@ -99,7 +101,12 @@ def test_a_december_deadline_reaching_into_2027_is_provisional():
     deadline = add_working_days(D(2026, 12, 28), 5)
 
     # 12月29—31日, then 2027年1月1日 (元旦, statutory) and the weekend, then 1月4日 and 5日.
-    assert deadline == Deadline(D(2027, 1, 5), True, "按2027年暂定日历计算(国务院尚未公布)")
+    assert deadline == Deadline(
+        D(2027, 1, 5),
+        True,
+        "自2026年12月28日次日起算,当日不计入;"
+        "按2027年暂定日历计算(国务院尚未公布;已计入可推算的法定节假日,调休上班日未知)",
+    )
     assert year_status(2027) == "provisional"
 
 
@@ -113,6 +120,29 @@ def test_an_unpublished_year_falls_back_to_weekends_and_fixed_statutory_holidays
     assert [is_workday(d) for d in days(D(2035, 10, 1), D(2035, 10, 6))] == [False, False, False, True, True, False]
     assert is_workday(D(2035, 10, 8))
     assert year_status(2035) == "provisional"
+
+
+def test_an_unpublished_year_knows_its_lunar_holidays_and_their_rest_days():
+    """2027 is not published: 春节 (除夕 to 初三, 5—8 February, with 6 and 7 on a weekend, so 9 and 10 are rest
+    days), 清明 (5 April), 端午 (9 June) and 中秋 (15 September) are computed all the same; only 调休 is unknown."""
+    assert year_status(2027) == "provisional"
+    assert [is_workday(d) for d in days(D(2027, 2, 4), D(2027, 2, 11))] == [
+        True, False, False, False, False, False, False, True
+    ]  # fmt: skip
+    assert not is_workday(D(2027, 4, 5)) and not is_workday(D(2027, 6, 9)) and not is_workday(D(2027, 9, 15))
+    assert is_workday(D(2027, 4, 6)) and is_workday(D(2027, 6, 10))
+
+
+def test_a_deadline_across_an_unpublished_spring_festival_counts_over_it():
+    deadline = add_working_days(D(2027, 2, 3), 3)
+    # 2月4日 (Thu) counts; 5—10日 are the festival, its weekend and rest days; then 11日 and 12日.
+    assert deadline.date == D(2027, 2, 12)
+    assert deadline.provisional and "调休上班日未知" in deadline.explanation
+    assert deadline.explanation.startswith("自2027年2月3日次日起算,当日不计入")
+
+
+def test_counting_back_says_so():
+    assert add_working_days(D(2026, 6, 10), -2).explanation.startswith("自2026年6月10日前一日起倒数,当日不计入")
 
 
 def test_a_year_before_the_library_does_not_raise_either():
@@ -130,7 +160,9 @@ def test_operator_entered_2027_days_take_over_and_clear_provisional():
     deadline = add_working_days(D(2026, 12, 28), 5)
 
     # 12月29—31日, 2027年1月2日 (entered as 调休上班), 1月4日.
-    assert deadline == Deadline(D(2027, 1, 4), False, "按2026、2027年国务院公布的节假日安排计算")
+    assert deadline == Deadline(
+        D(2027, 1, 4), False, "自2026年12月28日次日起算,当日不计入;按2026、2027年国务院公布的节假日安排计算"
+    )
     assert year_status(2027) == "operator"
     assert is_workday(D(2027, 1, 2)) and not is_workday(D(2027, 1, 1))
 

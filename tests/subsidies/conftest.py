@@ -15,7 +15,7 @@ from certificates.models import Certificate
 from occupations.models import Level, Occupation
 from subsidies import services
 from subsidies.models import ShortageOccupation
-from subsidies.policies import policies_load
+from subsidies.policies import DEMO_FILE, policies_load
 from tests.certificates import conftest as certificate_fixtures
 from tests.factories import PersonFactory, make_ric, member, region
 
@@ -31,9 +31,13 @@ _serial = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _policies(request):
-    """The seed policies (subsidies/data/policies.json), as `load_subsidy_policies` loads them."""
+    """The seed policies (subsidies/data/policies.json), as `load_subsidy_policies` loads them, and the demo's 2026
+    continuation (the 2025 versions ended with 2025, and most tests claim today). Tests marked `no_demo_policies`
+    see only the real versions."""
     if request.node.get_closest_marker("django_db"):
         policies_load()
+        if not request.node.get_closest_marker("no_demo_policies"):
+            policies_load(path=DEMO_FILE)
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,9 @@ def test_the_worker_claims_from_the_certificate_page(holder):
     html = r.content.decode()
     assert r.status_code == 200 and cert.holder_name in html and masked(cert.id_number) in html
     assert cert.id_number not in html
-    assert "资格预审" in html and "参保条件" in html and "待核实" not in html  # nothing declared yet
+    assert "资格预审" in html and "参保条件" in html
+    # Nothing declared yet: the only rule left to the officer is 证岗相适 (长春's 2026 demo version checks it).
+    assert html.count('badge warn">待核实') == 1 and "转经办人员核实" in html
     r = c.post(
         f"/subsidies/certificates/{cert.id}/claim/",
         {
@@ -224,7 +226,7 @@ def test_api_claim_lifecycle_for_owner_other_and_anonymous(holder, issued, cc_of
     assert r.status_code == 201, r.content
     data = r.json()
     assert data["account_number"] == "*" * 15 + "4567" and data["id_number"] == masked(cert.id_number)
-    assert data["assessment"]["policy"]["code"] == "cc-2025" and data["current"]["calculation"]["amount"] == "1950"
+    assert data["assessment"]["policy"]["code"] == "cc-2026-demo" and data["current"]["calculation"]["amount"] == "1950"
     again = c.post(f"{API}/claims", json.dumps(body), content_type="application/json")
     assert again.status_code == 409 and again.json()["code"] == "not_eligible"
     assert any(not rule["met"] for rule in again.json()["details"]["assessment"]["rules"])

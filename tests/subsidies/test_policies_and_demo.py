@@ -16,6 +16,7 @@ from subsidies.selectors import with_overdue
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.no_demo_policies
 def test_the_seed_policies_are_there_once():
     assert set(SubsidyPolicy.objects.values_list("code", flat=True)) == {
         "jl-2024",

@@ -120,3 +120,34 @@ def test_concurrent_batch_runs_pay_each_claim_once(cc_officer, changchun_bureau)
     assert PaymentLine.objects.count() == 6
     assert PaymentLine.objects.values("claim").distinct().count() == 6
     assert set(Claim.objects.values_list("status", flat=True)) == {Claim.Status.IN_PAYMENT}
+
+
+def test_concurrent_approvals_never_overspend_the_budget(cc_officer, changchun_bureau):
+    """A budget of 3,000 and four claims of 1,300 (a 长春 shortage occupation at level 5) approved at once by four
+    officers: two fit, and the budget is never overspent, whatever the interleaving (the budget row is locked at
+    every approval)."""
+    require_postgres()
+    from accounts.models import Role
+    from subsidies import budgets
+    from subsidies.models import FundBudget
+    from tests.factories import member
+
+    officers = [cc_officer] + [member(Role.BUREAU_STAFF, bureau=changchun_bureau) for _ in range(3)]
+    from django.utils import timezone
+
+    year = timezone.localdate().year  # the approval's year, as the API approves today
+    budget = budgets.budget_set(actor=A(cc_officer), year=year, amount="3000", basis="示例", region_code="220100")
+    claims = []
+    for _ in range(4):
+        claims.append(_in_publicity(PersonFactory(), "6-18-02-04"))
+    clients = [client_for(o) for o in officers]
+    responses = run_at_once(
+        4,
+        lambda i: clients[i].post(f"{API}/claims/{claims[i].id}/approve", "{}", content_type="application/json"),
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 200, 409, 409], [r.content for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"budget_exhausted"}
+    approved = Claim.objects.filter(pk__in=[c.id for c in claims], status=Claim.Status.APPROVED)
+    assert approved.count() == 2
+    assert budgets.budget_use(FundBudget.objects.get(pk=budget.pk)).used == Decimal(2600)

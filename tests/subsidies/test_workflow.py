@@ -51,11 +51,11 @@ def test_a_holder_claims_from_a_real_issued_certificate(holder):
     assert claim.status == "submitted" and claim.person_id == cert.person_id
     assert (claim.occupation_id, claim.level_id, claim.region.code) == (cert.occupation_id, cert.level_id, "220102")
     assert claim.amount == Decimal(1950) and claim.is_shortage
-    assert claim.policy.code == "cc-2025" and claim.assessment["eligible"] is True
+    assert claim.policy.code == "cc-2026-demo" and claim.assessment["eligible"] is True
     assert claim.account_number == ACCOUNT and claim.masked_account == "*" * 15 + "4567"
     assert claim.due_on == add_working_days(timezone.localdate(), 5).date
     decision = ClaimDecision.objects.get(claim=claim)
-    assert decision.step == "submit" and decision.policy.code == "cc-2025" and decision.assessment["rules"]
+    assert decision.step == "submit" and decision.policy.code == "cc-2026-demo" and decision.assessment["rules"]
     entry = AuditEntry.objects.get(action="subsidy_claim.submit")
     assert entry.region_code == "220102" and entry.after["account"].endswith("4567")
     assert ACCOUNT not in str(entry.after)

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.demo import DemoContext, second_factors
 
 # Each app that has demo data exposes `<app>.demo.seed(ctx)`; they run in this order, each building on the last.
-DEMO_APPS = ["accounts", "accreditation", "assessments", "certificates", "subsidies", "oversight"]
+DEMO_APPS = ["occupations", "accounts", "accreditation", "assessments", "certificates", "subsidies", "oversight"]
 
 
 class Command(BaseCommand):

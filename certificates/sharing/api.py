@@ -1,0 +1,75 @@
+"""加注件 API: the holder's copies (make, list, withdraw) and public verification of a copy."""
+
+import datetime
+
+from django.http import JsonResponse
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from . import services
+from .models import SharedCopy
+
+router = Router(tags=["shared copies"])
+public_router = Router(tags=["shared copies"], auth=None)
+
+
+class CopyIn(Schema):
+    certificate_id: int
+    purpose: str = Field(max_length=100, description="用途,如“用于某某公司入职审核”")
+    valid_until: datetime.date
+
+
+class CopyOut(Schema):
+    id: int
+    code: str
+    certificate_id: int
+    certificate_number: str
+    purpose: str
+    valid_from: datetime.date
+    valid_until: datetime.date
+    withdrawn: bool
+    verify_url: str
+    verified_count: int
+    created_at: datetime.datetime
+
+
+def copy_out(copy: SharedCopy) -> dict:
+    return {
+        "id": copy.id,
+        "code": copy.code,
+        "certificate_id": copy.certificate_id,
+        "certificate_number": copy.certificate.number,
+        "purpose": copy.purpose,
+        "valid_from": copy.valid_from,
+        "valid_until": copy.valid_until,
+        "withdrawn": copy.withdrawn_at is not None,
+        "verify_url": services.copy_url(copy),
+        "verified_count": copy.verified_count,
+        "created_at": copy.created_at,
+    }
+
+
+@router.get("", response=list[CopyOut], summary="我的加注件")
+def copy_list(request):
+    return [copy_out(c) for c in services.copies_for(request.auth)]
+
+
+@router.post("", response={201: CopyOut}, summary="为某一用途制作加注件(持证人本人)")
+def copy_create(request, data: CopyIn):
+    copy = services.copy_create(
+        actor=request.auth, certificate_id=data.certificate_id, purpose=data.purpose, valid_until=data.valid_until
+    )
+    return Status(201, copy_out(copy))
+
+
+@router.post("/{copy_id}/withdraw", response=CopyOut, summary="撤回加注件")
+def copy_withdraw(request, copy_id: int):
+    return copy_out(services.copy_withdraw(actor=request.auth, copy_id=copy_id))
+
+
+@public_router.get("/{token}", summary="核验加注件:用途、有效期及是否仍然有效(不含完整证件号码)")
+def copy_verify(request, token: str):
+    result = services.copy_verify(token)
+    response = JsonResponse(result.public(), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,28 @@
+"""The 加注件 as a one-page PDF: the certificate's facts (ID number masked), the purpose and the period stamped
+across it, and the copy's own QR code."""
+
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import HTML
+
+from accounts.identity import mask_id_number
+from certificates.qr import qr_svg
+
+from .models import SharedCopy
+from .services import copy_url
+
+
+def render_copy(copy: SharedCopy) -> bytes:
+    cert = copy.certificate
+    with translation.override("zh-hans"):
+        html = render_to_string(
+            "sharing/copy_pdf.html",
+            {
+                "copy": copy,
+                "cert": cert,
+                "id_number": mask_id_number(cert.id_number),
+                "qr": qr_svg(copy_url(copy)),
+                "url": copy_url(copy),
+            },
+        )
+    return HTML(string=html).write_pdf()
