@@ -14,7 +14,7 @@ from tests.conftest import client_for
 from tests.factories import bind, make_ric, member
 
 from .conftest import make_candidates
-from .test_scoring import A, exams_held
+from .test_scoring import A, checked_in, exams_held
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def panel(plan, filed_org, org_admin):
     PanelMember.objects.create(plan=plan, kind="theory", appointment=invigilator)
     regs = make_candidates(plan, org_admin, "4", 2)
     exams_held(plan)
+    checked_in(plan, regs, kinds=["theory"])
     return appointment, regs
 
 

@@ -62,7 +62,8 @@ def test_the_candidate_applies_on_the_page_and_sits_only_the_failed_component(fa
     now = timezone.now()
     second.components.update(starts_at=now - datetime.timedelta(hours=1), ends_at=now + datetime.timedelta(hours=1))
     assessor = make_assessor(filed_org, org_admin, 30)
-    seat(second, "skills", assessor)
+    # The standard's skills panel: at least three (the rules are checked before every mark, like the check-in).
+    seat(second, "skills", assessor, make_assessor(filed_org, org_admin, 31), make_assessor(filed_org, org_admin, 32))
     with pytest.raises(Exception, match="不参加本场"):
         examday.checkin_record(
             actor=A(org_admin), plan_id=second.id, kind="theory", status="present", code=ticket.number, id_checked=True
