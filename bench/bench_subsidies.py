@@ -1,10 +1,16 @@
 """Benchmark subsidy eligibility: `.venv/bin/python bench/bench_subsidies.py [--n 100000] [--configured-db]`.
 
-Builds data in a throwaway SQLite database (migrated, reference data and the seed policies loaded; with
---configured-db, in the database DATABASE_URL names, migrated, and the data rolled back afterwards): N claims from N certificates of
-0.75·N people in 长春, 吉林市, 厦门 and 北京, issued 2024–2026, with insurance records, training subsidies and
-earlier granted claims for some of them. Then times the one eligibility function, `subsidies.eligibility.assess`,
-over all N claims in a single call, and counts its queries (a few per 2,000 people, never one per claim).
+Builds data in a throwaway SQLite database (migrated, reference data, the seed policies and the demo's 2026
+continuation loaded; with --configured-db, in the database DATABASE_URL names, migrated, and the data rolled back
+afterwards): N claims from N certificates of 0.75·N people in 长春, 吉林市, 厦门 and 北京, issued 2024–2026, with
+insurance records (some with the registered job), training subsidies and earlier granted claims for some of them,
+and the facts the 2025–2026 rules read: higher certificates held, declared certificates (verified or not),
+military service, other regions' payments and extracts, transfers, employers' job statements; 长春's versions check
+证岗相适 and count military service. Then times the one eligibility function, `subsidies.eligibility.assess`, over
+all N claims in a single call, and counts its queries (a few per 2,000 people, never one per claim).
+
+BEFORE is the figure the same command printed before those rules (issue 16), for comparison; both depend on the
+machine's load at the time (this 2-core machine is shared), which the output shows.
 """
 
 from __future__ import annotations
@@ -46,8 +52,20 @@ from certificates.models import Certificate  # noqa: E402
 from occupations.models import Level, Occupation, Region  # noqa: E402
 from occupations.services import reference_load  # noqa: E402
 from subsidies.eligibility import assess  # noqa: E402
-from subsidies.models import Claim, InsuranceRecord, TrainingSubsidyRecord  # noqa: E402
-from subsidies.policies import policies_load  # noqa: E402
+from subsidies.models import (  # noqa: E402
+    Claim,
+    DeclaredCertificate,
+    InsuranceRecord,
+    MilitaryServiceRecord,
+    OtherRegionExtract,
+    OtherRegionSubsidyRecord,
+    SubsidyPolicy,
+    TrainingSubsidyRecord,
+)
+from subsidies.policies import DEMO_FILE, policies_load  # noqa: E402
+
+# Measured on 2026-12-07 before the 2025–2026 rules, on this shared 2-core machine (load average about 17):
+BEFORE = "100,000 claims in 431.92 s (232 claims/s, 4319.2 µs per claim)"
 
 REGIONS = ["220102", "220104", "220202", "350203", "110105"]
 TODAY = datetime.date(2026, 11, 30)
@@ -134,11 +152,13 @@ def build(n: int, rng: random.Random) -> None:
                 as_of=datetime.date(2025, 12, 31),
                 region=changchun,
                 source="基准",
+                job_occupation_id=occupations[(k * 7) % len(occupations)][0] if k % 3 else None,
             )
-            for pid in person_ids[::2]
+            for k, pid in enumerate(person_ids[::2])
         ],
         batch_size=5000,
     )
+    _new_rule_facts(n, rng, person_ids, occupations, levels, regions)
     TrainingSubsidyRecord.objects.bulk_create(
         [
             TrainingSubsidyRecord(
@@ -154,6 +174,63 @@ def build(n: int, rng: random.Random) -> None:
     )
 
 
+def _new_rule_facts(n, rng, person_ids, occupations, levels, regions) -> None:
+    """What the 2025–2026 rules read, for a share of the people."""
+    changchun = regions["220102"]
+    by_rank = sorted(levels, key=lambda lv: lv.rank)
+    DeclaredCertificate.objects.bulk_create(
+        [
+            DeclaredCertificate(
+                person_id=pid,
+                occupation_id=occupations[(k * 7 * 10) % len(occupations)][0],
+                level=by_rank[-1],
+                number=f"D{k:09d}",
+                issued_on=datetime.date(2020, 1, 1),
+                status="verified" if k % 2 else "pending",
+            )
+            for k, pid in enumerate(person_ids[::10])
+        ],
+        batch_size=5000,
+    )
+    MilitaryServiceRecord.objects.bulk_create(
+        [
+            MilitaryServiceRecord(
+                person_id=pid,
+                months=rng.choice([6, 24, 60]),
+                discharged_on=datetime.date(2023, 9, 1),
+                region=changchun,
+                source="基准",
+            )
+            for pid in person_ids[::7]
+        ],
+        batch_size=5000,
+    )
+    extract = OtherRegionExtract.objects.create(
+        source_region=Region.objects.get(code="350000"), as_of=datetime.date(2025, 12, 31), region=changchun
+    )
+    OtherRegionSubsidyRecord.objects.bulk_create(
+        [
+            OtherRegionSubsidyRecord(
+                extract=extract,
+                person_id=pid,
+                occupation_id=occupations[(k * 13 * 7) % len(occupations)][0],
+                level=by_rank[k % len(by_rank)],
+                paid_on=datetime.date(2024, 5, 1),
+            )
+            for k, pid in enumerate(person_ids[::13])
+        ],
+        batch_size=5000,
+    )
+    fujian, beijing = Region.objects.get(code="350200"), Region.objects.get(code="110000")
+    ids = list(Claim.objects.filter(certificate__number__startswith="B").order_by("id").values_list("id", flat=True))
+    Claim.objects.filter(pk__in=ids[::11]).update(transferred_from=fujian, declares_not_paid_elsewhere=True)
+    Claim.objects.filter(pk__in=ids[5::23]).update(transferred_from=beijing)
+    Claim.objects.filter(pk__in=ids[::9]).update(job_occupation_id=occupations[0][0], military_months_declared=12)
+    SubsidyPolicy.objects.filter(region__code="220100").update(
+        counts_military_service=True, job_fit_source="either", job_fit_match="minor_group"
+    )
+
+
 def main() -> None:
     rng = random.Random(20261130)
     call_command("migrate", verbosity=0)
@@ -161,16 +238,18 @@ def main() -> None:
         with transaction.atomic():
             reference_load()
             policies_load()
+            policies_load(path=DEMO_FILE)
             started = time.perf_counter()
             build(args.n, rng)
             built = time.perf_counter() - started
             started = time.perf_counter()
             claims = list(
                 Claim.objects.filter(certificate__number__startswith="B")
-                .select_related("certificate", "region")
+                .select_related("certificate", "region", "transferred_from")
                 .order_by("id")
             )
             loaded = time.perf_counter() - started
+            connection.queries_log.clear()  # building filled the log: count only assess()'s queries
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
                 decisions = assess(claims, today=TODAY)
@@ -185,6 +264,9 @@ def main() -> None:
                 f"{len(queries)} queries"
             )
             print(f"eligible: {eligible:,}, total {amount:,.0f} yuan; failed rules: {dict(failures.most_common())}")
+            unverified = Counter(r.code for d in decisions for r in d.unverified)
+            print(f"left to the officer (met, unverified): {dict(unverified.most_common())}")
+            print(f"before the 2025–2026 rules: {BEFORE}; load average now: {os.getloadavg()[0]:.1f}")
             raise _Rollback()
     except _Rollback:
         pass

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.actors import UNBOUND_MESSAGE, Actor
+from accounts.actors import Actor
 from accounts.models import Role
 from assessments.plans import plan_get
 from core.errors import NotFound, RateLimited
@@ -118,8 +118,7 @@ def mine(request):
     certs = Certificate.objects.none()
     if actor.person is not None:
         certs = Certificate.objects.filter(person=actor.person).select_related("level")
-    unbound = UNBOUND_MESSAGE if actor.person is None else ""
-    return render(request, "certificates/mine.html", {"certs": certs, "unbound": unbound})
+    return render(request, "certificates/mine.html", {"certs": certs})
 
 
 @login_required

@@ -48,6 +48,7 @@ def test_bank_return_file_then_the_province_compares_cities(live_server, page, s
     failed = _approved("220104", 1500, "6222020200007654321")
     _approved("220202", 1500, "6217000000001111222")  # 吉林市: approved, not in 长春's batch
     base = live_server.url
+    page.set_default_timeout(60_000)  # a loaded 2-core machine can take longer than 15 s for a first page
 
     login(page, base, cc_officer.username, PASSWORD)
     page.goto(f"{base}/subsidies/batches/")

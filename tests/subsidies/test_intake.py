@@ -179,6 +179,7 @@ def test_the_certificate_must_be_the_persons(hmac_channel, holder):
 
 def test_the_social_security_card_is_the_default_account_where_the_region_says_so(hmac_channel, holder):
     person, cert = holder
+    SubsidyPolicy.objects.filter(code="cc-2026-demo").update(ss_card_default_account=False)
     body = body_for(person, cert, account_number="", ss_card_account="8800112233445566")
     refused = signed(hmac_channel, {**body, "request_id": "SS-1"})
     assert refused.status_code == 422 and "社保卡金融账户不是默认收款账户" in refused.json()["message"]
