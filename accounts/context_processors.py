@@ -1,11 +1,11 @@
-from .actors import Actor
+from .actors import UNBOUND_MESSAGE, Actor
 
 
 def roles(request):
     if not hasattr(request, "user"):
         return {}
     actor = Actor.from_request(request)
-    return {"actor": actor, "actor_roles": actor.roles}
+    return {"actor": actor, "actor_roles": actor.roles, "unbound_message": UNBOUND_MESSAGE}
 
 
 def sign_in_options(request):

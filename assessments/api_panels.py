@@ -7,13 +7,13 @@ the services, whose refusals carry the rule and the record in `details.refusals`
 import datetime
 from typing import Any
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from accreditation.models import Appointment
 from core.errors import PermissionDenied
 
 from . import panels
-from .models import PanelMember, Plan, RelationshipDeclaration, SupervisionReport
+from .models import Plan
 from .plans import plan_get
 
 router = Router(tags=["assessments"])
@@ -28,7 +28,7 @@ class RefusalOut(Schema):
 
 class PanelMemberOut(Schema):
     appointment_id: int
-    person_name: str
+    person_name: str = Field(alias="appointment.person.name")
     kind: str
     assigned_at: datetime.datetime
 
@@ -46,12 +46,22 @@ class ComponentPanelOut(Schema):
 
 
 class SupervisorOut(Schema):
-    appointment_id: int
-    person_name: str
+    """The supervisor's appointment."""
+
+    appointment_id: int = Field(alias="id")
+    person_name: str = Field(alias="person.name")
     role: str
-    role_label: str
+    role_label: str = Field(alias="get_role_display")
     bureau_name: str | None
     organisation_name: str | None
+
+    @staticmethod
+    def resolve_bureau_name(a: Appointment) -> str | None:
+        return a.bureau.name if a.bureau_id else None
+
+    @staticmethod
+    def resolve_organisation_name(a: Appointment) -> str | None:
+        return a.organisation.name if a.organisation_id else None
 
 
 class PanelOut(Schema):
@@ -62,17 +72,27 @@ class PanelOut(Schema):
 
 
 class AvailabilityOut(Schema):
-    appointment_id: int
-    person_name: str
-    person_id_number: str
-    role: str
-    status: str
-    valid_from: datetime.date
-    valid_until: datetime.date | None
+    """panels.Availability: an appointment, whether it may be seated, and why not."""
+
+    appointment_id: int = Field(alias="appointment.id")
+    person_name: str = Field(alias="appointment.person.name")
+    person_id_number: str = Field(alias="appointment.person.masked_id_number")
+    role: str = Field(alias="appointment.role")
+    status: str = Field(alias="appointment.status")
+    valid_from: datetime.date = Field(alias="appointment.valid_from")
+    valid_until: datetime.date | None = Field(alias="appointment.valid_until")
     scopes: list[str]
     assigned: bool
     available: bool
     refusals: list[RefusalOut]
+
+    @staticmethod
+    def resolve_scopes(x: panels.Availability) -> list[str]:
+        return [str(s) for s in x.appointment.scopes.all()]
+
+    @staticmethod
+    def resolve_refusals(x: panels.Availability) -> list[dict]:
+        return [r.as_dict() for r in x.refusals]
 
 
 class AssignIn(Schema):
@@ -95,9 +115,9 @@ class RelationshipIn(Schema):
 class RelationshipOut(Schema):
     id: int
     kind: str
-    kind_label: str
-    other_name: str
-    other_id_number: str
+    kind_label: str = Field(alias="get_kind_display")
+    other_name: str = Field(alias="other.name")
+    other_id_number: str = Field(alias="other.masked_id_number")
     note: str
     created_at: datetime.datetime
 
@@ -118,7 +138,7 @@ class ReportOut(Schema):
 
 class ComponentTimeOut(Schema):
     kind: str
-    label: str
+    label: str = Field(alias="get_kind_display")
     starts_at: datetime.datetime
     ends_at: datetime.datetime
     room: str
@@ -128,50 +148,20 @@ class SupervisedPlanOut(Schema):
     id: int
     title: str
     status: str
-    organisation_name: str
-    occupation_name: str
+    organisation_name: str = Field(alias="organisation.name")
+    occupation_name: str = Field(alias="occupation.name")
     venue: str
     components: list[ComponentTimeOut]
     reports: int
 
-
-def member_out(m: PanelMember) -> dict:
-    return {
-        "appointment_id": m.appointment_id,
-        "person_name": m.appointment.person.name,
-        "kind": m.kind,
-        "assigned_at": m.assigned_at,
-    }
-
-
-def supervisor_out(a: Appointment | None) -> dict | None:
-    if a is None:
-        return None
-    return {
-        "appointment_id": a.id,
-        "person_name": a.person.name,
-        "role": a.role,
-        "role_label": a.get_role_display(),
-        "bureau_name": a.bureau.name if a.bureau_id else None,
-        "organisation_name": a.organisation.name if a.organisation_id else None,
-    }
+    @staticmethod
+    def resolve_reports(p: Plan) -> int:
+        return len(p.supervision_reports.all())
 
 
 def panel_out(plan: Plan) -> dict:
-    components = [
-        {
-            "kind": c.kind,
-            "label": c.label,
-            "required": c.required,
-            "candidates": c.candidates,
-            "odd": c.odd,
-            "assigned": c.assigned,
-            "ok": c.ok,
-            "problems": c.problems,
-            "members": [member_out(m) for m in c.members],
-        }
-        for c in panels.panel_status(plan)
-    ]
+    """The plan's panels (panels.ComponentPanel, read by ComponentPanelOut) and its supervisor's appointment."""
+    components = panels.panel_status(plan)
     supervisor = (
         Appointment.objects.select_related("person", "bureau", "organisation").get(pk=plan.supervisor_id)
         if plan.supervisor_id
@@ -179,49 +169,9 @@ def panel_out(plan: Plan) -> dict:
     )
     return {
         "plan_id": plan.id,
-        "ok": all(c["ok"] for c in components) and supervisor is not None,
+        "ok": all(c.ok for c in components) and supervisor is not None,
         "components": components,
-        "supervisor": supervisor_out(supervisor),
-    }
-
-
-def availability_out(x: panels.Availability) -> dict:
-    a = x.appointment
-    return {
-        "appointment_id": a.id,
-        "person_name": a.person.name,
-        "person_id_number": a.person.masked_id_number,
-        "role": a.role,
-        "status": a.status,
-        "valid_from": a.valid_from,
-        "valid_until": a.valid_until,
-        "scopes": [str(s) for s in a.scopes.all()],
-        "assigned": x.assigned,
-        "available": x.available,
-        "refusals": [r.as_dict() for r in x.refusals],
-    }
-
-
-def relationship_out(r: RelationshipDeclaration) -> dict:
-    return {
-        "id": r.id,
-        "kind": r.kind,
-        "kind_label": r.get_kind_display(),
-        "other_name": r.other.name,
-        "other_id_number": r.other.masked_id_number,
-        "note": r.note,
-        "created_at": r.created_at,
-    }
-
-
-def report_out(r: SupervisionReport) -> dict:
-    return {
-        "id": r.id,
-        "plan_id": r.plan_id,
-        "supervisor_id": r.supervisor_id,
-        "checklist": r.checklist,
-        "findings": r.findings,
-        "submitted_at": r.submitted_at,
+        "supervisor": supervisor,
     }
 
 
@@ -240,13 +190,13 @@ def panel_detail(request, plan_id: int):
 )
 def panel_candidate_list(request, plan_id: int, kind: str):
     plan = plan_get(request.auth, plan_id)
-    return [availability_out(x) for x in panels.panel_candidates(plan, kind)]
+    return panels.panel_candidates(plan, kind)
 
 
 @router.post("/plans/{plan_id}/panel/{kind}", response={201: PanelMemberOut}, summary="安排考评员(考培分离与回避校验)")
 def panel_assign(request, plan_id: int, kind: str, payload: AssignIn):
     member = panels.panel_assign(actor=request.auth, plan_id=plan_id, kind=kind, appointment_id=payload.appointment_id)
-    return Status(201, member_out(member))
+    return Status(201, member)
 
 
 @router.post("/plans/{plan_id}/panel/{kind}/{appointment_id}/remove", response=PanelOut, summary="移出考评组")
@@ -269,19 +219,19 @@ def supervisor_candidate_list(request, plan_id: int):
     plan = plan_get(request.auth, plan_id)
     if not panels.can_assign_supervisor(request.auth, plan):
         raise PermissionDenied()
-    return [availability_out(x) for x in panels.supervisor_candidates(plan)]
+    return panels.supervisor_candidates(plan)
 
 
 @router.post("/plans/{plan_id}/supervisor", response=SupervisorOut, summary="指派督导员(人社部门)")
 def supervisor_assign(request, plan_id: int, payload: AssignIn):
     plan = panels.supervisor_assign(actor=request.auth, plan_id=plan_id, appointment_id=payload.appointment_id)
-    return supervisor_out(plan.supervisor)
+    return plan.supervisor
 
 
 @router.post("/plans/{plan_id}/supervisor/random", response=SupervisorOut, summary="随机抽取外部督导员(人社部门)")
 def supervisor_assign_random(request, plan_id: int):
     plan = panels.supervisor_assign_random(actor=request.auth, plan_id=plan_id)
-    return supervisor_out(plan.supervisor)
+    return plan.supervisor
 
 
 # --- Declarations and supervision reports -----------------------------------------------------------------------
@@ -290,12 +240,12 @@ def supervisor_assign_random(request, plan_id: int):
 @router.post("/relationships", response={201: RelationshipOut}, summary="考评员、督导员申报回避关系")
 def relationship_declare(request, payload: RelationshipIn):
     declaration = panels.relationship_declare(actor=request.auth, **payload.dict())
-    return Status(201, relationship_out(declaration))
+    return Status(201, declaration)
 
 
 @router.get("/relationships", response=list[RelationshipOut], summary="本人申报的回避关系")
 def relationship_list(request):
-    return [relationship_out(r) for r in panels.relationships_of(request.auth.person)]
+    return panels.relationships_of(request.auth.person)
 
 
 @router.post("/plans/{plan_id}/supervision-report", response={201: ReportOut}, summary="提交督导报告(本计划督导员)")
@@ -303,30 +253,9 @@ def supervision_report_submit(request, plan_id: int, payload: ReportIn):
     report = panels.supervision_report_submit(
         actor=request.auth, plan_id=plan_id, checklist=payload.checklist, findings=payload.findings
     )
-    return Status(201, report_out(report))
+    return Status(201, report)
 
 
 @router.get("/supervision/my-plans", response=list[SupervisedPlanOut], summary="我督导的认定计划")
 def supervision_my_plans(request):
-    return [
-        {
-            "id": p.id,
-            "title": p.title,
-            "status": p.status,
-            "organisation_name": p.organisation.name,
-            "occupation_name": p.occupation.name,
-            "venue": p.venue,
-            "components": [
-                {
-                    "kind": c.kind,
-                    "label": c.get_kind_display(),
-                    "starts_at": c.starts_at,
-                    "ends_at": c.ends_at,
-                    "room": c.room,
-                }
-                for c in p.components.all()
-            ],
-            "reports": len(p.supervision_reports.all()),
-        }
-        for p in panels.supervised_plans(request.auth)
-    ]
+    return panels.supervised_plans(request.auth)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -16,7 +16,7 @@ from accounts.actors import Actor
 from core.ratelimit import client_ip
 
 from . import publicity, scoring
-from .models import ComponentResult, Objection, Registration, ScoreCorrection
+from .models import ComponentResult, Objection, Registration
 
 router = Router(tags=["assessments"])
 
@@ -76,15 +76,19 @@ class MarkOut(Schema):
 class ResultOut(Schema):
     id: int
     kind: str
-    kind_label: str
+    kind_label: str = Field(alias="get_kind_display")
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     score: Decimal | None
     passed: bool
     rule: str
     rule_label: str
     note: str
     locked_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_rule_label(r: ComponentResult) -> str:
+        return scoring.rule_label(r.rule)
 
 
 class CandidateResultsOut(Schema):
@@ -115,8 +119,8 @@ class DecideIn(Schema):
 class CorrectionOut(Schema):
     id: int
     result_id: int
-    registration_id: int
-    kind: str
+    registration_id: int = Field(alias="result.registration_id")
+    kind: str = Field(alias="result.kind")
     old_status: str
     old_score: Decimal | None
     new_status: str
@@ -223,51 +227,6 @@ class AssessorPlanOut(Schema):
 # --- Converters ----------------------------------------------------------------------------------------------
 
 
-def result_out(r: ComponentResult) -> dict:
-    return {
-        "id": r.id,
-        "kind": r.kind,
-        "kind_label": r.get_kind_display(),
-        "status": r.status,
-        "status_label": r.get_status_display(),
-        "score": r.score,
-        "passed": r.passed,
-        "rule": r.rule,
-        "rule_label": scoring.rule_label(r.rule),
-        "note": r.note,
-        "locked_at": r.locked_at,
-    }
-
-
-def correction_out(c: ScoreCorrection) -> dict:
-    return {
-        "id": c.id,
-        "result_id": c.result_id,
-        "registration_id": c.result.registration_id,
-        "kind": c.result.kind,
-        "old_status": c.old_status,
-        "old_score": c.old_score,
-        "new_status": c.new_status,
-        "new_score": c.new_score,
-        "reason": c.reason,
-        "status": c.status,
-        "requested_at": c.requested_at,
-        "decided_at": c.decided_at,
-    }
-
-
-def objection_out(o: Objection) -> dict:
-    return {
-        "id": o.id,
-        "registration_id": o.registration_id,
-        "text": o.text,
-        "contact": o.contact,
-        "raised_at": o.raised_at,
-        "response": o.response,
-        "responded_at": o.responded_at,
-    }
-
-
 def candidate_out(reg: Registration, rules: dict) -> dict:
     rule = rules.get(reg.level_id)
     outcome, explanation = scoring.outcome_of(reg, components=rule.components if rule else ())
@@ -290,7 +249,7 @@ def candidate_out(reg: Registration, rules: dict) -> dict:
         "id_number": reg.person.id_number,
         "level": reg.level.code,
         "level_label": reg.level.label,
-        "results": [result_out(r) for r in reg.results.all()],
+        "results": list(reg.results.all()),
         "marks": marks,
         "outcome": outcome,
         "outcome_label": str(dict(Registration.Outcome.choices).get(outcome, "")),
@@ -379,13 +338,13 @@ def plan_results(request, plan_id: int):
 @router.post("/results/{result_id}/corrections", response={201: CorrectionOut}, summary="申请更正已锁定的成绩")
 def correction_request(request, result_id: int, payload: CorrectionIn):
     correction = scoring.correction_request(actor=request.auth, result_id=result_id, **payload.dict())
-    return Status(201, correction_out(correction))
+    return Status(201, correction)
 
 
 @router.post("/corrections/{correction_id}/decide", response=CorrectionOut, summary="复核成绩更正(须另一名管理员)")
 def correction_decide(request, correction_id: int, payload: DecideIn):
     correction = scoring.correction_decide(actor=request.auth, correction_id=correction_id, approve=payload.approve)
-    return correction_out(correction)
+    return correction
 
 
 @router.post("/plans/{plan_id}/publication", response={201: PublicationOut}, summary="开始成绩公示")
@@ -406,14 +365,12 @@ def publication_open(request, plan_id: int):
 @router.get("/plans/{plan_id}/objections", response=list[ResultObjectionOut], summary="公示异议(机构管理员)")
 def objection_list(request, plan_id: int):
     plan = scoring.admin_plan(request.auth, plan_id, lock=False)
-    return [objection_out(o) for o in Objection.objects.filter(publication__plan=plan)]
+    return Objection.objects.filter(publication__plan=plan)
 
 
 @router.post("/objections/{objection_id}/answer", response=ResultObjectionOut, summary="答复公示异议")
 def objection_answer(request, objection_id: int, payload: AnswerIn):
-    return objection_out(
-        publicity.objection_answer(actor=request.auth, objection_id=objection_id, response=payload.response)
-    )
+    return publicity.objection_answer(actor=request.auth, objection_id=objection_id, response=payload.response)
 
 
 @router.post("/plans/{plan_id}/finalise", response=FinaliseOut, summary="公示期满办结,确定认定结果并转入发证")

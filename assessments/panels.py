@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
+from accounts.conflicts import records_conflicts
 from accounts.models import Bureau, Person, Role, User
 from accounts.services import person_get_or_create
 from accreditation.models import Appointment, TrainingRecord
@@ -794,6 +795,7 @@ def _persons_judged_by(person: Person) -> QuerySet[Person]:
     ).distinct()
 
 
+@records_conflicts
 @transaction.atomic
 def relationship_declare(
     *,

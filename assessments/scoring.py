@@ -703,6 +703,8 @@ def correction_decide(*, actor: Actor, correction_id: int, approve: bool) -> Sco
     if correction.requested_by_id == actor.user.id:
         raise PermissionDenied(_("不能复核本人提出的更正申请,须由另一名管理员复核"))
     _require_correctable(plan)
+    if approve:
+        integrity_require(plan, step="correction.decide", kinds=[result.kind])
     before = {"result": result.id, "status": result.status, "score": result.score, "passed": result.passed}
     if approve:
         if (result.status, result.score) != (correction.old_status, correction.old_score):

@@ -14,7 +14,7 @@ from core.errors import NotFound, PlatformError, RateLimited, error_response
 from core.ratelimit import check_rate, client_ip
 from core.schema_types import IsoDate
 
-from . import ecert, issuance, presenters, services, signing
+from . import bulk, ecert, issuance, presenters, services, signing
 from .models import IssueBatch, VerificationLog
 from .presenters import certificate_out
 from .verification import verify_identifier, verify_lookup, verify_token
@@ -110,6 +110,28 @@ class ReplaceIn(Schema):
     work_type: str | None = None
 
 
+class BulkRevokeIn(Schema):
+    plan_id: int | None = None
+    numbers: list[str] = []
+    reason: str = ""
+    effective_on: IsoDate | None = None
+    confirm: bool = False
+
+
+class BulkRevokeOut(Schema):
+    revoked: bool
+    to_revoke: int
+    numbers: list[str]
+    already_revoked: list[str]
+    not_allowed: list[str]
+    unknown: list[str]
+    holders_notified: int
+
+
+class ReissueIn(Schema):
+    reason: str
+
+
 class IssueBatchOut(Schema):
     id: int
     plan_id: int
@@ -176,6 +198,22 @@ def batch_print(request, plan_id: int):
     return response
 
 
+@router.post(
+    "/revocations",
+    response=BulkRevokeOut,
+    summary="批量撤销(如整场认定查实舞弊):confirm=false 只预览影响范围,confirm=true 撤销并逐一通知持证人",
+)
+def certificates_revoke_many(request, payload: BulkRevokeIn):
+    selection = {"plan_id": payload.plan_id, "numbers": payload.numbers}
+    if payload.confirm:
+        result = bulk.certificates_revoke_bulk(
+            actor=request.auth, reason=payload.reason, effective_on=payload.effective_on, **selection
+        )
+    else:
+        result = bulk.revocation_preview(actor=request.auth, **selection)
+    return {**result.as_dict(), "revoked": payload.confirm}
+
+
 @router.get("/{certificate_id}", response=CertificateOut, summary="证书详情")
 def certificate_detail(request, certificate_id: int):
     return certificate_out(services.certificate_get(request.auth, certificate_id))
@@ -201,6 +239,13 @@ def certificate_pdf(request, certificate_id: int):
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
     return response
+
+
+@router.post("/{certificate_id}/reissue", response=CertificateOut, summary="补发(同一编号的新一份,原件二维码仍有效)")
+def certificate_reissue(request, certificate_id: int, payload: ReissueIn):
+    return certificate_out(
+        services.certificate_reissue(actor=request.auth, certificate_id=certificate_id, reason=payload.reason)
+    )
 
 
 @router.post("/{certificate_id}/revoke", response=CertificateOut, summary="撤销证书")

@@ -39,7 +39,7 @@ from occupations.levels import level_for_number, level_from_text, level_spelling
 from occupations.models import Level, Occupation, Region
 
 from . import signing
-from .issuance import printed_fields
+from .issuance import printed_fields, token_algorithm
 from .models import Certificate
 from .status_index import certificates_insert
 
@@ -260,7 +260,7 @@ def _certificate(row: _Row, person: Person, region: Region) -> Certificate:
         region_code=region.code,
         imported=True,
     )
-    cert.token = signing.token_sign(cert.number, printed_fields(cert))
+    cert.token = signing.token_sign(cert.number, printed_fields(cert), alg=token_algorithm(region.code))
     try:
         cert.full_clean(exclude=_RELATIONS, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:

@@ -25,7 +25,7 @@ from core.audit import audit_record
 from core.errors import Conflict, NotFound
 from core.notifications import notify
 from occupations.levels import number_format, serial_width
-from occupations.models import Level
+from occupations.models import Level, Region
 
 from . import signing
 from .models import Certificate, IssueBatch, NumberCounter
@@ -52,6 +52,16 @@ def printed_fields(cert: Certificate) -> dict:
     }
 
 
+def token_algorithm(region_code: str) -> str:
+    """The algorithm a certificate of this region signs its token with: the region's choice, else the nearest
+    enclosing region's (a province choosing 国密 covers its cities), else EdDSA. Data, set in the admin."""
+    codes = [region_code, f"{region_code[:4]}00", f"{region_code[:2]}0000"]
+    chosen = dict(
+        Region.objects.filter(code__in=codes).exclude(signature_algorithm="").values_list("code", "signature_algorithm")
+    )
+    return next((chosen[code] for code in codes if code in chosen), signing.EDDSA)
+
+
 def verify_url(cert: Certificate) -> str:
     return f"{settings.SITE_URL}/v/{cert.token}"
 
@@ -69,7 +79,7 @@ def allocate_numbers(prefix: str, issued_on: datetime.date, level: Level, count:
     return [number_format(level, prefix=prefix, year=year, serial=serial) for serial in range(first, first + count)]
 
 
-def _new_certificate(reg: Registration, number: str, issued_on: datetime.date) -> Certificate:
+def _new_certificate(reg: Registration, number: str, issued_on: datetime.date, alg: str = signing.EDDSA) -> Certificate:
     plan = reg.plan
     cert = Certificate(
         number=number,
@@ -90,7 +100,7 @@ def _new_certificate(reg: Registration, number: str, issued_on: datetime.date) -
         region_code=plan.organisation.region.code,
         note=continued_after_cancellation_note(reg),
     )
-    cert.token = signing.token_sign(number, printed_fields(cert))
+    cert.token = signing.token_sign(number, printed_fields(cert), alg=alg)
     return cert
 
 
@@ -233,13 +243,14 @@ def issue_batch_run(batch_id: int, *, chunk: int = CHUNK) -> IssueBatch:
                 if not regs:
                     continue
                 created = []
+                alg = token_algorithm(plan.organisation.region.code)
                 dates = {r.id: issue_date_for(r, batch.issued_on) for r in regs}
                 for level_id, issued_on in sorted({(r.level_id, dates[r.id]) for r in regs}):
                     group = [r for r in regs if r.level_id == level_id and dates[r.id] == issued_on]
                     numbers = allocate_numbers(prefix, issued_on, group[0].level, len(group))
                     for reg, number in zip(group, numbers, strict=True):
                         reg.plan = plan
-                        created.append(_new_certificate(reg, number, issued_on))
+                        created.append(_new_certificate(reg, number, issued_on, alg))
                 certificates_insert(created)
                 IssueBatch.objects.filter(pk=batch.id).update(done=batch.done + len(created))
                 batch.done += len(created)

@@ -63,6 +63,9 @@ class Certificate(models.Model):
     note = models.CharField(_("备注"), max_length=255, blank=True)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True, help_text=_("一般不设;个别历史证书有有效期"))
     token = models.CharField(max_length=200, unique=True)
+    copies = models.PositiveSmallIntegerField(
+        _("份数"), default=1, help_text=_("补发一次加一:同一证书编号的新一份,原件二维码仍然有效")
+    )
     ecert_id = models.CharField(
         _("电子证照标识"),
         max_length=96,

@@ -105,6 +105,8 @@ def _certificate_view(cert: Certificate) -> CertificateView:
     raw = _stored_photo(cert)
     photo = print_photo(raw) if raw else None
     notes = [note for note in (imported_note(cert),) if note]
+    if cert.copies > 1:
+        notes.append(_("补发件(第%(n)d份):与原件同一证书编号,原件二维码仍可核验。") % {"n": cert.copies})
     mark, mark_note = status_marks(cert)
     return CertificateView(
         holder_name=cert.holder_name,

@@ -33,13 +33,15 @@ from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
 from joserfc.jwk import OKPKey
+
+from . import sm2
 
 KEYRING_FILE = "keyring.json"
 LOCK_FILE = ".keyring.lock"
@@ -55,6 +57,13 @@ _KID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 # carry older all-digit numbers, and the eight-level system adds formats: any 8–32 capital letters or digits.
 _NUMBER_RE = re.compile(r"[A-Z0-9]{8,32}")
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+
+#: Algorithms a key of the ring may have. Credentials (JWS) are always EdDSA, for interoperability; certificate
+#: tokens are EdDSA or, where a region chose it, SM2 with SM3 (国密, GB/T 32918 with the default user ID).
+EDDSA = "EdDSA"
+SM2 = "SM2"
+ALGORITHMS = (EDDSA, SM2)
+SM2_USER_ID = b"1234567812345678"
 
 OK = "ok"
 MALFORMED = "malformed"
@@ -104,7 +113,9 @@ class PublicKeyInfo:
     created: str
     retired: str | None
     active: bool
-    x: str  # the raw 32-byte public key, base64url without padding (the JWK "x")
+    x: str  # the raw 32-byte public key (EdDSA), or the point's x coordinate (SM2), base64url without padding
+    alg: str = EDDSA
+    y: str = ""  # SM2 only
 
 
 class Rotation(NamedTuple):
@@ -117,11 +128,27 @@ class _Key:
     kid: str
     created: str
     retired: str | None
-    private_key: Ed25519PrivateKey = field(repr=False)
+    private_key: Any = field(repr=False)  # Ed25519PrivateKey, or tongsuopy's SM2 EllipticCurvePrivateKey
+    alg: str = EDDSA
 
     @functools.cached_property
-    def public_key(self) -> Ed25519PublicKey:
+    def public_key(self) -> Any:
         return self.private_key.public_key()
+
+    def sign(self, message: bytes) -> bytes:
+        """64 bytes: the Ed25519 signature, or SM2's r ‖ s (32 bytes each, as the token has a fixed width)."""
+        if self.alg == EDDSA:
+            return self.private_key.sign(message)
+        return sm2.sign(self.private_key, message)
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        if self.alg == EDDSA:
+            try:
+                self.public_key.verify(signature, message)
+            except InvalidSignature:
+                return False
+            return True
+        return sm2.verify(self.public_key, signature, message)
 
 
 @dataclass(frozen=True)
@@ -129,9 +156,18 @@ class _Ring:
     stamp: tuple[int, int, int]
     active: str
     keys: dict[str, _Key]
+    active_sm2: str | None = None
 
-    def signing_key(self) -> _Key:
-        key = self.keys[self.active]
+    def signing_key(self, alg: str = EDDSA) -> _Key:
+        if alg == SM2:
+            if self.active_sm2 is None:
+                raise SigningKeysError(
+                    "a region signs with SM2 but the key ring has no active SM2 key: "
+                    "run `python manage.py rotate_signing_key --algorithm SM2`"
+                )
+            key = self.keys[self.active_sm2]
+        else:
+            key = self.keys[self.active]
         # Only a hand-edited ring can say so; verification still works, and a rotation repairs it.
         if key.retired is not None:
             raise SigningKeysError(
@@ -206,13 +242,27 @@ def _parse_keyring(raw: bytes, path: Path) -> dict[str, Any]:
             or not isinstance(entry.get("retired"), str | None)
         ):
             raise SigningKeysError(f'{path}: key {kid} needs "created" (ISO 8601) and "retired" (ISO 8601 or null)')
+        if entry.get("alg", EDDSA) not in ALGORITHMS:
+            raise SigningKeysError(f"{path}: key {kid} has an unknown algorithm {entry.get('alg')!r}")
     active = meta.get("active")
-    if not isinstance(active, str) or active not in keys:
-        raise SigningKeysError(f"{path}: the active key {active!r} is not in the key list")
+    if not isinstance(active, str) or active not in keys or keys[active].get("alg", EDDSA) != EDDSA:
+        raise SigningKeysError(f"{path}: the active key {active!r} is not an EdDSA key of the key list")
+    active_sm2 = meta.get("active_sm2")
+    if active_sm2 is not None and (
+        not isinstance(active_sm2, str) or active_sm2 not in keys or keys[active_sm2].get("alg") != SM2
+    ):
+        raise SigningKeysError(f"{path}: the active SM2 key {active_sm2!r} is not an SM2 key of the key list")
     return meta
 
 
-def _load_private_key(path: Path) -> Ed25519PrivateKey:
+def _load_private_key(path: Path, alg: str = EDDSA) -> Any:
+    if alg == SM2:
+        try:
+            return sm2.load_private_key(path.read_bytes())
+        except FileNotFoundError as error:
+            raise SigningKeysError(f"{path} is listed in {KEYRING_FILE} but missing") from error
+        except ValueError as error:
+            raise SigningKeysError(f"{path} is not an SM2 private key: {error}") from error
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError as error:
@@ -234,9 +284,10 @@ def _load(directory: Path, previous: _Ring | None) -> _Ring:
     keys = {}
     for kid, entry in meta["keys"].items():
         known = previous.keys.get(kid) if previous else None
-        private_key = known.private_key if known else _load_private_key(directory / f"{kid}.pem")
-        keys[kid] = _Key(kid, entry["created"], entry["retired"], private_key)
-    return _Ring((st.st_ino, st.st_mtime_ns, st.st_size), meta["active"], keys)
+        alg = entry.get("alg", EDDSA)
+        private_key = known.private_key if known else _load_private_key(directory / f"{kid}.pem", alg)
+        keys[kid] = _Key(kid, entry["created"], entry["retired"], private_key, alg)
+    return _Ring((st.st_ino, st.st_mtime_ns, st.st_size), meta["active"], keys, meta.get("active_sm2"))
 
 
 def _ring() -> _Ring:
@@ -321,7 +372,7 @@ def _new_kid(directory: Path, keys: dict) -> str:
     return f"{day}-{n}"
 
 
-def _rotate(directory: Path, *, first_only: bool) -> Rotation | None:
+def _rotate(directory: Path, *, first_only: bool, alg: str = EDDSA) -> Rotation | None:
     with _exclusive(directory):
         path = directory / KEYRING_FILE
         if path.exists():
@@ -330,31 +381,42 @@ def _rotate(directory: Path, *, first_only: bool) -> Rotation | None:
             meta = _parse_keyring(path.read_bytes(), path)
         else:
             meta = {"active": None, "keys": {}}
+        if alg == SM2 and meta["active"] is None:
+            raise SigningKeysError("create the EdDSA key first: credentials are always signed with EdDSA")
         now = _now()
         kid = _new_kid(directory, meta["keys"])
-        private_key = Ed25519PrivateKey.generate()
-        pem = private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        if alg == SM2:
+            pem = sm2.generate_private_key_pem()
+        else:
+            pem = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         # The key file first: a reader that sees the new keyring.json must find its key.
         _write_atomic(directory / f"{kid}.pem", pem, 0o600)
-        previous = meta["active"]
+        slot = "active_sm2" if alg == SM2 else "active"
+        previous = meta.get(slot)
         keys = dict(meta["keys"])
         if previous is not None:
             keys[previous] = {**keys[previous], "retired": keys[previous]["retired"] or now}
-        keys[kid] = {"created": now, "retired": None}
-        document = json.dumps({"active": kid, "keys": keys}, indent=2, ensure_ascii=False) + "\n"
+        keys[kid] = {"created": now, "retired": None} | ({"alg": SM2} if alg == SM2 else {})
+        ring = {"active": kid if alg == EDDSA else meta["active"], "keys": keys}
+        if alg == SM2 or meta.get("active_sm2"):
+            ring["active_sm2"] = kid if alg == SM2 else meta["active_sm2"]
+        document = json.dumps(ring, indent=2, ensure_ascii=False) + "\n"
         _write_atomic(path, document.encode(), 0o644)
     _ring_checked_at.clear()  # this process sees its own rotation at once
     return Rotation(kid, previous)
 
 
-def rotate() -> Rotation:
-    """Create a key and make it the one that signs; the previous key is retired but keeps verifying.
+def rotate(alg: str = EDDSA) -> Rotation:
+    """Create a key of `alg` and make it the one that signs for that algorithm; the previous key of that algorithm
+    is retired but keeps verifying.
 
-    Also creates the first key of an empty directory (the way to set up production).
+    Also creates the first key of an empty directory (the way to set up production; EdDSA first).
     """
-    rotation = _rotate(_directory(), first_only=False)
+    if alg not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {alg!r}: {', '.join(ALGORITHMS)}")
+    rotation = _rotate(_directory(), first_only=False, alg=alg)
     assert rotation is not None
     return rotation
 
@@ -362,25 +424,59 @@ def rotate() -> Rotation:
 def public_keys() -> list[PublicKeyInfo]:
     """Every key, active and retired, in the order they were created."""
     ring = _ring()
-    return [
-        PublicKeyInfo(
-            kid=key.kid,
-            created=key.created,
-            retired=key.retired,
-            active=key.kid == ring.active,
-            x=_b64e(key.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)),
-        )
-        for key in ring.keys.values()
-    ]
+    infos = []
+    for key in ring.keys.values():
+        if key.alg == SM2:
+            x, y = sm2.public_point(key.public_key)
+            infos.append(
+                PublicKeyInfo(key.kid, key.created, key.retired, key.kid == ring.active_sm2, _b64e(x), SM2, _b64e(y))
+            )
+        else:
+            raw = key.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            infos.append(PublicKeyInfo(key.kid, key.created, key.retired, key.kid == ring.active, _b64e(raw)))
+    return infos
 
 
 def jwks() -> dict:
-    """The public JWK Set for /.well-known/jwks.json: retired keys stay listed so old signatures verify."""
+    """The public JWK Set for /.well-known/jwks.json: the EdDSA keys (tokens and credentials); retired keys stay
+    listed so old signatures verify. SM2 keys are in sm2_keys(): JOSE registers no SM2 curve, and a JWK Set
+    parser that meets an unknown `crv` may refuse the whole set."""
     return {
         "keys": [
             {"kty": "OKP", "crv": "Ed25519", "x": info.x, "kid": info.kid, "use": "sig", "alg": JWS_ALG}
             for info in public_keys()
+            if info.alg == EDDSA
         ]
+    }
+
+
+def sm2_keys() -> dict:
+    """/.well-known/sm2-keys.json: the SM2 keys that sign certificate tokens of the regions that chose 国密, as
+    JWK-shaped entries (kty EC, crv SM2, the point's coordinates) and as SubjectPublicKeyInfo PEM, with how a token
+    is signed: SM2 with SM3 (GB/T 32918.2), the default user ID, over `v1|{kid}|{number}|{digest}`, the signature
+    as r ‖ s, base64url, in the token's last part."""
+    ring = _ring()
+    return {
+        "algorithm": "SM2 with SM3 (GB/T 32918.2-2016), user ID 1234567812345678",
+        "signed_message": "v1|{kid}|{number}|{digest} (ASCII), the first three parts of the token joined",
+        "signature": "r || s, 32 bytes each, base64url without padding: the token's fourth part",
+        "keys": [
+            {
+                "kty": "EC",
+                "crv": "SM2",
+                "x": info.x,
+                "y": info.y,
+                "kid": info.kid,
+                "use": "sig",
+                "alg": "SM2SM3",
+                "created": info.created,
+                "retired": info.retired,
+                "active": info.active,
+                "pem": sm2.public_pem(ring.keys[info.kid].public_key).decode("ascii"),
+            }
+            for info in public_keys()
+            if info.alg == SM2
+        ],
     }
 
 
@@ -397,13 +493,13 @@ def _token_message(kid: str, number: str, digest: str) -> bytes:
     return f"v1|{kid}|{number}|{digest}".encode("ascii")
 
 
-def token_sign(number: str, fields: dict) -> str:
-    """The QR token for a certificate, signed with the active key."""
+def token_sign(number: str, fields: dict, *, alg: str = EDDSA) -> str:
+    """The QR token for a certificate, signed with the active key of `alg` (the region's choice)."""
     if not isinstance(number, str) or not _NUMBER_RE.fullmatch(number):
         raise ValueError(f"not a certificate number: {number!r}")
-    key = _ring().signing_key()
+    key = _ring().signing_key(alg)
     digest = fields_digest(fields)
-    signature = key.private_key.sign(_token_message(key.kid, number, digest))
+    signature = key.sign(_token_message(key.kid, number, digest))
     return f"{key.kid}.{number}.{digest}.{_b64e(signature)}"
 
 
@@ -430,9 +526,7 @@ def token_check(token: object) -> TokenCheck:
     key = _ring().keys.get(kid)
     if key is None:
         return TokenCheck(signature_ok=False, reason=UNKNOWN_KEY, **claimed)
-    try:
-        key.public_key.verify(signature, _token_message(kid, number, digest))
-    except InvalidSignature:
+    if not key.verify(signature, _token_message(kid, number, digest)):
         return TokenCheck(signature_ok=False, reason=BAD_SIGNATURE, **claimed)
     return TokenCheck(signature_ok=True, reason=OK, **claimed)
 
@@ -479,7 +573,7 @@ def jws_verify(token: str, *, typ: str | None = None) -> dict:
         raise CredentialInvalid(MALFORMED, "the header must name alg EdDSA")
     kid = header.get("kid")
     key = _ring().keys.get(kid) if isinstance(kid, str) else None
-    if key is None:
+    if key is None or key.alg != EDDSA:
         raise CredentialInvalid(UNKNOWN_KEY, f"no key {kid!r} in the key ring")
     if typ is not None and header.get("typ") != typ:
         raise CredentialInvalid(WRONG_TYPE, f"expected typ {typ!r}")

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:certificate_id>/pdf/", views.pdf, name="pdf"),
     path("plans/<int:plan_id>/issue/", views.issue_page, name="issue"),
     path("plans/<int:plan_id>/issue/start/", views.issue_start, name="issue_start"),
+    path("plans/<int:plan_id>/revoke/", views.revoke_plan, name="revoke_plan"),
 ]

@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -8,14 +9,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.actors import UNBOUND_MESSAGE, Actor
+from accounts.actors import Actor
 from accounts.models import Role
 from assessments.plans import plan_get
-from core.errors import RateLimited
+from core.errors import NotFound, RateLimited
 from core.pages import perform
 from core.ratelimit import check_rate, client_ip
 
-from . import docsign, ecert, issuance, services, signing
+from . import bulk, docsign, ecert, issuance, services, signing
 from .careers import pathways_for
 from .models import Certificate, VerificationLog
 from .presenters import certificate_pdf
@@ -96,6 +97,17 @@ def document_signing_chain(request):
 
 
 @cache_control(public=True, max_age=300)
+def sm2_keys(request):
+    """The SM2 public keys (国密) that sign the tokens of regions that chose SM2, and how a token is signed."""
+    try:
+        return JsonResponse(signing.sm2_keys(), json_dumps_params={"ensure_ascii": False})
+    except signing.SigningKeysError:
+        return JsonResponse(
+            {"code": "signing_unavailable", "message": _("签名密钥暂不可用"), "details": {}}, status=503
+        )
+
+
+@cache_control(public=True, max_age=300)
 def jwks(request):
     return JsonResponse(signing.jwks())
 
@@ -106,8 +118,7 @@ def mine(request):
     certs = Certificate.objects.none()
     if actor.person is not None:
         certs = Certificate.objects.filter(person=actor.person).select_related("level")
-    unbound = UNBOUND_MESSAGE if actor.person is None else ""
-    return render(request, "certificates/mine.html", {"certs": certs, "unbound": unbound})
+    return render(request, "certificates/mine.html", {"certs": certs})
 
 
 @login_required
@@ -149,6 +160,12 @@ def detail(request, certificate_id: int):
                 request,
                 lambda: services.certificate_reinstate(actor=actor, certificate_id=cert.id, reason=reason),
                 _("证书已恢复"),
+            )
+        elif action == "reissue":
+            perform(
+                request,
+                lambda: services.certificate_reissue(actor=actor, certificate_id=cert.id, reason=reason),
+                _("已补发:请下载新一份 PDF"),
             )
         elif action == "replace":
             corrections = {k: request.POST[k] for k in services.CORRECTABLE if request.POST.get(k)}
@@ -207,6 +224,28 @@ def issue_page(request, plan_id: int):
             ),
         },
     )
+
+
+@login_required
+def revoke_plan(request, plan_id: int):
+    """Revoke a plan's certificates at once (a session found fraudulent): a preview of what it touches, then the
+    revocation with one public reason, each holder told."""
+    actor = Actor.from_request(request)
+    plan = plan_get(actor, plan_id)
+    context = {"plan": plan, "reason": request.POST.get("reason", "")}
+    try:
+        context["preview"] = bulk.revocation_preview(actor=actor, plan_id=plan.id)
+    except NotFound:
+        context["preview"] = None
+    if request.method == "POST" and context["preview"] is not None:
+        done = perform(
+            request,
+            lambda: bulk.certificates_revoke_bulk(actor=actor, plan_id=plan.id, reason=context["reason"]),
+        )
+        if done is not None:
+            messages.success(request, _("已撤销 %(n)d 张证书,并已通知持证人") % {"n": len(done.to_revoke)})
+            return redirect("certificates:issue", plan_id=plan.id)
+    return render(request, "certificates/revoke_plan.html", context)
 
 
 @login_required

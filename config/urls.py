@@ -37,6 +37,7 @@ urlpatterns = [
     path("s/<str:token>", sharing_views.verify_page, name="shared_copy_verify"),
     path("verify/", certificate_views.lookup_page, name="verify_lookup"),
     path(".well-known/jwks.json", certificate_views.jwks, name="jwks"),
+    path(".well-known/sm2-keys.json", certificate_views.sm2_keys, name="sm2_keys"),
     path(
         ".well-known/document-signing-chain.pem",
         certificate_views.document_signing_chain,

@@ -33,7 +33,7 @@ class VerificationJoinedAdmin(AuditedAdmin):
 
 @admin.register(Region)
 class RegionAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "parent", "active", "edition"]
+    list_display = ["code", "name", "kind", "parent", "active", "edition", "signature_algorithm"]
     list_filter = ["kind", "active", "edition"]
     search_fields = ["code", "name", "initials"]
     raw_id_fields = ["parent"]

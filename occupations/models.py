@@ -25,6 +25,15 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     kind = models.CharField(_("级别"), max_length=16, choices=Kind.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    signature_algorithm = models.CharField(
+        _("证书签名算法"),
+        max_length=8,
+        blank=True,
+        choices=[("EdDSA", _("Ed25519(EdDSA)")), ("SM2", _("SM2/SM3(国密)"))],
+        help_text=_(
+            "本地区签发证书的二维码令牌用哪种算法签名;空为沿用上级地区,最终默认 Ed25519。电子凭证始终用 Ed25519"
+        ),
+    )
     initials = models.CharField(_("拼音首字母"), max_length=64, blank=True, db_index=True)
     edition = models.CharField(_("代码版本"), max_length=16, blank=True, help_text=_("如:2022-10(统计用区划代码)"))
     source = models.CharField(_("来源"), max_length=128, blank=True)

@@ -337,7 +337,7 @@ def reference_load(*, update: bool = False, actor=None) -> LoadResult:
         if missing or (update and occupation.qualification_id != (qual.pk if qual else None)):
             occupation.qualification = qual
             occupation.save(update_fields=["qualification"])
-            counts["Occupation.linked"] += 1
+            counts["Occupation.updated"] += 1
     if update:
         # A link the file no longer makes goes with --update: earlier data typed 消防设施操作员 under 4-07-05-04,
         # which the 2022 edition gives to 安全防范系统安装维护员.
@@ -424,7 +424,9 @@ def reference_load(*, update: bool = False, actor=None) -> LoadResult:
             object_id="data",
             after=dict(sorted(counts.items())),
         )
-    if any(counts[f"{model.__name__}.updated"] for model in (Level, Qualification, Occupation)):
+    if counts["Occupation.unlinked"] or any(
+        counts[f"{model.__name__}.updated"] for model in (Level, Qualification, Occupation)
+    ):
         # Read with every verified certificate (the level's label, the catalogue note) and remembered by the web
         # nodes (certificates.verification_cache): like an admin edit, an update must reach them.
         certificate_facts_changed.send(sender=Occupation)

@@ -136,7 +136,7 @@ def budget_after_approval(use: BudgetUse, amount: Decimal) -> BudgetUse:
 
 def _tell_bureau(budget: FundBudget, title: str, body: str) -> None:
     officers = User.objects.filter(
-        memberships__role=Role.BUREAU_STAFF, memberships__bureau__region__code__startswith=budget.region.prefix
+        Region.within_q("memberships__bureau__region", [budget.region.prefix]), memberships__role=Role.BUREAU_STAFF
     ).distinct()
     notify(users=list(officers), title=title, body=body, link="/subsidies/statistics/")
 

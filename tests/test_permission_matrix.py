@@ -194,6 +194,8 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/certificates/{certificate_id}/suspend"): AUTH,
     ("POST", "/api/v1/certificates/{certificate_id}/reinstate"): AUTH,
     ("POST", "/api/v1/certificates/{certificate_id}/replace"): AUTH,
+    ("POST", "/api/v1/certificates/{certificate_id}/reissue"): AUTH,
+    ("POST", "/api/v1/certificates/revocations"): AUTH,
     ("GET", "/api/v1/oversight/audit"): AUTH,
     ("GET", "/api/v1/oversight/audit/verify"): AUTH,
     ("GET", "/api/v1/oversight/public/challenge"): PUBLIC,
@@ -773,6 +775,7 @@ PAGES: dict[str, Page] = {
     "": PUBLIC_PAGE,
     ".well-known/jwks.json": PUBLIC_PAGE,
     ".well-known/document-signing-chain.pem": PUBLIC_PAGE,
+    ".well-known/sm2-keys.json": PUBLIC_PAGE,
     "accounts/me/": page(200, anonymous=LOGIN),
     "accounts/bind/code/": page(200, anonymous=LOGIN),
     # Issuing: an organisation's admin (or supervisor) and a bureau's window; nobody else has a desk.
@@ -992,6 +995,10 @@ PAGES: dict[str, Page] = {
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
     "certificates/plans/<int:plan_id>/issue/start/": POST_ONLY,
+    # the preview of a bulk revocation: those who may read the plan; it lists only what they may revoke
+    "certificates/plans/<int:plan_id>/revoke/": page(
+        200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
+    ),
     # The local identity provider (development and tests only; not installed in production): its own audience is
     # the platform's server (token) and anyone's browser (authorize), never the platform's roles.
     "dev-idp/.well-known/openid-configuration": PUBLIC_PAGE,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from core.errors import NotFound, PermissionDenied
+from occupations.models import Region
 
 from ..examday.models import CheckIn
 from ..examday.selectors import KIND_LABELS, checkin_session
@@ -88,9 +89,7 @@ def session_missing(component: PlanComponent, kinds_present: set[str], *, requir
 
 def missing_evidence(prefixes: list[str], *, since: datetime.date, today: datetime.date) -> list[MissingEvidence]:
     """Sessions held in the region (ended between `since` and today) that lack required evidence: a finding."""
-    q = Q()
-    for prefix in prefixes:
-        q |= Q(plan__organisation__region__code__startswith=prefix)
+    q = Region.within_q("plan__organisation__region", prefixes) if prefixes else Q()
     now = timezone.now()
     components = (
         PlanComponent.objects.filter(q, ends_at__lte=now, starts_at__date__gte=since)

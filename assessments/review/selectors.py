@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from core.errors import NotFound
+from occupations.models import Region
 
 from ..models import ComponentResult, Plan, Registration
 from ..plans import plans_for
@@ -85,10 +86,7 @@ def reviews_for(actor: Actor) -> QuerySet[ResultReview]:
     prefixes = actor.bureau_prefixes
     if not prefixes:
         return qs.none()
-    q = Q()
-    for prefix in prefixes:
-        q |= Q(plan__organisation__region__code__startswith=prefix)
-    return qs.filter(q)
+    return qs.filter(Region.within_q("plan__organisation__region", prefixes))
 
 
 def plan_review_state(actor: Actor, plan_id: int):

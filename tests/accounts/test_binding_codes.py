@@ -9,11 +9,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.binding_codes import binding_code_issue, binding_code_redeem, code_digest
+from accounts.binding_codes import binding_code_issue, binding_code_issue_at_desk, binding_code_redeem, code_digest
 from accounts.models import BindingCode, IdentityBinding, IdentityConflict, Role, User
 from accreditation.people import appointment_register
 from core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from core.models import AuditEntry
+from tests.conftest import client_for
 from tests.factories import PersonFactory, UserFactory, make_ric, member
 
 pytestmark = pytest.mark.django_db
@@ -218,3 +219,104 @@ def test_only_the_account_itself_redeems(window):
             actor=A(officer), user=user, name=person.name, id_type="ric", id_number=person.id_number, code=code
         )
     assert BindingCode.objects.get().used_at is None
+
+
+# --- Pages and API ---------------------------------------------------------------------------------------------
+
+
+def test_the_desk_page_issues_after_the_papers_check_and_shows_the_code_once(org, org_admin, appointee):
+    client = client_for(org_admin)
+    form = {"place": "organisation", "name": appointee.name, "id_type": "ric", "id_number": appointee.id_number}
+    refused = client.post("/accounts/binding-codes/", form)
+    assert refused.status_code == 422 and "核验" in refused.content.decode() and not BindingCode.objects.exists()
+    slip = client.post("/accounts/binding-codes/", {**form, "papers_checked": "true"})
+    assert slip.status_code == 200
+    code = slip.context["code"]
+    assert code in slip.content.decode() and BindingCode.objects.get().code_hash == code_digest(code)
+    assert appointee.id_number not in slip.content.decode()  # masked on the slip
+
+
+def test_the_worker_page_binds_and_explains_a_wrong_code(window):
+    officer, bureau = window
+    person = someone()
+    code = binding_code_issue(actor=A(officer), person=person, place="bureau_window", bureau=bureau)
+    user = UserFactory()
+    client = client_for(user)
+    form = {"name": person.name, "id_type": "ric", "id_number": person.id_number}
+    wrong = client.post("/accounts/bind/code/", {**form, "code": "2222-3333-4444"})
+    assert wrong.status_code == 422 and "不正确" in wrong.content.decode()
+    right = client.post("/accounts/bind/code/", {**form, "code": code})
+    assert (right.status_code, right["Location"]) == (302, "/accounts/me/")
+    assert A(User.objects.get(pk=user.pk)).person == person
+    assert 'id="bound"' in client.get("/accounts/bind/code/").content.decode()
+
+
+def test_the_api_issues_and_redeems(window):
+    officer, _bureau = window
+    person = someone()
+    issued = client_for(officer).post(
+        "/api/v1/accounts/binding-codes",
+        {"place": "bureau_window", "name": person.name, "id_number": person.id_number, "papers_checked": True},
+        content_type="application/json",
+    )
+    assert issued.status_code == 201, issued.content
+    body = issued.json()
+    assert body["place"] == "bureau_window" and body["masked_id_number"] != person.id_number
+    user = UserFactory()
+    bound = client_for(user).post(
+        "/api/v1/accounts/bind/code",
+        {"name": person.name, "id_number": person.id_number, "code": body["code"]},
+        content_type="application/json",
+    )
+    assert bound.status_code == 200 and bound.json()["channel"] == "code"
+    worker = client_for(UserFactory()).post(
+        "/api/v1/accounts/binding-codes",
+        {"place": "bureau_window", "name": person.name, "id_number": person.id_number, "papers_checked": True},
+        content_type="application/json",
+    )
+    assert worker.status_code == 403
+
+
+def test_a_bureau_window_makes_the_record_of_someone_new(window):
+    officer, bureau = window
+
+    id_number = make_ric(region="220104", birth=datetime.date(1999, 9, 9), seq=7)
+    code, person = binding_code_issue_at_desk(
+        actor=A(officer), place="bureau_window", name="新来者", id_type="ric", id_number=id_number, papers_checked=True
+    )
+    assert person.name == "新来者" and BindingCode.objects.get(person=person).bureau == bureau
+    assert redeem(UserFactory(), person, code).person == person
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_accounts_redeeming_one_code_at_once_bind_one(changchun_bureau, cc_officer):
+    """Two people type the same code at the same moment (it was read out loud): one account is bound, the other is
+    told the code no longer works, and the code is used once (PostgreSQL: the row lock decides)."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import require_postgres
+
+    require_postgres()
+    person = someone()
+    code = binding_code_issue(actor=A(cc_officer), person=person, place="bureau_window", bureau=changchun_bureau)
+    users = [UserFactory(), UserFactory()]
+    barrier, results = threading.Barrier(2), []
+
+    def attempt(user) -> None:
+        try:
+            barrier.wait()
+            results.append(redeem(user, person, code).user_id)
+        except (Conflict, ValidationFailed) as exc:
+            results.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in users]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    binding = IdentityBinding.objects.get(person=person)
+    assert sorted(map(str, results)) == sorted([str(binding.user_id), "binding_code_wrong"])
+    stored = BindingCode.objects.get()
+    assert stored.used_by_id == binding.user_id

@@ -34,6 +34,17 @@ def panel(plan, filed_org, org_admin):
         organisation_id=filed_org.id,
     )
     PanelMember.objects.create(plan=plan, kind="theory", appointment=appointment)
+    # The standard asks for two on the theory panel (the rules are checked before every mark).
+    invigilator = appointment_register(
+        actor=A(org_admin),
+        role="assessor",
+        name="赵监考",
+        id_type="ric",
+        id_number=make_ric(birth=datetime.date(1984, 6, 2), seq=613),
+        scopes=[{"occupation_code": "6-31-01-03", "max_level": "3"}],
+        organisation_id=filed_org.id,
+    )
+    PanelMember.objects.create(plan=plan, kind="theory", appointment=invigilator)
     regs = make_candidates(plan, org_admin, "4", 2)
     exams_held(plan)
     return appointment, regs

@@ -211,6 +211,11 @@ def test_a_correction_is_refused_when_a_relationship_is_declared_after_locking(p
 
     scene = build_scene(plan, filed_org, org_admin)
     score_and_lock(scene, theory=[70, 70, 70], skills=[[60, 60, 60]] * 3)
+    # A correction asked for while the panel was clean cannot be approved once it is not.
+    theory_result = ComponentResult.objects.get(registration=scene.regs[1], kind="theory")
+    pending = scoring.correction_request(
+        actor=A(org_admin), result_id=theory_result.id, reason="试卷复查加分", new_score="72"
+    )
     person = scene.skills[0].appointment.person
     user = scene.skills[0]
     user.person = person
@@ -219,6 +224,11 @@ def test_a_correction_is_refused_when_a_relationship_is_declared_after_locking(p
     with pytest.raises(RuleViolation) as exc:
         scoring.correction_request(actor=A(org_admin), result_id=result.id, reason="录入错误", new_score="65")
     assert codes(exc) == {panels.Rule.RELATIONSHIP}
+    second = member(Role.ORG_ADMIN, organisation=filed_org)
+    panels.relationship_declare(actor=A(scene.theory), kind="colleague", other_person_id=scene.regs[1].person_id)
+    with pytest.raises(RuleViolation) as exc:
+        scoring.correction_decide(actor=A(second), correction_id=pending.id, approve=True)
+    assert "复核成绩更正" in exc.value.message
     with pytest.raises(RuleViolation):
         publicity.publication_open(actor=A(org_admin), plan_id=plan.id)
 

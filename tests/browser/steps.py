@@ -85,8 +85,9 @@ def plan_registration(page, base: str, shots: Shots, *, plan_id: int, name: str,
     """A logged-in worker registers for a published plan with the integrity pledge; lands on the registration."""
     page.goto(f"{base}/assessments/plans/{plan_id}/")
     page.click("#register")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=id_number]", id_number)
+    # Only an account bound to its person registers, and only that person: the form shows them, not to be changed.
+    assert page.get_attribute("input[name=name]", "readonly") is not None
+    assert (page.input_value("input[name=name]"), page.input_value("input[name=id_number]")) == (name, id_number)
     page.fill("input[name=work_years]", str(work_years))
     page.check("#pledge")
     shots(page, "register")

@@ -106,10 +106,10 @@ def test_it_prints_chinese_for_a_user_browsing_in_english(issued, settings):
 )
 def test_a_certificate_no_longer_valid_is_marked_and_its_holder_told(issued, org_admin, action, mark):
     from accounts.models import User
+    from tests.factories import bind
 
     holder = User.objects.create_user(username="holder", password="x" * 12)
-    holder.person = issued.person
-    holder.save(update_fields=["person"])
+    bind(holder, issued.person)
     change = {"revoke": services.certificate_revoke, "suspend": services.certificate_suspend}[action]
     change(actor=Actor.for_user(org_admin), certificate_id=issued.id, reason="考试作弊")
     view = certificate_view(Certificate.objects.select_related("level", "person").get(pk=issued.pk))

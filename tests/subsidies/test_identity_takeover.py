@@ -89,3 +89,10 @@ def test_the_holder_bound_by_proof_keeps_everything(issued):
         content_type="application/json",
     )
     assert response.status_code == 201 and Claim.objects.get().person == cert.person
+
+
+def test_every_my_page_tells_an_unbound_account_how_to_bind(issued, finalised_plan):
+    client, _attacker = _signed_up()
+    for path in ("/certificates/mine/", "/certificates/careers/", "/assessments/my/"):
+        page = client.get(path).content.decode()
+        assert 'id="unbound"' in page and "绑定码" in page and 'href="/accounts/bind/code/"' in page, path
