@@ -34,7 +34,7 @@ class SessionEvidenceOut(Schema):
     evidence: list[EvidenceOut]
 
 
-class EvidenceIn(Schema):
+class SessionEvidenceIn(Schema):
     evidence_kind: str
     title: str
     video_location: str = ""
@@ -70,7 +70,9 @@ def session_evidence(request, plan_id: int, kind: str):
 
 
 @router.post("/plans/{plan_id}/evidence/{kind}", response=EvidenceOut, summary="添加考务资料(文件,或录像位置与哈希)")
-def evidence_add(request, plan_id: int, kind: str, payload: Form[EvidenceIn], file: File[UploadedFile] | None = None):
+def evidence_add(
+    request, plan_id: int, kind: str, payload: Form[SessionEvidenceIn], file: File[UploadedFile] | None = None
+):
     evidence = services.evidence_add(
         actor=Actor.from_request(request),
         plan_id=plan_id,

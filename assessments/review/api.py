@@ -39,7 +39,7 @@ class SubmitIn(Schema):
     note: str = ""
 
 
-class DecideIn(Schema):
+class ResultReviewDecideIn(Schema):
     approve: bool
     reason: str = ""
 
@@ -87,7 +87,7 @@ def review_queue(request, status: str = ""):
 
 
 @router.post("/result-reviews/{review_id}/decide", response=ReviewOut, summary="审核通过或退回(人社部门)")
-def review_decide(request, review_id: int, payload: DecideIn):
+def review_decide(request, review_id: int, payload: ResultReviewDecideIn):
     review = services.review_decide(
         actor=Actor.from_request(request), review_id=review_id, approve=payload.approve, reason=payload.reason
     )

@@ -6,6 +6,8 @@ from django.http import JsonResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from core.schema_types import IsoDate
+
 from . import services
 from .models import SharedCopy
 
@@ -16,7 +18,7 @@ public_router = Router(tags=["shared copies"], auth=None)
 class CopyIn(Schema):
     certificate_id: int
     purpose: str = Field(max_length=100, description="用途,如“用于某某公司入职审核”")
-    valid_until: datetime.date
+    valid_until: IsoDate  # a date, written as one (2027-06-30): not a number of seconds since 1970
 
 
 class CopyOut(Schema):
