@@ -11,7 +11,7 @@ from accounts.models import IdentityBinding, Role, User
 from accreditation.people import appointment_register
 from assessments.models import PanelMember, Registration, Score
 from tests.conftest import client_for
-from tests.factories import bind, make_ric, member
+from tests.factories import bind, checked_in, make_ric, member
 
 from .conftest import make_candidates
 from .test_scoring import A, checked_in, exams_held
@@ -102,6 +102,7 @@ def test_the_assessor_bound_by_proof_scores(plan, filed_org, panel):
     appointment, regs = panel
     login = member(Role.ASSESSOR, organisation=filed_org)
     bind(login, appointment.person)
+    checked_in(plan, regs)  # only candidates checked in at the session are scored (assessments/examday)
     response = client_for(login).post(
         f"/api/v1/assessments/plans/{plan.id}/scores/theory", _marks(regs), content_type="application/json"
     )
