@@ -14,7 +14,7 @@ from tests.conftest import client_for
 from tests.factories import bind, checked_in, make_ric, member
 
 from .conftest import make_candidates
-from .test_scoring import A, checked_in, exams_held
+from .test_scoring import A, exams_held
 
 pytestmark = pytest.mark.django_db
 
