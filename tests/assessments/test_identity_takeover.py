@@ -10,6 +10,7 @@ from django.test import Client
 from accounts.models import IdentityBinding, Role, User
 from accreditation.people import appointment_register
 from assessments.models import PanelMember, Registration, Score
+from occupations.models import StandardLevel
 from tests.conftest import client_for
 from tests.factories import bind, checked_in, make_ric, member
 
@@ -23,7 +24,11 @@ SIGNUP = {"username": "squatter2026", "password1": "Gongjiang-2026!", "password2
 
 @pytest.fixture
 def panel(plan, filed_org, org_admin):
-    """An assessor the organisation registered (no login), seated on the theory panel of a plan whose exam is held."""
+    """An assessor the organisation registered (no login), seated on the theory panel of a plan whose exam is held
+    (the standard asks for one theory assessor for this small session)."""
+    StandardLevel.objects.filter(standard__occupation__code="6-31-01-03").update(
+        staffing={"theory": {"per_candidates": 15, "min": 1}, "skills": {"per_candidates": 5, "min": 1}}
+    )
     appointment = appointment_register(
         actor=A(org_admin),
         role="assessor",
@@ -106,5 +111,5 @@ def test_the_assessor_bound_by_proof_scores(plan, filed_org, panel):
     response = client_for(login).post(
         f"/api/v1/assessments/plans/{plan.id}/scores/theory", _marks(regs), content_type="application/json"
     )
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200, response.json()
     assert Score.objects.filter(assessor=appointment).count() == 2
