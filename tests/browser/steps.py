@@ -109,10 +109,21 @@ def panel_assign(page, base: str, shots: Shots, *, plan_id: int, components: int
 def exam_day_arrives(plan) -> None:
     """Moves the calendar: the plan's components are now in the past, and its candidates were checked in at each
     session (the check-in page has its own journey, test_checkin_journey.py), so marks may be entered."""
+    from django.db.models import F
+
+    from accreditation.models import Appointment
+
     for c in PlanComponent.objects.filter(plan=plan):
         PlanComponent.objects.filter(pk=c.pk).update(
             starts_at=c.starts_at - datetime.timedelta(days=20), ends_at=c.ends_at - datetime.timedelta(days=20)
         )
+    # The calendar moves for the people too: the panel and the supervisor were appointed before that exam day (the
+    # rules check that an appointment covers the exam date at every scoring step).
+    plan.refresh_from_db()
+    staff = [*plan.panel.values_list("appointment_id", flat=True), plan.supervisor_id]
+    Appointment.objects.filter(pk__in=[a for a in staff if a]).update(
+        valid_from=F("valid_from") - datetime.timedelta(days=60)
+    )
     checked_in(plan)
 
 
@@ -120,6 +131,8 @@ def scores_enter(page, base: str, shots: Shots, *, plan_id: int, registration_id
     """The assessor enters and submits the candidate's mark for each component."""
     for kind, mark in marks.items():
         page.goto(f"{base}/assessments/plans/{plan_id}/scores/{kind}/")
+        closed = page.locator("#sheet-closed")
+        assert not closed.count(), f"the {kind} sheet is closed: {closed.inner_text()}"
         page.fill(f"input[name=value_{registration_id}]", mark)
         page.click("#submit")
         page.wait_for_load_state()

@@ -13,6 +13,7 @@ from certificates.models import Certificate
 from tests.assessments.conftest import file_organisation, make_plan
 from tests.certificates.conftest import finalise
 from tests.certificates.test_eight_levels import EIGHT_LEVEL_SCOPE, _candidates
+from tests.certificates.test_eight_levels import staff_insured as staff_insured  # the employer's staff are insured
 from tests.factories import PASSWORD, OrganisationFactory, member, region
 
 from .conftest import login, logout
