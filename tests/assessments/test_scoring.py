@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from accounts.actors import Actor
 from accounts.models import Role
+from accreditation.models import Appointment
 from accreditation.people import appointment_register
 from assessments.models import ComponentResult, PanelMember, Plan, Registration, Score, ScoreCorrection
 from assessments.resits import rules as resit_rules
@@ -66,7 +67,12 @@ def seat(plan: Plan, kind: str, *users) -> None:
 def exams_held(plan: Plan) -> None:
     """The components took place this morning (plans are created with their exams in the future)."""
     now = timezone.now()
-    plan.components.update(starts_at=now - datetime.timedelta(hours=4), ends_at=now - datetime.timedelta(hours=1))
+    starts = now - datetime.timedelta(hours=4)
+    plan.components.update(starts_at=starts, ends_at=now - datetime.timedelta(hours=1))
+    # Between midnight and 04:00 Beijing time "this morning" is yesterday's date, and staff registered today would
+    # not yet be appointed on the exam's date: their appointments date from the exam day, as a real panel's would.
+    exam_day = timezone.localtime(starts).date()
+    Appointment.objects.filter(valid_from__gt=exam_day).update(valid_from=exam_day)
 
 
 def enter(user, plan: Plan, kind: str, marks: dict) -> list[Score]:
