@@ -28,6 +28,7 @@ from accounts.conflicts import records_conflicts
 from accounts.models import Bureau, Person, Role, User
 from accounts.services import person_get_or_create
 from accreditation.models import Appointment, TrainingRecord
+from accreditation.selectors import acting_appointments
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.notifications import notify
@@ -853,11 +854,10 @@ def relationship_declare(
 
 def supervised_plans(actor: Actor) -> QuerySet[Plan]:
     """Plans whose assigned supervisor is this actor's person ("my sessions")."""
-    person = actor.person
-    if person is None:
+    if actor.person is None:
         return Plan.objects.none()
     return (
-        Plan.objects.filter(supervisor__person=person)
+        Plan.objects.filter(supervisor__in=acting_appointments(actor).values("pk"))
         .select_related("organisation__region", "occupation", "supervisor__person")
         .prefetch_related("components", "levels", "supervision_reports")
         .order_by("-registration_closes", "-id")
@@ -900,8 +900,7 @@ def supervision_report_submit(*, actor: Actor, plan_id: int, checklist: dict, fi
     )
     if plan is None:
         raise NotFound()
-    person = actor.person
-    if plan.supervisor is None or person is None or plan.supervisor.person_id != person.id:
+    if plan.supervisor is None or not acting_appointments(actor).filter(pk=plan.supervisor_id).exists():
         if plans_for(actor).filter(pk=plan.id).exists():
             raise PermissionDenied(_("只有本计划指派的督导员可以提交督导报告"))
         raise NotFound()

@@ -14,3 +14,10 @@ employment_records = Signal()
 # are written. Keyword arguments: plan (assessments.models.Plan), actor. Receivers (national reporting of results)
 # write their own rows in the same transaction and queue slow work on commit.
 plan_finalised = Signal()
+
+# A registration was approved (审核通过), sent inside the approving transaction. Keyword arguments: registration,
+# actor. assessments.examday issues the admission ticket when the plan's exam arrangements are complete.
+registration_approved = Signal()
+# A published plan's sessions (time, room) were set or changed, sent inside that transaction. Keyword arguments:
+# plan, actor. assessments.examday issues the tickets that waited for the arrangements.
+plan_arrangements_changed = Signal()

@@ -385,6 +385,9 @@ RATE_LIMITS = {
     # tries an hour leave guessing hopeless while a person who mistypes can still finish the same day.
     "binding_code_account": (5, 3600),
     "binding_code_person": (10, 3600),
+    # ... and per client address, so one machine cannot spread its guesses over many fresh accounts. An exam site's
+    # or a bureau hall's Wi-Fi is one address for many people, so more than one person's allowance.
+    "binding_code_address": (20, 3600),
 }
 
 # Binding codes (accounts/binding_codes.py): how long a code lives, and how many wrong tries retire it.

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.actors import Actor
 
-from ..examday.services import issue_tickets
+from ..examday.services import tickets_auto_issue
 from ..models import Registration
 from ..scoring import resit_register
 
@@ -14,7 +14,7 @@ from ..scoring import resit_register
 @transaction.atomic
 def resit_request(*, actor: Actor, registration_id: int, plan_id: int) -> Registration:
     resit = resit_register(actor=actor, registration_id=registration_id, plan_id=plan_id)
-    # Tickets of that plan already handed out: the re-sit candidate gets theirs at once, with the next seat.
-    if resit.plan.registrations.filter(ticket__isnull=False).exists():
-        issue_tickets(actor, resit.plan, [resit])
+    # Approved as it is made: the re-sit candidate gets a ticket at once, with the next seat, once the re-sit plan's
+    # arrangements are complete (or when they become so).
+    tickets_auto_issue(actor=actor, plan=resit.plan, registration_ids=[resit.pk])
     return resit

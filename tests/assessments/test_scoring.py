@@ -60,9 +60,13 @@ def seat(plan: Plan, kind: str, *users) -> None:
 
 
 def exams_held(plan: Plan) -> None:
-    """The components took place this morning (plans are created with their exams in the future)."""
+    """The components took place earlier today (plans are created with their exams in the future). Today in the
+    platform's time zone: shortly after local midnight "four hours ago" is yesterday, before the appointments
+    registered today were valid, and the rules would rightly refuse the marks."""
     now = timezone.now()
-    plan.components.update(starts_at=now - datetime.timedelta(hours=4), ends_at=now - datetime.timedelta(hours=1))
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+    starts = max(now - datetime.timedelta(hours=4), midnight)
+    plan.components.update(starts_at=starts, ends_at=starts + (now - starts) * 3 / 4)
 
 
 def enter(user, plan: Plan, kind: str, marks: dict) -> list[Score]:
