@@ -21,3 +21,6 @@ registration_approved = Signal()
 # A published plan's sessions (time, room) were set or changed, sent inside that transaction. Keyword arguments:
 # plan, actor. assessments.examday issues the tickets that waited for the arrangements.
 plan_arrangements_changed = Signal()
+# Plans whose exam evidence must be kept past its retention date: an open case about them elsewhere (a complaint).
+# Keyword argument: plan_ids (a set). A receiver returns the subset on hold. Asked by the evidence purge.
+evidence_holds = Signal()

@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
     "national-send-due": {"task": "national.send_due", "schedule": 60.0},
     "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
+    # Exam evidence past its region's retention period (assessments/evidence): files destroyed, tombstones kept.
+    "assessments-evidence-purge": {
+        "task": "assessments.evidence_purge_expired",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 # Webhooks to organisations' systems (certificates/webhooks/): SSRF rules in certificates/webhooks/net.py.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])  # exempt from the private-address check
