@@ -10,3 +10,11 @@ def evidence_purge_expired_task() -> dict:
 
     report = evidence_purge_due()
     return {"purged": len(report.purged), "held": len(report.held), "extended": len(report.extended)}
+
+
+@shared_task(name="assessments.bureau_waiting_notify", ignore_result=False)
+def bureau_waiting_notify_task() -> dict:
+    """Daily: each bureau's officers are told what result and employment reviews wait, overdue first."""
+    from .review.waiting import bureau_waiting_notify
+
+    return {"bureaus": len(bureau_waiting_notify())}

@@ -298,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.evidence_purge_expired",
         "schedule": crontab(hour=3, minute=40),
     },
+    # Result and employment reviews waiting for a bureau (assessments/review/waiting.py): one digest per bureau a day.
+    "assessments-bureau-waiting": {
+        "task": "assessments.bureau_waiting_notify",
+        "schedule": crontab(hour=8, minute=40),
+    },
 }
 # Webhooks to organisations' systems (certificates/webhooks/): SSRF rules in certificates/webhooks/net.py.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])  # exempt from the private-address check
