@@ -293,6 +293,16 @@ CELERY_BEAT_SCHEDULE = {
     "national-send-due": {"task": "national.send_due", "schedule": 60.0},
     "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
+    # Exam evidence past its region's retention period (assessments/evidence): files destroyed, tombstones kept.
+    "assessments-evidence-purge": {
+        "task": "assessments.evidence_purge_expired",
+        "schedule": crontab(hour=3, minute=40),
+    },
+    # Result and employment reviews waiting for a bureau (assessments/review/waiting.py): one digest per bureau a day.
+    "assessments-bureau-waiting": {
+        "task": "assessments.bureau_waiting_notify",
+        "schedule": crontab(hour=8, minute=40),
+    },
 }
 # Webhooks to organisations' systems (certificates/webhooks/): SSRF rules in certificates/webhooks/net.py.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])  # exempt from the private-address check
@@ -385,6 +395,9 @@ RATE_LIMITS = {
     # tries an hour leave guessing hopeless while a person who mistypes can still finish the same day.
     "binding_code_account": (5, 3600),
     "binding_code_person": (10, 3600),
+    # ... and per client address, so one machine cannot spread its guesses over many fresh accounts. An exam site's
+    # or a bureau hall's Wi-Fi is one address for many people, so more than one person's allowance.
+    "binding_code_address": (20, 3600),
 }
 
 # Binding codes (accounts/binding_codes.py): how long a code lives, and how many wrong tries retire it.

@@ -65,12 +65,13 @@ def seat(plan: Plan, kind: str, *users) -> None:
 
 
 def exams_held(plan: Plan) -> None:
-    """The components took place this morning (plans are created with their exams in the future)."""
+    """The components took place earlier today (plans are created with their exams in the future). Today in the
+    platform's time zone: shortly after local midnight "four hours ago" is yesterday, before the appointments
+    registered today were valid, and the rules would rightly refuse the marks."""
     now = timezone.now()
     starts = now - datetime.timedelta(hours=4)
     plan.components.update(starts_at=starts, ends_at=now - datetime.timedelta(hours=1))
-    # Between midnight and 04:00 Beijing time "this morning" is yesterday's date, and staff registered today would
-    # not yet be appointed on the exam's date: their appointments date from the exam day, as a real panel's would.
+    # So the panel's appointments date from the exam day, as a real panel's would.
     exam_day = timezone.localtime(starts).date()
     Appointment.objects.filter(valid_from__gt=exam_day).update(valid_from=exam_day)
 
