@@ -232,6 +232,7 @@ LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one date format: Y-m-d, Y-m-d H:i (core/templatetags/ui.py)
 USE_TZ = True
 
 STATIC_URL = "/static/"
