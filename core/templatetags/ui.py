@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from core.audit_words import actor_words
 from core.masking import mask_id_number
 
 register = template.Library()
@@ -110,3 +111,9 @@ def person(user) -> str:
     if display is not None:
         return str(display)
     return str(user)
+
+
+@register.filter
+def audit_actor(entry) -> str:
+    """Who made an audit entry, in words (core.audit_words)."""
+    return actor_words(entry)
