@@ -6,6 +6,7 @@ from core.audit_words import action_words, field_words
 
 register = template.Library()
 
+
 @register.filter
 def oversight_action(action: str) -> str:
     """Any audit action as a person reads it (core.audit_words, the one vocabulary)."""
