@@ -9,7 +9,7 @@ from certificates import views as certificate_views
 from certificates.sharing import views as sharing_views
 
 from .api import api
-from .views import handler_404_view, handler_500_view, healthz, ping
+from .views import favicon, handler_404_view, handler_500_view, healthz, ping
 
 urlpatterns = [
     # The scan API first, before the API's own routing (tokens always contain dots; /verify/lookup does not).
@@ -20,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("ping", ping, name="ping"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),

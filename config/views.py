@@ -1,8 +1,10 @@
 import sys
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
 
 from core.errors import error_response
 
@@ -17,6 +19,12 @@ def healthz(request):
         return JsonResponse({"status": "ok"})
     except Exception:
         return JsonResponse({"status": "database_unavailable"}, status=503)
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the static file (hashed in production)."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 def handler_404_view(request, exception=None):
