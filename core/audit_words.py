@@ -6,6 +6,8 @@ page even for an action added later without a label. The object is named by its 
 own text, linked to its page where it has one; the actor by the person's real name.
 """
 
+import functools
+
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.urls import NoReverseMatch, reverse
@@ -312,16 +314,64 @@ def describe_objects(entries) -> dict[tuple[str, str], dict]:
     return described
 
 
-def field_words(object_type: str, field: str, value) -> tuple[str, str]:
-    """A changed field and its value as a reader sees them: the field's verbose name, a choice's label."""
+# Keys some entries record beside their model's fields (facts of the decision, not columns).
+EXTRA_FIELD_LABELS = {
+    "period": _("期间"),
+    "certificate": _("证书"),
+    "publicity": _("公示期"),
+    "published": _("公开"),
+    "result": _("结果"),
+    "effective_on": _("生效日期"),
+    "reason": _("理由"),
+    "count": _("数量"),
+    "rows": _("行数"),
+}
+
+
+@functools.cache
+def _choice_labels() -> dict[str, str]:
+    """Every choice value's label, platform-wide: for values recorded outside their own model's field."""
+    choices: dict[str, str] = {}
+    for model in apps.get_models():
+        for f in model._meta.get_fields():
+            for value, label in getattr(f, "flatchoices", None) or []:
+                if isinstance(value, str) and value and value not in choices:
+                    choices[value] = label
+    return choices
+
+
+def _value_words(value, field=None) -> str:
+    if isinstance(value, bool):
+        return gettext("是") if value else gettext("否")
+    if value is None:
+        return "—"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return " — ".join(_value_words(v) for v in value) if len(value) == 2 else "、".join(map(str, value))
+    if isinstance(value, str) and value:
+        if field is not None and getattr(field, "choices", None):
+            return str(dict(field.flatchoices).get(value, value))
+        return str(_choice_labels().get(value, value))
+    return str(value)
+
+
+def field_words(object_type: str, field: str, value) -> tuple[str, str] | None:
+    """A changed field and its value as a reader sees them (the field's verbose name, a choice's label), or None
+    for what has no words: a key neither the object's model nor EXTRA_FIELD_LABELS names, or a nested record.
+    Those stay in the entry's raw record, which the page shows on request."""
+    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
+        return None
     model = object_model(object_type)
-    if model is None:
-        return field, value
-    try:
-        f = model._meta.get_field(field)
-    except FieldDoesNotExist:  # a field since removed, or a computed key: keep the recorded name
-        return field, value
-    label = str(getattr(f, "verbose_name", field))
-    if getattr(f, "choices", None):
-        value = str(dict(f.flatchoices).get(value, value)) if value != "" else value
-    return label, value
+    f = None
+    if model is not None:
+        try:
+            f = model._meta.get_field(field)
+        except FieldDoesNotExist:  # a computed key or a field since removed
+            f = None
+    label = getattr(f, "verbose_name", None)
+    if label is not None and str(label) == field.replace("_", " "):  # Django's default: the field has no name in words
+        related = getattr(f, "related_model", None)
+        label = related._meta.verbose_name if related is not None else None
+    label = label or EXTRA_FIELD_LABELS.get(field)
+    if label is None:
+        return None
+    return str(label), _value_words(value, f)

@@ -31,13 +31,25 @@ def _short(value, limit: int = 160) -> str:
 
 @register.filter
 def audit_changes(entry) -> list[tuple[str, str, str]]:
-    """An entry's before/after as (field, before, after) rows, values shortened for a table cell."""
+    """An entry's before/after as (field, before, after) rows in words, values shortened for a table cell; what has
+    no words (nested records, technical keys) is left to `audit_raw`."""
     before, after = entry.before or {}, entry.after or {}
     if not isinstance(before, dict) or not isinstance(after, dict):
-        return [("", _short(before) if before else "", _short(after) if after else "")]
+        return []
     rows = []
     for k in dict.fromkeys([*before, *after]):
-        label, old = field_words(entry.object_type, k, before.get(k, ""))
-        _label, new = field_words(entry.object_type, k, after.get(k, ""))
-        rows.append((label, _short(old) if k in before else "", _short(new) if k in after else ""))
+        old = field_words(entry.object_type, k, before[k]) if k in before else None
+        new = field_words(entry.object_type, k, after[k]) if k in after else None
+        if (k in before and old is None) or (k in after and new is None):
+            continue
+        label = (old or new)[0]
+        rows.append((label, _short(old[1]) if old else "", _short(new[1]) if new else ""))
     return rows
+
+
+@register.filter
+def audit_raw(entry) -> str:
+    """The entry's recorded before and after exactly as stored, for an auditor who needs the technical record."""
+    if entry.before is None and entry.after is None:
+        return ""
+    return json.dumps({"before": entry.before, "after": entry.after}, ensure_ascii=False, indent=1)
