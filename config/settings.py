@@ -48,6 +48,10 @@ else:
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The footer's site identification: who runs the platform, where to write, and the ICP filing number once granted.
+SITE_OWNER = env.str("SITE_OWNER", default="吉林省人力资源和社会保障厅")
+SITE_CONTACT_EMAIL = env.str("SITE_CONTACT_EMAIL", default="service@skills.example.gov.cn")
+SITE_ICP = env.str("SITE_ICP", default="")
 
 # --- Real-name sign-in (OpenID Connect), README "实名登录 / Real-name sign-in" ---------------------------------
 # The local provider (devidp, at /dev-idp/) stands in for a government identity provider in development, the demo
@@ -203,6 +207,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.roles",
                 "accounts.context_processors.sign_in_options",
+                "config.navigation.navigation",
             ],
         },
     }
@@ -232,6 +237,7 @@ LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one date format: Y-m-d, Y-m-d H:i (core/templatetags/ui.py)
 USE_TZ = True
 
 STATIC_URL = "/static/"
