@@ -392,7 +392,10 @@ RATE_LIMITS = {
     "password_reset": (5, 3600),
     # Public lookups that reveal personal data, per client address.
     "verify_lookup": (10, 60),
+    # Anonymous reports per client address: accepted reports, and separately wrong answers to the arithmetic
+    # question (failures); a form sent back because a field is missing counts against neither.
     "public_report": (5, 3600),
+    "public_report_failures": (10, 3600),
     # Worker sign-up: an exam site's Wi-Fi is one address for a room of candidates, so not too few.
     "signup": (20, 3600),
     # Starting a sign-in through the identity provider (each start is a call to the provider).
