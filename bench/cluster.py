@@ -114,6 +114,7 @@ class Answer:
     at: float
     status: int  # 0: no answer (connection refused, reset, timeout)
     ms: float
+    path: str = ""
 
 
 @dataclass
@@ -159,7 +160,7 @@ class Load:
                 conn = None
             end = time.monotonic()
             with self.lock:
-                self.answers.append(Answer(end - self.t0, status, (end - start) * 1000))
+                self.answers.append(Answer(end - self.t0, status, (end - start) * 1000, path))
 
     def now(self) -> float:
         return time.monotonic() - self.t0

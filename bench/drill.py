@@ -130,6 +130,9 @@ def drill_restart_pgbouncer(env: dict, paths: list[str]) -> None:
         time.sleep(0.2)
     answers = load.stop()
     print_summary("verification and /healthz (needs the primary) through the balancer", answers, event_at)
+    for label, wanted in (("verification", "/api/v1/verify/"), ("/healthz", "/healthz")):
+        part = summary([a for a in answers if a.path.startswith(wanted)])
+        print(f"    {label}: {part['requests']:,} requests, {part['errors']} errors")
 
 
 def drill_kill_worker(env: dict, candidates: int) -> None:

@@ -228,8 +228,18 @@ class PublicReadsMiddleware:
     def __call__(self, request):
         if not self.paths.match(request.path_info):
             return self.get_response(request)
-        with public_reads():
-            return self.get_response(request)
+        with public_reads() as alias:
+            response = self.get_response(request)
+        if alias == REPLICA and response.status_code == 503 and request.method in ("GET", "HEAD"):
+            # The replica went away during the request (config.views answers a lost database with 503): skip it
+            # for a while and answer this read from the primary instead of failing it.
+            log.warning("replica failed during a public read; answering it from the primary")
+            _state.down_until = time.monotonic() + settings.REPLICA_RETRY_SECONDS
+            with contextlib.suppress(Exception):
+                connections[REPLICA].close()
+            with public_reads(DEFAULT_DB_ALIAS):
+                response = self.get_response(request)
+        return response
 
 
 class _PublicConnection:
