@@ -35,7 +35,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 log = logging.getLogger(__name__)
 
 REPLICA = "replica"
-FENCE_KEY = "db:replica-fence"
+FENCE_KEY = "db:replica-fence:{system}"  # per primary cluster: a fence of another (restored, rebuilt) means nothing
 # Models that are never read from a replica, public request or not: who is signed in must not lag behind.
 PRIMARY_ONLY_APPS = frozenset({"sessions", "auth", "contenttypes", "otp_totp", "otp_static", "admin"})
 PRIMARY_ONLY_MODELS = frozenset({"accounts.User"})
@@ -82,6 +82,18 @@ def _redis():
     return client
 
 
+_system_identifier: list[str] = []
+
+
+def fence_key() -> str:
+    """The fence's key for this primary (a streaming replica shares its system identifier)."""
+    if not _system_identifier:
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT system_identifier FROM pg_control_system()")
+            _system_identifier.append(str(cursor.fetchone()[0]))
+    return FENCE_KEY.format(system=_system_identifier[0])
+
+
 def primary_position() -> int:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()")
@@ -93,7 +105,7 @@ def record_fence(attempts: int = 3) -> int:
     position = _fence_text(primary_position())
     for attempt in range(attempts):
         try:
-            _redis().eval(_ADVANCE, 1, FENCE_KEY, position)
+            _redis().eval(_ADVANCE, 1, fence_key(), position)
             return int(position, 16)
         except Exception:
             if attempt == attempts - 1:
@@ -114,14 +126,14 @@ def primary_changed() -> None:
 def fence() -> int | None:
     """The fence, or None when it cannot be known (then only the primary will do)."""
     try:
-        value = _redis().get(FENCE_KEY)
+        value = _redis().get(fence_key())
     except Exception:
         log.warning("replica fence unreadable; public reads go to the primary", exc_info=True)
         return None
     if value is None:
         # Redis lost it (restarted, emptied): every committed change is at or before the primary's position now.
         try:
-            _redis().set(FENCE_KEY, _fence_text(primary_position()), nx=True)
+            _redis().set(fence_key(), _fence_text(primary_position()), nx=True)
         except Exception:
             log.warning("could not set the replica fence again", exc_info=True)
         return None

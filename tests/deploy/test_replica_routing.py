@@ -90,10 +90,23 @@ def pg_pair(django_db_setup, django_db_blocker):
         psql = ["psql", "-q", "-h", "127.0.0.1", "-p", str(primary), "-U", "postgres"]
         subprocess.run([*psql, "-d", "skills", "-v", "ON_ERROR_STOP=1"], input=dump, check=True, capture_output=True)
         subprocess.run([str(SCRIPT), "start", "replica"], env=env, check=True, capture_output=True, timeout=300)
-        yield {"primary": primary, "replica": replica, "state": state}
+        yield {"primary": primary, "replica": replica, "state": state, "env": env}
     finally:
         subprocess.run([str(SCRIPT), "db-down"], env=env, capture_output=True, timeout=120)
         shutil.rmtree(state, ignore_errors=True)
+
+
+def _scenario(env: dict, replica: str, *extra: str) -> dict:
+    run = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("replica_scenario.py")), replica, *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return {o["step"]: o for o in map(json.loads, filter(None, run.stdout.splitlines()))}
 
 
 def test_a_revocation_is_never_answered_as_valid_while_the_replica_lags(pg_pair, tmp_path):
@@ -112,16 +125,7 @@ def test_a_revocation_is_never_answered_as_valid_while_the_replica_lags(pg_pair,
         "DEBUG": "false",
         "LOG_LEVEL": "ERROR",
     }
-    run = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("replica_scenario.py")), replica],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    seen = {o["step"]: o for o in map(json.loads, filter(None, run.stdout.splitlines()))}
+    seen = _scenario(env, replica)
 
     # Caught up: the public verification reads from the replica.
     assert seen["caught_up"] == {"step": "caught_up", "answer": "valid", "readers": ["replica"]}
@@ -137,3 +141,8 @@ def test_a_revocation_is_never_answered_as_valid_while_the_replica_lags(pg_pair,
     assert seen["fence_lost"] == {"step": "fence_lost", "answer": "revoked", "readers": ["primary"], "fence_back": True}
     # Replay resumed: the replica has the revocation and answers again.
     assert seen["resumed"] == {"step": "resumed", "replica_row": "revoked", "answer": "revoked", "readers": ["replica"]}
+
+    # The replica stopped: public reads are answered from the primary, without errors.
+    subprocess.run([str(SCRIPT), "stop", "replica"], env=pg_pair["env"], check=True, capture_output=True, timeout=120)
+    seen = _scenario(env, replica, "down")
+    assert seen["replica_down"] == {"step": "replica_down", "answers": ["valid"] * 3, "readers": ["primary"]}
