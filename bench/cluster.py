@@ -248,3 +248,16 @@ def wrk_script(path: Path, prefix: str, tokens: list[str], *, each_once: bool) -
         f"request = function() return wrk.format('GET', '{prefix}' .. {pick}) end\n"
     )
     return path
+
+
+def fresh_factory_sequences() -> None:
+    """tests.factories numbers usernames and the like from 0 in every process; a bench or drill run adds to a
+    database that earlier runs filled, so start the sequences where no earlier run can have been."""
+    import factory
+
+    from tests import factories
+
+    start = int(time.time() * 10) % 10**9
+    for value in vars(factories).values():
+        if isinstance(value, type) and issubclass(value, factory.Factory) and value._meta.model is not None:
+            value.reset_sequence(start)

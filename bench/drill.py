@@ -24,6 +24,7 @@ from cluster import (
     Load,
     certificate_scans,
     cluster,
+    fresh_factory_sequences,
     haproxy_servers,
     kill_tree,
     pidfile,
@@ -139,6 +140,8 @@ def drill_kill_worker(env: dict, candidates: int) -> None:
     print(f"== kill-worker: SIGKILL the Celery workers in the middle of an issuance batch of {candidates}")
     sys.path.insert(0, str(ROOT / "bench"))
     from fault_concurrency import make_filed_org, make_finalised_plan, make_officer
+
+    fresh_factory_sequences()
 
     from accounts.actors import Actor
     from certificates import issuance
