@@ -221,6 +221,52 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A streaming replica for public reads (core/db_routing.py, README "Operations"): public verification, the directory
+# and the public lists read from it when it has replayed every certificate change; everything else from the primary.
+# Every process of such a deployment (web nodes and workers) sets it, so that each change records its position.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"].update(
+        ATOMIC_REQUESTS=False,
+        CONN_MAX_AGE=DATABASES["default"].get("CONN_MAX_AGE", 0),
+        CONN_HEALTH_CHECKS=True,
+        TEST={"MIRROR": "default"},
+    )
+    # A replica that does not answer is skipped quickly (reads fall back to the primary).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASE_ROUTERS = ["core.db_routing.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("config.middleware.RequestIdMiddleware") + 1, "core.db_routing.PublicReadsMiddleware"
+    )
+# Where the primary's position after the last certificate change is kept for every node (core/db_routing.py).
+DATABASE_REPLICA_FENCE_REDIS_URL = env.str(
+    "DATABASE_REPLICA_FENCE_REDIS_URL",
+    default=env.str("VERIFICATION_LOG_REDIS_URL", default="") or env.str("CELERY_BROKER_URL", default=""),
+)
+if DATABASE_REPLICA_URL and not DATABASE_REPLICA_FENCE_REDIS_URL:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URL needs Redis (DATABASE_REPLICA_FENCE_REDIS_URL) for the fence")
+REPLICA_LSN_CACHE_SECONDS = env.float("REPLICA_LSN_CACHE_SECONDS", default=0.05)
+REPLICA_RETRY_SECONDS = env.float("REPLICA_RETRY_SECONDS", default=5.0)  # after the replica failed to answer
+PUBLIC_READ_PATHS = [
+    r"/v/",  # a certificate's QR code
+    r"/s/",  # a shared copy's QR code
+    r"/verify/",
+    r"/api/v1/verify/",
+    r"/api/v1/shared-copies/verify/",
+    r"/directory/",
+    r"/api/v1/directory/",
+    r"/api/v1/credentials/status/",
+    r"/api/v1/oversight/public/",
+]
+# PgBouncer (or another pooler) in transaction mode: a server connection serves another client after every
+# transaction, so no server-side cursors and no prepared statements that outlive one (README "Operations").
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
+    for _db in DATABASES.values():
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        if _db.get("OPTIONS", {}).get("prepare_threshold") is not None:
+            raise ImproperlyConfigured("prepare_threshold must stay unset behind a transaction-mode pooler")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -339,7 +385,9 @@ VERIFICATION_CACHE_TTL = env.float("VERIFICATION_CACHE_TTL", default=60.0)  # se
 VERIFICATION_FEED_POLL_SECONDS = env.float("VERIFICATION_FEED_POLL_SECONDS", default=0.5)
 VERIFICATION_LOG_BUFFERED = env.bool("VERIFICATION_LOG_BUFFERED", default=True)
 # The scan query as a PostgreSQL prepared statement; turn off behind a connection pooler in transaction mode.
-VERIFICATION_PREPARED_STATEMENTS = env.bool("VERIFICATION_PREPARED_STATEMENTS", default=True)
+VERIFICATION_PREPARED_STATEMENTS = env.bool(
+    "VERIFICATION_PREPARED_STATEMENTS", default=not DATABASE_TRANSACTION_POOLING
+)
 
 LOGGING = {
     "version": 1,
