@@ -293,6 +293,7 @@ CELERY_BEAT_SCHEDULE = {
     "national-send-due": {"task": "national.send_due", "schedule": 60.0},
     "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
+    "exports-purge": {"task": "core.exports_purge", "schedule": crontab(minute=15)},
 }
 # Webhooks to organisations' systems (certificates/webhooks/): SSRF rules in certificates/webhooks/net.py.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])  # exempt from the private-address check
@@ -315,6 +316,9 @@ NATIONAL_REPORT_RETRY_MAX = env.int("NATIONAL_REPORT_RETRY_MAX", default=6 * 360
 # Level digits the national number rule defines; records of other levels (学徒工 6, 特级技师 7, 首席技师 8 here) are
 # held with a visible reason until the ministry or the province says how they are reported.
 NATIONAL_REPORT_LEVEL_DIGITS = env.list("NATIONAL_REPORT_LEVEL_DIGITS", default=["1", "2", "3", "4", "5"])
+# Exports (core/exports.py): a report of more rows than this is built by a worker into a file (202 + its URL);
+# smaller ones are still answered in the request, as before.
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=10_000)
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")
 # With that Redis: repeat scans answered from memory, kept fresh by a change feed (certificates/verification_cache.py).
