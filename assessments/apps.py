@@ -9,7 +9,7 @@ class AssessmentsConfig(AppConfig):
     def ready(self) -> None:
         from occupations.signals import catalogue_change_confirmed, catalogue_change_impact
 
-        from . import cancellations
+        from .cancellations import services as cancellations
 
         catalogue_change_impact.connect(cancellations.catalogue_change_impact, dispatch_uid="assessments-impact")
         catalogue_change_confirmed.connect(

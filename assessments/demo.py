@@ -16,10 +16,12 @@ from accreditation.models import Appointment
 from accreditation.selectors import scope_allows
 from occupations.models import Level, Occupation
 
-from . import panels, plans, publicity, scoring
+from . import plans, publicity
 from .employment.services import employment_proof_add
 from .models import EmploymentProof, Plan, PlanComponent
+from .panels import services as panel_services
 from .registration import _create_registration, registration_review
+from .scoring import services as scoring_services
 
 FINISHED = "2026年第三期电工职业技能等级认定(四级、三级)"
 OPEN = "2026年第四季度中式烹调师职业技能等级认定"
@@ -132,12 +134,12 @@ def _finished(ctx: DemoContext) -> Plan:
         ).order_by("id")
     )
     for appointment in assessors[:3]:  # 32 candidates: at least one per 15 on the theory panel
-        panels.panel_assign(actor=admin, plan_id=plan.id, kind="theory", appointment_id=appointment.id)
+        panel_services.panel_assign(actor=admin, plan_id=plan.id, kind="theory", appointment_id=appointment.id)
     skills = assessors[:7]
     for appointment in skills:
-        panels.panel_assign(actor=admin, plan_id=plan.id, kind="skills", appointment_id=appointment.id)
+        panel_services.panel_assign(actor=admin, plan_id=plan.id, kind="skills", appointment_id=appointment.id)
     supervisor = Appointment.objects.get(person=ctx.people["supervisor"], role="external_supervisor")
-    panels.supervisor_assign(
+    panel_services.supervisor_assign(
         actor=Actor.for_user(ctx.users["cc_officer"]), plan_id=plan.id, appointment_id=supervisor.id
     )
     # The assessment took place three weeks ago: move the calendar, not the rules.
@@ -157,10 +159,10 @@ def _finished(ctx: DemoContext) -> Plan:
             else {"registration_id": r.id, "status": "absent"}
             for i, r in enumerate(regs)
         ]
-        scoring.score_enter(actor=actor, plan_id=plan.id, kind="skills", entries=entries)
-        scoring.score_submit(actor=actor, plan_id=plan.id, kind="skills")
+        scoring_services.score_enter(actor=actor, plan_id=plan.id, kind="skills", entries=entries)
+        scoring_services.score_submit(actor=actor, plan_id=plan.id, kind="skills")
     theory = Actor.for_user(_assessor_login(assessors[0]))
-    scoring.score_enter(
+    scoring_services.score_enter(
         actor=theory,
         plan_id=plan.id,
         kind="theory",
@@ -171,9 +173,9 @@ def _finished(ctx: DemoContext) -> Plan:
             for i, r in enumerate(regs)
         ],
     )
-    scoring.score_submit(actor=theory, plan_id=plan.id, kind="theory")
+    scoring_services.score_submit(actor=theory, plan_id=plan.id, kind="theory")
     for kind in ("theory", "skills"):
-        scoring.component_lock(actor=admin, plan_id=plan.id, kind=kind)
+        scoring_services.component_lock(actor=admin, plan_id=plan.id, kind=kind)
     opened = held + datetime.timedelta(days=3)
     publication = publicity.publication_open(actor=admin, plan_id=plan.id, today=opened)
     objection = publicity.objection_raise(
@@ -271,7 +273,7 @@ def _special_technicians(ctx: DemoContext) -> Plan | None:
     )
     for kind in ("skills", "review"):
         for appointment in seniors:
-            panels.panel_assign(actor=admin, plan_id=plan.id, kind=kind, appointment_id=appointment.id)
+            panel_services.panel_assign(actor=admin, plan_id=plan.id, kind=kind, appointment_id=appointment.id)
     held = today - datetime.timedelta(days=14)
     Plan.objects.filter(pk=plan.id).update(
         registration_opens=held - datetime.timedelta(days=20), registration_closes=held - datetime.timedelta(days=3)
@@ -284,9 +286,9 @@ def _special_technicians(ctx: DemoContext) -> Plan | None:
         for seat, appointment in enumerate(seniors):
             actor = Actor.for_user(_assessor_login(appointment))
             entries = [{"registration_id": r.id, "value": str(78 + 4 * i + seat % 3)} for i, r in enumerate(regs)]
-            scoring.score_enter(actor=actor, plan_id=plan.id, kind=kind, entries=entries)
-            scoring.score_submit(actor=actor, plan_id=plan.id, kind=kind)
-        scoring.component_lock(actor=admin, plan_id=plan.id, kind=kind)
+            scoring_services.score_enter(actor=actor, plan_id=plan.id, kind=kind, entries=entries)
+            scoring_services.score_submit(actor=actor, plan_id=plan.id, kind=kind)
+        scoring_services.component_lock(actor=admin, plan_id=plan.id, kind=kind)
     publication = publicity.publication_open(actor=admin, plan_id=plan.id, today=held + datetime.timedelta(days=2))
     publicity.plan_finalise(actor=admin, plan_id=plan.id, today=publication.ends_on + datetime.timedelta(days=1))
     return plan
@@ -299,7 +301,7 @@ def seed(ctx: DemoContext) -> None:
     if special is not None:
         ctx.plans["special"] = special
     ctx.urls.append(("认定计划公告", "/assessments/plans/"))
-    from .demo_schools import seed as seed_school
+    from .schools.demo import seed as seed_school
 
     seed_school(ctx)
     _binding_code(ctx, finished)

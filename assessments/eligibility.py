@@ -35,7 +35,6 @@ This module is pure Python on purpose: the registration service, the API, the pa
 call `evaluate()` with plain data, and the result is stored on the registration via `as_dict()`.
 """
 
-import calendar
 import datetime
 import logging
 import math
@@ -43,6 +42,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from core.dates import add_months
 
 logger = logging.getLogger(__name__)
 
@@ -235,14 +236,6 @@ def fmt_date(day: datetime.date) -> str:
 
 def _fmt_num(value: float) -> str:
     return f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The corresponding day `months` later; the month's last day when there is none (民法典第二百零二条)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def years_after(day: datetime.date, years: float) -> datetime.date:

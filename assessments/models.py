@@ -94,7 +94,7 @@ class Plan(models.Model):
 
 class GraduatingClass(models.Model):
     """A school's graduating class assessed in one batch (双证书): students register together on one plan as
-    final-year students, and their certificates carry the graduation date (see assessments/schools.py)."""
+    final-year students, and their certificates carry the graduation date (see assessments/schools/services.py)."""
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="graduating_classes")
     name = models.CharField(_("班级名称"), max_length=64)

@@ -31,7 +31,8 @@ from .employment.services import employment_require_for_finalisation
 from .integrity.services import integrity_require
 from .models import ComponentResult, Objection, Plan, Publication, Registration
 from .policy import policy_for
-from .scoring import KIND_LABELS, LevelRules, admin_plan, level_rules, outcome_of, plan_audit
+from .scoring.access import admin_plan, plan_audit
+from .scoring.rules import KIND_LABELS, LevelRules, level_rules, outcome_of
 from .signals import plan_finalised
 
 MAX_OBJECTION_CHARS = 2000

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import urls_panels, urls_scoring, views, views_schools
+from . import views
 from .employment import urls as urls_employment
 from .evidence import urls as evidence_urls
 from .examday import urls as examday_urls
 from .integrity import urls as urls_integrity
+from .panels import urls as panel_urls
 from .resits import urls as resits_urls
 from .review import urls as review_urls
+from .schools import views as school_views
+from .scoring import urls as scoring_urls
 
 app_name = "assessments"
 urlpatterns = [
@@ -23,14 +26,14 @@ urlpatterns = [
     path("manage/<int:plan_id>/", views.manage_plan, name="manage_plan"),
     path("manage/<int:plan_id>/cancellation/", views.plan_cancellation, name="plan_cancellation"),
     path("registrations-template.xlsx", views.bulk_template, name="bulk_template"),
-    path("classes/", views_schools.class_list, name="classes"),
-    path("classes/<int:class_id>/", views_schools.class_detail, name="class"),
-    path("classes-template.xlsx", views_schools.class_template, name="class_template"),
+    path("classes/", school_views.class_list, name="classes"),
+    path("classes/<int:class_id>/", school_views.class_detail, name="class"),
+    path("classes-template.xlsx", school_views.class_template, name="class_template"),
 ]
 
 urlpatterns += (
-    urls_panels.urlpatterns
-    + urls_scoring.urlpatterns
+    panel_urls.urlpatterns
+    + scoring_urls.urlpatterns
     + urls_integrity.urlpatterns
     + urls_employment.urlpatterns
     + examday_urls.urlpatterns

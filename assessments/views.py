@@ -21,9 +21,9 @@ from core.spreadsheets import template_workbook
 from occupations.models import Level
 from occupations.search import occupation_code_for, region_code_for
 
-from . import cancellations
 from . import plans as plan_services
 from . import registration as reg_services
+from .cancellations import services as cancellations
 from .eligibility import EDUCATION_KINDS, TITLE_GRADES
 from .integrity import services as integrity
 from .integrity.selectors import marks_hidden

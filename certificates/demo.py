@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.actors import Actor
 from accounts.demo import DemoContext
-from assessments.demo_schools import demo_xlsx
+from assessments.schools.demo import demo_xlsx
 
 from . import issuance, services
 from .imports import COLUMNS as IMPORT_COLUMNS

@@ -207,16 +207,16 @@ def _mount() -> None:
     from accreditation.api import router as accreditation_router
     from assessments.api import public_router as assessments_public_router
     from assessments.api import router as assessments_router
-    from assessments.api_cancellations import router as assessments_cancellations_router
-    from assessments.api_panels import router as assessments_panels_router
-    from assessments.api_schools import router as assessments_schools_router
-    from assessments.api_scoring import router as assessments_scoring_router
+    from assessments.cancellations.api import router as assessments_cancellations_router
     from assessments.employment.api import router as assessments_employment_router
     from assessments.evidence.api import router as assessments_evidence_router
     from assessments.examday.api import router as assessments_examday_router
     from assessments.integrity.api import router as assessments_integrity_router
+    from assessments.panels.api import router as assessments_panels_router
     from assessments.resits.api import router as assessments_resits_router
     from assessments.review.api import router as assessments_review_router
+    from assessments.schools.api import router as assessments_schools_router
+    from assessments.scoring.api import router as assessments_scoring_router
     from certificates.api import public_router as verify_router
     from certificates.api import router as certificates_router
     from certificates.api_careers import router as careers_router

@@ -24,7 +24,7 @@ from accreditation.models import Filing, Organisation
 from accreditation.rules import MAX_ATTACHMENT_BYTES, sniff_content_type
 from accreditation.selectors import organisations_for
 from assessments.models import SupervisionReport
-from assessments.panels import CHECKLIST as SUPERVISION_CHECKLIST
+from assessments.panels.rules import CHECKLIST as SUPERVISION_CHECKLIST
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.notifications import notify

@@ -15,6 +15,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError as PydanticValidationError
 
@@ -317,32 +318,32 @@ def _complaint_action(schema, run, success: str):
 complaint_accept = _complaint_action(
     AcceptIn,
     lambda actor, cid, data: reports.complaint_accept(actor=actor, complaint_id=cid, assignee_id=data.assignee_id),
-    _("已受理"),
+    gettext_lazy("已受理"),
 )
 complaint_assign = _complaint_action(
     CaseAssignIn,
     lambda actor, cid, data: reports.complaint_assign(actor=actor, complaint_id=cid, assignee_id=data.assignee_id),
-    _("已指定承办人"),
+    gettext_lazy("已指定承办人"),
 )
 complaint_reject = _complaint_action(
     ReasonIn,
     lambda actor, cid, data: reports.complaint_reject(actor=actor, complaint_id=cid, reason=data.reason),
-    _("已作出不予受理决定"),
+    gettext_lazy("已作出不予受理决定"),
 )
 complaint_note = _complaint_action(
     NoteIn,
     lambda actor, cid, data: reports.complaint_note_add(actor=actor, complaint_id=cid, text=data.text),
-    _("调查记录已保存"),
+    gettext_lazy("调查记录已保存"),
 )
 complaint_sanction = _complaint_action(
     SanctionIn,
     lambda actor, cid, data: reports.complaint_sanction(actor=actor, complaint_id=cid, **data.dict()),
-    _("处理措施已执行"),
+    gettext_lazy("处理措施已执行"),
 )
 complaint_close = _complaint_action(
     CloseIn,
     lambda actor, cid, data: reports.complaint_close(actor=actor, complaint_id=cid, **data.dict()),
-    _("案件已办结"),
+    gettext_lazy("案件已办结"),
 )
 
 

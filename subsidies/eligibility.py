@@ -41,7 +41,6 @@ yuan. "Granted" means approved, in payment or paid: pending claims are shown but
 limit is checked again, under a lock on the person, when a claim is approved.
 """
 
-import calendar
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -52,6 +51,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from core.dates import add_months
 from occupations.models import Level, Region
 
 from .models import (
@@ -72,13 +72,6 @@ GRANTED = frozenset(Claim.GRANTED)
 CLOSED = frozenset(Claim.CLOSED)
 CATEGORY_LABELS = dict(Claim.Category.choices)
 STATUS_LABELS = dict(Claim.Status.choices)
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day `months` later; 31 January + 1 month is the last day of February."""
-    years, month0 = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month0 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def yuan(amount: Decimal | None) -> str:

@@ -835,7 +835,14 @@ PAGES: dict[str, Page] = {
     "accreditation/filings/<int:filing_id>/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
-    "accreditation/filings/<int:filing_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
+    "accreditation/filings/<int:filing_id>/submit/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/start-review/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/approve/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/return/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/reject/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/suspend/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/reinstate/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/revoke/": POST_ONLY,
     "accreditation/filings/<int:filing_id>/attach/": POST_ONLY,
     "accreditation/filings/<int:filing_id>/attachments/<int:filing_attachment_id>/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
@@ -1097,7 +1104,12 @@ PAGES: dict[str, Page] = {
         trainer=404,
     ),
     "subsidies/claims/<int:claim_id>/": page(404, anonymous=LOGIN, worker=200, bureau=200, operator=200),
-    "subsidies/claims/<int:claim_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
+    "subsidies/claims/<int:claim_id>/review/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/second-review/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/approve/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/reject/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/withdraw/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/account/": POST_ONLY,
     "subsidies/employer/": page(403, anonymous=LOGIN, org_admin=200),
     "subsidies/employer/<int:org_id>/": page(404, anonymous=LOGIN, org_admin=200),
     "subsidies/objections/<int:objection_id>/resolve/": page(
@@ -1152,22 +1164,22 @@ def test_page_matrix(route, world):
 # way nothing changes. (route, path values, role, expected status, (model, lookup, world key, watched field))
 REFUSED_POSTS = [
     (
-        "accreditation/filings/<int:filing_id>/<str:action>/",
-        {"filing_id": "other_filing_id", "action": "start-review"},
+        "accreditation/filings/<int:filing_id>/start-review/",
+        {"filing_id": "other_filing_id"},
         "bureau",
         404,
         ("accreditation.Filing", "pk", "other_filing_id", "status"),
     ),
     (
-        "subsidies/claims/<int:claim_id>/<str:action>/",
-        {"claim_id": "reviewed_claim_id", "action": "approve"},
+        "subsidies/claims/<int:claim_id>/approve/",
+        {"claim_id": "reviewed_claim_id"},
         "other_bureau",
         404,
         ("subsidies.Claim", "pk", "reviewed_claim_id", "status"),
     ),
     (
-        "subsidies/claims/<int:claim_id>/<str:action>/",
-        {"action": "approve"},
+        "subsidies/claims/<int:claim_id>/approve/",
+        {},
         "worker",
         302,
         ("subsidies.Claim", "pk", "claim_id", "status"),

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import Actor
-from assessments import schools
-from assessments.cancellations import choice_make, my_choices
+from assessments.cancellations.services import choice_make, my_choices
 from assessments.models import CancellationChoice, Registration
 from assessments.registration import registration_submit
+from assessments.schools import services as schools
 from certificates.careers import pathways_for
 from core.errors import Conflict
 from occupations.models import Occupation, Qualification

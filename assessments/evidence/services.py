@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from core.dates import add_months
 from core.errors import Conflict, ValidationFailed
 
 from ..examday.selectors import checkin_session
-from ..scoring import add_months, plan_audit
+from ..scoring.access import plan_audit
 from .models import SessionEvidence
 from .selectors import evidence_get, retention_policy
 

@@ -7,7 +7,7 @@ from ninja import Router, Schema
 from accounts.actors import Actor
 from core.errors import PlatformError
 
-from ..scoring import admin_plan
+from ..scoring.access import admin_plan
 from . import selectors, services
 from .models import AdmissionTicket, CheckIn
 

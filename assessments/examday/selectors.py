@@ -108,7 +108,7 @@ class RosterRow:
 
 def session_roster(plan: Plan, component: PlanComponent) -> list[RosterRow]:
     """Approved candidates of the plan whose level needs this component, by seat, with their check-in."""
-    from ..scoring import candidates_for
+    from ..scoring.services import candidates_for
 
     regs = list(candidates_for(plan, component.kind).select_related("ticket"))
     checkins = {c.registration_id: c for c in CheckIn.objects.filter(component=component).select_related("recorded_by")}
@@ -126,7 +126,7 @@ def tickets_of(plan: Plan) -> QuerySet[AdmissionTicket]:
 def ticket_sessions(ticket: AdmissionTicket) -> list[PlanComponent]:
     """The sessions the ticket's holder sits: the components their level needs, less any carried from a re-sit."""
     from ..models import ComponentResult
-    from ..scoring import level_rules
+    from ..scoring.rules import level_rules
 
     reg = ticket.registration
     rules = level_rules(reg.plan).get(reg.level_id)

@@ -6,7 +6,7 @@
 - On exam day the plan's supervisor, an assessor of the component's panel or the organisation's admin checks
   each candidate in by scanning the QR code (or typing the ticket number), after comparing the ID document with
   the photo; or marks the candidate absent. Check-in opens two hours before the session starts.
-- Only a candidate checked in at a session can be scored in it (assessments/scoring.py asks present_ids()).
+- Only a candidate checked in at a session can be scored in it (assessments/scoring/services.py asks present_ids()).
 - The papers checked at the door also let the supervisor hand the candidate a one-time binding code for their own
   account (checkin_binding_code).
 """
@@ -27,7 +27,8 @@ from core.errors import Conflict, NotFound, ValidationFailed
 
 from ..models import ComponentResult, Plan, PlanComponent, Registration
 from ..registration import registration_get
-from ..scoring import admin_plan, candidates_for, plan_audit
+from ..scoring.access import admin_plan, plan_audit
+from ..scoring.services import candidates_for
 from .models import AdmissionTicket, CheckIn
 from .selectors import KIND_LABELS, checkin_session
 

@@ -13,7 +13,7 @@ from accounts.actors import Actor
 from core.errors import PlatformError
 from core.pages import perform
 
-from ..scoring import admin_plan
+from ..scoring.access import admin_plan
 from . import selectors, services
 from .pdf import qr_data_uri, render_ticket
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..panels import Refusal, Rule
+from ..panels.rules import Refusal, Rule
 
 
 class StaffRule:

@@ -26,7 +26,7 @@ from core.notifications import notify
 from occupations.models import StandardLevel
 
 from ..models import COMPONENT_KINDS, IntegrityException, PanelMember, Plan, Registration
-from ..panels import assessor_refusals, facts_for, supervisor_refusals
+from ..panels.rules import assessor_refusals, facts_for, supervisor_refusals
 from ..plans import plan_get
 from . import rules as r
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 
 from ..models import Plan
-from ..scoring import ResitBasis, resit_basis, resit_plan_problem
+from ..resits.rules import ResitBasis, resit_basis, resit_plan_problem
 
 
 @dataclass

@@ -17,7 +17,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from occupations.workdays import add_working_days
 
 from ..models import Plan
-from ..scoring import admin_plan, plan_audit
+from ..scoring.access import admin_plan, plan_audit
 from .models import ResultReview
 from .selectors import latest_review, plan_policy, results_digest, reviews_for
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Role
-from assessments import scoring
 from assessments.examday import services
 from assessments.models import AdmissionTicket, CheckIn, PlanComponent, Score
+from assessments.scoring import services as scoring_services
+from assessments.scoring import sheets as scoring_sheets
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import AuditEntry
 from tests.conftest import client_for
@@ -156,7 +157,7 @@ def test_who_runs_the_check_in(scene, other_org_admin, cc_officer):
 
 def test_the_plans_supervisor_runs_the_check_in(scene, cc_officer, changchun_bureau):
     from accreditation import people
-    from assessments import panels
+    from assessments.panels import services as panel_services
     from tests.factories import make_ric
 
     supervisor = people.appointment_register(
@@ -168,7 +169,7 @@ def test_the_plans_supervisor_runs_the_check_in(scene, cc_officer, changchun_bur
         bureau_id=changchun_bureau.id,
         scopes=[{"occupation_code": "6-31-01-03"}],
     )
-    panels.supervisor_assign(actor=A(cc_officer), plan_id=scene.plan.id, appointment_id=supervisor.id)
+    panel_services.supervisor_assign(actor=A(cc_officer), plan_id=scene.plan.id, appointment_id=supervisor.id)
     user = member(Role.SUPERVISOR, bureau=changchun_bureau, person=supervisor.person)
     assert check_in(scene, user, scene.regs[0], kind="theory").recorded_by == user
     page = client_for(user).get("/assessments/checkin/").content.decode()
@@ -192,19 +193,19 @@ def test_a_candidate_not_checked_in_cannot_be_scored(scene):
     check_in(scene, scene.theory, present, kind="theory")
     entries = [{"registration_id": present.id, "value": 80}, {"registration_id": away.id, "value": 95}]
     with pytest.raises(ValidationFailed) as refused:
-        scoring.score_enter(actor=A(scene.theory), plan_id=scene.plan.id, kind="theory", entries=entries)
+        scoring_services.score_enter(actor=A(scene.theory), plan_id=scene.plan.id, kind="theory", entries=entries)
     (error,) = refused.value.details["errors"]
     assert error["registration_id"] == away.id and "未在本科目考场签到" in error["reason"]
     assert not Score.objects.exists()
     # Void (cheating) needs presence too; absent does not.
     with pytest.raises(ValidationFailed):
-        scoring.score_enter(
+        scoring_services.score_enter(
             actor=A(scene.theory),
             plan_id=scene.plan.id,
             kind="theory",
             entries=[{"registration_id": away.id, "status": "void"}],
         )
-    saved = scoring.score_enter(
+    saved = scoring_services.score_enter(
         actor=A(scene.theory),
         plan_id=scene.plan.id,
         kind="theory",
@@ -217,7 +218,7 @@ def test_checking_in_at_one_session_does_not_admit_to_another(scene):
     reg = scene.regs[0]
     check_in(scene, scene.theory, reg, kind="theory")
     with pytest.raises(ValidationFailed, match="未在本科目考场签到"):
-        scoring.score_enter(
+        scoring_services.score_enter(
             actor=A(scene.skills[0]),
             plan_id=scene.plan.id,
             kind="skills",
@@ -244,7 +245,7 @@ def test_a_spreadsheet_import_refuses_the_absent_mark_for_a_candidate_not_checke
     wb.save(buffer)
     upload = SimpleUploadedFile("s.xlsx", buffer.getvalue())
     check_in(scene, scene.theory, scene.regs[0], kind="theory")
-    report = scoring.scores_import(actor=A(scene.theory), plan_id=scene.plan.id, kind="theory", upload=upload)
+    report = scoring_sheets.scores_import(actor=A(scene.theory), plan_id=scene.plan.id, kind="theory", upload=upload)
     assert len(report.errors) == 2 and not Score.objects.exists()
 
 
@@ -294,7 +295,7 @@ def test_the_api_roster_and_check_in(scene, other_org_admin):
 @pytest.fixture
 def supervised(scene, cc_officer, changchun_bureau):
     from accreditation import people
-    from assessments import panels
+    from assessments.panels import services as panel_services
     from tests.factories import make_ric
 
     supervisor = people.appointment_register(
@@ -306,7 +307,7 @@ def supervised(scene, cc_officer, changchun_bureau):
         bureau_id=changchun_bureau.id,
         scopes=[{"occupation_code": "6-31-01-03"}],
     )
-    panels.supervisor_assign(actor=A(cc_officer), plan_id=scene.plan.id, appointment_id=supervisor.id)
+    panel_services.supervisor_assign(actor=A(cc_officer), plan_id=scene.plan.id, appointment_id=supervisor.id)
     scene.supervisor = member(Role.SUPERVISOR, bureau=changchun_bureau, person=supervisor.person)
     return scene
 

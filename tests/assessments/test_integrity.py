@@ -9,10 +9,14 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Role
 from accreditation.models import Appointment, TrainingRecord
-from assessments import panels, publicity, scoring
+from assessments import publicity
 from assessments.integrity import rules, services
-from assessments.models import ComponentResult, IntegrityException, PanelMember, Registration
+from assessments.models import ComponentResult, IntegrityException, PanelMember, Registration, Score
+from assessments.panels import rules as panel_rules
+from assessments.panels import services as panel_services
 from assessments.registration import _create_registration, registration_review
+from assessments.scoring import selectors as scoring_selectors
+from assessments.scoring import services as scoring_services
 from core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from core.models import AuditEntry
 from occupations.models import Occupation
@@ -75,7 +79,9 @@ def panel(plan, trainer_org, org_admin):
     theory = [make_assessor(trainer_org, org_admin, i) for i in (10, 11)]
     for kind, users in (("skills", skills), ("theory", theory)):
         for user in users:
-            panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind=kind, appointment_id=user.appointment.id)
+            panel_services.panel_assign(
+                actor=A(org_admin), plan_id=plan.id, kind=kind, appointment_id=user.appointment.id
+            )
     exams_held(plan)
     return {"skills": skills, "theory": theory}
 
@@ -86,7 +92,7 @@ def test_approving_a_candidate_the_panels_organisation_trained_is_refused(plan, 
     with pytest.raises(RuleViolation) as exc:
         registration_review(actor=A(org_admin), registration_id=reg.id, decision="approve")
     assert exc.value.status == 409 and exc.value.code == "rule_violation"
-    assert codes(exc) == {panels.Rule.PROVIDER}
+    assert codes(exc) == {panel_rules.Rule.PROVIDER}
     assert {(f["record"]["type"], f["record"]["id"]) for f in exc.value.details["findings"]} == {
         ("training_record", record.id)
     }
@@ -105,15 +111,15 @@ def test_every_step_after_the_training_comes_to_light_is_refused(plan, panel, tr
 
     with pytest.raises(RuleViolation) as exc:
         enter(panel["skills"][0], plan, "skills", {reg: 96})
-    assert panels.Rule.PROVIDER in codes(exc) and "录入成绩" in exc.value.message
+    assert panel_rules.Rule.PROVIDER in codes(exc) and "录入成绩" in exc.value.message
     with pytest.raises(RuleViolation) as exc:
-        scoring.score_submit(actor=A(panel["skills"][0]), plan_id=plan.id, kind="skills")
+        scoring_services.score_submit(actor=A(panel["skills"][0]), plan_id=plan.id, kind="skills")
     assert "提交评分" in exc.value.message
     with pytest.raises(RuleViolation) as exc:
-        scoring.component_lock(actor=A(org_admin), plan_id=plan.id, kind="skills")
+        scoring_services.component_lock(actor=A(org_admin), plan_id=plan.id, kind="skills")
     assert "锁定成绩" in exc.value.message
     assert not ComponentResult.objects.exists()
-    assert not scoring.Score.objects.filter(submitted_at__isnull=False).exists()
+    assert not Score.objects.filter(submitted_at__isnull=False).exists()
 
     # The panel page and the API show the same findings, with the record.
     report = services.plan_integrity(plan)
@@ -166,13 +172,13 @@ def test_a_bureau_exception_lets_it_through_and_is_audited(plan, panel, trainer_
     for user in panel["skills"]:
         submit(user, plan, "skills", {reg: 95})
     submit(panel["theory"][0], plan, "theory", {reg: 88})
-    assert scoring.component_lock(actor=A(org_admin), plan_id=plan.id, kind="skills")[0].score == 95
+    assert scoring_services.component_lock(actor=A(org_admin), plan_id=plan.id, kind="skills")[0].score == 95
 
     # Revoked, the rule holds again.
     exception = IntegrityException.objects.filter(kind="theory").first()
     services.exception_revoke(actor=A(cc_officer), exception_id=exception.id, reason="复查发现培训教师兼任考评")
     with pytest.raises(RuleViolation):
-        scoring.component_lock(actor=A(org_admin), plan_id=plan.id, kind="theory")
+        scoring_services.component_lock(actor=A(org_admin), plan_id=plan.id, kind="theory")
     assert AuditEntry.objects.filter(action="integrity.exception_revoke").exists()
 
     # The plan page shows the exceptions with their reasons.
@@ -185,15 +191,17 @@ def test_lock_with_one_assessor_where_the_standard_requires_two_is_refused(plan,
     reg = make_candidates(plan, org_admin, "4", 1)[0]
     first, second = make_assessor(filed_org, org_admin, 1), make_assessor(filed_org, org_admin, 2)
     for user in (first, second):
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=user.appointment.id)
+        panel_services.panel_assign(
+            actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=user.appointment.id
+        )
     submit(first, plan, "theory", {reg: 80})
     PanelMember.objects.filter(plan=plan, appointment=second.appointment).delete()
     with pytest.raises(RuleViolation) as exc:
-        scoring.component_lock(actor=A(org_admin), plan_id=plan.id, kind="theory")
+        scoring_services.component_lock(actor=A(org_admin), plan_id=plan.id, kind="theory")
     assert codes(exc) == {rules.StaffRule.SIZE}
     assert "须至少2人,现有1人" in exc.value.message
     # The overview says so before anyone tries.
-    _plan, overview, _c = scoring.scoring_overview(actor=A(org_admin), plan_id=plan.id)
+    _plan, overview, _c = scoring_selectors.scoring_overview(actor=A(org_admin), plan_id=plan.id)
     theory = next(o for o in overview if o.kind == "theory")
     assert not theory.ready and any("须至少2人" in p for p in theory.problems)
 
@@ -213,21 +221,23 @@ def test_a_correction_is_refused_when_a_relationship_is_declared_after_locking(p
     score_and_lock(scene, theory=[70, 70, 70], skills=[[60, 60, 60]] * 3)
     # A correction asked for while the panel was clean cannot be approved once it is not.
     theory_result = ComponentResult.objects.get(registration=scene.regs[1], kind="theory")
-    pending = scoring.correction_request(
+    pending = scoring_services.correction_request(
         actor=A(org_admin), result_id=theory_result.id, reason="试卷复查加分", new_score="72"
     )
     person = scene.skills[0].appointment.person
     user = scene.skills[0]
     user.person = person
-    panels.relationship_declare(actor=A(user), kind="relative", other_person_id=scene.regs[0].person_id)
+    panel_services.relationship_declare(actor=A(user), kind="relative", other_person_id=scene.regs[0].person_id)
     result = ComponentResult.objects.get(registration=scene.regs[0], kind="skills")
     with pytest.raises(RuleViolation) as exc:
-        scoring.correction_request(actor=A(org_admin), result_id=result.id, reason="录入错误", new_score="65")
-    assert codes(exc) == {panels.Rule.RELATIONSHIP}
+        scoring_services.correction_request(actor=A(org_admin), result_id=result.id, reason="录入错误", new_score="65")
+    assert codes(exc) == {panel_rules.Rule.RELATIONSHIP}
     second = member(Role.ORG_ADMIN, organisation=filed_org)
-    panels.relationship_declare(actor=A(scene.theory), kind="colleague", other_person_id=scene.regs[1].person_id)
+    panel_services.relationship_declare(
+        actor=A(scene.theory), kind="colleague", other_person_id=scene.regs[1].person_id
+    )
     with pytest.raises(RuleViolation) as exc:
-        scoring.correction_decide(actor=A(second), correction_id=pending.id, approve=True)
+        scoring_services.correction_decide(actor=A(second), correction_id=pending.id, approve=True)
     assert "复核成绩更正" in exc.value.message
     with pytest.raises(RuleViolation):
         publicity.publication_open(actor=A(org_admin), plan_id=plan.id)

@@ -12,7 +12,6 @@ from accounts.actors import Actor
 from accounts.models import Role
 from accreditation import people
 from accreditation.models import Appointment, TrainingRecord
-from assessments import panels
 from assessments.models import (
     AssessmentPolicy,
     PanelMember,
@@ -22,6 +21,9 @@ from assessments.models import (
     Score,
     SupervisionReport,
 )
+from assessments.panels import rules as panel_rules
+from assessments.panels import selectors as panel_selectors
+from assessments.panels import services as panel_services
 from core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from core.models import AuditEntry
 from occupations.models import Level, Occupation, StandardLevel
@@ -109,8 +111,8 @@ def refused(exc) -> list[dict]:
     return exc.value.details["refusals"]
 
 
-def by_kind(plan) -> dict[str, panels.ComponentPanel]:
-    return {p.kind: p for p in panels.panel_status(plan)}
+def by_kind(plan) -> dict[str, panel_rules.ComponentPanel]:
+    return {p.kind: p for p in panel_rules.panel_status(plan)}
 
 
 @pytest.fixture
@@ -131,7 +133,7 @@ def provider(other_filed_org):
 
 def test_an_available_assessor_is_assigned_and_audited(plan, org_admin, candidates):
     a = assessor(plan.organisation, org_admin)
-    member_ = panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+    member_ = panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     assert member_.appointment == a and member_.assigned_by == org_admin
     entry = AuditEntry.objects.get(action="panel.assign")
     assert entry.organisation_id == plan.organisation_id and entry.region_code == "220102"
@@ -144,7 +146,7 @@ def test_an_assessor_who_trained_a_candidate_is_refused_naming_the_training_reco
     a = assessor(plan.organisation, org_admin)
     record = trained(provider, a.person, candidates[1].person)
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     [r] = refused(exc)
     assert r["rule_code"] == "trained_candidate"
     assert r["record"] == {"type": "training_record", "id": record.id}
@@ -158,7 +160,7 @@ def test_a_candidate_still_under_review_counts_for_recusal(plan, org_admin, prov
     a = assessor(plan.organisation, org_admin)
     trained(provider, a.person, reg.person)
     with pytest.raises(Conflict, match="考培分离"):
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
 
 
 def test_training_before_the_look_back_window_does_not_count_and_the_window_is_data(
@@ -166,11 +168,11 @@ def test_training_before_the_look_back_window_does_not_count_and_the_window_is_d
 ):
     a = assessor(plan.organisation, org_admin)
     record = trained(provider, a.person, candidates[0].person, end_days_ago=40 * 31)  # over 3 years ago
-    assert panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+    assert panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     AssessmentPolicy.objects.create(
         region_prefix="22", effective_from=datetime.date(2020, 1, 1), training_lookback_months=60
     )
-    [check] = panels.panel_recheck(plan)
+    [check] = panel_rules.panel_recheck(plan)
     assert check.appointment == a and check.refusals[0].record == {"type": "training_record", "id": record.id}
     assert "60个月" in check.refusals[0].explanation
 
@@ -190,7 +192,7 @@ def test_an_assessor_employed_by_the_candidates_training_provider_is_refused(pla
     colleague = PersonFactory()
     record = trained(provider, colleague, candidates[2].person)
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     [r] = refused(exc)
     assert r["rule_code"] == "works_for_provider" and r["record"] == {"type": "training_record", "id": record.id}
     assert f"登记编号{teaching.id}" in r["explanation"] and provider.name in r["explanation"]
@@ -200,7 +202,7 @@ def test_an_organisation_that_trained_the_candidates_cannot_use_its_own_assessor
     org = plan.organisation
     a, b = assessor(org, org_admin), assessor(org, org_admin)
     record = trained(org, PersonFactory(), candidates[0].person)
-    availability = panels.panel_candidates(plan, "skills")
+    availability = panel_selectors.panel_candidates(plan, "skills")
     assert {x.appointment.id for x in availability} == {a.id, b.id}
     assert not any(x.available for x in availability)
     assert all(x.refusals[0].record == {"type": "training_record", "id": record.id} for x in availability)
@@ -210,12 +212,12 @@ def test_a_declared_relationship_is_a_refusal_in_either_direction(plan, org_admi
     a, b = assessor(plan.organisation, org_admin), assessor(plan.organisation, org_admin)
     user = member(Role.ASSESSOR, organisation=plan.organisation, person=a.person)
     cand = candidates[0].person
-    mine = panels.relationship_declare(
+    mine = panel_services.relationship_declare(
         actor=A(user), kind="relative", name=cand.name, id_type="ric", id_number=cand.id_number, note="表兄弟"
     )
     theirs = RelationshipDeclaration.objects.create(declarant=candidates[1].person, other=b.person, kind="master")
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     [r] = refused(exc)
     assert r["rule_code"] == "declared_relationship" and r["record"] == {
         "type": "relationship_declaration",
@@ -223,7 +225,7 @@ def test_a_declared_relationship_is_a_refusal_in_either_direction(plan, org_admi
     }
     assert "近亲属" in r["explanation"] and cand.name in r["explanation"]
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=b.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=b.id)
     assert refused(exc)[0]["record"] == {"type": "relationship_declaration", "id": theirs.id}
 
 
@@ -238,8 +240,8 @@ def test_an_assessor_who_is_a_candidate_is_refused(plan, org_admin, candidates):
         organisation_id=plan.organisation_id,
         scopes=[{"occupation_code": CODE, "max_level": "3"}],
     )
-    facts = panels.facts_for(plan)
-    [r] = panels.assessor_refusals(facts, a)
+    facts = panel_rules.facts_for(plan)
+    [r] = panel_rules.assessor_refusals(facts, a)
     assert r.rule_code == "is_candidate" and r.record == {"type": "registration", "id": reg.id}
 
 
@@ -250,7 +252,7 @@ def test_a_lapsed_appointment_is_refused_with_its_validity(plan, org_admin):
     until = timezone.localdate() + datetime.timedelta(days=5)  # components start 13 days from now
     a = assessor(plan.organisation, org_admin, valid_until=until)
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
     [r] = refused(exc)
     assert r["rule_code"] == "appointment_lapsed" and r["record"] == {"type": "appointment", "id": a.id}
     assert str(until) in r["explanation"]
@@ -260,92 +262,98 @@ def test_a_withdrawn_appointment_is_refused(plan, org_admin):
     a = assessor(plan.organisation, org_admin)
     people.appointment_withdraw(actor=A(org_admin), appointment_id=a.id, reason="离职")
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
     assert refused(exc)[0]["rule_code"] == "appointment_inactive"
 
 
 def test_a_level_above_the_assessors_maximum_is_refused_by_rank(plan, org_admin):
     low = assessor(plan.organisation, org_admin, max_level="4")
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=low.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=low.id)
     [r] = refused(exc)
     scope = low.scopes.get()
     assert r["rule_code"] == "level_scope" and r["record"] == {"type": "appointment_scope", "id": scope.id}
     assert "四级" in r["explanation"] and "三级" in r["explanation"]
     # "2" sorts below "3" as text, but 二级/技师 ranks above 三级: ranks decide.
     high = assessor(plan.organisation, org_admin, max_level="2")
-    assert panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=high.id)
+    assert panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=high.id)
 
 
 def test_an_assessor_for_another_occupation_or_role_is_refused(plan, org_admin):
     cook = assessor(plan.organisation, org_admin, code="4-03-02-01")
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=cook.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=cook.id)
     assert refused(exc)[0]["rule_code"] == "occupation_scope"
     sup = assessor(plan.organisation, org_admin, role="internal_supervisor")
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=sup.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=sup.id)
     assert refused(exc)[0]["rule_code"] == "role"
 
 
 def test_another_organisations_assessor_is_not_found_and_the_rule_names_it(plan, org_admin, other_filed_org):
     theirs = assessor(other_filed_org, other_filed_org.admin)
     with pytest.raises(NotFound):
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=theirs.id)
-    [r] = panels.assessor_refusals(panels.facts_for(plan), theirs)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=theirs.id)
+    [r] = panel_rules.assessor_refusals(panel_rules.facts_for(plan), theirs)
     assert r.rule_code == "organisation" and other_filed_org.name in r.explanation
 
 
 def test_kinds_the_plan_does_not_have_and_duplicates_are_refused(plan, org_admin):
     a = assessor(plan.organisation, org_admin)
     with pytest.raises(ValidationFailed, match="综合评审"):
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="review", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="review", appointment_id=a.id)
     with pytest.raises(ValidationFailed):
-        panels.panel_candidates(plan, "review")
-    panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+        panel_selectors.panel_candidates(plan, "review")
+    panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     assert exc.value.code == "already_assigned"
-    assert panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
+    assert panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
 
 
 def test_only_the_organisations_admin_assigns(plan, org_admin, other_org_admin, cc_officer, jlc_officer):
     a = assessor(plan.organisation, org_admin)
     kwargs = {"plan_id": plan.id, "kind": "skills", "appointment_id": a.id}
     with pytest.raises(NotFound):
-        panels.panel_assign(actor=A(other_org_admin), **kwargs)
+        panel_services.panel_assign(actor=A(other_org_admin), **kwargs)
     with pytest.raises(NotFound):
-        panels.panel_assign(actor=A(jlc_officer), **kwargs)
+        panel_services.panel_assign(actor=A(jlc_officer), **kwargs)
     with pytest.raises(PermissionDenied):
-        panels.panel_assign(actor=A(cc_officer), **kwargs)
+        panel_services.panel_assign(actor=A(cc_officer), **kwargs)
     with pytest.raises(PermissionDenied):
-        panels.panel_assign(actor=A(member(Role.ASSESSOR, organisation=plan.organisation)), **kwargs)
+        panel_services.panel_assign(actor=A(member(Role.ASSESSOR, organisation=plan.organisation)), **kwargs)
     with pytest.raises(NotAuthenticated):
-        panels.panel_assign(actor=Actor.anonymous(), **kwargs)
+        panel_services.panel_assign(actor=Actor.anonymous(), **kwargs)
     assert not PanelMember.objects.exists()
 
 
 def test_removal_needs_a_reason_is_audited_and_stops_once_marks_exist(plan, org_admin, candidates):
     a, b = assessor(plan.organisation, org_admin), assessor(plan.organisation, org_admin)
     for x in (a, b):
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=x.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=x.id)
     with pytest.raises(ValidationFailed):
-        panels.panel_remove(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id, reason=" ")
-    panels.panel_remove(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id, reason="临时出差")
+        panel_services.panel_remove(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id, reason=" ")
+    panel_services.panel_remove(
+        actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id, reason="临时出差"
+    )
     assert list(PanelMember.objects.values_list("appointment_id", flat=True)) == [b.id]
     assert AuditEntry.objects.get(action="panel.remove").reason == "临时出差"
     with pytest.raises(NotFound):
-        panels.panel_remove(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id, reason="再次")
+        panel_services.panel_remove(
+            actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id, reason="再次"
+        )
     Score.objects.create(registration=candidates[0], kind="skills", assessor=b, value=80)
     with pytest.raises(Conflict, match="评分"):
-        panels.panel_remove(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=b.id, reason="调整")
+        panel_services.panel_remove(
+            actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=b.id, reason="调整"
+        )
 
 
 def test_panels_are_frozen_after_scoring(plan, org_admin):
     a = assessor(plan.organisation, org_admin)
     Plan.objects.filter(pk=plan.id).update(status=Plan.Status.PUBLICITY)
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     assert exc.value.code == "plan_closed"
 
 
@@ -380,23 +388,23 @@ def test_a_panel_is_complete_with_enough_members_and_an_odd_number(plan, org_adm
     approved(plan, "4", 12)
     staff = [assessor(plan.organisation, org_admin) for _ in range(4)]
     for a in staff[:2]:
-        panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+        panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
     skills = by_kind(plan)["skills"]
     assert not skills.ok and "需至少3名" in skills.problems[0] and skills.assigned == 2
-    panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=staff[2].id)
+    panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=staff[2].id)
     assert by_kind(plan)["skills"].ok
-    panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=staff[3].id)
+    panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=staff[3].id)
     skills = by_kind(plan)["skills"]
     assert not skills.ok and "奇数" in skills.problems[0]
 
 
 def test_recheck_finds_a_member_who_trained_a_candidate_approved_later(plan, org_admin, provider):
     a = assessor(plan.organisation, org_admin)
-    panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
-    assert panels.panel_recheck(plan) == []
+    panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
+    assert panel_rules.panel_recheck(plan) == []
     [late] = make_candidates(plan, org_admin, "3", 1, start=50)
     record = trained(provider, a.person, late.person)
-    [check] = panels.panel_recheck(plan)
+    [check] = panel_rules.panel_recheck(plan)
     assert (check.kind, check.appointment.id) == ("theory", a.id)
     assert check.refusals[0].record == {"type": "training_record", "id": record.id}
     theory = by_kind(plan)["theory"]
@@ -409,7 +417,7 @@ def test_availability_lists_every_assessor_with_reasons(plan, org_admin):
     gone = assessor(plan.organisation, org_admin)
     people.appointment_withdraw(actor=A(org_admin), appointment_id=gone.id, reason="离职")
     assessor(plan.organisation, org_admin, role="trainer", code="4-03-02-07")  # not an assessor: not listed
-    rows = panels.panel_candidates(plan, "skills")
+    rows = panel_selectors.panel_candidates(plan, "skills")
     assert rows[0].appointment == ok and rows[0].available and rows[0].refusals == []  # the available first
     reasons = {x.appointment.id: [r.rule_code for r in x.refusals] for x in rows[1:]}
     assert reasons == {low.id: ["level_scope"], gone.id: ["appointment_inactive"]}
@@ -435,7 +443,9 @@ def pool(plan, org_admin, candidates, changchun_bureau, cc_officer, jilin_city_b
 def test_the_random_draw_takes_only_eligible_supervisors(plan, cc_officer, pool):
     drawn = set()
     for seed in range(20):
-        drawn.add(panels.supervisor_assign_random(actor=A(cc_officer), plan_id=plan.id, seed=seed).supervisor_id)
+        drawn.add(
+            panel_services.supervisor_assign_random(actor=A(cc_officer), plan_id=plan.id, seed=seed).supervisor_id
+        )
     assert drawn == {a.id for a in pool["good"]}
     entry = AuditEntry.objects.filter(action="plan.supervisor_assign").order_by("seq").last()
     assert entry.after["method"] == "random" and sorted(entry.after["pool"]) == sorted(a.id for a in pool["good"])
@@ -445,7 +455,7 @@ def test_with_no_one_eligible_the_draw_says_why_each_was_excluded(plan, cc_offic
     for a in pool["good"]:
         people.appointment_withdraw(actor=A(cc_officer), appointment_id=a.id, reason="到期")
     with pytest.raises(Conflict) as exc:
-        panels.supervisor_assign_random(actor=A(cc_officer), plan_id=plan.id, seed=1)
+        panel_services.supervisor_assign_random(actor=A(cc_officer), plan_id=plan.id, seed=1)
     assert exc.value.code == "no_eligible_supervisor"
     excluded = {e["appointment_id"]: e["refusals"] for e in exc.value.details["excluded"]}
     assert pool["elsewhere"].id not in excluded  # not in the pool at all
@@ -456,38 +466,46 @@ def test_with_no_one_eligible_the_draw_says_why_each_was_excluded(plan, cc_offic
 
 def test_manual_assignment_checks_the_same_rules(plan, cc_officer, pool, org_admin):
     with pytest.raises(Conflict) as exc:
-        panels.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=pool["teacher"].id)
+        panel_services.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=pool["teacher"].id)
     assert refused(exc)[0]["rule_code"] == "trained_candidate"
     with pytest.raises(Conflict) as exc:
-        panels.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=pool["elsewhere"].id)
+        panel_services.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=pool["elsewhere"].id)
     assert refused(exc)[0]["rule_code"] == "bureau_region"
     with pytest.raises(NotFound):  # an assessor is no supervisor of any kind
-        panels.supervisor_assign(
+        panel_services.supervisor_assign(
             actor=A(cc_officer), plan_id=plan.id, appointment_id=assessor(plan.organisation, org_admin).id
         )
     inside = assessor(plan.organisation, org_admin, role="internal_supervisor")
-    assert panels.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=inside.id).supervisor == inside
+    assert (
+        panel_services.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=inside.id).supervisor
+        == inside
+    )
     good = pool["good"][0]
-    assert panels.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=good.id).supervisor == good
+    assert (
+        panel_services.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=good.id).supervisor
+        == good
+    )
 
 
 def test_an_external_supervisor_for_other_occupations_is_refused(plan, changchun_bureau, cc_officer):
     cook = external(changchun_bureau, cc_officer, code="4-03-02-01")
     with pytest.raises(Conflict) as exc:
-        panels.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=cook.id)
+        panel_services.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=cook.id)
     assert refused(exc)[0]["rule_code"] == "occupation_scope"
 
 
 def test_who_may_assign_supervisors(plan, pool, org_admin, jlc_officer, province_officer, operator):
     good = pool["good"][0]
     with pytest.raises(NotFound):
-        panels.supervisor_assign(actor=A(jlc_officer), plan_id=plan.id, appointment_id=good.id)
+        panel_services.supervisor_assign(actor=A(jlc_officer), plan_id=plan.id, appointment_id=good.id)
     with pytest.raises(PermissionDenied):
-        panels.supervisor_assign(actor=A(org_admin), plan_id=plan.id, appointment_id=good.id)
+        panel_services.supervisor_assign(actor=A(org_admin), plan_id=plan.id, appointment_id=good.id)
     with pytest.raises(PermissionDenied):
-        panels.supervisor_assign_random(actor=A(org_admin), plan_id=plan.id, seed=1)
-    assert panels.supervisor_assign(actor=A(province_officer), plan_id=plan.id, appointment_id=good.id)
-    assert panels.supervisor_assign_random(actor=A(operator), plan_id=plan.id, seed=3).supervisor in pool["good"]
+        panel_services.supervisor_assign_random(actor=A(org_admin), plan_id=plan.id, seed=1)
+    assert panel_services.supervisor_assign(actor=A(province_officer), plan_id=plan.id, appointment_id=good.id)
+    assert (
+        panel_services.supervisor_assign_random(actor=A(operator), plan_id=plan.id, seed=3).supervisor in pool["good"]
+    )
 
 
 # --- Declarations and supervision reports ------------------------------------------------------------------------
@@ -497,63 +515,71 @@ def test_only_registered_assessors_and_supervisors_declare(plan, org_admin, cand
     cand = candidates[0].person
     stranger = UserFactory(person=PersonFactory())
     with pytest.raises(PermissionDenied):
-        panels.relationship_declare(
+        panel_services.relationship_declare(
             actor=A(stranger), kind="colleague", name=cand.name, id_type="ric", id_number=cand.id_number
         )
     with pytest.raises(PermissionDenied):
-        panels.relationship_declare(actor=A(org_admin), kind="colleague", other_person_id=cand.id)
+        panel_services.relationship_declare(actor=A(org_admin), kind="colleague", other_person_id=cand.id)
     a = assessor(plan.organisation, org_admin)
     user = member(Role.ASSESSOR, organisation=plan.organisation, person=a.person)
     with pytest.raises(NotFound):  # by id, only the candidates of panels they sit on
-        panels.relationship_declare(actor=A(user), kind="colleague", other_person_id=cand.id)
+        panel_services.relationship_declare(actor=A(user), kind="colleague", other_person_id=cand.id)
     with pytest.raises(ValidationFailed):
-        panels.relationship_declare(actor=A(user), kind="enemy", other_person_id=cand.id)
+        panel_services.relationship_declare(actor=A(user), kind="enemy", other_person_id=cand.id)
     with pytest.raises(ValidationFailed):
-        panels.relationship_declare(actor=A(user), kind="colleague", name=a.person.name, id_number=a.person.id_number)
-    panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
-    d = panels.relationship_declare(actor=A(user), kind="colleague", other_person_id=cand.id, note="同一车间")
+        panel_services.relationship_declare(
+            actor=A(user), kind="colleague", name=a.person.name, id_number=a.person.id_number
+        )
+    panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="theory", appointment_id=a.id)
+    d = panel_services.relationship_declare(actor=A(user), kind="colleague", other_person_id=cand.id, note="同一车间")
     assert (d.declarant, d.other, d.note) == (a.person, cand, "同一车间")
     assert AuditEntry.objects.filter(action="relationship.declare", object_id=str(d.id)).exists()
     with pytest.raises(Conflict):
-        panels.relationship_declare(actor=A(user), kind="colleague", other_person_id=cand.id)
-    assert panels.panel_recheck(plan)[0].refusals[0].rule_code == "declared_relationship"
+        panel_services.relationship_declare(actor=A(user), kind="colleague", other_person_id=cand.id)
+    assert panel_rules.panel_recheck(plan)[0].refusals[0].rule_code == "declared_relationship"
 
 
 @pytest.fixture
 def supervised(plan, pool, cc_officer, changchun_bureau):
     good = pool["good"][0]
-    panels.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=good.id)
+    panel_services.supervisor_assign(actor=A(cc_officer), plan_id=plan.id, appointment_id=good.id)
     user = member(Role.SUPERVISOR, bureau=changchun_bureau, person=good.person)
     return user
 
 
-ALL_OK = dict.fromkeys(panels.CHECKLIST, "ok")
+ALL_OK = dict.fromkeys(panel_rules.CHECKLIST, "ok")
 
 
 def test_the_assigned_supervisor_reports(plan, supervised):
-    report = panels.supervision_report_submit(actor=A(supervised), plan_id=plan.id, checklist=ALL_OK, findings="")
+    report = panel_services.supervision_report_submit(
+        actor=A(supervised), plan_id=plan.id, checklist=ALL_OK, findings=""
+    )
     assert report.supervisor == Plan.objects.get(pk=plan.id).supervisor
     assert AuditEntry.objects.filter(action="supervision.report").exists()
-    assert [p.id for p in panels.supervised_plans(A(supervised))] == [plan.id]
+    assert [p.id for p in panel_selectors.supervised_plans(A(supervised))] == [plan.id]
 
 
 def test_a_report_with_an_issue_needs_findings_and_every_item(plan, supervised):
     checklist = {**ALL_OK, "separation": "issue"}
     with pytest.raises(ValidationFailed) as exc:
-        panels.supervision_report_submit(actor=A(supervised), plan_id=plan.id, checklist=checklist, findings=" ")
+        panel_services.supervision_report_submit(
+            actor=A(supervised), plan_id=plan.id, checklist=checklist, findings=" "
+        )
     assert exc.value.details["field"] == "findings"
     with pytest.raises(ValidationFailed) as exc:
-        panels.supervision_report_submit(actor=A(supervised), plan_id=plan.id, checklist={"scope": "ok"}, findings="")
+        panel_services.supervision_report_submit(
+            actor=A(supervised), plan_id=plan.id, checklist={"scope": "ok"}, findings=""
+        )
     assert "venue" in exc.value.details["missing"]
     with pytest.raises(ValidationFailed):
-        panels.supervision_report_submit(
+        panel_services.supervision_report_submit(
             actor=A(supervised), plan_id=plan.id, checklist={**ALL_OK, "mood": "ok"}, findings=""
         )
     with pytest.raises(ValidationFailed):
-        panels.supervision_report_submit(
+        panel_services.supervision_report_submit(
             actor=A(supervised), plan_id=plan.id, checklist={**ALL_OK, "venue": "fine"}, findings=""
         )
-    report = panels.supervision_report_submit(
+    report = panel_services.supervision_report_submit(
         actor=A(supervised), plan_id=plan.id, checklist=checklist, findings="考评员中有该机构培训教师"
     )
     assert report.checklist["separation"] == "issue"
@@ -563,13 +589,13 @@ def test_only_the_assigned_supervisor_reports(plan, supervised, pool, changchun_
     other = member(Role.SUPERVISOR, bureau=changchun_bureau, person=pool["good"][1].person)
     kwargs = {"plan_id": plan.id, "checklist": ALL_OK, "findings": ""}
     with pytest.raises(NotFound):
-        panels.supervision_report_submit(actor=A(other), **kwargs)
+        panel_services.supervision_report_submit(actor=A(other), **kwargs)
     with pytest.raises(NotFound):
-        panels.supervision_report_submit(actor=A(other_org_admin), **kwargs)
+        panel_services.supervision_report_submit(actor=A(other_org_admin), **kwargs)
     with pytest.raises(PermissionDenied):
-        panels.supervision_report_submit(actor=A(org_admin), **kwargs)
+        panel_services.supervision_report_submit(actor=A(org_admin), **kwargs)
     assert not SupervisionReport.objects.exists()
-    assert list(panels.supervised_plans(A(other))) == []
+    assert list(panel_selectors.supervised_plans(A(other))) == []
 
 
 # --- API -------------------------------------------------------------------------------------------------------
@@ -699,7 +725,7 @@ def test_two_admins_assigning_the_same_assessor_make_one_member(cc_officer, org,
     def go():
         try:
             barrier.wait()
-            panels.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
+            panel_services.panel_assign(actor=A(org_admin), plan_id=plan.id, kind="skills", appointment_id=a.id)
             outcomes.append("ok")
         except Conflict as exc:
             outcomes.append(exc.code)

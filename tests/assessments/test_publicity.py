@@ -232,10 +232,10 @@ def test_finalising_sets_outcomes_and_tells_the_candidates(published, other_org_
     }
     assert "已办结" in client_for(None).get(f"/assessments/publicity/{plan.id}/").content.decode()
     result = ComponentResult.objects.get(registration=b, kind="skills")
-    from assessments import scoring
+    from assessments.scoring import services as scoring_services
 
     with pytest.raises(Conflict, match="办结"):
-        scoring.correction_request(actor=A(published.admin), result_id=result.id, new_score="60", reason="x")
+        scoring_services.correction_request(actor=A(published.admin), result_id=result.id, new_score="60", reason="x")
 
 
 def test_finalising_hands_over_to_certificate_issuance_when_it_exists(published, monkeypatch):

@@ -7,9 +7,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from assessments import scoring
 from assessments.examday import services as examday
 from assessments.models import ComponentResult, Plan, Registration
+from assessments.scoring import services as scoring_services
 from tests.conftest import client_for
 from tests.factories import bound_user
 
@@ -69,13 +69,13 @@ def test_the_candidate_applies_on_the_page_and_sits_only_the_failed_component(fa
             actor=A(org_admin), plan_id=second.id, kind="theory", status="present", code=ticket.number, id_checked=True
         )
     with pytest.raises(Exception, match="未在本科目考场签到"):
-        scoring.score_enter(
+        scoring_services.score_enter(
             actor=A(assessor), plan_id=second.id, kind="skills", entries=[{"registration_id": resit.id, "value": 75}]
         )
     examday.checkin_record(
         actor=A(org_admin), plan_id=second.id, kind="skills", status="present", code=ticket.number, id_checked=True
     )
-    (score,) = scoring.score_enter(
+    (score,) = scoring_services.score_enter(
         actor=A(assessor), plan_id=second.id, kind="skills", entries=[{"registration_id": resit.id, "value": 75}]
     )
     assert score.value == 75

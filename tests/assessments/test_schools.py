@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.actors import Actor
-from assessments import publicity, schools
+from assessments import publicity
 from assessments.models import GraduatingClass, Registration
+from assessments.schools import services as schools
 from certificates import issuance
 from certificates.models import Certificate
 from certificates.verification import verify_token
@@ -173,13 +174,13 @@ def _assess(plan, org, admin, regs, theory, skills):
     theory_assessor = make_assessor(org, admin, 10)
     seat(plan, "skills", *skill_panel)
     seat(plan, "theory", theory_assessor, make_assessor(org, admin, 40))  # the standard asks for two
-    from assessments import scoring
+    from assessments.scoring import services as scoring_services
 
     submit(theory_assessor, plan, "theory", dict(zip(regs, theory, strict=True)))
     for user in skill_panel:
         submit(user, plan, "skills", dict(zip(regs, skills, strict=True)))
-    scoring.component_lock(actor=A(admin), plan_id=plan.id, kind="theory")
-    scoring.component_lock(actor=A(admin), plan_id=plan.id, kind="skills")
+    scoring_services.component_lock(actor=A(admin), plan_id=plan.id, kind="theory")
+    scoring_services.component_lock(actor=A(admin), plan_id=plan.id, kind="skills")
 
 
 def test_a_graduating_class_end_to_end(

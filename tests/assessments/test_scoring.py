@@ -16,8 +16,12 @@ from openpyxl import Workbook, load_workbook
 from accounts.actors import Actor
 from accounts.models import Role
 from accreditation.people import appointment_register
-from assessments import scoring
 from assessments.models import ComponentResult, PanelMember, Plan, Registration, Score, ScoreCorrection
+from assessments.resits import rules as resit_rules
+from assessments.resits import services as resit_services
+from assessments.scoring import rules as scoring_rules
+from assessments.scoring import services as scoring_services
+from assessments.scoring import sheets as scoring_sheets
 from core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from core.models import AuditEntry
 from occupations.models import StandardLevel
@@ -74,12 +78,12 @@ def enter(user, plan: Plan, kind: str, marks: dict) -> list[Score]:
         else {"registration_id": reg.id, "value": mark}
         for reg, mark in marks.items()
     ]
-    return scoring.score_enter(actor=A(user), plan_id=plan.id, kind=kind, entries=entries)
+    return scoring_services.score_enter(actor=A(user), plan_id=plan.id, kind=kind, entries=entries)
 
 
 def submit(user, plan: Plan, kind: str, marks: dict) -> None:
     enter(user, plan, kind, marks)
-    scoring.score_submit(actor=A(user), plan_id=plan.id, kind=kind)
+    scoring_services.score_submit(actor=A(user), plan_id=plan.id, kind=kind)
 
 
 def build_scene(plan: Plan, org, admin, n: int = 3) -> SimpleNamespace:
@@ -101,8 +105,8 @@ def score_and_lock(scene, theory: list, skills: list[list]) -> None:
     submit(scene.theory, scene.plan, "theory", dict(zip(scene.regs, theory, strict=True)))
     for user, marks in zip(scene.skills, skills, strict=True):
         submit(user, scene.plan, "skills", dict(zip(scene.regs, marks, strict=True)))
-    scoring.component_lock(actor=A(scene.admin), plan_id=scene.plan.id, kind="theory")
-    scoring.component_lock(actor=A(scene.admin), plan_id=scene.plan.id, kind="skills")
+    scoring_services.component_lock(actor=A(scene.admin), plan_id=scene.plan.id, kind="theory")
+    scoring_services.component_lock(actor=A(scene.admin), plan_id=scene.plan.id, kind="skills")
 
 
 def result(reg: Registration, kind: str) -> ComponentResult:
@@ -123,34 +127,34 @@ def second_admin(filed_org):
 
 
 def test_the_mean_of_the_assessors_marks():
-    assert scoring.combine([D("70"), D("80"), D("90")], "mean") == (D("80.0"), "mean of 3")
-    assert scoring.combine([D("61.5")], "mean") == (D("61.5"), "mean of 1")
+    assert scoring_rules.combine([D("70"), D("80"), D("90")], "mean") == (D("80.0"), "mean of 3")
+    assert scoring_rules.combine([D("61.5")], "mean") == (D("61.5"), "mean of 1")
 
 
 def test_the_trimmed_mean_drops_one_highest_and_one_lowest_from_three_marks_on():
-    assert scoring.combine([D("50"), D("70"), D("72"), D("74"), D("99")], "trimmed_mean") == (
+    assert scoring_rules.combine([D("50"), D("70"), D("72"), D("74"), D("99")], "trimmed_mean") == (
         D("72.0"),
         "trimmed mean of 5",
     )
-    assert scoring.combine([D("10"), D("70"), D("100")], "trimmed_mean") == (D("70.0"), "trimmed mean of 3")
+    assert scoring_rules.combine([D("10"), D("70"), D("100")], "trimmed_mean") == (D("70.0"), "trimmed mean of 3")
     # With fewer than three marks there is nothing to trim: the plain mean.
-    assert scoring.combine([D("60"), D("70")], "trimmed_mean") == (D("65.0"), "mean of 2")
+    assert scoring_rules.combine([D("60"), D("70")], "trimmed_mean") == (D("65.0"), "mean of 2")
 
 
 def test_rounding_is_half_up_to_one_decimal():
     # Banker's rounding would give 60.0 and 59.8 here.
-    assert scoring.combine([D("60.0"), D("60.1")], "mean")[0] == D("60.1")
-    assert scoring.combine([D("59.8"), D("59.9")], "mean")[0] == D("59.9")
-    assert scoring.combine([D("60.0"), D("59.9"), D("60.0")], "mean")[0] == D("60.0")  # 59.966…
+    assert scoring_rules.combine([D("60.0"), D("60.1")], "mean")[0] == D("60.1")
+    assert scoring_rules.combine([D("59.8"), D("59.9")], "mean")[0] == D("59.9")
+    assert scoring_rules.combine([D("60.0"), D("59.9"), D("60.0")], "mean")[0] == D("60.0")  # 59.966…
 
 
 def test_absent_needs_a_majority_and_void_needs_only_one():
     scored, absent, void = "scored", "absent", "void"
-    assert scoring.combine_marks([(absent, None), (absent, None), (scored, D("80"))], "mean").status == absent
-    one_absent = scoring.combine_marks([(absent, None), (scored, D("70")), (scored, D("80"))], "mean")
+    assert scoring_rules.combine_marks([(absent, None), (absent, None), (scored, D("80"))], "mean").status == absent
+    one_absent = scoring_rules.combine_marks([(absent, None), (scored, D("70")), (scored, D("80"))], "mean")
     assert (one_absent.status, one_absent.score, one_absent.rule) == (scored, D("75.0"), "mean of 2")
     assert "缺考" in one_absent.note
-    cheated = scoring.combine_marks([(void, None), (scored, D("90")), (scored, D("95"))], "mean")
+    cheated = scoring_rules.combine_marks([(void, None), (scored, D("90")), (scored, D("95"))], "mean")
     assert (cheated.status, cheated.score, cheated.rule) == (void, None, "void by 1 of 3")
 
 
@@ -167,25 +171,25 @@ def test_absent_needs_a_majority_and_void_needs_only_one():
 )
 def test_a_mark_is_0_to_100_with_at_most_one_decimal(typed, message):
     with pytest.raises(ValidationFailed, match=message):
-        scoring.parse_score(typed)
+        scoring_rules.parse_score(typed)
 
 
 def test_marks_typed_in_any_form_are_kept_to_one_decimal():
-    assert scoring.parse_score("85") == D("85.0")
-    assert scoring.parse_score(59.9) == D("59.9")
-    assert scoring.parse_score(" 100 ") == D("100.0")
+    assert scoring_rules.parse_score("85") == D("85.0")
+    assert scoring_rules.parse_score(59.9) == D("59.9")
+    assert scoring_rules.parse_score(" 100 ") == D("100.0")
 
 
 def test_the_rule_is_explained_in_words():
-    assert scoring.rule_label("trimmed mean of 5") == "5名考评员评分去掉最高最低后平均"
-    assert scoring.rule_label("mean of 1") == "1名考评员评分算术平均"
-    assert scoring.rule_label("carried from #12") == "沿用前次合格成绩"
+    assert scoring_rules.rule_label("trimmed mean of 5") == "5名考评员评分去掉最高最低后平均"
+    assert scoring_rules.rule_label("mean of 1") == "1名考评员评分算术平均"
+    assert scoring_rules.rule_label("carried from #12") == "沿用前次合格成绩"
 
 
 def test_add_months_keeps_the_day_or_the_months_last_day():
-    assert scoring.add_months(datetime.date(2025, 1, 31), 1) == datetime.date(2025, 2, 28)
-    assert scoring.add_months(datetime.date(2024, 12, 15), 12) == datetime.date(2025, 12, 15)
-    assert scoring.add_months(datetime.date(2025, 11, 30), 3) == datetime.date(2026, 2, 28)
+    assert resit_rules.add_months(datetime.date(2025, 1, 31), 1) == datetime.date(2025, 2, 28)
+    assert resit_rules.add_months(datetime.date(2024, 12, 15), 12) == datetime.date(2025, 12, 15)
+    assert resit_rules.add_months(datetime.date(2025, 11, 30), 3) == datetime.date(2026, 2, 28)
 
 
 # --- Entering marks ------------------------------------------------------------------------------------------------
@@ -201,13 +205,13 @@ def test_an_assessor_saves_changes_and_submits_then_the_sheet_is_closed(scene):
     change = AuditEntry.objects.filter(action="score.enter").order_by("seq").last()
     assert change.before["marks"] == {str(a.id): "70.0"} and change.after["marks"][str(a.id)] == "72.5"
 
-    assert scoring.score_submit(actor=A(user), plan_id=plan.id, kind="skills") == 3
+    assert scoring_services.score_submit(actor=A(user), plan_id=plan.id, kind="skills") == 3
     assert not Score.objects.filter(assessor=user.appointment, submitted_at__isnull=True).exists()
     with pytest.raises(Conflict) as exc:
         enter(user, plan, "skills", {a: 90})
     assert exc.value.code == "already_submitted"
     with pytest.raises(Conflict):
-        scoring.score_submit(actor=A(user), plan_id=plan.id, kind="skills")
+        scoring_services.score_submit(actor=A(user), plan_id=plan.id, kind="skills")
     assert Score.objects.get(assessor=user.appointment, registration=a).value == D("72.5")
 
 
@@ -223,7 +227,7 @@ def test_only_the_panel_for_that_component_enters_marks(scene, filed_org, org_ad
     with pytest.raises(NotFound):
         enter(other_org_admin, plan, "skills", {reg: 80})
     with pytest.raises(NotAuthenticated):
-        scoring.score_enter(actor=Actor(), plan_id=plan.id, kind="skills", entries=[])
+        scoring_services.score_enter(actor=Actor(), plan_id=plan.id, kind="skills", entries=[])
     with pytest.raises(NotFound):
         enter(scene.skills[0], plan, "cooking", {reg: 80})
     assert not Score.objects.exists()
@@ -246,14 +250,14 @@ def test_only_approved_candidates_of_the_component_are_marked_and_a_bad_entry_sa
         enter(scene.skills[0], plan, "skills", {a: 80, scene.regs[1]: "100.5", scene.regs[2]: "七十"})
     assert len(exc.value.details["errors"]) == 2 and "均未保存" in exc.value.message
     with pytest.raises(ValidationFailed, match="不能同时填写分数"):
-        scoring.score_enter(
+        scoring_services.score_enter(
             actor=A(scene.skills[0]),
             plan_id=plan.id,
             kind="skills",
             entries=[{"registration_id": a.id, "status": "absent", "value": 50}],
         )
     with pytest.raises(ValidationFailed, match="重复"):
-        scoring.score_enter(
+        scoring_services.score_enter(
             actor=A(scene.skills[0]),
             plan_id=plan.id,
             kind="skills",
@@ -275,9 +279,9 @@ def test_no_marks_before_the_component_has_started(filed_org, org_admin):
 def test_skills_sheets_are_submitted_complete(scene):
     enter(scene.skills[0], scene.plan, "skills", {scene.regs[0]: 80})
     with pytest.raises(ValidationFailed, match="尚有2名考生未评分"):
-        scoring.score_submit(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills")
+        scoring_services.score_submit(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills")
     with pytest.raises(ValidationFailed, match="尚未录入"):
-        scoring.score_submit(actor=A(scene.skills[1]), plan_id=scene.plan.id, kind="skills")
+        scoring_services.score_submit(actor=A(scene.skills[1]), plan_id=scene.plan.id, kind="skills")
 
 
 # --- Locking ------------------------------------------------------------------------------------------------------
@@ -288,11 +292,11 @@ def test_locking_waits_for_every_panel_member(scene):
     submit(scene.skills[0], plan, "skills", dict.fromkeys(regs, 80))
     enter(scene.skills[1], plan, "skills", dict.fromkeys(regs, 80))
     with pytest.raises(Conflict) as exc:
-        scoring.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="skills")
+        scoring_services.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="skills")
     assert exc.value.code == "scores_incomplete"
     assert "考评员2" in exc.value.message and "考评员3尚有3名考生未评分" in exc.value.message
     assert not ComponentResult.objects.exists()
-    state = scoring.lock_state(plan, "skills")
+    state = scoring_services.lock_state(plan, "skills")
     assert not state.ready and len(state.problems) == 2
 
 
@@ -302,9 +306,9 @@ def test_theory_needs_one_submitted_mark_per_candidate(scene, filed_org, org_adm
     seat(plan, "theory", second_marker)
     submit(scene.theory, plan, "theory", {a: 70, b: 75})
     with pytest.raises(Conflict, match="1名考生尚无评分"):
-        scoring.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="theory")
+        scoring_services.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="theory")
     submit(second_marker, plan, "theory", {c: 88})
-    results = scoring.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="theory")
+    results = scoring_services.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="theory")
     assert sorted((r.registration_id, r.score, r.rule) for r in results) == [
         (a.id, D("70.0"), "mean of 1"),
         (b.id, D("75.0"), "mean of 1"),
@@ -362,14 +366,14 @@ def test_only_the_org_admin_locks_and_marks_close_once_locked(scene, other_org_a
     for user in scene.skills:
         submit(user, plan, "skills", dict.fromkeys(regs, 75))
     with pytest.raises(PermissionDenied):
-        scoring.component_lock(actor=A(scene.skills[0]), plan_id=plan.id, kind="skills")
+        scoring_services.component_lock(actor=A(scene.skills[0]), plan_id=plan.id, kind="skills")
     with pytest.raises(PermissionDenied):  # the bureau oversees but does not lock
-        scoring.component_lock(actor=A(cc_officer), plan_id=plan.id, kind="skills")
+        scoring_services.component_lock(actor=A(cc_officer), plan_id=plan.id, kind="skills")
     with pytest.raises(NotFound):
-        scoring.component_lock(actor=A(other_org_admin), plan_id=plan.id, kind="skills")
-    scoring.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="skills")
+        scoring_services.component_lock(actor=A(other_org_admin), plan_id=plan.id, kind="skills")
+    scoring_services.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="skills")
     with pytest.raises(Conflict) as exc:
-        scoring.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="skills")
+        scoring_services.component_lock(actor=A(scene.admin), plan_id=plan.id, kind="skills")
     assert exc.value.code == "nothing_to_lock"
 
 
@@ -403,7 +407,7 @@ def test_two_admins_locking_at_once_lock_once(plan, filed_org, org_admin, second
         submit(user, plan, "skills", dict.fromkeys(scene.regs, 75))
     done, errors = _race(
         *(
-            lambda u=u: scoring.component_lock(actor=A(u), plan_id=plan.id, kind="skills")
+            lambda u=u: scoring_services.component_lock(actor=A(u), plan_id=plan.id, kind="skills")
             for u in (org_admin, second_admin)
         )
     )
@@ -418,10 +422,12 @@ def test_two_admins_deciding_one_correction_at_once_decide_it_once(plan, filed_o
     scene = build_scene(plan, filed_org, org_admin)
     score_and_lock(scene, theory=[80, 80, 80], skills=[[59, 70, 70]] * 3)
     target = result(scene.regs[0], "skills")
-    asked = scoring.correction_request(actor=A(org_admin), result_id=target.id, new_score="65", reason="合分错误")
+    asked = scoring_services.correction_request(
+        actor=A(org_admin), result_id=target.id, new_score="65", reason="合分错误"
+    )
     done, errors = _race(
-        lambda: scoring.correction_decide(actor=A(second_admin), correction_id=asked.id, approve=True),
-        lambda: scoring.correction_decide(actor=A(third_admin), correction_id=asked.id, approve=False),
+        lambda: scoring_services.correction_decide(actor=A(second_admin), correction_id=asked.id, approve=True),
+        lambda: scoring_services.correction_decide(actor=A(third_admin), correction_id=asked.id, approve=False),
     )
     assert len(done) == 1 and [getattr(e, "code", e) for e in errors] == ["already_decided"]
     target.refresh_from_db()
@@ -436,24 +442,24 @@ def test_a_correction_needs_a_reason_and_a_second_admin(scene, second_admin, oth
     target = result(scene.regs[0], "skills")
     assert (target.score, target.passed) == (D("59.0"), False)
     with pytest.raises(ValidationFailed, match="理由"):
-        scoring.correction_request(actor=A(scene.admin), result_id=target.id, new_score="61", reason="  ")
+        scoring_services.correction_request(actor=A(scene.admin), result_id=target.id, new_score="61", reason="  ")
     with pytest.raises(ValidationFailed, match="相同"):
-        scoring.correction_request(actor=A(scene.admin), result_id=target.id, new_score="59", reason="核分")
+        scoring_services.correction_request(actor=A(scene.admin), result_id=target.id, new_score="59", reason="核分")
     with pytest.raises(NotFound):
-        scoring.correction_request(actor=A(other_org_admin), result_id=target.id, new_score="61", reason="x")
+        scoring_services.correction_request(actor=A(other_org_admin), result_id=target.id, new_score="61", reason="x")
     with pytest.raises(PermissionDenied):
-        scoring.correction_request(actor=A(scene.skills[0]), result_id=target.id, new_score="61", reason="x")
-    correction = scoring.correction_request(
+        scoring_services.correction_request(actor=A(scene.skills[0]), result_id=target.id, new_score="61", reason="x")
+    correction = scoring_services.correction_request(
         actor=A(scene.admin), result_id=target.id, new_score="61", reason="第3题漏计2分,经考评组复核"
     )
     with pytest.raises(Conflict, match="待复核"):
-        scoring.correction_request(actor=A(scene.admin), result_id=target.id, new_score="62", reason="again")
+        scoring_services.correction_request(actor=A(scene.admin), result_id=target.id, new_score="62", reason="again")
     with pytest.raises(PermissionDenied, match="另一名管理员"):
-        scoring.correction_decide(actor=A(scene.admin), correction_id=correction.id, approve=True)
+        scoring_services.correction_decide(actor=A(scene.admin), correction_id=correction.id, approve=True)
     target.refresh_from_db()
     assert target.score == D("59.0")
 
-    scoring.correction_decide(actor=A(second_admin), correction_id=correction.id, approve=True)
+    scoring_services.correction_decide(actor=A(second_admin), correction_id=correction.id, approve=True)
     target.refresh_from_db()
     correction.refresh_from_db()
     assert (target.score, target.passed, target.rule) == (D("61.0"), True, f"corrected #{correction.id}")
@@ -462,24 +468,26 @@ def test_a_correction_needs_a_reason_and_a_second_admin(scene, second_admin, oth
     assert approved.before["score"] == "59.0" and approved.after["score"] == "61.0" and approved.after["passed"]
     assert approved.reason == "第3题漏计2分,经考评组复核"
     with pytest.raises(Conflict):
-        scoring.correction_decide(actor=A(second_admin), correction_id=correction.id, approve=False)
+        scoring_services.correction_decide(actor=A(second_admin), correction_id=correction.id, approve=False)
 
 
 def test_a_rejected_correction_leaves_the_result_and_void_can_be_ruled_by_correction(scene, second_admin):
     score_and_lock(scene, theory=[80, 80, 80], skills=[[70, 70, 70]] * 3)
     target = result(scene.regs[1], "skills")
-    asked = scoring.correction_request(actor=A(second_admin), result_id=target.id, new_score="90", reason="申诉")
-    scoring.correction_decide(actor=A(scene.admin), correction_id=asked.id, approve=False)
+    asked = scoring_services.correction_request(
+        actor=A(second_admin), result_id=target.id, new_score="90", reason="申诉"
+    )
+    scoring_services.correction_decide(actor=A(scene.admin), correction_id=asked.id, approve=False)
     target.refresh_from_db()
     assert target.score == D("70.0") and ScoreCorrection.objects.get().status == "rejected"
     with pytest.raises(ValidationFailed, match="不能同时填写分数"):
-        scoring.correction_request(
+        scoring_services.correction_request(
             actor=A(scene.admin), result_id=target.id, new_status="void", new_score="1", reason="监控"
         )
-    ruled = scoring.correction_request(
+    ruled = scoring_services.correction_request(
         actor=A(scene.admin), result_id=target.id, new_status="void", reason="督导员查实考场录像中夹带"
     )
-    scoring.correction_decide(actor=A(second_admin), correction_id=ruled.id, approve=True)
+    scoring_services.correction_decide(actor=A(second_admin), correction_id=ruled.id, approve=True)
     target.refresh_from_db()
     assert (target.status, target.score, target.passed) == ("void", None, False)
 
@@ -490,7 +498,7 @@ def test_a_token_cannot_ask_for_corrections(scene):
     score_and_lock(scene, theory=[80, 80, 80], skills=[[70, 70, 70]] * 3)
     token, _raw = api_token_create(actor=A(scene.admin), organisation_id=scene.org.id, name="对接")
     with pytest.raises(PermissionDenied, match="接口令牌"):
-        scoring.correction_request(
+        scoring_services.correction_request(
             actor=Actor(token=token), result_id=result(scene.regs[0], "skills").id, new_score="80", reason="x"
         )
 
@@ -520,7 +528,7 @@ def test_an_import_with_one_bad_row_saves_nothing(scene):
             [a.person.id_number, "", "4", "八十"],
         ]
     )
-    report = scoring.scores_import(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills", upload=upload)
+    report = scoring_sheets.scores_import(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills", upload=upload)
     assert not report.ok and report.created == 0 and report.total == 5
     reasons = {e.row: (e.column, e.reason) for e in report.errors}
     assert reasons[3] == ("姓名", "姓名“王五”与证件号码不符")
@@ -540,29 +548,31 @@ def test_an_import_saves_marks_absences_and_cheating_like_typed_entries(scene):
             [c.person.id_number, c.person.name, "中级工", "作弊"],
         ]
     )
-    report = scoring.scores_import(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills", upload=upload)
+    report = scoring_sheets.scores_import(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills", upload=upload)
     assert report.ok and report.created == 3
     marks = {s.registration_id: (s.status, s.value) for s in Score.objects.all()}
     assert marks == {a.id: ("scored", D("88.5")), b.id: ("absent", None), c.id: ("void", None)}
     assert AuditEntry.objects.filter(action="score.import").count() == 1
     bad_value = xlsx([[a.person.id_number, "", "四级", 100.5]])
-    report = scoring.scores_import(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills", upload=bad_value)
+    report = scoring_sheets.scores_import(
+        actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills", upload=bad_value
+    )
     assert report.errors[0].column == "成绩" and "0到100" in report.errors[0].reason
     assert Score.objects.get(registration=a).value == D("88.5")
 
 
 def test_an_import_by_someone_off_the_panel_is_refused_before_reading(scene, other_org_admin):
     with pytest.raises(NotFound):
-        scoring.scores_import(actor=A(other_org_admin), plan_id=scene.plan.id, kind="skills", upload=xlsx([]))
+        scoring_sheets.scores_import(actor=A(other_org_admin), plan_id=scene.plan.id, kind="skills", upload=xlsx([]))
     with pytest.raises(ValidationFailed, match="表头缺少列"):
-        scoring.scores_import(
+        scoring_sheets.scores_import(
             actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills", upload=xlsx([], headers=("姓名",))
         )
 
 
 def test_the_downloadable_sheet_lists_the_candidates_with_saved_marks(scene):
     enter(scene.skills[0], scene.plan, "skills", {scene.regs[0]: 66, scene.regs[1]: "absent"})
-    data = scoring.score_sheet_workbook(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills")
+    data = scoring_sheets.score_sheet_workbook(actor=A(scene.skills[0]), plan_id=scene.plan.id, kind="skills")
     rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
     assert rows[0] == ("证件号码", "姓名", "申报等级", "成绩")
     assert rows[1][0] == scene.regs[0].person.id_number and rows[1][3] == 66
@@ -588,35 +598,35 @@ def finalised_scene(scene):
 def test_outcomes_follow_every_required_component(scene):
     a, b, c = finalised_scene(scene).regs
     assert [r.outcome for r in (a, b, c)] == ["passed", "failed", "failed"]
-    outcome, why = scoring.outcome_of(b)
+    outcome, why = scoring_rules.outcome_of(b)
     assert outcome == "failed" and "操作技能考核:50.0(不合格,合格线60)" in why and "理论知识考试:80.0(合格)" in why
 
 
 def test_outcome_of_absent_void_and_pending(scene):
     a, b, c = scene.regs
-    assert scoring.outcome_of(a)[0] == Registration.Outcome.PENDING
+    assert scoring_rules.outcome_of(a)[0] == Registration.Outcome.PENDING
     score_and_lock(scene, theory=["absent", 80, 80], skills=[[70, "void", 70]] * 3)
-    assert scoring.outcome_of(a)[0] == "absent"
-    assert scoring.outcome_of(b)[0] == "void" and "违纪" in scoring.outcome_of(b)[1]
-    assert scoring.outcome_of(c)[0] == "passed"
+    assert scoring_rules.outcome_of(a)[0] == "absent"
+    assert scoring_rules.outcome_of(b)[0] == "void" and "违纪" in scoring_rules.outcome_of(b)[1]
+    assert scoring_rules.outcome_of(c)[0] == "passed"
 
 
 def test_a_resit_carries_the_passed_components_inside_the_window(scene, filed_org, org_admin):
     _a, b, c = finalised_scene(scene).regs
     second = make_plan(filed_org, org_admin)
-    resit = scoring.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=second.id)
+    resit = resit_services.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=second.id)
     assert resit.resit_of == b and resit.status == "approved" and resit.plan == second
     carried = ComponentResult.objects.get(registration=resit)
     assert (carried.kind, carried.status, carried.score, carried.passed) == ("theory", "carried", D("80.0"), True)
-    assert [r.id for r in scoring.candidates_for(second, "theory")] == []
-    assert [r.id for r in scoring.candidates_for(second, "skills")] == [resit.id]
+    assert [r.id for r in scoring_services.candidates_for(second, "theory")] == []
+    assert [r.id for r in scoring_services.candidates_for(second, "skills")] == [resit.id]
     assert AuditEntry.objects.get(action="registration.resit").after["retake"] == ["skills"]
     with pytest.raises(Conflict):
-        scoring.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=second.id)
+        resit_services.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=second.id)
     # The candidate may ask for their own re-sit too.
 
     own = bound_user("cand-c", password="x-123456789", person=c.person)
-    theirs = scoring.resit_register(actor=A(own), registration_id=c.id, plan_id=second.id)
+    theirs = resit_services.resit_register(actor=A(own), registration_id=c.id, plan_id=second.id)
     assert ComponentResult.objects.get(registration=theirs).kind == "skills"
     page = client_for(org_admin).get(f"/assessments/plans/{second.id}/scores/results/").content.decode()
     assert "前次合格(补考保留)" in page and "沿用前次合格成绩" in page
@@ -626,27 +636,27 @@ def test_a_resit_is_refused_outside_the_window_or_with_nothing_failed(scene, fil
     a, b, _c = finalised_scene(scene).regs
     second = make_plan(filed_org, org_admin)
     with pytest.raises(Conflict) as exc:
-        scoring.resit_register(actor=A(org_admin), registration_id=a.id, plan_id=second.id)
+        resit_services.resit_register(actor=A(org_admin), registration_id=a.id, plan_id=second.id)
     assert exc.value.code == "nothing_failed"
     with pytest.raises(Conflict):
-        scoring.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=scene.plan.id)
+        resit_services.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=scene.plan.id)
     long_ago = timezone.now() - datetime.timedelta(days=400)
     Plan.objects.filter(pk=scene.plan.id).update(finalised_at=long_ago)
     Registration.objects.filter(plan=scene.plan).update(finalised_at=long_ago)
     with pytest.raises(Conflict) as exc:
-        scoring.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=second.id)
+        resit_services.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=second.id)
     assert exc.value.code == "resit_window_passed" and "12个月" in exc.value.message
     other_plan = make_plan(other_filed_org, other_filed_org.admin)
     with pytest.raises(NotFound):
-        scoring.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=other_plan.id)
+        resit_services.resit_register(actor=A(org_admin), registration_id=b.id, plan_id=other_plan.id)
 
 
 def test_a_resit_is_refused_for_a_stranger_and_before_finalisation(scene, filed_org, org_admin, other_org_admin):
     second = make_plan(filed_org, org_admin)
     with pytest.raises(Conflict, match="尚未办结"):
-        scoring.resit_register(actor=A(org_admin), registration_id=scene.regs[0].id, plan_id=second.id)
+        resit_services.resit_register(actor=A(org_admin), registration_id=scene.regs[0].id, plan_id=second.id)
     with pytest.raises(NotFound):
-        scoring.resit_register(actor=A(other_org_admin), registration_id=scene.regs[0].id, plan_id=second.id)
+        resit_services.resit_register(actor=A(other_org_admin), registration_id=scene.regs[0].id, plan_id=second.id)
 
 
 # --- API ----------------------------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import pytest
 from accounts.actors import Actor
 from accounts.models import Role
 from accreditation import people
-from assessments import panels
 from assessments.models import Registration
+from assessments.panels import services as panel_services
 from occupations.models import StandardLevel
 from tests.assessments.conftest import file_organisation, make_plan
 from tests.factories import PASSWORD, PersonFactory, bound_user, make_ric, member
@@ -50,7 +50,7 @@ def setting(org, org_admin, cc_officer, changchun_bureau, settings, tmp_path_fac
         bureau_id=changchun_bureau.id,
         scopes=[{"occupation_code": "6-31-01-03"}],
     )
-    panels.supervisor_assign(actor=Actor.for_user(cc_officer), plan_id=plan.id, appointment_id=supervisor.id)
+    panel_services.supervisor_assign(actor=Actor.for_user(cc_officer), plan_id=plan.id, appointment_id=supervisor.id)
     # The worker's account is bound to their person by proof (tests/browser/test_binding_journey.py shows how).
     worker = bound_user("zhang_worker", person=PersonFactory(name="张伟", id_number=WORKER_ID), password=PASSWORD)
     return plan, assessor, assessor_user, worker

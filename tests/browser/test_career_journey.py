@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from assessments import schools
+from assessments.schools import services as schools
 from certificates.models import Certificate
 from occupations.models import Level
 from tests.accreditation.conftest import xlsx

@@ -13,9 +13,9 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Role
 from accreditation import people
-from assessments import panels
 from assessments.examday import services
 from assessments.models import CheckIn, PlanComponent, Score
+from assessments.panels import services as panel_services
 from occupations.models import StandardLevel
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.factories import PASSWORD, make_ric, member
@@ -66,7 +66,9 @@ def session(org, org_admin, cc_officer, changchun_bureau):
     )
     assessor_user = member(Role.ASSESSOR, organisation=org, person=assessor.person)
     for kind in ("theory", "skills"):
-        panels.panel_assign(actor=Actor.for_user(org_admin), plan_id=plan.id, kind=kind, appointment_id=assessor.id)
+        panel_services.panel_assign(
+            actor=Actor.for_user(org_admin), plan_id=plan.id, kind=kind, appointment_id=assessor.id
+        )
     supervisor = people.appointment_register(
         actor=Actor.for_user(cc_officer),
         role="external_supervisor",
@@ -76,7 +78,7 @@ def session(org, org_admin, cc_officer, changchun_bureau):
         bureau_id=changchun_bureau.id,
         scopes=[{"occupation_code": "6-31-01-03"}],
     )
-    panels.supervisor_assign(actor=Actor.for_user(cc_officer), plan_id=plan.id, appointment_id=supervisor.id)
+    panel_services.supervisor_assign(actor=Actor.for_user(cc_officer), plan_id=plan.id, appointment_id=supervisor.id)
     supervisor_user = member(Role.SUPERVISOR, bureau=changchun_bureau, person=supervisor.person)
     regs = make_candidates(plan, org_admin, "4", 3)
     tickets = {t.registration_id: t for t in services.tickets_issue(actor=Actor.for_user(org_admin), plan_id=plan.id)}

@@ -15,9 +15,12 @@ from accounts.actors import Actor
 from accounts.models import Role
 from accounts.services import person_get_or_create
 from accreditation.people import appointment_register
-from assessments import panels, publicity, scoring
+from assessments import publicity
 from assessments.models import Registration
+from assessments.panels import rules as panel_rules
+from assessments.panels import services as panel_services
 from assessments.registration import _create_registration, registration_review, registrations_import
+from assessments.scoring import services as scoring_services
 from certificates.credentials import credential_claims
 from certificates.models import Certificate
 from certificates.pdf import render_html
@@ -120,19 +123,21 @@ def _assessment(employer, code: str, n: int = 2) -> SimpleNamespace:
     regs = _candidates(plan, employer, code, n)
     for reg in regs:
         registration_review(actor=A(employer.admin), registration_id=reg.id, decision="approve")
-    required = panels.panel_requirements(plan)
+    required = panel_rules.panel_requirements(plan)
     seats = {
         kind: [_assessor(employer, 10 * i + j, code) for j in range(required[kind][0])] for i, kind in enumerate(kinds)
     }
     for kind, users in seats.items():
         for user in users:
-            panels.panel_assign(actor=A(employer.admin), plan_id=plan.id, kind=kind, appointment_id=user.appointment.id)
-    assert all(p.ok for p in panels.panel_status(plan))
+            panel_services.panel_assign(
+                actor=A(employer.admin), plan_id=plan.id, kind=kind, appointment_id=user.appointment.id
+            )
+    assert all(p.ok for p in panel_rules.panel_status(plan))
     exams_held(plan)
     for kind, users in seats.items():
         for user in users:
             submit(user, plan, kind, {reg: 75 for reg in regs})
-        scoring.component_lock(actor=A(employer.admin), plan_id=plan.id, kind=kind)
+        scoring_services.component_lock(actor=A(employer.admin), plan_id=plan.id, kind=kind)
     start = datetime.date(2025, 9, 30)
     publication = publicity.publication_open(actor=A(employer.admin), plan_id=plan.id, today=start)
     publicity.plan_finalise(
@@ -174,15 +179,15 @@ def test_special_technician_panels_follow_the_levels_staffing_data(employer):
     _candidates(plan, employer, "TJ", 2)
     Registration.objects.filter(plan=plan).update(status=Registration.Status.APPROVED)
     # staffing_by_level: 特级技师 review panels ≥5 and odd, larger than the general ≥3.
-    assert panels.panel_requirements(plan)["review"][0] == 5
-    assert panels.panel_requirements(plan)["skills"][0] == 5
+    assert panel_rules.panel_requirements(plan)["review"][0] == 5
+    assert panel_rules.panel_requirements(plan)["skills"][0] == 5
 
 
 def test_an_assessor_cleared_to_level_one_may_not_judge_special_technicians(employer):
     plan = make_plan(employer, employer.admin, levels=("TJ",), kinds=("skills", "review"))
     senior = _assessor(employer, 90, "1")
     with pytest.raises(Conflict) as exc:
-        panels.panel_assign(
+        panel_services.panel_assign(
             actor=A(employer.admin), plan_id=plan.id, kind="review", appointment_id=senior.appointment.id
         )
     assert "特级技师" in str(exc.value.message)

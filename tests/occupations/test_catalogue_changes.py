@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accreditation.rules import scope_line_problems
 from assessments import plans
-from assessments.cancellations import choice_make, refund_record
+from assessments.cancellations.services import choice_make, refund_record
 from assessments.models import CancellationChoice, Registration
 from assessments.registration import registration_submit
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed

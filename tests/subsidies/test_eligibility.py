@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.dates import add_months
 from occupations.models import Level, Occupation
-from subsidies.eligibility import add_months, assess
+from subsidies.eligibility import assess
 from subsidies.models import Claim, InsuranceRecord, PolicyAmount, SubsidyPolicy, TrainingSubsidyRecord
 from tests.factories import PersonFactory, region
 

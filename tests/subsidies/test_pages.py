@@ -95,10 +95,10 @@ def test_the_officer_sees_the_full_id_number_and_acts(claim, holder, cc_officer,
     assert Claim.objects.get(pk=claim.id).status == "reviewed"
     html = officer.get(f"/subsidies/claims/{claim.id}/").content.decode()
     assert "复核须由另一名工作人员办理" in html
-    r = officer.post(f"/subsidies/claims/{claim.id}/second_review/", {"decision": "pass"}, follow=True)
+    r = officer.post(f"/subsidies/claims/{claim.id}/second-review/", {"decision": "pass"}, follow=True)
     assert "核定人以外的另一名工作人员" in r.content.decode()
     assert Claim.objects.get(pk=claim.id).status == "reviewed"
-    client_for(cc_officer2).post(f"/subsidies/claims/{claim.id}/second_review/", {"decision": "pass"})
+    client_for(cc_officer2).post(f"/subsidies/claims/{claim.id}/second-review/", {"decision": "pass"})
     assert Claim.objects.get(pk=claim.id).status == "publicity"
     assert client_for(jlc_officer).get(f"/subsidies/claims/{claim.id}/").status_code == 404
     assert client_for(jlc_officer).post(f"/subsidies/claims/{claim.id}/reject/", {"reason": "x"}).status_code == 404

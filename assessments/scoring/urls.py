@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_scoring as views
+from . import views
 
 urlpatterns = [
     path("scoring/mine/", views.my_sessions, name="score_mine"),

@@ -1,5 +1,5 @@
 """Pages for panels and supervision: the organisation forms its panels, the bureau assigns a supervisor, the
-supervisor sees their sessions and reports. Every decision is made in assessments/panels.py."""
+supervisor sees their sessions and reports. Every decision is made in assessments/panels/rules.py."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -12,9 +12,9 @@ from accounts.models import Role
 from core.errors import PermissionDenied
 from core.pages import perform
 
-from . import panels
-from .models import RelationshipDeclaration
-from .plans import plan_get
+from ..models import RelationshipDeclaration
+from ..plans import plan_get
+from . import rules, selectors, services
 
 
 @login_required
@@ -23,8 +23,8 @@ def panel_page(request, plan_id: int):
     actor = Actor.from_request(request)
     plan = plan_get(actor, plan_id)
     components = [
-        {"panel": panel, "availability": panels.panel_candidates(plan, panel.kind)}
-        for panel in panels.panel_status(plan)
+        {"panel": panel, "availability": selectors.panel_candidates(plan, panel.kind)}
+        for panel in rules.panel_status(plan)
     ]
     return render(
         request,
@@ -34,8 +34,8 @@ def panel_page(request, plan_id: int):
             "components": components,
             "supervisor": plan.supervisor,
             "is_admin": plan.organisation_id in actor.organisation_ids(Role.ORG_ADMIN),
-            "can_assign_supervisor": panels.can_assign_supervisor(actor, plan),
-            "is_open": plan.status in panels.OPEN_STATUSES,
+            "can_assign_supervisor": services.can_assign_supervisor(actor, plan),
+            "is_open": plan.status in rules.OPEN_STATUSES,
         },
     )
 
@@ -51,7 +51,7 @@ def panel_assign(request, plan_id: int, kind: str):
         appointment_id = 0
     perform(
         request,
-        lambda: panels.panel_assign(actor=actor, plan_id=plan_id, kind=kind, appointment_id=appointment_id),
+        lambda: services.panel_assign(actor=actor, plan_id=plan_id, kind=kind, appointment_id=appointment_id),
         _("已安排到考评组"),
     )
     return redirect("assessments:panel_page", plan_id=plan_id)
@@ -64,7 +64,7 @@ def panel_remove(request, plan_id: int, kind: str, appointment_id: int):
     plan_get(actor, plan_id)
     perform(
         request,
-        lambda: panels.panel_remove(
+        lambda: services.panel_remove(
             actor=actor,
             plan_id=plan_id,
             kind=kind,
@@ -81,13 +81,13 @@ def supervision_assign(request, plan_id: int):
     """The bureau's page: pick an eligible supervisor, or draw one at random (随机抽取)."""
     actor = Actor.from_request(request)
     plan = plan_get(actor, plan_id)
-    if not panels.can_assign_supervisor(actor, plan):
+    if not services.can_assign_supervisor(actor, plan):
         raise PermissionDenied(_("督导员由机构所在地的人社部门指派"))
     if request.method == "POST":
         if request.POST.get("action") == "random":
             done = perform(
                 request,
-                lambda: panels.supervisor_assign_random(actor=actor, plan_id=plan.id),
+                lambda: services.supervisor_assign_random(actor=actor, plan_id=plan.id),
                 _("已随机抽取督导员"),
             )
         else:
@@ -97,7 +97,7 @@ def supervision_assign(request, plan_id: int):
                 appointment_id = 0
             done = perform(
                 request,
-                lambda: panels.supervisor_assign(actor=actor, plan_id=plan.id, appointment_id=appointment_id),
+                lambda: services.supervisor_assign(actor=actor, plan_id=plan.id, appointment_id=appointment_id),
                 _("已指派督导员"),
             )
         if done is not None:
@@ -109,8 +109,8 @@ def supervision_assign(request, plan_id: int):
         {
             "plan": plan,
             "supervisor": plan.supervisor,
-            "candidates": panels.supervisor_candidates(plan),
-            "is_open": plan.status in panels.OPEN_STATUSES,
+            "candidates": selectors.supervisor_candidates(plan),
+            "is_open": plan.status in rules.OPEN_STATUSES,
         },
     )
 
@@ -122,20 +122,20 @@ def supervision_mine(request):
     return render(
         request,
         "assessments/panels/my_sessions.html",
-        {"plans": panels.supervised_plans(actor), "has_person": actor.person is not None},
+        {"plans": selectors.supervised_plans(actor), "has_person": actor.person is not None},
     )
 
 
 @login_required
 def supervision_report(request, plan_id: int):
     actor = Actor.from_request(request)
-    plan = panels.supervised_plan_get(actor, plan_id)
-    answers = {k: request.POST.get(k, "") for k in panels.CHECKLIST} if request.method == "POST" else {}
+    plan = selectors.supervised_plan_get(actor, plan_id)
+    answers = {k: request.POST.get(k, "") for k in rules.CHECKLIST} if request.method == "POST" else {}
     findings = request.POST.get("findings", "") if request.method == "POST" else ""
     if request.method == "POST":
         report = perform(
             request,
-            lambda: panels.supervision_report_submit(
+            lambda: services.supervision_report_submit(
                 actor=actor, plan_id=plan.id, checklist=answers, findings=findings
             ),
             _("督导报告已提交"),
@@ -147,12 +147,12 @@ def supervision_report(request, plan_id: int):
         "assessments/panels/report.html",
         {
             "plan": plan,
-            "items": [(k, label, answers.get(k, "")) for k, label in panels.CHECKLIST.items()],
+            "items": [(k, label, answers.get(k, "")) for k, label in rules.CHECKLIST.items()],
             "findings": findings,
             "reports": [
                 {
                     "report": r,
-                    "answers": [(panels.CHECKLIST[k], v) for k, v in r.checklist.items() if k in panels.CHECKLIST],
+                    "answers": [(rules.CHECKLIST[k], v) for k, v in r.checklist.items() if k in rules.CHECKLIST],
                 }
                 for r in plan.supervision_reports.order_by("-submitted_at")
             ],
@@ -169,7 +169,7 @@ def supervision_relationships(request):
     if request.method == "POST":
         declared = perform(
             request,
-            lambda: panels.relationship_declare(
+            lambda: services.relationship_declare(
                 actor=actor,
                 kind=data["kind"],
                 note=data["note"],
@@ -185,7 +185,7 @@ def supervision_relationships(request):
         request,
         "assessments/panels/relationships.html",
         {
-            "declarations": panels.relationships_of(actor.person),
+            "declarations": selectors.relationships_of(actor.person),
             "kinds": RelationshipDeclaration.Kind.choices,
             "id_types": ID_TYPES,
             "data": data,

@@ -1,6 +1,6 @@
 """Pages for scoring (assessors and the organisation), publicity (the public) and finalisation (the organisation).
 
-Views parse, call one service or selector, and respond; every rule is in assessments/scoring.py and publicity.py.
+Views parse, call one service or selector, and respond; every rule is in assessments/scoring/rules.py, its services and publicity.py.
 """
 
 from django.contrib import messages
@@ -21,8 +21,9 @@ from core.errors import PlatformError, ValidationFailed
 from core.pages import perform, safe_next
 from core.ratelimit import client_ip
 
-from . import publicity, scoring
-from .models import COMPONENT_KINDS, ComponentResult, Objection, Publication, ScoreCorrection
+from .. import publicity
+from ..models import COMPONENT_KINDS, ComponentResult, Objection, Publication, ScoreCorrection
+from . import access, rules, selectors, services, sheets
 
 SHEET_PAGE_SIZE = 50
 RESULTS_PAGE_SIZE = 50
@@ -38,11 +39,11 @@ def my_sessions(request):
     return render(
         request,
         "assessments/scoring/my_sessions.html",
-        {"sessions": scoring.assessor_plans(Actor.from_request(request))},
+        {"sessions": selectors.assessor_plans(Actor.from_request(request))},
     )
 
 
-def _sheet_rows(sheet: scoring.ScoreSheet, page, posted=None, errors=None) -> list[dict]:
+def _sheet_rows(sheet: selectors.ScoreSheet, page, posted=None, errors=None) -> list[dict]:
     errors = errors or {}
     rows = []
     for row in page.object_list:
@@ -57,7 +58,7 @@ def _sheet_rows(sheet: scoring.ScoreSheet, page, posted=None, errors=None) -> li
     return rows
 
 
-def _render_sheet(request, sheet: scoring.ScoreSheet, *, posted=None, errors=None, report=None, status=200):
+def _render_sheet(request, sheet: selectors.ScoreSheet, *, posted=None, errors=None, report=None, status=200):
     page = Paginator(sheet.rows, SHEET_PAGE_SIZE).get_page(request.GET.get("page"))
     done = sum(1 for r in sheet.rows if r.score is not None)
     return render(
@@ -80,7 +81,7 @@ def _render_sheet(request, sheet: scoring.ScoreSheet, *, posted=None, errors=Non
 def score_sheet(request, plan_id: int, kind: str):
     """One component's score sheet for the signed-in assessor: save as often as needed, then submit once."""
     actor = Actor.from_request(request)
-    sheet = scoring.score_sheet(actor=actor, plan_id=plan_id, kind=kind)
+    sheet = selectors.score_sheet(actor=actor, plan_id=plan_id, kind=kind)
     if request.method != "POST":
         return _render_sheet(request, sheet)
     here = f"{reverse('assessments:score_sheet', args=[plan_id, kind])}?page={request.GET.get('page', '1')}"
@@ -95,7 +96,7 @@ def score_sheet(request, plan_id: int, kind: str):
     saved = []
     if entries:  # what is typed on the page is saved first, also when the assessor goes straight to "submit"
         try:
-            saved = scoring.score_enter(actor=actor, plan_id=plan_id, kind=kind, entries=entries)
+            saved = services.score_enter(actor=actor, plan_id=plan_id, kind=kind, entries=entries)
         except ValidationFailed as exc:
             errors = {}
             for e in exc.details.get("errors", []):
@@ -111,7 +112,7 @@ def score_sheet(request, plan_id: int, kind: str):
     if submitting:
         if perform(
             request,
-            lambda: scoring.score_submit(actor=actor, plan_id=plan_id, kind=kind),
+            lambda: services.score_submit(actor=actor, plan_id=plan_id, kind=kind),
             _("评分已提交,不能再修改"),
         ):
             return redirect("assessments:score_mine")
@@ -125,7 +126,7 @@ def score_sheet(request, plan_id: int, kind: str):
 
 @login_required
 def score_sheet_workbook(request, plan_id: int, kind: str):
-    data = scoring.score_sheet_workbook(actor=Actor.from_request(request), plan_id=plan_id, kind=kind)
+    data = sheets.score_sheet_workbook(actor=Actor.from_request(request), plan_id=plan_id, kind=kind)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="scores-{plan_id}-{kind}.xlsx"'
     return response
@@ -139,9 +140,9 @@ def score_import(request, plan_id: int, kind: str):
     if upload is None:
         messages.error(request, _("请选择电子表格文件"))
         return redirect("assessments:score_sheet", plan_id=plan_id, kind=kind)
-    report = perform(request, lambda: scoring.scores_import(actor=actor, plan_id=plan_id, kind=kind, upload=upload))
+    report = perform(request, lambda: sheets.scores_import(actor=actor, plan_id=plan_id, kind=kind, upload=upload))
     if report is not None and not report.ok:
-        sheet = scoring.score_sheet(actor=actor, plan_id=plan_id, kind=kind)
+        sheet = selectors.score_sheet(actor=actor, plan_id=plan_id, kind=kind)
         return _render_sheet(request, sheet, report=report, status=422)
     if report is not None:
         messages.success(request, _("已导入%(n)d条成绩(尚未提交)") % {"n": report.created})
@@ -155,7 +156,7 @@ def score_import(request, plan_id: int, kind: str):
 def score_overview(request, plan_id: int):
     """Per component: who has submitted, whether it can be locked; and corrections awaiting a second admin."""
     actor = Actor.from_request(request)
-    plan, components, corrections = scoring.scoring_overview(actor=actor, plan_id=plan_id)
+    plan, components, corrections = selectors.scoring_overview(actor=actor, plan_id=plan_id)
     publication = Publication.objects.filter(plan=plan).first()
     return render(
         request,
@@ -175,12 +176,12 @@ def score_overview(request, plan_id: int):
 @require_POST
 def score_lock(request, plan_id: int, kind: str):
     actor = Actor.from_request(request)
-    results = perform(request, lambda: scoring.component_lock(actor=actor, plan_id=plan_id, kind=kind))
+    results = perform(request, lambda: services.component_lock(actor=actor, plan_id=plan_id, kind=kind))
     if results is not None:
         messages.success(
             request,
             _("“%(k)s”已锁定:%(n)d名考生,其中合格%(p)d名")
-            % {"k": scoring.KIND_LABELS[kind], "n": len(results), "p": sum(r.passed for r in results)},
+            % {"k": rules.KIND_LABELS[kind], "n": len(results), "p": sum(r.passed for r in results)},
         )
     return redirect("assessments:score_overview", plan_id=plan_id)
 
@@ -189,22 +190,22 @@ def score_lock(request, plan_id: int, kind: str):
 def results_plan(request, plan_id: int):
     """Every candidate's component results with the marks behind them; corrections are asked for here."""
     actor = Actor.from_request(request)
-    plan = scoring.results_plan(actor, plan_id)
-    rules = scoring.level_rules(plan)
-    qs = scoring.plan_results(plan)
+    plan = access.results_plan(actor, plan_id)
+    level_rules = rules.level_rules(plan)
+    qs = selectors.plan_results(plan)
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(Q(person__name__contains=q) | Q(person__id_number=q.upper()))
     page = Paginator(qs, RESULTS_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for reg in page.object_list:
-        rule = rules.get(reg.level_id)
+        rule = level_rules.get(reg.level_id)
         specs = rule.components if rule else ()
         results = {r.kind: r for r in reg.results.all()}
         marks: dict[str, list] = {}
         for s in reg.scores.all():
             marks.setdefault(s.kind, []).append(s)
-        outcome, explanation = scoring.outcome_of(reg, components=specs)
+        outcome, explanation = rules.outcome_of(reg, components=specs)
         rows.append(
             {
                 "reg": reg,
@@ -212,7 +213,7 @@ def results_plan(request, plan_id: int):
                     {
                         "spec": spec,
                         "result": results.get(spec.kind),
-                        "rule": scoring.rule_label(results[spec.kind].rule) if spec.kind in results else "",
+                        "rule": rules.rule_label(results[spec.kind].rule) if spec.kind in results else "",
                         "marks": marks.get(spec.kind, []),
                     }
                     for spec in specs
@@ -244,7 +245,7 @@ def correction_request(request, result_id: int):
     result = ComponentResult.objects.filter(pk=result_id).values_list("registration__plan_id", flat=True).first()
     perform(
         request,
-        lambda: scoring.correction_request(
+        lambda: services.correction_request(
             actor=actor,
             result_id=result_id,
             reason=request.POST.get("reason", ""),
@@ -264,7 +265,7 @@ def correction_decide(request, correction_id: int):
     approve = request.POST.get("approve") == "1"
     perform(
         request,
-        lambda: scoring.correction_decide(actor=actor, correction_id=correction_id, approve=approve),
+        lambda: services.correction_decide(actor=actor, correction_id=correction_id, approve=approve),
         _("已批准更正,成绩已修改") if approve else _("已驳回更正申请"),
     )
     # Only to know where to go back to; the overview itself checks who may see the plan.
@@ -335,7 +336,7 @@ def publicity_objection(request, plan_id: int):
 def publicity_manage(request, plan_id: int):
     """Open publicity, answer objections, finalise: the organisation's page for the end of a plan."""
     actor = Actor.from_request(request)
-    plan = scoring.admin_plan(actor, plan_id, lock=False)
+    plan = access.admin_plan(actor, plan_id, lock=False)
     publication = Publication.objects.filter(plan=plan).first()
     today = timezone.localdate()
     objections = (

@@ -15,8 +15,9 @@ from ninja.pagination import paginate
 from accounts.actors import Actor
 from core.ratelimit import client_ip
 
-from . import publicity, scoring
-from .models import ComponentResult, Objection, Registration
+from .. import publicity
+from ..models import ComponentResult, Objection, Registration
+from . import access, rules, selectors, services, sheets
 
 router = Router(tags=["assessments"])
 
@@ -88,7 +89,7 @@ class ResultOut(Schema):
 
     @staticmethod
     def resolve_rule_label(r: ComponentResult) -> str:
-        return scoring.rule_label(r.rule)
+        return rules.rule_label(r.rule)
 
 
 class CandidateResultsOut(Schema):
@@ -227,9 +228,9 @@ class AssessorPlanOut(Schema):
 # --- Converters ----------------------------------------------------------------------------------------------
 
 
-def candidate_out(reg: Registration, rules: dict) -> dict:
-    rule = rules.get(reg.level_id)
-    outcome, explanation = scoring.outcome_of(reg, components=rule.components if rule else ())
+def candidate_out(reg: Registration, level_rules: dict) -> dict:
+    rule = level_rules.get(reg.level_id)
+    outcome, explanation = rules.outcome_of(reg, components=rule.components if rule else ())
     if reg.finalised_at:
         outcome = reg.outcome
     marks: dict[str, list[dict]] = {}
@@ -272,13 +273,13 @@ def my_assessor_plans(request):
             "status": p.plan.status,
             "kinds": p.kinds,
         }
-        for p in scoring.assessor_plans(request.auth)
+        for p in selectors.assessor_plans(request.auth)
     ]
 
 
 @router.post("/plans/{plan_id}/scores/{kind}", response=ScoresSavedOut, summary="录入或修改本人评分(提交前)")
 def score_enter(request, plan_id: int, kind: str, payload: ScoresIn):
-    scores = scoring.score_enter(
+    scores = services.score_enter(
         actor=request.auth, plan_id=plan_id, kind=kind, entries=[e.dict() for e in payload.entries]
     )
     return {
@@ -297,7 +298,7 @@ def score_enter(request, plan_id: int, kind: str, payload: ScoresIn):
 
 @router.post("/plans/{plan_id}/scores/{kind}/submit", response=SubmittedOut, summary="提交本人评分(提交后锁定)")
 def score_submit(request, plan_id: int, kind: str):
-    count = scoring.score_submit(actor=request.auth, plan_id=plan_id, kind=kind)
+    count = services.score_submit(actor=request.auth, plan_id=plan_id, kind=kind)
     return {"kind": kind, "submitted": count}
 
 
@@ -307,7 +308,7 @@ def score_submit(request, plan_id: int, kind: str):
     summary="从电子表格导入本人评分(xlsx:证件号码、申报等级、成绩;全部无误才保存)",
 )
 def score_import(request, plan_id: int, kind: str, file: File[UploadedFile]):
-    report = scoring.scores_import(actor=request.auth, plan_id=plan_id, kind=kind, upload=file)
+    report = sheets.scores_import(actor=request.auth, plan_id=plan_id, kind=kind, upload=file)
     return Status(200 if report.ok else 422, report.as_dict())
 
 
@@ -316,7 +317,7 @@ def score_import(request, plan_id: int, kind: str, file: File[UploadedFile]):
 
 @router.post("/plans/{plan_id}/scores/{kind}/lock", response=LockedOut, summary="锁定科目成绩(机构管理员)")
 def component_lock(request, plan_id: int, kind: str):
-    results = scoring.component_lock(actor=request.auth, plan_id=plan_id, kind=kind)
+    results = services.component_lock(actor=request.auth, plan_id=plan_id, kind=kind)
     return {
         "kind": kind,
         "locked": len(results),
@@ -330,20 +331,20 @@ def component_lock(request, plan_id: int, kind: str):
 @router.get("/plans/{plan_id}/results", response=list[CandidateResultsOut], summary="计划成绩(机构与人社部门,完整)")
 @paginate
 def plan_results(request, plan_id: int):
-    plan = scoring.results_plan(request.auth, plan_id)
-    rules = scoring.level_rules(plan)
-    return [candidate_out(reg, rules) for reg in scoring.plan_results(plan)]
+    plan = access.results_plan(request.auth, plan_id)
+    level_rules = rules.level_rules(plan)
+    return [candidate_out(reg, level_rules) for reg in selectors.plan_results(plan)]
 
 
 @router.post("/results/{result_id}/corrections", response={201: CorrectionOut}, summary="申请更正已锁定的成绩")
 def correction_request(request, result_id: int, payload: CorrectionIn):
-    correction = scoring.correction_request(actor=request.auth, result_id=result_id, **payload.dict())
+    correction = services.correction_request(actor=request.auth, result_id=result_id, **payload.dict())
     return Status(201, correction)
 
 
 @router.post("/corrections/{correction_id}/decide", response=CorrectionOut, summary="复核成绩更正(须另一名管理员)")
 def correction_decide(request, correction_id: int, payload: DecideIn):
-    correction = scoring.correction_decide(actor=request.auth, correction_id=correction_id, approve=payload.approve)
+    correction = services.correction_decide(actor=request.auth, correction_id=correction_id, approve=payload.approve)
     return correction
 
 
@@ -364,7 +365,7 @@ def publication_open(request, plan_id: int):
 
 @router.get("/plans/{plan_id}/objections", response=list[ResultObjectionOut], summary="公示异议(机构管理员)")
 def objection_list(request, plan_id: int):
-    plan = scoring.admin_plan(request.auth, plan_id, lock=False)
+    plan = access.admin_plan(request.auth, plan_id, lock=False)
     return Objection.objects.filter(publication__plan=plan)
 
 

@@ -27,10 +27,10 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.spreadsheets import Column, ImportReport, read_rows
 from occupations.levels import level_spellings
 
-from . import eligibility as el
-from .models import GraduatingClass, Plan, Registration
-from .plans import plans_for
-from .registration import (
+from .. import eligibility as el
+from ..models import GraduatingClass, Plan, Registration
+from ..plans import plans_for
+from ..registration import (
     _check_level,
     _clean_evidence,
     _create_registration,

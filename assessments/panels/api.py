@@ -1,4 +1,4 @@
-"""Panels, supervisors, recusal declarations and supervision reports: the API over assessments/panels.py.
+"""Panels, supervisors, recusal declarations and supervision reports: the API over assessments/panels/ (rules, selectors, services).
 
 Mounted under /api/v1/assessments. Reads go through `plan_get` (another tenant's plan is a 404); writes through
 the services, whose refusals carry the rule and the record in `details.refusals`.
@@ -12,9 +12,9 @@ from ninja import Field, Router, Schema, Status
 from accreditation.models import Appointment
 from core.errors import PermissionDenied
 
-from . import panels
-from .models import Plan
-from .plans import plan_get
+from ..models import Plan
+from ..plans import plan_get
+from . import rules, selectors, services
 
 router = Router(tags=["assessments"])
 
@@ -72,7 +72,7 @@ class PanelOut(Schema):
 
 
 class AvailabilityOut(Schema):
-    """panels.Availability: an appointment, whether it may be seated, and why not."""
+    """rules.Availability: an appointment, whether it may be seated, and why not."""
 
     appointment_id: int = Field(alias="appointment.id")
     person_name: str = Field(alias="appointment.person.name")
@@ -87,11 +87,11 @@ class AvailabilityOut(Schema):
     refusals: list[RefusalOut]
 
     @staticmethod
-    def resolve_scopes(x: panels.Availability) -> list[str]:
+    def resolve_scopes(x: rules.Availability) -> list[str]:
         return [str(s) for s in x.appointment.scopes.all()]
 
     @staticmethod
-    def resolve_refusals(x: panels.Availability) -> list[dict]:
+    def resolve_refusals(x: rules.Availability) -> list[dict]:
         return [r.as_dict() for r in x.refusals]
 
 
@@ -160,8 +160,8 @@ class SupervisedPlanOut(Schema):
 
 
 def panel_out(plan: Plan) -> dict:
-    """The plan's panels (panels.ComponentPanel, read by ComponentPanelOut) and its supervisor's appointment."""
-    components = panels.panel_status(plan)
+    """The plan's panels (rules.ComponentPanel, read by ComponentPanelOut) and its supervisor's appointment."""
+    components = rules.panel_status(plan)
     supervisor = (
         Appointment.objects.select_related("person", "bureau", "organisation").get(pk=plan.supervisor_id)
         if plan.supervisor_id
@@ -190,18 +190,20 @@ def panel_detail(request, plan_id: int):
 )
 def panel_candidate_list(request, plan_id: int, kind: str):
     plan = plan_get(request.auth, plan_id)
-    return panels.panel_candidates(plan, kind)
+    return selectors.panel_candidates(plan, kind)
 
 
 @router.post("/plans/{plan_id}/panel/{kind}", response={201: PanelMemberOut}, summary="安排考评员(考培分离与回避校验)")
 def panel_assign(request, plan_id: int, kind: str, payload: AssignIn):
-    member = panels.panel_assign(actor=request.auth, plan_id=plan_id, kind=kind, appointment_id=payload.appointment_id)
+    member = services.panel_assign(
+        actor=request.auth, plan_id=plan_id, kind=kind, appointment_id=payload.appointment_id
+    )
     return Status(201, member)
 
 
 @router.post("/plans/{plan_id}/panel/{kind}/{appointment_id}/remove", response=PanelOut, summary="移出考评组")
 def panel_remove(request, plan_id: int, kind: str, appointment_id: int, payload: ReasonIn):
-    panels.panel_remove(
+    services.panel_remove(
         actor=request.auth, plan_id=plan_id, kind=kind, appointment_id=appointment_id, reason=payload.reason
     )
     return panel_out(plan_get(request.auth, plan_id))
@@ -217,20 +219,20 @@ def panel_remove(request, plan_id: int, kind: str, appointment_id: int, payload:
 )
 def supervisor_candidate_list(request, plan_id: int):
     plan = plan_get(request.auth, plan_id)
-    if not panels.can_assign_supervisor(request.auth, plan):
+    if not services.can_assign_supervisor(request.auth, plan):
         raise PermissionDenied()
-    return panels.supervisor_candidates(plan)
+    return selectors.supervisor_candidates(plan)
 
 
 @router.post("/plans/{plan_id}/supervisor", response=SupervisorOut, summary="指派督导员(人社部门)")
 def supervisor_assign(request, plan_id: int, payload: AssignIn):
-    plan = panels.supervisor_assign(actor=request.auth, plan_id=plan_id, appointment_id=payload.appointment_id)
+    plan = services.supervisor_assign(actor=request.auth, plan_id=plan_id, appointment_id=payload.appointment_id)
     return plan.supervisor
 
 
 @router.post("/plans/{plan_id}/supervisor/random", response=SupervisorOut, summary="随机抽取外部督导员(人社部门)")
 def supervisor_assign_random(request, plan_id: int):
-    plan = panels.supervisor_assign_random(actor=request.auth, plan_id=plan_id)
+    plan = services.supervisor_assign_random(actor=request.auth, plan_id=plan_id)
     return plan.supervisor
 
 
@@ -239,18 +241,18 @@ def supervisor_assign_random(request, plan_id: int):
 
 @router.post("/relationships", response={201: RelationshipOut}, summary="考评员、督导员申报回避关系")
 def relationship_declare(request, payload: RelationshipIn):
-    declaration = panels.relationship_declare(actor=request.auth, **payload.dict())
+    declaration = services.relationship_declare(actor=request.auth, **payload.dict())
     return Status(201, declaration)
 
 
 @router.get("/relationships", response=list[RelationshipOut], summary="本人申报的回避关系")
 def relationship_list(request):
-    return panels.relationships_of(request.auth.person)
+    return selectors.relationships_of(request.auth.person)
 
 
 @router.post("/plans/{plan_id}/supervision-report", response={201: ReportOut}, summary="提交督导报告(本计划督导员)")
 def supervision_report_submit(request, plan_id: int, payload: ReportIn):
-    report = panels.supervision_report_submit(
+    report = services.supervision_report_submit(
         actor=request.auth, plan_id=plan_id, checklist=payload.checklist, findings=payload.findings
     )
     return Status(201, report)
@@ -258,4 +260,4 @@ def supervision_report_submit(request, plan_id: int, payload: ReportIn):
 
 @router.get("/supervision/my-plans", response=list[SupervisedPlanOut], summary="我督导的认定计划")
 def supervision_my_plans(request):
-    return panels.supervised_plans(request.auth)
+    return selectors.supervised_plans(request.auth)

@@ -7,8 +7,8 @@ from ninja.files import UploadedFile
 
 from core.schema_types import IsoDate
 
-from . import schools
-from .schemas import ImportReportOut
+from ..schemas import ImportReportOut
+from . import services as schools
 
 router = Router(tags=["graduating-classes"])
 

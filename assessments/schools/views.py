@@ -14,10 +14,10 @@ from core.errors import PermissionDenied
 from core.pages import perform
 from core.spreadsheets import template_workbook
 
-from . import schools
-from .eligibility import EDUCATION_KINDS
-from .models import Plan
-from .plans import plans_for
+from ..eligibility import EDUCATION_KINDS
+from ..models import Plan
+from ..plans import plans_for
+from . import services as schools
 
 
 def _school_plans(actor: Actor):

@@ -23,8 +23,8 @@ from core.audit import audit_record
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.notifications import notify
 
-from .models import CancellationChoice, Plan, Registration
-from .plans import plan_get
+from ..models import CancellationChoice, Plan, Registration
+from ..plans import plan_get
 
 
 def caught_plans(qualification, effective_on: datetime.date) -> QuerySet[Plan]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_panels as views
+from . import views
 
 urlpatterns = [
     path("plans/<int:plan_id>/panel/", views.panel_page, name="panel_page"),

@@ -10,8 +10,8 @@ from ninja import Field, Router, Schema
 
 from core.schema_types import IsoDate
 
-from . import cancellations
-from .models import CancellationChoice
+from ..models import CancellationChoice
+from . import services as cancellations
 
 router = Router(tags=["assessments"])
 

@@ -17,9 +17,10 @@ from accreditation.demo import _file_and_approve
 from accreditation.models import Organisation
 from accreditation.services import organisation_register
 
-from . import plans, schools
-from .demo import _at
-from .models import Plan
+from .. import plans
+from ..demo import _at
+from ..models import Plan
+from . import services as schools
 
 SCHOOL_PLAN = "2027届电气自动化专业毕业生职业技能等级认定(双证书)"
 CLASS_NAME = "2027届电气自动化设备安装与维修1班"
