@@ -294,6 +294,10 @@ CELERY_BEAT_SCHEDULE = {
     "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
     "exports-purge": {"task": "core.exports_purge", "schedule": crontab(minute=15)},
+    "verification-log-partitions": {
+        "task": "certificates.verification_log_partitions",
+        "schedule": crontab(hour=1, minute=10),
+    },
 }
 # Webhooks to organisations' systems (certificates/webhooks/): SSRF rules in certificates/webhooks/net.py.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])  # exempt from the private-address check
@@ -319,6 +323,11 @@ NATIONAL_REPORT_LEVEL_DIGITS = env.list("NATIONAL_REPORT_LEVEL_DIGITS", default=
 # Exports (core/exports.py): a report of more rows than this is built by a worker into a file (202 + its URL);
 # smaller ones are still answered in the request, as before.
 EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=10_000)
+# Months of the verification log past their retention (core RetentionPeriod) are archived here as gzip CSV files
+# before they leave the database (certificates/log_partitions.py): persistent storage, backed up with the database.
+VERIFICATION_LOG_ARCHIVE_DIR = Path(
+    env.str("VERIFICATION_LOG_ARCHIVE_DIR", default=str(VAR_DIR / "archive" / "verification-log"))
+)
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")
 # With that Redis: repeat scans answered from memory, kept fresh by a change feed (certificates/verification_cache.py).
