@@ -294,6 +294,7 @@ CELERY_BEAT_SCHEDULE = {
     "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
     "exports-purge": {"task": "core.exports_purge", "schedule": crontab(minute=15)},
+    "dashboard-daily-counts": {"task": "oversight.daily_counts_refresh", "schedule": 300.0},
     "verification-log-partitions": {
         "task": "certificates.verification_log_partitions",
         "schedule": crontab(hour=1, minute=10),
@@ -323,6 +324,9 @@ NATIONAL_REPORT_LEVEL_DIGITS = env.list("NATIONAL_REPORT_LEVEL_DIGITS", default=
 # Exports (core/exports.py): a report of more rows than this is built by a worker into a file (202 + its URL);
 # smaller ones are still answered in the request, as before.
 EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=10_000)
+# Dashboards read complete days from pre-aggregated daily counts (oversight/aggregates.py), refreshed by beat; on in a
+# deployment with a worker and beat (deploy/), off by default so that `make run` counts live as before.
+DASHBOARD_PREAGGREGATED = env.bool("DASHBOARD_PREAGGREGATED", default=False)
 # Months of the verification log past their retention (core RetentionPeriod) are archived here as gzip CSV files
 # before they leave the database (certificates/log_partitions.py): persistent storage, backed up with the database.
 VERIFICATION_LOG_ARCHIVE_DIR = Path(
