@@ -355,6 +355,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.bureau_waiting_notify",
         "schedule": crontab(hour=8, minute=40),
     },
+    "exports-purge": {"task": "core.exports_purge", "schedule": crontab(minute=15)},
+    "dashboard-daily-counts": {"task": "oversight.daily_counts_refresh", "schedule": 300.0},
+    "verification-log-partitions": {
+        "task": "certificates.verification_log_partitions",
+        "schedule": crontab(hour=1, minute=10),
+    },
 }
 # Webhooks to organisations' systems (certificates/webhooks/): SSRF rules in certificates/webhooks/net.py.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])  # exempt from the private-address check
@@ -377,6 +383,17 @@ NATIONAL_REPORT_RETRY_MAX = env.int("NATIONAL_REPORT_RETRY_MAX", default=6 * 360
 # Level digits the national number rule defines; records of other levels (学徒工 6, 特级技师 7, 首席技师 8 here) are
 # held with a visible reason until the ministry or the province says how they are reported.
 NATIONAL_REPORT_LEVEL_DIGITS = env.list("NATIONAL_REPORT_LEVEL_DIGITS", default=["1", "2", "3", "4", "5"])
+# Exports (core/exports.py): a report of more rows than this is built by a worker into a file (202 + its URL);
+# smaller ones are still answered in the request, as before.
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=10_000)
+# Dashboards read complete days from pre-aggregated daily counts (oversight/aggregates.py), refreshed by beat; on in a
+# deployment with a worker and beat (deploy/), off by default so that `make run` counts live as before.
+DASHBOARD_PREAGGREGATED = env.bool("DASHBOARD_PREAGGREGATED", default=False)
+# Months of the verification log past their retention (core RetentionPeriod) are archived here as gzip CSV files
+# before they leave the database (certificates/log_partitions.py): persistent storage, backed up with the database.
+VERIFICATION_LOG_ARCHIVE_DIR = Path(
+    env.str("VERIFICATION_LOG_ARCHIVE_DIR", default=str(VAR_DIR / "archive" / "verification-log"))
+)
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")
 # With that Redis: repeat scans answered from memory, kept fresh by a change feed (certificates/verification_cache.py).
