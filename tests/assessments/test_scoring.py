@@ -44,7 +44,7 @@ def A(user) -> Actor:
 
 
 def make_assessor(org, admin, n: int):
-    """An assessor registered with the organisation, with a login."""
+    """An assessor registered with the organisation a year ago (so appointed on any recent exam day), with a login."""
     appointment = appointment_register(
         actor=A(admin),
         role="assessor",
@@ -53,6 +53,7 @@ def make_assessor(org, admin, n: int):
         id_number=make_ric(birth=datetime.date(1985, 3, 1) + datetime.timedelta(days=n), seq=n + 500),
         scopes=[{"occupation_code": "6-31-01-03", "max_level": "3"}],
         organisation_id=org.id,
+        valid_from=timezone.localdate() - datetime.timedelta(days=365),
     )
     user = member(Role.ASSESSOR, organisation=org, person=appointment.person)
     user.appointment = appointment
