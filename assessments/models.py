@@ -242,6 +242,16 @@ class Registration(models.Model):
     def __str__(self) -> str:
         return f"{self.person.name} · {self.plan} · {self.level}"
 
+    ELIGIBILITY_LABELS = {
+        "eligible": _("符合申报条件"),
+        "needs_review": _("待人工核实"),
+        "ineligible": _("不符合申报条件"),
+    }
+
+    def get_eligibility_status_display(self) -> str:
+        """eligibility_status is assessments.eligibility.Status's value, kept without choices; this is its label."""
+        return str(self.ELIGIBILITY_LABELS.get(self.eligibility_status, _("未核验")))
+
 
 class CancellationChoice(models.Model):
     """A candidate of a plan announced before its qualification was cancelled: continue, or be refunded.
