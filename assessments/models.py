@@ -33,6 +33,11 @@ class AssessmentPolicy(models.Model):
             "用人单位(Y)只评价本单位职工(含派遣、实习人员):既无在本单位的参保记录、也未上传劳动合同或派遣协议的,如何处理"
         ),
     )
+    employment_review_working_days = models.PositiveSmallIntegerField(
+        _("本单位职工核验审核时限(工作日)"),
+        default=5,
+        help_text=_("送人社部门审核的报名,自报名次日起算的审核期限;逾期的在人社部门待办中排在最前并每日提醒"),
+    )
     notes = models.CharField(_("依据"), max_length=255, blank=True)
 
     class Meta:

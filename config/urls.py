@@ -33,6 +33,7 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("subsidies/", include("subsidies.urls")),
     path("oversight/", include("oversight.urls")),
+    path("exports/", include("core.urls")),
     path("v/<str:token>", certificate_views.verify_page, name="verify"),
     path("v/<str:token>/photo", certificate_views.verify_photo, name="verify_photo"),
     path("s/<str:token>", sharing_views.verify_page, name="shared_copy_verify"),

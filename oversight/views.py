@@ -119,6 +119,8 @@ def _report_context(data: dict, error: PlatformError | None = None) -> dict:
         "honeypot": HONEYPOT_FIELD,
         "error": error.message if error else "",
         "error_field": error.details.get("field") if error else "",
+        # Every field's error at once: {field: message}, shown beside each field.
+        "field_errors": {e["field"]: e["message"] for e in error.details.get("errors", [])} if error else {},
         "max_files": reports.MAX_ATTACHMENTS,
     }
 
@@ -151,7 +153,7 @@ def report(request):
         return render(request, "oversight/report.html", _report_context(data))
     data = {k: request.POST.get(k, "") for k in REPORT_FIELDS}
     try:
-        public_submission_guard(
+        challenge_error = public_submission_guard(
             client_ip=client_ip(request),
             honeypot=request.POST.get(HONEYPOT_FIELD, ""),
             challenge_token=request.POST.get("challenge_token", ""),
@@ -170,6 +172,8 @@ def report(request):
             reporter_name=data["reporter_name"],
             reporter_contact=data["reporter_contact"],
             attachments=request.FILES.getlist("attachments"),
+            challenge_error=challenge_error,
+            client_ip=client_ip(request),
         )
     except PlatformError as exc:
         return render(request, "oversight/report.html", _report_context(data, exc), status=exc.status)

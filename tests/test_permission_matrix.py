@@ -163,6 +163,9 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/public/plans/{plan_id}/objections"): PUBLIC,
     ("GET", "/api/v1/certificates/{certificate_id}/credential"): AUTH,
     ("GET", "/api/v1/certificates/report"): AUTH,
+    ("GET", "/api/v1/exports"): AUTH,
+    ("GET", "/api/v1/exports/{export_id}"): AUTH,
+    ("GET", "/api/v1/exports/{export_id}/file"): AUTH,
     ("GET", "/api/v1/certificates/history"): AUTH,
     ("GET", "/api/v1/certificates/import/template"): AUTH,
     ("POST", "/api/v1/certificates/import"): AUTH,
@@ -724,6 +727,12 @@ def _build_world() -> World:
     )
     values["invitation_id"] = invitation.id
     values["invitation_token"] = raw
+    from core.models import Export
+
+    # A queued export of the 长春 officer's: theirs alone (no file yet, so its download is a 404 even for them).
+    values["export_id"] = Export.objects.create(
+        owner=users["cc_officer"], kind="certificates.report", title="权限矩阵", file_format="csv", filename="x.csv"
+    ).id
 
     # One signed-in client per user for the whole module, signed in here so that the sessions outlive each
     # test's savepoint: signing ten users in again for each of hundreds of patterns was most of the time.
@@ -1062,6 +1071,9 @@ PAGES: dict[str, Page] = {
     "oversight/reliances/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
     "oversight/reliances/<int:reliance_id>/end/": page(405, anonymous=LOGIN),
     "oversight/report/": PUBLIC_PAGE,
+    "exports/": page(200, anonymous=LOGIN),  # each signed-in user sees their own exports (none: an empty list)
+    "exports/<int:export_id>/": page(404, anonymous=LOGIN, bureau=200),  # only its owner sees an export
+    "exports/<int:export_id>/download/": page(404, anonymous=LOGIN),
     "oversight/report/done/": page(302),
     "oversight/track/": PUBLIC_PAGE,
     "ping": PUBLIC_PAGE,
@@ -1454,6 +1466,9 @@ API_GETS: dict[str, Page] = {
     "/api/v1/certificates/import/template": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/certificates/plans/{plan_id}/print.pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/certificates/report": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/exports": SIGNED_IN,
+    "/api/v1/exports/{export_id}": page(404, anonymous=401, bureau=200),
+    "/api/v1/exports/{export_id}/file": page(404, anonymous=401),
     "/api/v1/certificates/{certificate_id}": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/certificates/{certificate_id}/credential": page(
         404, anonymous=401, org_admin=200, bureau=200, operator=200
