@@ -10,7 +10,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from ninja import Schema
 
 from accounts.actors import Actor
 from accounts.forms import SignupForm
@@ -19,7 +21,7 @@ from accounts.models import Role
 from core.errors import NotFound, PermissionDenied, PlatformError
 from core.files import private_file_response
 from core.models import AuditEntry
-from core.pages import perform, safe_next
+from core.pages import form_input, perform, safe_next
 from core.spreadsheets import template_workbook
 from occupations.models import Level, Occupation, Standard
 from occupations.search import occupation_code_for, region_code_for
@@ -27,6 +29,7 @@ from occupations.search import occupation_code_for, region_code_for
 from . import people, services
 from .models import Appointment, Filing, Organisation
 from .rules import levels_for_kind, licensing_notes, scope_line_problems
+from .schemas import ApproveIn, ReasonIn
 from .selectors import (
     appointments_for,
     directory,
@@ -292,42 +295,64 @@ def filing_attach(request, filing_id: int):
     return redirect("accreditation:filing", filing_id=filing.id)
 
 
-_ACTIONS = {
-    "submit": (services.filing_submit, False, _("备案申请已提交,等待人社部门审核")),
-    "start_review": (services.filing_start_review, False, _("已受理,进入审核")),
-    "return": (services.filing_return, True, _("已退回修改")),
-    "reject": (services.filing_reject, True, _("已作出不予备案决定")),
-    "suspend": (services.filing_suspend, True, _("备案已暂停")),
-    "reinstate": (services.filing_reinstate, True, _("备案已恢复")),
-    "revoke": (services.filing_revoke, True, _("备案已撤销")),
-}
+class _NoInput(Schema):
+    pass
 
 
-@login_required
-@require_POST
-def filing_action(request, filing_id: int, action: str):
-    actor = Actor.from_request(request)
-    filing = filing_get(actor, filing_id)
-    if action == "approve":
+def _filing_action(schema, run, success: str):
+    """A filing page's form: one URL per action, its input read through the API's schema for the same action."""
 
-        def approve():
-            until = request.POST.get("valid_until") or None
-            return services.filing_approve(
-                actor=actor,
-                filing_id=filing.id,
-                national_code=request.POST.get("national_code") or None,
-                valid_until=datetime.date.fromisoformat(until) if until else None,
-                reason=request.POST.get("reason", ""),
-            )
+    @login_required
+    @require_POST
+    def view(request, filing_id: int):
+        actor = Actor.from_request(request)
+        filing = filing_get(actor, filing_id)
+        perform(request, lambda: run(actor, filing.id, form_input(request, schema)), success)
+        return redirect("accreditation:filing", filing_id=filing.id)
 
-        perform(request, approve, _("备案已批准,证书编号前缀已赋予"))
-    elif action in _ACTIONS:
-        fn, needs_reason, message = _ACTIONS[action]
-        kwargs = {"reason": request.POST.get("reason", "")} if needs_reason else {}
-        perform(request, lambda: fn(actor=actor, filing_id=filing.id, **kwargs), message)
-    else:
-        raise NotFound()
-    return redirect("accreditation:filing", filing_id=filing.id)
+    return view
+
+
+filing_submit = _filing_action(
+    _NoInput,
+    lambda actor, fid, data: services.filing_submit(actor=actor, filing_id=fid),
+    gettext_lazy("备案申请已提交,等待人社部门审核"),
+)
+filing_start_review = _filing_action(
+    _NoInput,
+    lambda actor, fid, data: services.filing_start_review(actor=actor, filing_id=fid),
+    gettext_lazy("已受理,进入审核"),
+)
+filing_approve = _filing_action(
+    ApproveIn,
+    lambda actor, fid, data: services.filing_approve(actor=actor, filing_id=fid, **data.dict()),
+    gettext_lazy("备案已批准,证书编号前缀已赋予"),
+)
+filing_return = _filing_action(
+    ReasonIn,
+    lambda actor, fid, data: services.filing_return(actor=actor, filing_id=fid, reason=data.reason),
+    gettext_lazy("已退回修改"),
+)
+filing_reject = _filing_action(
+    ReasonIn,
+    lambda actor, fid, data: services.filing_reject(actor=actor, filing_id=fid, reason=data.reason),
+    gettext_lazy("已作出不予备案决定"),
+)
+filing_suspend = _filing_action(
+    ReasonIn,
+    lambda actor, fid, data: services.filing_suspend(actor=actor, filing_id=fid, reason=data.reason),
+    gettext_lazy("备案已暂停"),
+)
+filing_reinstate = _filing_action(
+    ReasonIn,
+    lambda actor, fid, data: services.filing_reinstate(actor=actor, filing_id=fid, reason=data.reason),
+    gettext_lazy("备案已恢复"),
+)
+filing_revoke = _filing_action(
+    ReasonIn,
+    lambda actor, fid, data: services.filing_revoke(actor=actor, filing_id=fid, reason=data.reason),
+    gettext_lazy("备案已撤销"),
+)
 
 
 @login_required
@@ -389,7 +414,7 @@ def people_page(request, org_id: int | None = None):
                 qualification_note=request.POST.get("qualification_note", ""),
                 evidence=request.FILES.get("evidence"),
             ),
-            _("人员已登记"),
+            _("人员已登记。登记不授予账号角色:请在“角色邀请”中向其发送邀请,本人实名账号接受后方可登录办理"),
         )
         return redirect(request.path)
     qs = appointments_for(actor).filter(organisation=org) if org else appointments_for(actor).filter(bureau__in=bureaus)

@@ -14,6 +14,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from core import exports
 from core.errors import PlatformError
 from core.schema_types import IsoDate
 
@@ -127,10 +128,19 @@ def certificate_report(
     until: IsoDate | None = None,
     region: str = "",
     format: Literal["xlsx", "csv"] = "xlsx",
+    deliver: Literal["auto", "inline", "file"] = "auto",
 ):
+    """Up to EXPORT_SYNC_MAX_ROWS rows (or with deliver=inline) the file is the response, as it always was. A larger
+    report (or deliver=file) is built by a worker: 202 with the export's status URL (Location), its page and, once
+    done, its download URL (GET /api/v1/exports/{id}); the file is kept for the export-file retention period."""
     report = reporting.certificate_report(
         actor=request.auth, since=since, until=until, region_code=region, file_format=format
     )
+    if deliver == "file" or (deliver == "auto" and report.count > exports.sync_max_rows()):
+        export = reporting.report_export(actor=request.auth, report=report, file_format=format)
+        response = JsonResponse(exports.describe(export), status=202)
+        response["Location"] = f"/api/v1/exports/{export.id}"
+        return response
     if format == "csv":
         response = StreamingHttpResponse(reporting.report_csv(report), content_type="text/csv; charset=utf-8")
     else:

@@ -61,7 +61,9 @@ class CertificatesConfig(AppConfig):
         from occupations.signals import catalogue_change_confirmed
 
         from .models import Certificate
+        from .reporting import register_exports
 
+        register_exports()
         held_certificates.connect(_held_certificates, dispatch_uid="certificates-held")
         certificate_facts_changed.connect(_facts_changed, dispatch_uid="certificates-facts-changed")
         catalogue_change_confirmed.connect(_catalogue_change_confirmed, dispatch_uid="certificates-catalogue-change")

@@ -159,3 +159,22 @@ class VerificationLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.channel} {self.result}"
+
+
+class VerificationLogArchive(models.Model):
+    """A month of the verification log moved out of the database into a compressed file (certificates/log_partitions.py)."""
+
+    month = models.DateField(_("月份"), unique=True)
+    rows = models.BigIntegerField(_("记录数"))
+    path = models.CharField(_("归档文件"), max_length=512)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField(_("文件大小"))
+    archived_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("核验记录归档")
+        verbose_name_plural = _("核验记录归档")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} ({self.rows})"

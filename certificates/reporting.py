@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Role
+from core import exports
 from core.audit import audit_record
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.models import Export
 from core.spreadsheets import csv_cell, export_workbook
 from occupations.models import Region
 
@@ -85,15 +87,9 @@ def _bureau_scope(actor: Actor, region_code: str) -> tuple[Q, Region | None]:
     return Region.code_within_q("region_code", actor.bureau_prefixes), None
 
 
-def certificate_report(
-    *,
-    actor: Actor,
-    since: datetime.date | None = None,
-    until: datetime.date | None = None,
-    region_code: str = "",
-    file_format: str = "xlsx",
+def _report_query(
+    *, actor: Actor, since: datetime.date | None, until: datetime.date | None, region_code: str, file_format: str
 ) -> Report:
-    """The certificates issued in the officer's jurisdiction (or one region of it) between two dates, inclusive."""
     if file_format not in FORMATS:
         raise ValidationFailed(_("导出格式应为 xlsx 或 csv"), details={"field": "format"})
     if since and until and since > until:
@@ -105,7 +101,20 @@ def certificate_report(
     if until:
         qs = qs.filter(issued_on__lte=until)
     rows = qs.order_by("issued_on", "number").values_list(*_REPORT_FIELDS)
-    count = qs.count()
+    return Report(rows=rows, count=qs.count(), region=region, since=since, until=until)
+
+
+def certificate_report(
+    *,
+    actor: Actor,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    region_code: str = "",
+    file_format: str = "xlsx",
+) -> Report:
+    """The certificates issued in the officer's jurisdiction (or one region of it) between two dates, inclusive."""
+    report = _report_query(actor=actor, since=since, until=until, region_code=region_code, file_format=file_format)
+    count, region = report.count, report.region
     if file_format == "xlsx" and count > XLSX_MAX_ROWS:
         raise ValidationFailed(
             _("共%(n)d条,超过 Excel 单表上限,请缩小日期范围或选择 CSV 格式") % {"n": count},
@@ -124,7 +133,51 @@ def certificate_report(
         },
         region_code=region.code if region else "",
     )
-    return Report(rows=rows, count=count, region=region, since=since, until=until)
+    return report
+
+
+EXPORT_KIND = "certificates.report"
+
+
+def report_export(*, actor: Actor, report: Report, file_format: str) -> Export:
+    """The report built by a worker into a file for this officer (core/exports.py): for reports too large to build
+    inside a request. The rows are read again when the worker runs, under the officer's permissions then."""
+    params = {
+        "region": report.region.code if report.region else "",
+        "since": report.since.isoformat() if report.since else "",
+        "until": report.until.isoformat() if report.until else "",
+    }
+    return exports.export_request(
+        owner=actor.user,
+        kind=EXPORT_KIND,
+        title=_("证书数据上报 %(stem)s") % {"stem": report.filename_stem},
+        file_format=file_format,
+        params=params,
+        total=report.count,
+        filename=f"{report.filename_stem}.{file_format}",
+    )
+
+
+def _build_export(export: Export) -> exports.Content:
+    """Registered in CertificatesConfig.ready(): the rows as the owner may see them now (a permission withdrawn
+    since the request fails the export rather than handing out the file)."""
+    p = export.params
+    report = _report_query(
+        actor=Actor.for_user(export.owner),
+        since=datetime.date.fromisoformat(p["since"]) if p.get("since") else None,
+        until=datetime.date.fromisoformat(p["until"]) if p.get("until") else None,
+        region_code=p.get("region", ""),
+        file_format=export.file_format,
+    )
+    return exports.Content(
+        headers=REPORT_HEADERS,
+        rows=report_rows(report.rows.iterator(chunk_size=5000)),
+        sheet_title=_("证书数据上报"),
+    )
+
+
+def register_exports() -> None:
+    exports.register(EXPORT_KIND, _build_export)
 
 
 def report_rows(rows: Iterable[tuple]) -> Iterator[list]:

@@ -30,3 +30,13 @@ def flush_verification_log_task() -> int:
 @shared_task(name="certificates.issue_graduates_due", ignore_result=True)
 def issue_graduates_due_task() -> list[int]:
     return issue_graduates_due()
+
+
+@shared_task(name="certificates.verification_log_partitions", ignore_result=True)
+def verification_log_partitions_task() -> dict:
+    """Daily: the coming months' partitions of the verification log, and months past retention archived."""
+    from .log_partitions import partitions_archive, partitions_ensure
+
+    created = partitions_ensure()
+    archived = partitions_archive()
+    return {"created": created, "archived": [a.month.isoformat() for a in archived]}

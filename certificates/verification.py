@@ -274,17 +274,19 @@ def verify_token(token: str, *, channel: str = VerificationLog.Channel.SCAN) -> 
         result = _answer(cert, matches)
     else:
         ring = signing.ring_recent() if generation is not None else None
-        check = signing.token_check(token)
+        # The row first (one indexed probe): a token identical to the stored one needs no signature check
+        # (signing.token_check's `stored`); any other is verified in full before anything is answered from the row.
+        number = signing.token_claims(token)
+        cert = _certificate_by_number(number) if number is not None else None
+        check = signing.token_check(token, stored=cert.token if cert is not None else None)
         if not check.signature_ok:
             result = Verification(FORGED, reason=check.reason)
+        elif cert is None:
+            result = Verification(UNKNOWN, reason="no_such_certificate")
         else:
-            cert = _certificate_by_number(check.number)
-            if cert is None:
-                result = Verification(UNKNOWN, reason="no_such_certificate")
-            else:
-                matches = check.matches(printed_fields(cert))
-                result = _answer(cert, matches)
-                verification_cache.store(token, cert.number, (ring, cert, matches), generation)
+            matches = check.matches(printed_fields(cert))
+            result = _answer(cert, matches)
+            verification_cache.store(token, cert.number, (ring, cert, matches), generation)
     _log(channel, result)
     return result
 

@@ -226,6 +226,7 @@ def _mount() -> None:
     from certificates.sharing.api import public_router as shared_copies_public_router
     from certificates.sharing.api import router as shared_copies_router
     from certificates.webhooks.api import router as webhooks_router
+    from core.api import router as exports_router
     from occupations.api import router as occupations_router
     from occupations.api_changes import router as occupations_changes_router
     from oversight.api import router as oversight_router
@@ -238,6 +239,7 @@ def _mount() -> None:
 
     # First: public verification is the hottest path, and URL resolution walks the routes in order.
     api.add_router("/verify", verify_router)
+    api.add_router("/exports", exports_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/reference", occupations_router)
     api.add_router("/reference", occupations_changes_router)

@@ -48,6 +48,10 @@ else:
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The footer's site identification: who runs the platform, where to write, and the ICP filing number once granted.
+SITE_OWNER = env.str("SITE_OWNER", default="吉林省人力资源和社会保障厅")
+SITE_CONTACT_EMAIL = env.str("SITE_CONTACT_EMAIL", default="service@skills.example.gov.cn")
+SITE_ICP = env.str("SITE_ICP", default="")
 
 # --- Real-name sign-in (OpenID Connect), README "实名登录 / Real-name sign-in" ---------------------------------
 # The local provider (devidp, at /dev-idp/) stands in for a government identity provider in development, the demo
@@ -203,6 +207,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.roles",
                 "accounts.context_processors.sign_in_options",
+                "config.navigation.navigation",
             ],
         },
     }
@@ -278,6 +283,7 @@ LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one date format: Y-m-d, Y-m-d H:i (core/templatetags/ui.py)
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -339,6 +345,22 @@ CELERY_BEAT_SCHEDULE = {
     "national-send-due": {"task": "national.send_due", "schedule": 60.0},
     "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
+    # Exam evidence past its region's retention period (assessments/evidence): files destroyed, tombstones kept.
+    "assessments-evidence-purge": {
+        "task": "assessments.evidence_purge_expired",
+        "schedule": crontab(hour=3, minute=40),
+    },
+    # Result and employment reviews waiting for a bureau (assessments/review/waiting.py): one digest per bureau a day.
+    "assessments-bureau-waiting": {
+        "task": "assessments.bureau_waiting_notify",
+        "schedule": crontab(hour=8, minute=40),
+    },
+    "exports-purge": {"task": "core.exports_purge", "schedule": crontab(minute=15)},
+    "dashboard-daily-counts": {"task": "oversight.daily_counts_refresh", "schedule": 300.0},
+    "verification-log-partitions": {
+        "task": "certificates.verification_log_partitions",
+        "schedule": crontab(hour=1, minute=10),
+    },
 }
 # Webhooks to organisations' systems (certificates/webhooks/): SSRF rules in certificates/webhooks/net.py.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])  # exempt from the private-address check
@@ -361,6 +383,17 @@ NATIONAL_REPORT_RETRY_MAX = env.int("NATIONAL_REPORT_RETRY_MAX", default=6 * 360
 # Level digits the national number rule defines; records of other levels (学徒工 6, 特级技师 7, 首席技师 8 here) are
 # held with a visible reason until the ministry or the province says how they are reported.
 NATIONAL_REPORT_LEVEL_DIGITS = env.list("NATIONAL_REPORT_LEVEL_DIGITS", default=["1", "2", "3", "4", "5"])
+# Exports (core/exports.py): a report of more rows than this is built by a worker into a file (202 + its URL);
+# smaller ones are still answered in the request, as before.
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=10_000)
+# Dashboards read complete days from pre-aggregated daily counts (oversight/aggregates.py), refreshed by beat; on in a
+# deployment with a worker and beat (deploy/), off by default so that `make run` counts live as before.
+DASHBOARD_PREAGGREGATED = env.bool("DASHBOARD_PREAGGREGATED", default=False)
+# Months of the verification log past their retention (core RetentionPeriod) are archived here as gzip CSV files
+# before they leave the database (certificates/log_partitions.py): persistent storage, backed up with the database.
+VERIFICATION_LOG_ARCHIVE_DIR = Path(
+    env.str("VERIFICATION_LOG_ARCHIVE_DIR", default=str(VAR_DIR / "archive" / "verification-log"))
+)
 # Verifications are logged through a Redis list when this is set (see certificates/verification_log.py).
 VERIFICATION_LOG_REDIS_URL = env.str("VERIFICATION_LOG_REDIS_URL", default="")
 # With that Redis: repeat scans answered from memory, kept fresh by a change feed (certificates/verification_cache.py).
@@ -424,7 +457,10 @@ RATE_LIMITS = {
     "password_reset": (5, 3600),
     # Public lookups that reveal personal data, per client address.
     "verify_lookup": (10, 60),
+    # Anonymous reports per client address: accepted reports, and separately wrong answers to the arithmetic
+    # question (failures); a form sent back because a field is missing counts against neither.
     "public_report": (5, 3600),
+    "public_report_failures": (10, 3600),
     # Worker sign-up: an exam site's Wi-Fi is one address for a room of candidates, so not too few.
     "signup": (20, 3600),
     # Starting a sign-in through the identity provider (each start is a call to the provider).
@@ -433,6 +469,9 @@ RATE_LIMITS = {
     # tries an hour leave guessing hopeless while a person who mistypes can still finish the same day.
     "binding_code_account": (5, 3600),
     "binding_code_person": (10, 3600),
+    # ... and per client address, so one machine cannot spread its guesses over many fresh accounts. An exam site's
+    # or a bureau hall's Wi-Fi is one address for many people, so more than one person's allowance.
+    "binding_code_address": (20, 3600),
 }
 
 # Binding codes (accounts/binding_codes.py): how long a code lives, and how many wrong tries retire it.

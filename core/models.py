@@ -72,3 +72,71 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class RetentionPeriod(models.Model):
+    """How long something the platform keeps is kept: data with an effective date, like every rule that can change
+    (an archives regulation, a provincial notice). The period in force on a day is the latest that took effect."""
+
+    class Subject(models.TextChoices):
+        EXPORT_FILES = "export_files", _("导出文件")
+        VERIFICATION_LOG = "verification_log", _("核验记录(在线库)")
+
+    subject = models.CharField(_("对象"), max_length=32, choices=Subject.choices)
+    days = models.PositiveIntegerField(_("保存天数"))
+    effective_from = models.DateField(_("施行日期"))
+    basis = models.CharField(_("依据"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("保存期限")
+        verbose_name_plural = _("保存期限")
+        ordering = ["subject", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "effective_from"], name="uniq_retention_subject_from")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} {self.days}d ({self.effective_from})"
+
+
+class Export(models.Model):
+    """A file built by a worker for the user who asked for it (a data report of a million rows), kept for the
+    export-file retention period and then deleted. Only its owner can see or download it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+        EXPIRED = "expired", _("已过期删除")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    kind = models.CharField(_("导出类型"), max_length=64)
+    title = models.CharField(_("名称"), max_length=128)
+    file_format = models.CharField(_("格式"), max_length=8)
+    params = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("总行数"), default=0)
+    done = models.PositiveIntegerField(_("已写行数"), default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField(_("下载文件名"), max_length=128)
+    size = models.BigIntegerField(_("文件大小"), default=0)
+    error = models.TextField(_("失败原因"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("保留至"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("导出文件")
+        verbose_name_plural = _("导出文件")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0

@@ -388,11 +388,16 @@ def _column_letter(index: int) -> str:
 
 def export_workbook(headers: list[str], rows, title: str) -> bytes:
     """Every export (score sheets, bank files, data reports, dashboards): formulas neutralised in every cell."""
+    buf = io.BytesIO()
+    write_workbook(buf, headers, rows, title)
+    return buf.getvalue()
+
+
+def write_workbook(target, headers: list[str], rows, title: str) -> None:
+    """The same, written to a file as the rows come (openpyxl's write-only mode keeps no rows in memory)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     ws.append([_text_cell(ws, h) for h in headers])
     for row in rows:
         ws.append([_text_cell(ws, v) for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    wb.save(target)

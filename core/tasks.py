@@ -27,3 +27,19 @@ def send_mail_task(subject: str, body: str, to: list[str]) -> int:
     from django.core.mail import send_mail
 
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=False)
+
+
+@shared_task(name="core.export_run", acks_late=True)
+def export_run_task(export_id: int) -> str:
+    """Build one export's file (a worker killed midway gets the task again and starts the file over)."""
+    from .exports import export_run
+
+    export = export_run(export_id=export_id)
+    return export.status if export else "missing"
+
+
+@shared_task(name="core.exports_purge")
+def exports_purge_task() -> int:
+    from .exports import exports_purge
+
+    return exports_purge()

@@ -31,7 +31,8 @@ from core.errors import NotFound, ValidationFailed
 from core.spreadsheets import export_workbook
 from occupations.models import Region
 
-from .models import Complaint, GuazhengFlag, Inspection, Rectification
+from . import aggregates
+from .models import Complaint, DailyCount, GuazhengFlag, Inspection, Rectification
 
 MAX_MONTHS = 36
 
@@ -241,16 +242,43 @@ def _assessments_panel(prefixes: list[str], since: datetime.date, until: datetim
     )
 
 
+def _split(since: datetime.date, until: datetime.date) -> tuple[tuple | None, tuple | None]:
+    """With pre-aggregated counts (oversight/aggregates.py): the complete days read from DailyCount, and the days
+    from today on counted live; else everything live."""
+    if not aggregates.enabled():
+        return None, (since, until)
+    today = timezone.localdate()
+    stored = (since, min(until, today - datetime.timedelta(days=1))) if since < today else None
+    live = (max(since, today), until) if until >= today else None
+    return stored, live
+
+
+def _certificate_counts(prefixes: list[str], since, until) -> dict[datetime.date, int]:
+    stored, live = _split(since, until)
+    counts: dict[datetime.date, int] = {}
+    if stored:
+        for r in (
+            DailyCount.objects.filter(
+                _code_q("region_code", prefixes), kind=DailyCount.Kind.CERTIFICATES, day__range=stored
+            )
+            .annotate(month=TruncMonth("day"))
+            .values("month")
+            .annotate(n=Sum("n"))
+        ):
+            counts[_month_key(r["month"])] = counts.get(_month_key(r["month"]), 0) + r["n"]
+    if live:
+        for r in (
+            Certificate.objects.filter(_code_q("region_code", prefixes), issued_on__range=live)
+            .annotate(month=TruncMonth("issued_on"))
+            .values("month")
+            .annotate(n=Count("id"))
+        ):
+            counts[_month_key(r["month"])] = counts.get(_month_key(r["month"]), 0) + r["n"]
+    return counts
+
+
 def _certificates_panel(prefixes: list[str], months: list[datetime.date], since, until) -> Panel:
-    counts = {
-        _month_key(r["month"]): r["n"]
-        for r in Certificate.objects.filter(
-            _code_q("region_code", prefixes), issued_on__gte=since, issued_on__lte=until
-        )
-        .annotate(month=TruncMonth("issued_on"))
-        .values("month")
-        .annotate(n=Count("id"))
-    }
+    counts = _certificate_counts(prefixes, since, until)
     rows = [[f"{m:%Y-%m}", counts.get(m, 0)] for m in months]
     return Panel(
         key="certificates",
@@ -265,16 +293,33 @@ VERIFICATION_RESULTS = ("valid", "revoked", "suspended", "expired", "superseded"
 
 
 def _verifications_panel(prefixes: list[str], months: list[datetime.date], since, until) -> Panel:
-    start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
-    end = timezone.make_aware(datetime.datetime.combine(until, datetime.time.max))
     table: dict[datetime.date, dict[str, int]] = {}
-    for r in (
-        VerificationLog.objects.filter(_code_q("region_code", prefixes), at__gte=start, at__lte=end)
-        .annotate(month=TruncMonth("at"))
-        .values("month", "result")
-        .annotate(n=Count("id"))
-    ):
-        table.setdefault(_month_key(r["month"]), {})[r["result"]] = r["n"]
+
+    def add(month, result: str, n: int) -> None:
+        row = table.setdefault(_month_key(month), {})
+        row[result] = row.get(result, 0) + n
+
+    stored, live = _split(since, until)
+    if stored:
+        for r in (
+            DailyCount.objects.filter(
+                _code_q("region_code", prefixes), kind=DailyCount.Kind.VERIFICATIONS, day__range=stored
+            )
+            .annotate(month=TruncMonth("day"))
+            .values("month", "key")
+            .annotate(n=Sum("n"))
+        ):
+            add(r["month"], r["key"], r["n"])
+    if live:
+        start = timezone.make_aware(datetime.datetime.combine(live[0], datetime.time.min))
+        end = timezone.make_aware(datetime.datetime.combine(live[1], datetime.time.max))
+        for r in (
+            VerificationLog.objects.filter(_code_q("region_code", prefixes), at__gte=start, at__lte=end)
+            .annotate(month=TruncMonth("at"))
+            .values("month", "result")
+            .annotate(n=Count("id"))
+        ):
+            add(r["month"], r["result"], r["n"])
     rows = []
     for m in months:
         counts = table.get(m, {})

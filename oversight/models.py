@@ -626,3 +626,28 @@ class Rectification(models.Model):
     def is_overdue_on(self, day) -> bool:
         """Overdue while still waiting for the organisation after the deadline; a submission stops the clock."""
         return self.status == self.Status.OPEN and day > self.due_on
+
+
+class DailyCount(models.Model):
+    """Pre-aggregated counts per day and region for the dashboards at province size (oversight/aggregates.py):
+    certificates issued (by issue date) and verifications (by day and result). Complete days only; today is
+    always counted live."""
+
+    class Kind(models.TextChoices):
+        CERTIFICATES = "certificates", _("发证数")
+        VERIFICATIONS = "verifications", _("核验次数")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    day = models.DateField()
+    region_code = models.CharField(max_length=6, blank=True)
+    key = models.CharField(max_length=16, blank=True)  # the verification result; "" for certificates
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("每日统计")
+        verbose_name_plural = _("每日统计")
+        constraints = [models.UniqueConstraint(fields=["kind", "day", "region_code", "key"], name="uniq_daily_count")]
+        indexes = [models.Index(fields=["kind", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} {self.region_code} {self.key}: {self.n}"

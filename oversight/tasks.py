@@ -16,3 +16,11 @@ def audit_verify_task() -> dict:
     if not report.ok:
         log.error("audit chain broken: %s", report.problem)
     return {"ok": report.ok, "checked": report.checked, "problem": report.problem}
+
+
+@shared_task(name="oversight.daily_counts_refresh", ignore_result=True)
+def daily_counts_refresh_task() -> dict:
+    """The dashboards' daily counts for the days that may have changed (oversight/aggregates.py)."""
+    from .aggregates import daily_counts_refresh, enabled
+
+    return daily_counts_refresh() if enabled() else {}

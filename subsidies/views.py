@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
@@ -19,15 +20,16 @@ from accounts.models import Role
 from accreditation.models import Organisation
 from certificates.models import Certificate
 from core.errors import NotFound, PermissionDenied, PlatformError, ValidationFailed
-from core.pages import perform
+from core.pages import form_input, perform
 from core.ratelimit import client_ip
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
 
-from . import budgets, payments, records, services
+from . import budgets, payments, progress, records, services
 from . import statistics as statistics_module
 from .eligibility import assess, yuan
 from .models import Claim, Objection
+from .schemas import AccountIn, ClaimReasonIn, ReviewIn
 from .selectors import (
     batch_get,
     batches_for,
@@ -154,9 +156,7 @@ def claim_detail(request, claim_id: int):
     is_officer = is_bureau_for(actor, claim) and not (actor.person and actor.person.id == claim.person_id)
     is_claimant = actor.person is not None and actor.person.id == claim.person_id
     is_filer = claim.filed_by_organisation_id in actor.organisation_ids(Role.ORG_ADMIN)
-    calendar = WorkCalendar()
     today = timezone.localdate()
-    days_left = calendar.working_days_between(today, claim.due_on) if claim.due_on else None
     decisions = list(claim.decisions.select_related("policy", "actor"))
     return render(
         request,
@@ -168,7 +168,8 @@ def claim_detail(request, claim_id: int):
             "decisions": decisions,
             "objections": list(claim.objections.all()),
             "overdue": overdue,
-            "days_left": days_left,
+            "deadline": progress.deadline(claim, today, WorkCalendar()),
+            "steps": progress.claim_steps(claim, decisions),
             "is_officer": is_officer,
             "is_owner": is_claimant or is_filer,
             # The bureau checks identity against insurance records: officers see the full ID number.
@@ -186,60 +187,54 @@ def _budget_use(claim: Claim, today: datetime.date):
     return budgets.budget_use(budget) if budget is not None else None
 
 
-_OFFICER_ACTIONS = {
-    "review": (services.claim_review, _("已核定")),
-    "second_review": (services.claim_second_review, _("已复核")),
-}
+def _claim_action(schema, run, success):
+    """A claim page's form: one URL per action, its input read through the API's schema for the same action."""
+
+    @login_required
+    @require_POST
+    def view(request, claim_id: int):
+        actor = Actor.from_request(request)
+        claim = claim_get(actor, claim_id)
+        perform(request, lambda: run(actor, claim.id, form_input(request, schema)), success)
+        return redirect("subsidies:claim", claim_id=claim.id)
+
+    return view
 
 
-@login_required
-@require_POST
-def claim_action(request, claim_id: int, action: str):
-    actor = Actor.from_request(request)
-    claim = claim_get(actor, claim_id)
-    post = request.POST
-    if action in _OFFICER_ACTIONS:
-        fn, message = _OFFICER_ACTIONS[action]
-        perform(
-            request,
-            lambda: fn(
-                actor=actor, claim_id=claim.id, decision=post.get("decision", ""), reason=post.get("reason", "")
-            ),
-            message,
-        )
-    elif action == "approve":
-        perform(
-            request,
-            lambda: services.claim_approve(actor=actor, claim_id=claim.id, reason=post.get("reason", "")),
-            _("已审批通过,待月度支付"),
-        )
-    elif action == "reject":
-        perform(
-            request,
-            lambda: services.claim_reject(actor=actor, claim_id=claim.id, reason=post.get("reason", "")),
-            _("已作出不予补贴决定"),
-        )
-    elif action == "withdraw":
-        perform(
-            request,
-            lambda: services.claim_withdraw(actor=actor, claim_id=claim.id, reason=post.get("reason", "")),
-            _("申请已撤回"),
-        )
-    elif action == "account":
-        perform(
-            request,
-            lambda: services.claim_update_account(
-                actor=actor,
-                claim_id=claim.id,
-                account_kind=post.get("account_kind", ""),
-                account_number=post.get("account_number", ""),
-                bank_name=post.get("bank_name", ""),
-            ),
-            _("收款账户已更新"),
-        )
-    else:
-        raise NotFound()
-    return redirect("subsidies:claim", claim_id=claim.id)
+claim_review = _claim_action(
+    ReviewIn,
+    lambda actor, cid, data: services.claim_review(
+        actor=actor, claim_id=cid, decision=data.decision, reason=data.reason
+    ),
+    gettext_lazy("已核定"),
+)
+claim_second_review = _claim_action(
+    ReviewIn,
+    lambda actor, cid, data: services.claim_second_review(
+        actor=actor, claim_id=cid, decision=data.decision, reason=data.reason
+    ),
+    gettext_lazy("已复核"),
+)
+claim_approve = _claim_action(
+    ClaimReasonIn,
+    lambda actor, cid, data: services.claim_approve(actor=actor, claim_id=cid, reason=data.reason),
+    gettext_lazy("已审批通过,待月度支付"),
+)
+claim_reject = _claim_action(
+    ClaimReasonIn,
+    lambda actor, cid, data: services.claim_reject(actor=actor, claim_id=cid, reason=data.reason),
+    gettext_lazy("已作出不予补贴决定"),
+)
+claim_withdraw = _claim_action(
+    ClaimReasonIn,
+    lambda actor, cid, data: services.claim_withdraw(actor=actor, claim_id=cid, reason=data.reason),
+    gettext_lazy("申请已撤回"),
+)
+claim_account = _claim_action(
+    AccountIn,
+    lambda actor, cid, data: services.claim_update_account(actor=actor, claim_id=cid, **data.dict()),
+    gettext_lazy("收款账户已更新"),
+)
 
 
 @login_required
@@ -322,7 +317,9 @@ def queue(request):
     qs = review_queue(actor, status=status if status in Claim.Status.values else "", overdue_only=overdue_only)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     calendar, today = WorkCalendar(), timezone.localdate()
-    rows = [(c, calendar.working_days_between(today, c.due_on) if c.due_on else None) for c in page]
+    lefts = [calendar.working_days_between(today, c.due_on) if c.due_on else None for c in page]
+    # Working days left, or working days past the deadline ("已超期 N 个工作日", never a negative "剩余").
+    rows = [(c, left, -left if left is not None and left < 0 else 0) for c, left in zip(page, lefts, strict=True)]
     return render(
         request,
         "subsidies/queue.html",

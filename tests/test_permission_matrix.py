@@ -163,6 +163,9 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/assessments/public/plans/{plan_id}/objections"): PUBLIC,
     ("GET", "/api/v1/certificates/{certificate_id}/credential"): AUTH,
     ("GET", "/api/v1/certificates/report"): AUTH,
+    ("GET", "/api/v1/exports"): AUTH,
+    ("GET", "/api/v1/exports/{export_id}"): AUTH,
+    ("GET", "/api/v1/exports/{export_id}/file"): AUTH,
     ("GET", "/api/v1/certificates/history"): AUTH,
     ("GET", "/api/v1/certificates/import/template"): AUTH,
     ("POST", "/api/v1/certificates/import"): AUTH,
@@ -724,6 +727,12 @@ def _build_world() -> World:
     )
     values["invitation_id"] = invitation.id
     values["invitation_token"] = raw
+    from core.models import Export
+
+    # A queued export of the 长春 officer's: theirs alone (no file yet, so its download is a 404 even for them).
+    values["export_id"] = Export.objects.create(
+        owner=users["cc_officer"], kind="certificates.report", title="权限矩阵", file_format="csv", filename="x.csv"
+    ).id
 
     # One signed-in client per user for the whole module, signed in here so that the sessions outlive each
     # test's savepoint: signing ten users in again for each of hundreds of patterns was most of the time.
@@ -826,7 +835,14 @@ PAGES: dict[str, Page] = {
     "accreditation/filings/<int:filing_id>/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
     ),
-    "accreditation/filings/<int:filing_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
+    "accreditation/filings/<int:filing_id>/submit/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/start-review/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/approve/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/return/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/reject/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/suspend/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/reinstate/": POST_ONLY,
+    "accreditation/filings/<int:filing_id>/revoke/": POST_ONLY,
     "accreditation/filings/<int:filing_id>/attach/": POST_ONLY,
     "accreditation/filings/<int:filing_id>/attachments/<int:filing_attachment_id>/": page(
         200, anonymous=LOGIN, worker=404, supervisor=404, other_org_admin=404, other_bureau=404
@@ -1055,6 +1071,9 @@ PAGES: dict[str, Page] = {
     "oversight/reliances/": page(200, anonymous=LOGIN, worker=403, assessor=403, supervisor=403, trainer=403),
     "oversight/reliances/<int:reliance_id>/end/": page(405, anonymous=LOGIN),
     "oversight/report/": PUBLIC_PAGE,
+    "exports/": page(200, anonymous=LOGIN),  # each signed-in user sees their own exports (none: an empty list)
+    "exports/<int:export_id>/": page(404, anonymous=LOGIN, bureau=200),  # only its owner sees an export
+    "exports/<int:export_id>/download/": page(404, anonymous=LOGIN),
     "oversight/report/done/": page(302),
     "oversight/track/": PUBLIC_PAGE,
     "ping": PUBLIC_PAGE,
@@ -1085,7 +1104,12 @@ PAGES: dict[str, Page] = {
         trainer=404,
     ),
     "subsidies/claims/<int:claim_id>/": page(404, anonymous=LOGIN, worker=200, bureau=200, operator=200),
-    "subsidies/claims/<int:claim_id>/<str:action>/": page(405, args={"action": "approve"}, anonymous=LOGIN),
+    "subsidies/claims/<int:claim_id>/review/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/second-review/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/approve/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/reject/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/withdraw/": POST_ONLY,
+    "subsidies/claims/<int:claim_id>/account/": POST_ONLY,
     "subsidies/employer/": page(403, anonymous=LOGIN, org_admin=200),
     "subsidies/employer/<int:org_id>/": page(404, anonymous=LOGIN, org_admin=200),
     "subsidies/objections/<int:objection_id>/resolve/": page(
@@ -1140,22 +1164,22 @@ def test_page_matrix(route, world):
 # way nothing changes. (route, path values, role, expected status, (model, lookup, world key, watched field))
 REFUSED_POSTS = [
     (
-        "accreditation/filings/<int:filing_id>/<str:action>/",
-        {"filing_id": "other_filing_id", "action": "start-review"},
+        "accreditation/filings/<int:filing_id>/start-review/",
+        {"filing_id": "other_filing_id"},
         "bureau",
         404,
         ("accreditation.Filing", "pk", "other_filing_id", "status"),
     ),
     (
-        "subsidies/claims/<int:claim_id>/<str:action>/",
-        {"claim_id": "reviewed_claim_id", "action": "approve"},
+        "subsidies/claims/<int:claim_id>/approve/",
+        {"claim_id": "reviewed_claim_id"},
         "other_bureau",
         404,
         ("subsidies.Claim", "pk", "reviewed_claim_id", "status"),
     ),
     (
-        "subsidies/claims/<int:claim_id>/<str:action>/",
-        {"action": "approve"},
+        "subsidies/claims/<int:claim_id>/approve/",
+        {},
         "worker",
         302,
         ("subsidies.Claim", "pk", "claim_id", "status"),
@@ -1442,6 +1466,9 @@ API_GETS: dict[str, Page] = {
     "/api/v1/certificates/import/template": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
     "/api/v1/certificates/plans/{plan_id}/print.pdf": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/certificates/report": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/exports": SIGNED_IN,
+    "/api/v1/exports/{export_id}": page(404, anonymous=401, bureau=200),
+    "/api/v1/exports/{export_id}/file": page(404, anonymous=401),
     "/api/v1/certificates/{certificate_id}": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/certificates/{certificate_id}/credential": page(
         404, anonymous=401, org_admin=200, bureau=200, operator=200

@@ -368,3 +368,28 @@ def test_the_default_validity_follows_the_bureaus_policy_and_survives_29_februar
     changchun_bureau.save()
     fresh = A(type(cc_officer).objects.get(pk=cc_officer.pk))
     assert services.filing_default_valid_until(fresh, datetime.date(2026, 3, 1)) == datetime.date(2031, 2, 28)
+
+
+def test_the_filing_pages_forms_read_their_input_like_the_api(under_review, cc_officer, org_admin):
+    """Each action has its own URL; a malformed date is a named refusal, not a server error, and changes nothing."""
+    officer = client_for(cc_officer)
+    page = f"/accreditation/filings/{under_review.id}/"
+    r = officer.post(f"{page}approve/", {"valid_until": "2030-13-40"}, follow=True)
+    assert r.status_code == 200
+    assert "日期格式应为 YYYY-MM-DD" in r.content.decode()
+    under_review.refresh_from_db()
+    assert under_review.status == "under_review"
+
+    r = officer.post(f"{page}return/", {"reason": ""}, follow=True)
+    under_review.refresh_from_db()
+    assert under_review.status == "under_review"
+
+    assert client_for(org_admin).post(f"{page}approve/", {}).status_code in (302, 404)
+    under_review.refresh_from_db()
+    assert under_review.status == "under_review"
+
+    r = officer.post(f"{page}approve/", {"valid_until": "2030-12-31"})
+    assert r.status_code == 302
+    under_review.refresh_from_db()
+    assert under_review.status == "approved" and str(under_review.valid_until) == "2030-12-31"
+    assert officer.post(f"{page}no-such-action/").status_code == 404

@@ -265,3 +265,41 @@ def test_the_scan_query_is_planned_once_per_connection(client, finalised_plan, o
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 0
+
+
+# --- first scans without a second signature check (issue 19, item 4) ---------------------------------------
+
+
+def test_a_token_identical_to_the_stored_one_skips_only_the_signature_check(client, issued, monkeypatch):
+    from certificates import signing
+
+    calls = []
+    real = signing._Key.verify
+    monkeypatch.setattr(signing._Key, "verify", lambda self, sig, msg: calls.append(1) or real(self, sig, msg))
+    assert api(client, issued.token).json()["status"] == "valid"
+    assert calls == []  # the stored token's own signature, checked at issuance
+    # Altered in one character of any part, including the signature: checked in full, and forged.
+    token = issued.token
+    altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert api(client, altered).json()["status"] == "forged" and calls == [1]
+    # The stored row's printed fields changed: the digest still has to match, so the same token is forged.
+    Certificate.objects.filter(pk=issued.id).update(occupation_name="焊工")
+    assert api(client, issued.token).json()["status"] == "forged"
+
+
+def test_the_shortcut_needs_the_key_still_in_the_ring(client, issued, monkeypatch):
+    import dataclasses
+
+    from certificates import signing
+
+    ring = signing._ring()
+    kid = issued.token.split(".", 1)[0]
+    without = dataclasses.replace(ring, keys={k: v for k, v in ring.keys.items() if k != kid})
+    monkeypatch.setattr(signing, "_ring", lambda: without)
+    body = api(client, issued.token).json()
+    assert body["status"] == "forged"
+
+
+def test_a_revoked_certificate_is_still_answered_revoked_on_a_first_scan(client, issued, cc_officer):
+    Certificate.objects.filter(pk=issued.id).update(status=Certificate.Status.REVOKED, status_reason="撤销")
+    assert api(client, issued.token).json()["status"] == "revoked"

@@ -59,7 +59,7 @@ def test_the_worker_claims_from_the_certificate_page(holder):
     html = c.get(r["Location"]).content.decode()
     assert "待核定" in html and "*" * 15 + "4567" in html and ACCOUNT not in html
     assert masked(cert.id_number) in html and cert.id_number not in html
-    assert 'class="rule-insurance"' in html and "待核实" in html
+    assert 'class="rule rule-insurance"' in html and "待核实" in html
     assert "撤回申请" in html and 'id="officer-actions"' not in html
 
 
@@ -95,10 +95,10 @@ def test_the_officer_sees_the_full_id_number_and_acts(claim, holder, cc_officer,
     assert Claim.objects.get(pk=claim.id).status == "reviewed"
     html = officer.get(f"/subsidies/claims/{claim.id}/").content.decode()
     assert "复核须由另一名工作人员办理" in html
-    r = officer.post(f"/subsidies/claims/{claim.id}/second_review/", {"decision": "pass"}, follow=True)
+    r = officer.post(f"/subsidies/claims/{claim.id}/second-review/", {"decision": "pass"}, follow=True)
     assert "核定人以外的另一名工作人员" in r.content.decode()
     assert Claim.objects.get(pk=claim.id).status == "reviewed"
-    client_for(cc_officer2).post(f"/subsidies/claims/{claim.id}/second_review/", {"decision": "pass"})
+    client_for(cc_officer2).post(f"/subsidies/claims/{claim.id}/second-review/", {"decision": "pass"})
     assert Claim.objects.get(pk=claim.id).status == "publicity"
     assert client_for(jlc_officer).get(f"/subsidies/claims/{claim.id}/").status_code == 404
     assert client_for(jlc_officer).post(f"/subsidies/claims/{claim.id}/reject/", {"reason": "x"}).status_code == 404
