@@ -259,7 +259,7 @@ def scans(env: dict, args, total: int) -> None:
                 f"{cost['pgbouncer']:.2f}, HAProxy {cost['haproxy']:.2f}; total {sum(cost.values()):.2f}"
             )
     print(
-        "  (PostgreSQL's share includes the foreign-key checks of the verification log's bulk inserts on the primary)"
+        "  (PostgreSQL's share includes the primary's work on the verification log's bulk inserts)"
     )
     web_ms = rows[-1][2]["cpu_ms"]["web"]
     print(
