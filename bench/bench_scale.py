@@ -258,9 +258,7 @@ def scans(env: dict, args, total: int) -> None:
                 f"  {nodes} node(s), {label:<10}: web {cost['web']:.2f}, PostgreSQL {cost['postgres']:.2f}, PgBouncer "
                 f"{cost['pgbouncer']:.2f}, HAProxy {cost['haproxy']:.2f}; total {sum(cost.values()):.2f}"
             )
-    print(
-        "  (PostgreSQL's share includes the primary's work on the verification log's bulk inserts)"
-    )
+    print("  (PostgreSQL's share includes the primary's work on the verification log's bulk inserts)")
     web_ms = rows[-1][2]["cpu_ms"]["web"]
     print(
         f"  a web node's core answers about {1000 / max(web_ms, 1e-9):,.0f} first scans/s of its own CPU; "
