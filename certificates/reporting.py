@@ -65,6 +65,7 @@ class Report:
     region: Region | None
     since: datetime.date | None
     until: datetime.date | None
+    exact: bool = True  # False: `count` is a lower bound (more rows than any limit that matters)
 
     @property
     def filename_stem(self) -> str:
@@ -101,7 +102,11 @@ def _report_query(
     if until:
         qs = qs.filter(issued_on__lte=until)
     rows = qs.order_by("issued_on", "number").values_list(*_REPORT_FIELDS)
-    return Report(rows=rows, count=qs.count(), region=region, since=since, until=until)
+    # Counted only as far as a decision needs (inline or a worker's file; over Excel's limit or not): at 10 million
+    # certificates a full count alone would take seconds. The worker counts exactly before it writes.
+    bound = max(exports.sync_max_rows(), XLSX_MAX_ROWS if file_format == "xlsx" else 0) + 1
+    count = qs.order_by()[:bound].count()
+    return Report(rows=rows, count=count, region=region, since=since, until=until, exact=count < bound)
 
 
 def certificate_report(
@@ -129,7 +134,7 @@ def certificate_report(
             "since": since,
             "until": until,
             "format": file_format,
-            "rows": count,
+            "rows" if report.exact else "rows_more_than": count if report.exact else count - 1,
         },
         region_code=region.code if region else "",
     )
@@ -170,6 +175,7 @@ def _build_export(export: Export) -> exports.Content:
         file_format=export.file_format,
     )
     return exports.Content(
+        total=report.rows.count(),
         headers=REPORT_HEADERS,
         rows=report_rows(report.rows.iterator(chunk_size=5000)),
         sheet_title=_("证书数据上报"),

@@ -56,6 +56,7 @@ class Content:
     headers: list[str]
     rows: Iterable[list]
     sheet_title: str
+    total: int | None = None  # the exact number of rows, for the progress shown while the file is written
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ def export_run(*, export_id: int) -> Export | None:
     partial = f"{path}.part"
     try:
         content = _KINDS[export.kind].build(export)
+        if content.total is not None:
+            Export.objects.filter(pk=export.id).update(total=content.total)
         writer = _write_csv if export.file_format == "csv" else _write_xlsx
         rows = writer(partial, content, export.id)
         os.replace(partial, path)

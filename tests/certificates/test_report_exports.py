@@ -152,3 +152,12 @@ def test_a_run_is_idempotent_and_a_restarted_one_starts_over(certs, cc_officer, 
     name = first.file.name
     again = export_run(export_id=export.id)  # the task delivered twice: nothing rebuilt
     assert again.status == "done" and again.file.name == name
+
+
+def test_an_xlsx_over_the_sheet_limit_is_still_refused_at_once(certs, cc_officer, monkeypatch):
+    from certificates import reporting
+
+    monkeypatch.setattr(reporting, "XLSX_MAX_ROWS", len(certs) - 1)
+    r = client_for(cc_officer).get(REPORT, {"format": "xlsx", "deliver": "file"})
+    assert r.status_code == 422 and r.json()["details"]["field"] == "format"
+    assert not Export.objects.exists()
