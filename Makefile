@@ -10,6 +10,13 @@ PORT ?= 8000
 
 .PHONY: run test setup migrate demo worker lint format lock bench clean
 
+# Test-only JavaScript (axe-core for the page gallery's accessibility check), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "需要 npm (Node.js) 安装 axe-core: apt-get install npm"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 $(STAMP): pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then echo "需要 Python ≥ 3.11 (Python 3.11 or newer is required)"; exit 1; fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,13 +46,13 @@ run: demo
 worker: setup
 	$(BIN)/celery -A config worker --beat --loglevel=INFO
 
-test: setup
+test: setup $(NODE_STAMP)
 	@scripts/system-deps.sh install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadgroup
 
 lint: setup
 	$(BIN)/ruff check .
@@ -65,4 +72,4 @@ bench: setup
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules

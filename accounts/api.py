@@ -6,6 +6,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.ratelimit import client_ip
 
 from .actors import Actor
 from .binding_codes import binding_code_issue_at_desk, binding_code_redeem
@@ -134,7 +135,7 @@ def bind_with_code(request, payload: BindCodeIn):
     actor.require_authenticated()
     if actor.user is None:
         raise PermissionDenied(_("绑定码只能由本人登录后使用"))
-    binding = binding_code_redeem(actor=actor, user=actor.user, **payload.dict())
+    binding = binding_code_redeem(actor=actor, user=actor.user, client_address=client_ip(request), **payload.dict())
     return binding_out(binding)
 
 

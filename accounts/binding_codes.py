@@ -167,9 +167,19 @@ def _region_of(organisation, bureau) -> str:
 WRONG = _("姓名、证件号码或绑定码不正确,或绑定码已使用、已过期。请核对后重试,或到发码处重新领取。")
 
 
-def _failed(actor: Actor, user: User, person: Person | None, person_key: str, why: str) -> PlatformError:
+def _limit_keys(user: User, person_key: str, client_address: str) -> list[tuple[str, str]]:
+    """The failure allowances a redeem attempt draws on: the account's, the person's and the client address's."""
+    keys = [("binding_code_account", f"user:{user.pk}"), ("binding_code_person", person_key)]
+    if client_address:
+        keys.append(("binding_code_address", f"ip:{client_address}"))
+    return keys
+
+
+def _failed(
+    actor: Actor, user: User, person: Person | None, person_key: str, why: str, client_address: str = ""
+) -> PlatformError:
     """Count and audit a failed attempt; return the error to raise (the same words whatever went wrong)."""
-    waits = [failure_count("binding_code_account", f"user:{user.pk}"), failure_count("binding_code_person", person_key)]
+    waits = [failure_count(scope, key) for scope, key in _limit_keys(user, person_key, client_address)]
     with transaction.atomic():
         retired = []
         if person is not None:
@@ -188,7 +198,13 @@ def _failed(actor: Actor, user: User, person: Person | None, person_key: str, wh
             action="binding_code.redeem_failed",
             obj=person,
             object_type="" if person else "binding_code",
-            after={"user": user.pk, "person": person.pk if person else None, "why": why, "retired": retired},
+            after={
+                "user": user.pk,
+                "person": person.pk if person else None,
+                "why": why,
+                "retired": retired,
+                "address": client_address or None,
+            },
         )
     wait = max((w for w in waits if w), default=None)
     if wait:
@@ -196,9 +212,15 @@ def _failed(actor: Actor, user: User, person: Person | None, person_key: str, wh
     return ValidationFailed(WRONG, code="binding_code_wrong", details={"field": "code"})
 
 
-def binding_code_redeem(*, actor: Actor, user: User, name: str, id_type: str, id_number: str, code: str):
+def binding_code_redeem(
+    *, actor: Actor, user: User, name: str, id_type: str, id_number: str, code: str, client_address: str = ""
+):
     """Bind `user` (the signed-in account) to the person named by `name`, `id_type` and `id_number`, on the proof of
-    a live code issued to that person. Returns the IdentityBinding."""
+    a live code issued to that person. Returns the IdentityBinding.
+
+    Wrong tries are limited per account, per person named and per `client_address` (the page's and the API's
+    `core.ratelimit.client_ip`); only failures count, so a hall of people binding from one Wi-Fi is not locked out
+    by succeeding."""
     actor.require_authenticated()
     if actor.user is None or actor.user.pk != user.pk:
         raise PermissionDenied(_("绑定码只能由本人登录后使用"))
@@ -211,16 +233,16 @@ def binding_code_redeem(*, actor: Actor, user: User, name: str, id_type: str, id
         raise ValidationFailed(_("请填写绑定码"), details={"field": "code"})
     id_number = normalise_id_number(id_type, id_number)
     person_key = f"person:{id_type}:{id_number}"
-    for scope, key in (("binding_code_account", f"user:{user.pk}"), ("binding_code_person", person_key)):
+    for scope, key in _limit_keys(user, person_key, client_address):
         wait = failures_blocked(scope, key)
         if wait:
             raise too_many(wait, _("绑定码尝试次数过多,请 %(wait)s后再试。"))
     person = Person.objects.filter(id_type=id_type, id_number=id_number).first()
     found = BindingCode.objects.filter(code_hash=code_digest(code)).first()
     if person is None or found is None or found.person_id != person.pk:
-        raise _failed(actor, user, person, person_key, "no_such_code")
+        raise _failed(actor, user, person, person_key, "no_such_code", client_address)
     if not found.is_live:
-        raise _failed(actor, user, person, person_key, "code_not_live")
+        raise _failed(actor, user, person, person_key, "code_not_live", client_address)
     if not names_match(person.name, name):
         # The right code and ID number with another name: a bureau decides which name is right.
         conflict = identity_conflict_open(

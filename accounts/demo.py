@@ -37,12 +37,24 @@ class DemoContext:
     plans: dict = field(default_factory=dict)
 
 
-def _user(ctx: DemoContext, username: str, label: str, *, superuser: bool = False, person: Person | None = None):
+def _user(
+    ctx: DemoContext,
+    username: str,
+    label: str,
+    *,
+    superuser: bool = False,
+    person: Person | None = None,
+    real_name: str = "",
+):
+    """`real_name`: what the pages call a staff account without a bound person (greeting, 承办人, 导入人 columns)."""
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, is_staff=superuser, is_superuser=superuser)
         user.set_password(DEMO_PASSWORD)
         user.save()
+    if real_name and not user.get_full_name():
+        user.first_name = real_name
+        user.save(update_fields=["first_name"])
     if person is not None and user.person_id is None:
         demo_bind(user, person)
     ctx.users[username] = user
@@ -72,7 +84,7 @@ def seed(ctx: DemoContext) -> None:
     their organisation roles come with the organisations (accreditation.demo). The reference data is loaded by
     the step before (occupations.demo)."""
     system = Actor.platform()
-    _user(ctx, "admin", "平台运维(Django 管理后台)", superuser=True)
+    _user(ctx, "admin", "平台运维(Django 管理后台)", superuser=True, real_name="吴运维")
 
     for key, name, code in [
         ("jilin_province", "吉林省人力资源和社会保障厅", "220000"),
@@ -81,13 +93,13 @@ def seed(ctx: DemoContext) -> None:
     ]:
         region = Bureau._meta.get_field("region").related_model.objects.get(code=code)  # occupations.Region
         ctx.bureaus[key], _ = Bureau.objects.get_or_create(name=name, defaults={"region": region})
-    for username, key, label in [
-        ("jl_officer", "jilin_province", "人社部门 · 吉林省人社厅(全省)"),
-        ("cc_officer", "changchun", "人社部门 · 长春市人社局"),
-        ("cc_officer2", "changchun", "人社部门 · 长春市人社局(复核)"),
-        ("jlc_officer", "jilin_city", "人社部门 · 吉林市人社局"),
+    for username, key, label, real_name in [
+        ("jl_officer", "jilin_province", "人社部门 · 吉林省人社厅(全省)", "郑国强"),
+        ("cc_officer", "changchun", "人社部门 · 长春市人社局", "刘芳"),
+        ("cc_officer2", "changchun", "人社部门 · 长春市人社局(复核)", "赵强"),
+        ("jlc_officer", "jilin_city", "人社部门 · 吉林市人社局", "孙丽"),
     ]:
-        _member(_user(ctx, username, label), Role.BUREAU_STAFF, bureau=ctx.bureaus[key])
+        _member(_user(ctx, username, label, real_name=real_name), Role.BUREAU_STAFF, bureau=ctx.bureaus[key])
 
     people = {
         "assessor": ("李建国", valid_ric("22010219880312201"), "13500000001"),

@@ -8,6 +8,7 @@ from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric
 
 from core.errors import ValidationFailed
+from core.masking import mask_account, mask_id_number, mask_name, mask_phone  # noqa: F401 (re-exported: the one rule)
 
 RIC = "ric"
 ID_TYPES = [
@@ -58,36 +59,6 @@ def birth_date_from_ric(value: str) -> datetime.date | None:
         return ric.get_birth_date(value)
     except (stdnum_exceptions.ValidationError, ValueError):
         return None
-
-
-def mask_id_number(value: str) -> str:
-    """220102********1234 — the first 6 and last 4 shown, as the national query pages do."""
-    if not value:
-        return ""
-    if len(value) <= 8:
-        return value[:2] + "*" * (len(value) - 3) + value[-1:]
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
-
-
-def mask_phone(value: str) -> str:
-    digits = (value or "").strip()
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "****" + digits[-4:]
-
-
-def mask_account(value: str) -> str:
-    digits = (value or "").replace(" ", "")
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    return "*" * (len(digits) - 4) + digits[-4:]
-
-
-def mask_name(value: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧***; used where a public list must not identify a person."""
-    if not value:
-        return ""
-    return value[0] + "*" * (len(value) - 1)
 
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")

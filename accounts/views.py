@@ -59,43 +59,6 @@ def _login_keys(request) -> tuple[str, str]:
     return request.POST.get("username", "").strip().lower()[:150], client_ip(request)
 
 
-def home(request):
-    """The landing page: public entry points for visitors, one panel per role for users."""
-    actor = Actor.from_request(request)
-    if not actor.is_authenticated:
-        return render(request, "home/public.html")
-    panels = []
-    roles = actor.roles
-    if Role.OPERATOR in roles:
-        panels.append("operator")
-    if Role.BUREAU_STAFF in roles:
-        panels.append("bureau")
-    if Role.ORG_ADMIN in roles:
-        panels.append("org_admin")
-    if Role.ASSESSOR in roles:
-        panels.append("assessor")
-    if Role.SUPERVISOR in roles:
-        panels.append("supervisor")
-    if Role.TRAINER in roles:
-        panels.append("trainer")
-    if Role.WORKER in roles or actor.person is not None:
-        panels.append("worker")
-    return render(
-        request,
-        "home/dashboard.html",
-        {
-            "panels": panels,
-            "bureaus": actor.bureaus(),
-            "memberships": actor.memberships,
-            # Only an employer files subsidy claims for its staff (subsidies.views.employer).
-            "employer_admin": any(
-                m.role == Role.ORG_ADMIN and m.organisation and m.organisation.kind == m.organisation.Kind.EMPLOYER
-                for m in actor.memberships
-            ),
-        },
-    )
-
-
 @login_required
 def tokens(request):
     actor = Actor.from_request(request)

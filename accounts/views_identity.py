@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from core.errors import PlatformError
 from core.files import private_file_response
 from core.pages import form_input, perform, safe_next
+from core.ratelimit import client_ip
 
 from .actors import Actor
 from .api import BindCodeIn, BindingCodeIn, InvitationIn
@@ -45,7 +46,7 @@ def bind_code(request):
         context["data"] = {k: request.POST.get(k, "") for k in ("name", "id_type", "id_number")}
         try:
             payload = form_input(request, BindCodeIn)
-            binding_code_redeem(actor=actor, user=request.user, **payload.dict())
+            binding_code_redeem(actor=actor, user=request.user, client_address=client_ip(request), **payload.dict())
         except PlatformError as exc:
             context.update(error=exc.message, error_field=exc.details.get("field"))
             return render(request, "accounts/bind_code.html", context, status=exc.status)

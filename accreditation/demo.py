@@ -138,7 +138,7 @@ def _organisations(ctx: DemoContext) -> None:
             ),
         ),
     ]:
-        admin = _user(ctx, username, label)
+        admin = _user(ctx, username, label, real_name=values["contact_name"])
         org = Organisation.objects.filter(credit_code=values["credit_code"]).first()
         if org is None:
             org = services.organisation_register(actor=Actor.for_user(admin), **values)

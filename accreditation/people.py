@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.conflicts import records_conflicts
 from accounts.identity import id_type_from_label, normalise_id_number
-from accounts.models import Bureau, Membership, Person, Role
+from accounts.models import Bureau, Person, Role
 from accounts.services import person_get_or_create
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
@@ -26,12 +26,6 @@ from .models import Appointment, AppointmentScope, Organisation, TrainingRecord
 from .rules import MAX_ATTACHMENT_BYTES, sniff_content_type
 
 EXAMINING_ROLES = (Appointment.Role.ASSESSOR, Appointment.Role.INTERNAL_SUPERVISOR)
-_LOGIN_ROLE = {
-    Appointment.Role.ASSESSOR: Role.ASSESSOR,
-    Appointment.Role.TRAINER: Role.TRAINER,
-    Appointment.Role.INTERNAL_SUPERVISOR: Role.SUPERVISOR,
-    Appointment.Role.EXTERNAL_SUPERVISOR: Role.SUPERVISOR,
-}
 
 
 @dataclass
@@ -181,10 +175,8 @@ def appointment_register(
         appointment.save()
         for occupation, level in checked:
             AppointmentScope.objects.create(appointment=appointment, occupation=occupation, max_level=level)
-        if person.user if hasattr(person, "user") else None:
-            Membership.objects.get_or_create(
-                user=person.user, role=_LOGIN_ROLE[role], organisation=organisation, bureau=bureau
-            )
+        # No role for anyone here: the person's own account gets it only by accepting an invitation
+        # (accounts.invitations), sent after this registration.
         region = (organisation.region if organisation else bureau.region).code
         audit_record(
             actor=actor,

@@ -196,3 +196,41 @@ def appointed_to(organisation_id: int | None, bureau_id: int | None, person_id: 
         role__in=_INVITABLE.get(role, []),
         status=Appointment.Status.ACTIVE,
     ).exists()
+
+
+# The account role an appointment is exercised under; it comes only from an accepted invitation (accounts.invitations).
+LOGIN_ROLE = {
+    Appointment.Role.ASSESSOR: Role.ASSESSOR,
+    Appointment.Role.TRAINER: Role.TRAINER,
+    Appointment.Role.INTERNAL_SUPERVISOR: Role.SUPERVISOR,
+    Appointment.Role.EXTERNAL_SUPERVISOR: Role.SUPERVISOR,
+}
+
+
+def acting_appointments(actor: Actor) -> QuerySet[Appointment]:
+    """The appointments this account may act under: its person's (bound by proof), each only where the account
+    holds the matching role at that organisation or bureau — a role granted by accepting an invitation. Registering
+    someone's appointment is a record about them; it lets no account score, supervise or check in until the
+    person's own account has accepted the invitation."""
+    person = actor.person
+    if person is None or actor.user is None:
+        return Appointment.objects.none()
+    q = Q(pk__in=[])
+    for appointment_role, login_role in LOGIN_ROLE.items():
+        org_ids = {m.organisation_id for m in actor.memberships if m.role == login_role and m.organisation_id}
+        bureau_ids = {m.bureau_id for m in actor.memberships if m.role == login_role and m.bureau_id}
+        if org_ids:
+            q |= Q(role=appointment_role, organisation_id__in=org_ids)
+        if bureau_ids:
+            q |= Q(role=appointment_role, bureau_id__in=bureau_ids)
+    return Appointment.objects.filter(q, person=person)
+
+
+def appointed_without_role(actor: Actor) -> bool:
+    """Whether the account's person holds an active appointment it has not accepted the invitation for (pages say
+    "accept the invitation first" instead of "you are not on this panel")."""
+    person = actor.person
+    if person is None:
+        return False
+    active = Appointment.objects.filter(person=person, status=Appointment.Status.ACTIVE)
+    return active.exclude(pk__in=acting_appointments(actor).values("pk")).exists()

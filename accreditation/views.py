@@ -414,7 +414,7 @@ def people_page(request, org_id: int | None = None):
                 qualification_note=request.POST.get("qualification_note", ""),
                 evidence=request.FILES.get("evidence"),
             ),
-            _("人员已登记"),
+            _("人员已登记。登记不授予账号角色:请在“角色邀请”中向其发送邀请,本人实名账号接受后方可登录办理"),
         )
         return redirect(request.path)
     qs = appointments_for(actor).filter(organisation=org) if org else appointments_for(actor).filter(bureau__in=bureaus)

@@ -21,3 +21,9 @@ class AssessmentsConfig(AppConfig):
         from .registration import organisation_registered
 
         organisation_link_register(organisation_registered)
+
+        from .examday.services import on_plan_arrangements_changed, on_registration_approved
+        from .signals import plan_arrangements_changed, registration_approved
+
+        registration_approved.connect(on_registration_approved, dispatch_uid="examday-ticket-on-approval")
+        plan_arrangements_changed.connect(on_plan_arrangements_changed, dispatch_uid="examday-tickets-on-arrangements")

@@ -18,6 +18,7 @@ from occupations.models import Level, Occupation
 
 from . import plans, publicity
 from .employment.services import employment_proof_add
+from .examday.models import AdmissionTicket
 from .models import EmploymentProof, Plan, PlanComponent
 from .panels import services as panel_services
 from .registration import _create_registration, registration_review
@@ -341,7 +342,14 @@ def exam_day(admin: Actor, plan: Plan, absent: list[int] = ()) -> None:
     away), as the organisation does on exam day (assessments/examday)."""
     from .examday import services as examday
 
-    tickets = {t.registration_id: t for t in examday.tickets_issue(actor=admin, plan_id=plan.id)}
+    # Approving each candidate issued their ticket (assessments.examday.tickets_auto_issue); the button is for a
+    # plan whose rooms were set late or a lost ticket.
+    if plan.registrations.filter(status="approved", ticket__isnull=True).exists():
+        examday.tickets_issue(actor=admin, plan_id=plan.id)
+    tickets = {
+        t.registration_id: t
+        for t in AdmissionTicket.objects.filter(registration__plan=plan, registration__status="approved")
+    }
     for component in plan.components.all():
         for reg_id, ticket in tickets.items():
             if reg_id in absent:

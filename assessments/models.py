@@ -33,6 +33,11 @@ class AssessmentPolicy(models.Model):
             "用人单位(Y)只评价本单位职工(含派遣、实习人员):既无在本单位的参保记录、也未上传劳动合同或派遣协议的,如何处理"
         ),
     )
+    employment_review_working_days = models.PositiveSmallIntegerField(
+        _("本单位职工核验审核时限(工作日)"),
+        default=5,
+        help_text=_("送人社部门审核的报名,自报名次日起算的审核期限;逾期的在人社部门待办中排在最前并每日提醒"),
+    )
     notes = models.CharField(_("依据"), max_length=255, blank=True)
 
     class Meta:
@@ -236,6 +241,16 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.name} · {self.plan} · {self.level}"
+
+    ELIGIBILITY_LABELS = {
+        "eligible": _("符合申报条件"),
+        "needs_review": _("待人工核实"),
+        "ineligible": _("不符合申报条件"),
+    }
+
+    def get_eligibility_status_display(self) -> str:
+        """eligibility_status is assessments.eligibility.Status's value, kept without choices; this is its label."""
+        return str(self.ELIGIBILITY_LABELS.get(self.eligibility_status, _("未核验")))
 
 
 class CancellationChoice(models.Model):

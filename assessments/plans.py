@@ -18,6 +18,7 @@ from core.notifications import notify
 from occupations.models import Level, Occupation, Region
 
 from .models import Plan, PlanComponent, Registration
+from .signals import plan_arrangements_changed
 
 PLAN_FIELDS = [
     "title",
@@ -220,6 +221,7 @@ def plan_publish(*, actor: Actor, plan_id: int) -> Plan:
         region_code=plan.organisation.region.code,
         organisation_id=plan.organisation_id,
     )
+    plan_arrangements_changed.send(sender=Plan, plan=plan, actor=actor)
     return plan
 
 
@@ -265,6 +267,8 @@ def plan_reschedule(*, actor: Actor, plan_id: int, components: list[dict], reaso
         region_code=plan.organisation.region.code,
         organisation_id=plan.organisation_id,
     )
+    if plan.status == Plan.Status.PUBLISHED:
+        plan_arrangements_changed.send(sender=Plan, plan=plan, actor=actor)
     when = ";".join(
         f"{dict(PlanComponent._meta.get_field('kind').choices)[c['kind']]} "
         f"{timezone.localtime(c['starts_at']):%Y-%m-%d %H:%M}"

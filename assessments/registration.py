@@ -34,7 +34,7 @@ from . import eligibility as el
 from .employment.services import employment_at_registration, employment_require_for_approval
 from .integrity.services import integrity_require
 from .models import Plan, Registration
-from .signals import held_certificates
+from .signals import held_certificates, registration_approved
 
 REGISTRATION_OPEN = (Plan.Status.PUBLISHED,)
 
@@ -487,6 +487,8 @@ def registration_review(*, actor: Actor, registration_id: int, decision: str, re
         region_code=reg.plan.organisation.region.code,
         organisation_id=reg.plan.organisation_id,
     )
+    if decision == "approve":
+        registration_approved.send(sender=Registration, registration=reg, actor=actor)
     titles = {"approve": _("报名审核通过"), "reject": _("报名审核未通过"), "more_evidence": _("报名需补充材料")}
     notify(
         users=_candidate_users(reg),

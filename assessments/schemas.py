@@ -1,9 +1,11 @@
 import datetime
 from decimal import Decimal
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from core.schema_types import IsoDate, IsoDateTime
+
+from .models import Registration
 
 
 class ComponentIn(Schema):
@@ -14,7 +16,7 @@ class ComponentIn(Schema):
 
 
 class ComponentOut(ComponentIn):
-    kind_label: str
+    kind_label: str = Field(alias="get_kind_display")
 
 
 class PlanIn(Schema):
@@ -33,12 +35,14 @@ class PlanIn(Schema):
 
 
 class PlanOut(Schema):
+    """Read from a Plan; `registered` from the list's `active_count` annotation when there is one."""
+
     id: int
     organisation_id: int
-    organisation_name: str
-    region_name: str
-    occupation_code: str
-    occupation_name: str
+    organisation_name: str = Field(alias="organisation.name")
+    region_name: str = Field(alias="organisation.region.full_name")
+    occupation_code: str = Field(alias="occupation.code")
+    occupation_name: str = Field(alias="occupation.name")
     standard: str
     work_type: str
     levels: list[str]
@@ -52,9 +56,30 @@ class PlanOut(Schema):
     fee: Decimal
     description: str
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     status_reason: str
     components: list[ComponentOut]
+
+    @staticmethod
+    def resolve_standard(plan) -> str:
+        return str(plan.standard)
+
+    @staticmethod
+    def resolve_levels(plan) -> list[str]:
+        return [lv.code for lv in sorted(plan.levels.all(), key=lambda lv: lv.rank)]
+
+    @staticmethod
+    def resolve_level_labels(plan) -> list[str]:
+        return [lv.label for lv in sorted(plan.levels.all(), key=lambda lv: lv.rank)]
+
+    @staticmethod
+    def resolve_registered(plan) -> int:
+        counted = getattr(plan, "active_count", None)
+        return counted if counted is not None else plan.registrations.filter(status__in=Registration.ACTIVE).count()
+
+    @staticmethod
+    def resolve_components(plan) -> list:
+        return list(plan.components.all())
 
 
 class RescheduleIn(Schema):
@@ -87,15 +112,17 @@ class RegistrationIn(EvidenceIn):
 
 
 class RegistrationOut(Schema):
+    """Read from a Registration. A view that must hide the marks from this reader sets `marks_hidden` on it."""
+
     id: int
     plan_id: int
-    plan_title: str
-    person_name: str
-    person_id_number: str
-    level: str
-    level_label: str
+    plan_title: str = Field(alias="plan.title")
+    person_name: str = Field(alias="person.name")
+    person_id_number: str = Field(alias="person.masked_id_number")
+    level: str = Field(alias="level.code")
+    level_label: str = Field(alias="level.label")
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     source: str
     employer_name: str
     work_years: Decimal
@@ -105,6 +132,14 @@ class RegistrationOut(Schema):
     outcome: str
     marks_hidden: bool = False
     created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_marks_hidden(r) -> bool:
+        return bool(getattr(r, "marks_hidden", False))
+
+    @staticmethod
+    def resolve_outcome(r) -> str:
+        return "" if getattr(r, "marks_hidden", False) else r.outcome
 
 
 class ReviewIn(Schema):

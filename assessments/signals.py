@@ -14,3 +14,13 @@ employment_records = Signal()
 # are written. Keyword arguments: plan (assessments.models.Plan), actor. Receivers (national reporting of results)
 # write their own rows in the same transaction and queue slow work on commit.
 plan_finalised = Signal()
+
+# A registration was approved (审核通过), sent inside the approving transaction. Keyword arguments: registration,
+# actor. assessments.examday issues the admission ticket when the plan's exam arrangements are complete.
+registration_approved = Signal()
+# A published plan's sessions (time, room) were set or changed, sent inside that transaction. Keyword arguments:
+# plan, actor. assessments.examday issues the tickets that waited for the arrangements.
+plan_arrangements_changed = Signal()
+# Plans whose exam evidence must be kept past its retention date: an open case about them elsewhere (a complaint).
+# Keyword argument: plan_ids (a set). A receiver returns the subset on hold. Asked by the evidence purge.
+evidence_holds = Signal()

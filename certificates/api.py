@@ -54,10 +54,8 @@ def verify_response(token: str, request) -> HttpResponse:
         if ecert.looks_like_identifier(token):
             try:
                 check_rate("verify_lookup", client_ip(request))
-            except RateLimited as exc:
-                response = error_response(exc.status, exc.code, str(exc.message), exc.details)
-                response["Retry-After"] = "60"
-                return response
+            except RateLimited as exc:  # error_response sets Retry-After from the window's seconds left
+                return error_response(exc.status, exc.code, str(exc.message), exc.details)
             result = verify_identifier(token, channel=VerificationLog.Channel.API)
         else:
             result = verify_token(token, channel=VerificationLog.Channel.API)

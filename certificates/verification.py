@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.identity import mask_id_number, mask_name, normalise_id_number
 from accounts.models import Person
 from assessments.models import Registration
+from core.db_routing import public_connection as connection  # the replica in a public request
 from core.errors import ValidationFailed
 from occupations.models import Level, Occupation, Qualification
 

@@ -32,6 +32,8 @@ from django.core.signals import setting_changed
 from django.db import close_old_connections, transaction
 from django.dispatch import receiver
 
+from core import db_routing
+
 log = logging.getLogger(__name__)
 
 STREAM_KEY = "verification:changes"
@@ -328,8 +330,10 @@ def publish(numbers) -> None:
 def certificates_changed(numbers=ALL) -> None:
     """Call after changing certificates other than through Certificate.save() (e.g. a bulk update).
 
-    The feed is written once the transaction commits, so no node can reload the row as it was before.
+    The feed is written once the transaction commits, so no node can reload the row as it was before; and before
+    it, the primary's position is recorded, so that no node reloads it from a replica that has not replayed it.
     """
+    db_routing.primary_changed()
     if not redis_url():
         return
     numbers = numbers if numbers == ALL else list(numbers)

@@ -48,6 +48,10 @@ else:
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The footer's site identification: who runs the platform, where to write, and the ICP filing number once granted.
+SITE_OWNER = env.str("SITE_OWNER", default="吉林省人力资源和社会保障厅")
+SITE_CONTACT_EMAIL = env.str("SITE_CONTACT_EMAIL", default="service@skills.example.gov.cn")
+SITE_ICP = env.str("SITE_ICP", default="")
 
 # --- Real-name sign-in (OpenID Connect), README "实名登录 / Real-name sign-in" ---------------------------------
 # The local provider (devidp, at /dev-idp/) stands in for a government identity provider in development, the demo
@@ -203,6 +207,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.roles",
                 "accounts.context_processors.sign_in_options",
+                "config.navigation.navigation",
             ],
         },
     }
@@ -216,6 +221,52 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A streaming replica for public reads (core/db_routing.py, README "Operations"): public verification, the directory
+# and the public lists read from it when it has replayed every certificate change; everything else from the primary.
+# Every process of such a deployment (web nodes and workers) sets it, so that each change records its position.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"].update(
+        ATOMIC_REQUESTS=False,
+        CONN_MAX_AGE=DATABASES["default"].get("CONN_MAX_AGE", 0),
+        CONN_HEALTH_CHECKS=True,
+        TEST={"MIRROR": "default"},
+    )
+    # A replica that does not answer is skipped quickly (reads fall back to the primary).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASE_ROUTERS = ["core.db_routing.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("config.middleware.RequestIdMiddleware") + 1, "core.db_routing.PublicReadsMiddleware"
+    )
+# Where the primary's position after the last certificate change is kept for every node (core/db_routing.py).
+DATABASE_REPLICA_FENCE_REDIS_URL = env.str(
+    "DATABASE_REPLICA_FENCE_REDIS_URL",
+    default=env.str("VERIFICATION_LOG_REDIS_URL", default="") or env.str("CELERY_BROKER_URL", default=""),
+)
+if DATABASE_REPLICA_URL and not DATABASE_REPLICA_FENCE_REDIS_URL:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URL needs Redis (DATABASE_REPLICA_FENCE_REDIS_URL) for the fence")
+REPLICA_LSN_CACHE_SECONDS = env.float("REPLICA_LSN_CACHE_SECONDS", default=0.05)
+REPLICA_RETRY_SECONDS = env.float("REPLICA_RETRY_SECONDS", default=5.0)  # after the replica failed to answer
+PUBLIC_READ_PATHS = [
+    r"/v/",  # a certificate's QR code
+    r"/s/",  # a shared copy's QR code
+    r"/verify/",
+    r"/api/v1/verify/",
+    r"/api/v1/shared-copies/verify/",
+    r"/directory/",
+    r"/api/v1/directory/",
+    r"/api/v1/credentials/status/",
+    r"/api/v1/oversight/public/",
+]
+# PgBouncer (or another pooler) in transaction mode: a server connection serves another client after every
+# transaction, so no server-side cursors and no prepared statements that outlive one (README "Operations").
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
+    for _db in DATABASES.values():
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        if _db.get("OPTIONS", {}).get("prepare_threshold") is not None:
+            raise ImproperlyConfigured("prepare_threshold must stay unset behind a transaction-mode pooler")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -232,6 +283,7 @@ LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one date format: Y-m-d, Y-m-d H:i (core/templatetags/ui.py)
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -293,6 +345,16 @@ CELERY_BEAT_SCHEDULE = {
     "national-send-due": {"task": "national.send_due", "schedule": 60.0},
     "national-release-held": {"task": "national.release_held", "schedule": crontab(hour=5, minute=40)},
     "webhooks-deliver-due": {"task": "webhooks.deliver_due", "schedule": 60.0},
+    # Exam evidence past its region's retention period (assessments/evidence): files destroyed, tombstones kept.
+    "assessments-evidence-purge": {
+        "task": "assessments.evidence_purge_expired",
+        "schedule": crontab(hour=3, minute=40),
+    },
+    # Result and employment reviews waiting for a bureau (assessments/review/waiting.py): one digest per bureau a day.
+    "assessments-bureau-waiting": {
+        "task": "assessments.bureau_waiting_notify",
+        "schedule": crontab(hour=8, minute=40),
+    },
     "exports-purge": {"task": "core.exports_purge", "schedule": crontab(minute=15)},
     "dashboard-daily-counts": {"task": "oversight.daily_counts_refresh", "schedule": 300.0},
     "verification-log-partitions": {
@@ -340,7 +402,9 @@ VERIFICATION_CACHE_TTL = env.float("VERIFICATION_CACHE_TTL", default=60.0)  # se
 VERIFICATION_FEED_POLL_SECONDS = env.float("VERIFICATION_FEED_POLL_SECONDS", default=0.5)
 VERIFICATION_LOG_BUFFERED = env.bool("VERIFICATION_LOG_BUFFERED", default=True)
 # The scan query as a PostgreSQL prepared statement; turn off behind a connection pooler in transaction mode.
-VERIFICATION_PREPARED_STATEMENTS = env.bool("VERIFICATION_PREPARED_STATEMENTS", default=True)
+VERIFICATION_PREPARED_STATEMENTS = env.bool(
+    "VERIFICATION_PREPARED_STATEMENTS", default=not DATABASE_TRANSACTION_POOLING
+)
 
 LOGGING = {
     "version": 1,
@@ -393,7 +457,10 @@ RATE_LIMITS = {
     "password_reset": (5, 3600),
     # Public lookups that reveal personal data, per client address.
     "verify_lookup": (10, 60),
+    # Anonymous reports per client address: accepted reports, and separately wrong answers to the arithmetic
+    # question (failures); a form sent back because a field is missing counts against neither.
     "public_report": (5, 3600),
+    "public_report_failures": (10, 3600),
     # Worker sign-up: an exam site's Wi-Fi is one address for a room of candidates, so not too few.
     "signup": (20, 3600),
     # Starting a sign-in through the identity provider (each start is a call to the provider).
@@ -402,6 +469,9 @@ RATE_LIMITS = {
     # tries an hour leave guessing hopeless while a person who mistypes can still finish the same day.
     "binding_code_account": (5, 3600),
     "binding_code_person": (10, 3600),
+    # ... and per client address, so one machine cannot spread its guesses over many fresh accounts. An exam site's
+    # or a bureau hall's Wi-Fi is one address for many people, so more than one person's allowance.
+    "binding_code_address": (20, 3600),
 }
 
 # Binding codes (accounts/binding_codes.py): how long a code lives, and how many wrong tries retire it.

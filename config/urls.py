@@ -9,17 +9,18 @@ from certificates import views as certificate_views
 from certificates.sharing import views as sharing_views
 
 from .api import api
-from .views import handler_404_view, handler_500_view, healthz, ping
+from .views import favicon, handler_404_view, handler_500_view, healthz, home, ping
 
 urlpatterns = [
     # The scan API first, before the API's own routing (tokens always contain dots; /verify/lookup does not).
     re_path(r"^api/v1/verify/(?P<token>[^/]*\.[^/]*)$", certificate_views.verify_api, name="verify_api"),
     path("api/v1/", api.urls),
-    path("", account_views.home, name="home"),
+    path("", home, name="home"),
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("ping", ping, name="ping"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),

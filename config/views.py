@@ -1,12 +1,17 @@
 import sys
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
 
+from accounts.actors import Actor
+from accounts.models import Role
 from core.errors import error_response
 
 from .api import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_unavailable_response
+from .home import todos_for
 
 
 def healthz(request):
@@ -17,6 +22,48 @@ def healthz(request):
         return JsonResponse({"status": "ok"})
     except Exception:
         return JsonResponse({"status": "database_unavailable"}, status=503)
+
+
+# The home page's panels, in this order; each shows its role's to-do list (config/home.py) and its usual pages.
+HOME_PANELS = [
+    (Role.OPERATOR, "operator"),
+    (Role.BUREAU_STAFF, "bureau"),
+    (Role.ORG_ADMIN, "org_admin"),
+    (Role.ASSESSOR, "assessor"),
+    (Role.SUPERVISOR, "supervisor"),
+    (Role.TRAINER, "trainer"),
+    (Role.WORKER, "worker"),
+]
+
+
+def home(request):
+    """The landing page: public entry points for visitors; for a signed-in person, a to-do list per role."""
+    actor = Actor.from_request(request)
+    if not actor.is_authenticated:
+        return render(request, "home/public.html")
+    roles = set(actor.roles)
+    if actor.person is not None:
+        roles.add(Role.WORKER)
+    panels = [{"name": name, "todos": todos_for(actor, role)} for role, name in HOME_PANELS if role in roles]
+    return render(
+        request,
+        "home/dashboard.html",
+        {
+            "panels": panels,
+            "memberships": actor.memberships,
+            # Only an employer files subsidy claims for its staff (subsidies.views.employer).
+            "employer_admin": any(
+                m.role == Role.ORG_ADMIN and m.organisation and m.organisation.kind == m.organisation.Kind.EMPLOYER
+                for m in actor.memberships
+            ),
+        },
+    )
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the static file (hashed in production)."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 def handler_404_view(request, exception=None):

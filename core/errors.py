@@ -80,12 +80,17 @@ class RateLimited(PlatformError):
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None) -> JsonResponse:
-    """The one JSON shape of every error the API answers: {"code", "message", "details"}."""
-    return JsonResponse(
+    """The one JSON shape of every error the API answers: {"code", "message", "details"}. A limit reached (429)
+    also says in the Retry-After header how many seconds to wait, when the limit knows it."""
+    response = JsonResponse(
         {"code": code, "message": message, "details": details or {}},
         status=status,
         json_dumps_params={"ensure_ascii": False},
     )
+    retry_after = (details or {}).get("retry_after_seconds")
+    if status == 429 and retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 HTTP_CODES = {  # the stable code for an HTTP status that no PlatformError raised

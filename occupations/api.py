@@ -89,8 +89,8 @@ class CategoryOut(Schema):
 
 
 class StandardLevelOut(Schema):
-    level: str
-    level_label: str
+    level: str = Field(alias="level.code")
+    level_label: str = Field(alias="level.label")
     components: list[dict]
     staffing: dict
     eligibility: list[dict]
@@ -99,13 +99,17 @@ class StandardLevelOut(Schema):
 
 class StandardOut(Schema):
     id: int
-    occupation_code: str
+    occupation_code: str = Field(alias="occupation.code")
     title: str
     edition_year: int
     template: str
     effective_from: datetime.date
     effective_to: datetime.date | None
     levels: list[StandardLevelOut]
+
+    @staticmethod
+    def resolve_levels(s: Standard):
+        return s.levels.select_related("level")
 
 
 class QualificationOut(Schema):
@@ -204,30 +208,7 @@ def occupation_standard(request, code: str, on: IsoDate | None = None):
         from core.errors import NotFound
 
         raise NotFound("该职业在该日期没有施行中的国家职业技能标准")
-    return _standard_out(standard)
-
-
-def _standard_out(s: Standard) -> dict:
-    return {
-        "id": s.id,
-        "occupation_code": s.occupation.code,
-        "title": s.title,
-        "edition_year": s.edition_year,
-        "template": s.template,
-        "effective_from": s.effective_from,
-        "effective_to": s.effective_to,
-        "levels": [
-            {
-                "level": sl.level.code,
-                "level_label": sl.level.label,
-                "components": sl.components,
-                "staffing": sl.staffing,
-                "eligibility": sl.eligibility,
-                "score_combination": sl.score_combination,
-            }
-            for sl in s.levels.select_related("level")
-        ],
-    }
+    return standard
 
 
 @router.get("/catalogue", response=list[QualificationOut], summary="职业资格目录清单(含已取消事项)")

@@ -69,7 +69,7 @@ def challenge(request):
 
 @public_router.post("/complaints", response={201: ComplaintReceiptOut}, summary="提交举报(公开,可匿名)")
 def complaint_submit(request, payload: Form[ComplaintIn], attachments: File[list[UploadedFile]] = None):
-    public_submission_guard(
+    challenge_error = public_submission_guard(
         client_ip=client_ip(request),
         honeypot=payload.website,
         challenge_token=payload.challenge_token,
@@ -77,7 +77,13 @@ def complaint_submit(request, payload: Form[ComplaintIn], attachments: File[list
     )
     data = payload.dict(exclude={"challenge_token", "challenge_answer", "website"})
     # No CSRF check on this router, so a session is not trusted to name the reporter: the API files anonymously.
-    complaint, code = reports.complaint_submit(actor=Actor.anonymous(), attachments=attachments or [], **data)
+    complaint, code = reports.complaint_submit(
+        actor=Actor.anonymous(),
+        attachments=attachments or [],
+        challenge_error=challenge_error,
+        client_ip=client_ip(request),
+        **data,
+    )
     return Status(
         201,
         {

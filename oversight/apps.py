@@ -32,11 +32,28 @@ def _employment_records(sender, person, organisation, on: datetime.date, **kwarg
     ]
 
 
+def _evidence_holds(sender, plan_ids: set[int], **kwargs) -> set[int]:
+    """assessments.signals.evidence_holds: plans an open complaint names, directly or through their organisation
+    (an investigation of an organisation may need any of its sessions' evidence)."""
+    from django.db.models import Q
+
+    from assessments.models import Plan
+
+    from .models import Complaint
+
+    open_cases = Complaint.objects.filter(status__in=Complaint.OPEN)
+    named = set(open_cases.filter(plan_id__in=plan_ids).values_list("plan_id", flat=True))
+    organisations = open_cases.filter(organisation__isnull=False).values("organisation_id")
+    through = Plan.objects.filter(Q(pk__in=plan_ids) & Q(organisation_id__in=organisations))
+    return named | set(through.values_list("id", flat=True))
+
+
 class OversightConfig(AppConfig):
     name = "oversight"
     verbose_name = _("监督管理")
 
     def ready(self) -> None:
-        from assessments.signals import employment_records
+        from assessments.signals import employment_records, evidence_holds
 
         employment_records.connect(_employment_records, dispatch_uid="oversight-employment-records")
+        evidence_holds.connect(_evidence_holds, dispatch_uid="oversight-evidence-holds")

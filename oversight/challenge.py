@@ -4,7 +4,9 @@
   nonce and a keyed hash of the answer (never the answer), expires after CHALLENGE_MAX_AGE seconds and can be
   used once: the first attempt burns it, right or wrong, so guessing costs a new challenge each time.
 - A honeypot field that people never see and simple bots fill in.
-- The per-address rate limit of core.ratelimit ("public_report").
+- Per-address limits of core.ratelimit: wrong answers and honeypot hits count as failures
+  ("public_report_failures"), and accepted reports count against "public_report" (oversight.reports); a form
+  sent back because a field is missing counts nothing.
 
 Single use is recorded in the cache, which is Redis (shared by every web node) in production.
 """
@@ -18,7 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
-from core.ratelimit import check_rate
+from core.ratelimit import failure_count, failures_blocked, too_many
 
 CHALLENGE_MAX_AGE = 15 * 60
 HONEYPOT_FIELD = "website"
@@ -76,10 +78,24 @@ def challenge_check(token: str, answer: str) -> None:
         raise failed
 
 
-def public_submission_guard(*, client_ip: str, honeypot: str, challenge_token: str, challenge_answer: str) -> None:
-    """Everything an anonymous submission must pass before it is read: rate, honeypot, then the question."""
-    check_rate("public_report", client_ip)
+def public_submission_guard(
+    *, client_ip: str, honeypot: str, challenge_token: str, challenge_answer: str
+) -> ValidationFailed | None:
+    """What an anonymous submission must pass before it is read: the address's failure allowance, the honeypot,
+    then the question. A wrong answer is returned, not raised, so that the form reports it together with every
+    other field's error (oversight.reports.complaint_submit); it counts as one failure of the address."""
+    wait = failures_blocked("public_report_failures", client_ip)
+    if wait:
+        raise too_many(wait, _("验证题答错次数过多,请 %(wait)s后再试。"))
     if (honeypot or "").strip():
+        failure_count("public_report_failures", client_ip)
         # Deliberately vague: a bot learns nothing about which check it failed.
         raise ValidationFailed(_("提交未通过校验,请刷新页面后重试"), code="rejected")
-    challenge_check(challenge_token, challenge_answer)
+    try:
+        challenge_check(challenge_token, challenge_answer)
+    except ValidationFailed as exc:
+        wait = failure_count("public_report_failures", client_ip)
+        if wait:
+            raise too_many(wait, _("验证题答错次数过多,请 %(wait)s后再试。")) from None
+        return exc
+    return None

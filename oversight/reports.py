@@ -30,6 +30,7 @@ from certificates.models import Certificate
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.notifications import notify
+from core.ratelimit import check_rate
 from occupations.models import Qualification, Region
 from occupations.workdays import add_working_days
 
@@ -249,46 +250,69 @@ def complaint_submit(
     reporter_name: str = "",
     reporter_contact: str = "",
     attachments: Sequence = (),
+    challenge_error: ValidationFailed | None = None,
+    client_ip: str = "",
 ) -> tuple[Complaint, str]:
-    """File a report. Returns the case and its tracking code, which is shown once and never stored."""
+    """File a report. Returns the case and its tracking code, which is shown once and never stored.
+
+    Every field is checked before any is refused, so that the reporter corrects them all at once: the error's
+    message lists each problem and details["errors"] holds one {"field", "message"} per field (details["field"]
+    is the first). `challenge_error` is the arithmetic question's failure, reported with the others. With
+    `client_ip`, an accepted report counts against the address's allowance (RATE_LIMITS "public_report"); a form
+    sent back for corrections does not."""
+    errors: list[dict] = []
+
+    def fail(field: str, message) -> None:
+        errors.append({"field": field, "message": str(message)})
+
+    def check(field: str, run):
+        try:
+            return run()
+        except ValidationFailed as exc:
+            fail(exc.details.get("field", field), exc.message)
+            return None
+
     if kind not in ComplaintKind.values:
-        raise ValidationFailed(_("请选择举报类型"), details={"field": "kind"})
-    description = (description or "").strip()
-    if len(description) < DESCRIPTION_MIN:
-        raise ValidationFailed(
-            _("请具体描述问题(至少%(n)d个字)") % {"n": DESCRIPTION_MIN}, details={"field": "description"}
-        )
-    if len(description) > DESCRIPTION_MAX:
-        raise ValidationFailed(
-            _("举报内容不超过%(n)d字,可上传附件") % {"n": DESCRIPTION_MAX}, details={"field": "description"}
-        )
+        fail("kind", _("请选择举报类型"))
     organisation = None
     if organisation_id:
         organisation = directory().filter(pk=organisation_id).first()
         if organisation is None:
-            raise ValidationFailed(_("所选机构不在公示目录中"), details={"field": "organisation_id"})
+            fail("organisation_id", _("所选机构不在公示目录中"))
     certificate_number = (certificate_number or "").strip().upper().replace(" ", "")[:32]
     certificate = Certificate.objects.filter(number=certificate_number).first() if certificate_number else None
     plan = None
     if plan_id:
         plan = public_plans().filter(pk=plan_id).first()
         if plan is None:
-            raise ValidationFailed(_("所选认定计划不存在或未公开"), details={"field": "plan_id"})
+            fail("plan_id", _("所选认定计划不存在或未公开"))
     qualification = None
     if qualification_id:
         qualification = Qualification.objects.filter(pk=qualification_id, status=Qualification.Status.CANCELLED).first()
         if qualification is None:
-            raise ValidationFailed(_("请选择目录清单中已取消的职业资格"), details={"field": "qualification_id"})
+            fail("qualification_id", _("请选择目录清单中已取消的职业资格"))
     subject_name = (subject_name or "").strip()[:128]
     if not (organisation or certificate_number or plan or subject_name):
-        raise ValidationFailed(_("请填写被举报的单位、个人或证书编号"), details={"field": "subject_name"})
+        fail("subject_name", _("请填写被举报的单位、个人或证书编号"))
     region = _subject_region(organisation, certificate, plan)
     if region is None:
         region = Region.objects.filter(code=(region_code or "").strip()).first()
         if region is None:
-            raise ValidationFailed(_("请选择问题发生地"), details={"field": "region_code"})
-    uploads = _checked_uploads(attachments)
-    reporter_contact = _checked_contact(reporter_contact)
+            fail("region_code", _("请选择问题发生地"))
+    description = (description or "").strip()
+    if len(description) < DESCRIPTION_MIN:
+        fail("description", _("请具体描述问题(至少%(n)d个字)") % {"n": DESCRIPTION_MIN})
+    elif len(description) > DESCRIPTION_MAX:
+        fail("description", _("举报内容不超过%(n)d字,可上传附件") % {"n": DESCRIPTION_MAX})
+    uploads = check("attachments", lambda: _checked_uploads(attachments))
+    reporter_contact = check("reporter_contact", lambda: _checked_contact(reporter_contact))
+    if challenge_error is not None:
+        fail("challenge", challenge_error.message)
+    if errors:
+        message = ";".join(e["message"] for e in errors)
+        raise ValidationFailed(message, details={"field": errors[0]["field"], "errors": errors})
+    if client_ip:
+        check_rate("public_report", client_ip)
     today = timezone.localdate()
     deadline = add_working_days(today, response_working_days(region, kind, today))
     code = _new_tracking_code()

@@ -19,7 +19,13 @@ def audit_entries_for(actor: Actor, *, filters: dict) -> QuerySet[AuditEntry]:
     if filters.get("object_id"):
         qs = qs.filter(object_id=filters["object_id"])
     if filters.get("actor"):
-        qs = qs.filter(actor_label__icontains=filters["actor"])
+        who = filters["actor"]
+        qs = qs.filter(
+            Q(actor_label__icontains=who)
+            | Q(actor__person__name__icontains=who)
+            | Q(actor__first_name__icontains=who)
+            | Q(actor__last_name__icontains=who)
+        )
     if filters.get("action"):
         qs = qs.filter(action__startswith=filters["action"])
     if filters.get("since"):

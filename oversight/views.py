@@ -25,6 +25,7 @@ from accreditation.models import Filing, Organisation
 from accreditation.selectors import directory, organisations_for
 from assessments.plans import public_plans
 from core.audit import audit_verify
+from core.audit_words import ENTITY_LABELS, action_words, actor_words, describe_objects, object_model
 from core.errors import NotFound, PermissionDenied, PlatformError, ValidationFailed
 from core.models import AuditEntry
 from core.pages import form_input, perform
@@ -84,7 +85,11 @@ def _int(value: str | None) -> int | None:
 
 
 def _history(object_type: str, object_id: int) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.filter(object_type=object_type, object_id=str(object_id)).order_by("seq")
+    return (
+        AuditEntry.objects.filter(object_type=object_type, object_id=str(object_id))
+        .select_related("actor__person")
+        .order_by("seq")
+    )
 
 
 def _jurisdiction_regions(actor: Actor) -> QuerySet[Region]:
@@ -114,6 +119,8 @@ def _report_context(data: dict, error: PlatformError | None = None) -> dict:
         "honeypot": HONEYPOT_FIELD,
         "error": error.message if error else "",
         "error_field": error.details.get("field") if error else "",
+        # Every field's error at once: {field: message}, shown beside each field.
+        "field_errors": {e["field"]: e["message"] for e in error.details.get("errors", [])} if error else {},
         "max_files": reports.MAX_ATTACHMENTS,
     }
 
@@ -146,7 +153,7 @@ def report(request):
         return render(request, "oversight/report.html", _report_context(data))
     data = {k: request.POST.get(k, "") for k in REPORT_FIELDS}
     try:
-        public_submission_guard(
+        challenge_error = public_submission_guard(
             client_ip=client_ip(request),
             honeypot=request.POST.get(HONEYPOT_FIELD, ""),
             challenge_token=request.POST.get("challenge_token", ""),
@@ -165,6 +172,8 @@ def report(request):
             reporter_name=data["reporter_name"],
             reporter_contact=data["reporter_contact"],
             attachments=request.FILES.getlist("attachments"),
+            challenge_error=challenge_error,
+            client_ip=client_ip(request),
         )
     except PlatformError as exc:
         return render(request, "oversight/report.html", _report_context(data, exc), status=exc.status)
@@ -819,6 +828,17 @@ def _chain_status() -> dict:
 AUDIT_FILTERS = ("object_type", "object_id", "actor", "action")
 
 
+def _audit_object_types() -> list[tuple[str, str]]:
+    """The kinds of audited objects, named by their models' verbose names, for the filter."""
+    types = AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()
+    named = []
+    for object_type in types:
+        model = object_model(object_type)
+        if model is not None:
+            named.append((object_type, str(model._meta.verbose_name)))
+    return sorted(named, key=lambda kv: kv[1])
+
+
 @login_required
 def audit(request):
     """The audit trail of the actor's region: search by object, actor, action and time."""
@@ -836,8 +856,24 @@ def audit(request):
         messages.error(request, exc.message)
         query.pop("since", None)
         query.pop("until", None)
-    qs = audit_entries_for(actor, filters=query)
+    qs = audit_entries_for(actor, filters=query).select_related("actor__person")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    objects = describe_objects(page.object_list)
+    regions = dict(
+        Region.objects.filter(code__in={e.region_code for e in page.object_list if e.region_code}).values_list(
+            "code", "name"
+        )
+    )
+    rows = [
+        {
+            "entry": e,
+            "what": action_words(e.action),
+            "who": actor_words(e),
+            "object": objects[(e.object_type, e.object_id)],
+            "region": regions.get(e.region_code, ""),
+        }
+        for e in page.object_list
+    ]
     params = request.GET.copy()
     params.pop("page", None)
     if request.GET.get("recheck"):
@@ -847,6 +883,9 @@ def audit(request):
         "oversight/audit.html",
         {
             "page": page,
+            "rows": rows,
+            "object_types": _audit_object_types(),
+            "entities": sorted(((f"{k}.", str(v)) for k, v in ENTITY_LABELS.items()), key=lambda kv: kv[1]),
             "filters": filters,
             "since": since,
             "until": until,

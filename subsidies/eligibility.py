@@ -91,9 +91,18 @@ class RuleResult(NamedTuple):
     met: bool
     facts: str
     verified: bool = True
+    # Failed only because the claimant has not yet answered what the rule asks (the form shows 待填写, not 不符合).
+    awaiting: bool = False
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "label": self.label, "met": self.met, "facts": self.facts, "verified": self.verified}
+        return {
+            "code": self.code,
+            "label": self.label,
+            "met": self.met,
+            "facts": self.facts,
+            "verified": self.verified,
+            "awaiting": self.awaiting,
+        }
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,11 @@ class Decision:
         return [r for r in self.rules if not r.met]
 
     @property
+    def awaiting(self) -> bool:
+        """Not yet decidable: every failed rule waits only for an answer the claimant has still to give."""
+        return not self.eligible and bool(self.failures) and all(r.awaiting for r in self.failures)
+
+    @property
     def unverified(self) -> list[RuleResult]:
         return [r for r in self.rules if r.met and not r.verified]
 
@@ -167,6 +181,7 @@ class Decision:
             }
         return {
             "eligible": self.eligible,
+            "awaiting": self.awaiting,
             "assessed_on": self.assessed_on.isoformat(),
             "policy": policy,
             "shortage": self.shortage,
@@ -486,8 +501,8 @@ class _Evaluator:
         self.labels = {code: str(label) for code, label in RULE_LABELS.items()}
         self.m = {key: str(text) for key, text in MESSAGES.items()}
 
-    def rule(self, code: str, met: bool, facts: str, verified: bool = True) -> RuleResult:
-        return RuleResult(code, self.labels[code], met, facts, verified)
+    def rule(self, code: str, met: bool, facts: str, verified: bool = True, awaiting: bool = False) -> RuleResult:
+        return RuleResult(code, self.labels[code], met, facts, verified, awaiting)
 
     def level_label(self, level_id: int) -> str:
         level = self.book.levels.get(level_id)
@@ -557,7 +572,7 @@ class _Evaluator:
         elif served:
             months, verified, where = 0, True, self.m["military_only"]
         else:
-            return self.rule("insurance", False, self.m["insured_unknown"] % {"n": need})
+            return self.rule("insurance", False, self.m["insured_unknown"] % {"n": need}, awaiting=True)
         if served:
             total = months + served
             key = "total_enough" if total >= need else "total_short"
@@ -609,7 +624,7 @@ class _Evaluator:
             return self.rule("elsewhere", True, self.m[key] % {"o": occupation, "l": level})
         values = {"r": came_from.name, "o": occupation, "l": level}
         if not claim.declares_not_paid_elsewhere:
-            return self.rule("elsewhere", False, self.m["elsewhere_undeclared"] % values)
+            return self.rule("elsewhere", False, self.m["elsewhere_undeclared"] % values, awaiting=True)
         extract = self.book.extract_for(came_from.code)
         if extract is None:
             return self.rule("elsewhere", True, self.m["elsewhere_unverified"] % values, verified=False)

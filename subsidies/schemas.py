@@ -13,6 +13,7 @@ class RuleOut(Schema):
     met: bool
     facts: str
     verified: bool
+    awaiting: bool = False
 
 
 class CalculationOut(Schema):
@@ -37,6 +38,7 @@ class PolicyRefOut(Schema):
 
 class AssessmentOut(Schema):
     eligible: bool
+    awaiting: bool = False
     assessed_on: str
     policy: PolicyRefOut | None
     shortage: bool

@@ -25,7 +25,7 @@ from core.ratelimit import client_ip
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
 
-from . import budgets, payments, records, services
+from . import budgets, payments, progress, records, services
 from . import statistics as statistics_module
 from .eligibility import assess, yuan
 from .models import Claim, Objection
@@ -156,9 +156,7 @@ def claim_detail(request, claim_id: int):
     is_officer = is_bureau_for(actor, claim) and not (actor.person and actor.person.id == claim.person_id)
     is_claimant = actor.person is not None and actor.person.id == claim.person_id
     is_filer = claim.filed_by_organisation_id in actor.organisation_ids(Role.ORG_ADMIN)
-    calendar = WorkCalendar()
     today = timezone.localdate()
-    days_left = calendar.working_days_between(today, claim.due_on) if claim.due_on else None
     decisions = list(claim.decisions.select_related("policy", "actor"))
     return render(
         request,
@@ -170,7 +168,8 @@ def claim_detail(request, claim_id: int):
             "decisions": decisions,
             "objections": list(claim.objections.all()),
             "overdue": overdue,
-            "days_left": days_left,
+            "deadline": progress.deadline(claim, today, WorkCalendar()),
+            "steps": progress.claim_steps(claim, decisions),
             "is_officer": is_officer,
             "is_owner": is_claimant or is_filer,
             # The bureau checks identity against insurance records: officers see the full ID number.
@@ -318,7 +317,9 @@ def queue(request):
     qs = review_queue(actor, status=status if status in Claim.Status.values else "", overdue_only=overdue_only)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     calendar, today = WorkCalendar(), timezone.localdate()
-    rows = [(c, calendar.working_days_between(today, c.due_on) if c.due_on else None) for c in page]
+    lefts = [calendar.working_days_between(today, c.due_on) if c.due_on else None for c in page]
+    # Working days left, or working days past the deadline ("已超期 N 个工作日", never a negative "剩余").
+    rows = [(c, left, -left if left is not None and left < 0 else 0) for c, left in zip(page, lefts, strict=True)]
     return render(
         request,
         "subsidies/queue.html",

@@ -102,6 +102,27 @@ def member(role: str, *, bureau=None, organisation=None, user=None, person=None)
     return user
 
 
+def invited(user, appointment, inviter) -> User:
+    """`user` (bound to the appointed person) gets the appointment's role the only way there is: `inviter` (the
+    organisation's admin, or the bureau's officer) sends an invitation and `user` accepts it."""
+    from accounts.actors import Actor
+    from accounts.invitations import invitation_accept, invitation_create
+    from accreditation.selectors import LOGIN_ROLE
+
+    person = appointment.person
+    _invitation, raw = invitation_create(
+        actor=Actor.for_user(inviter),
+        role=LOGIN_ROLE[appointment.role],
+        name=person.name,
+        id_type=person.id_type,
+        id_number=person.id_number,
+        organisation_id=appointment.organisation_id,
+        bureau_id=appointment.bureau_id,
+    )
+    invitation_accept(actor=Actor.for_user(user), token=raw)
+    return user
+
+
 TEST_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key, as hex
 
 

@@ -36,7 +36,9 @@ class EvidenceRetentionPolicy(models.Model):
 
 
 class SessionEvidence(models.Model):
-    """One piece of evidence of one session. Never deleted: it is kept at least until `retain_until`."""
+    """One piece of evidence of one session. Kept at least until `retain_until`; after that its file is destroyed
+    by the daily purge (assessments.evidence.services.evidence_purge_due) and the row stays as a tombstone: what it
+    was, its hash, when and by whom it was destroyed. Evidence of a plan under an open review or complaint waits."""
 
     class Kind(models.TextChoices):
         ROOM_PHOTO = "room_photo", _("考场照片")
@@ -57,6 +59,8 @@ class SessionEvidence(models.Model):
     retain_until = models.DateField(_("保存至"))
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
+    purged_at = models.DateTimeField(_("销毁时间"), null=True, blank=True)
+    purged_by = models.CharField(_("销毁人"), max_length=160, blank=True, help_text=_("执行销毁的账号或定时任务"))
 
     class Meta:
         verbose_name = _("考务资料")
@@ -65,7 +69,9 @@ class SessionEvidence(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="evidence_file_or_video",
-                condition=(Q(kind="video") & ~Q(video_location="")) | (~Q(kind="video") & ~Q(file="")),
+                condition=(Q(kind="video") & ~Q(video_location=""))
+                | (~Q(kind="video") & ~Q(file=""))
+                | Q(purged_at__isnull=False),  # a tombstone: the file was destroyed after retention
             )
         ]
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Role
 from accreditation.models import Appointment
+from accreditation.selectors import acting_appointments
 from core.errors import NotFound, PermissionDenied
 
 from ..models import COMPONENT_KINDS, PanelMember, Plan, PlanComponent, Registration
@@ -34,11 +35,10 @@ def _runs_session(actor: Actor, plan: Plan, kind: str) -> bool:
     if person is None:
         return False
     active = Appointment.Status.ACTIVE
-    if plan.supervisor_id and Appointment.objects.filter(pk=plan.supervisor_id, person=person, status=active).exists():
+    acting = acting_appointments(actor).filter(status=active)
+    if plan.supervisor_id and acting.filter(pk=plan.supervisor_id).exists():
         return True
-    return PanelMember.objects.filter(
-        plan=plan, kind=kind, appointment__person=person, appointment__status=active
-    ).exists()
+    return PanelMember.objects.filter(plan=plan, kind=kind, appointment__in=acting.values("pk")).exists()
 
 
 def _involved(actor: Actor, plan: Plan) -> bool:
@@ -77,15 +77,9 @@ def sessions_for(actor: Actor) -> list[tuple[Plan, PlanComponent]]:
     person = actor.person
     if person is None:
         return []
-    active = Appointment.Status.ACTIVE
-    panels = set(
-        PanelMember.objects.filter(appointment__person=person, appointment__status=active).values_list(
-            "plan_id", "kind"
-        )
-    )
-    supervised = set(
-        Plan.objects.filter(supervisor__person=person, supervisor__status=active).values_list("id", flat=True)
-    )
+    acting = acting_appointments(actor).filter(status=Appointment.Status.ACTIVE).values("pk")
+    panels = set(PanelMember.objects.filter(appointment__in=acting).values_list("plan_id", "kind"))
+    supervised = set(Plan.objects.filter(supervisor__in=acting).values_list("id", flat=True))
     components = (
         PlanComponent.objects.filter(plan__status=Plan.Status.PUBLISHED)
         .select_related("plan__organisation")

@@ -71,10 +71,11 @@ def tickets_issue(*, actor: Actor, plan_id: int, registration_ids: list[int] | N
 
 
 def issue_tickets(
-    actor: Actor, plan: Plan, registrations, *, reissue: bool = False
+    actor: Actor, plan: Plan, registrations, *, reissue: bool = False, automatic: bool = False
 ) -> tuple[list[AdmissionTicket], list[AdmissionTicket]]:
     """Tickets for `registrations` (approved, of `plan`) that have none; with `reissue`, new QR codes for those that
-    have one. Audited. Callers check who may do it."""
+    have one. Audited. Callers check who may do it, and hold the plan's row lock (seats are numbered from the
+    highest one issued)."""
     seat = AdmissionTicket.objects.filter(registration__plan=plan).aggregate(m=Max("seat"))["m"] or 0
     held = {t.registration_id: t for t in AdmissionTicket.objects.filter(registration__plan=plan)}
     issued, reissued = [], []
@@ -103,9 +104,46 @@ def issue_tickets(
             actor,
             plan,
             "ticket.issue",
-            after={"issued": {t.registration_id: t.number for t in issued}, "reissued": [t.number for t in reissued]},
+            after={
+                "issued": {t.registration_id: t.number for t in issued},
+                "reissued": [t.number for t in reissued],
+                "automatic": automatic,
+            },
         )
     return issued, reissued
+
+
+def arrangements_complete(plan: Plan) -> bool:
+    """A ticket can be printed in full: the plan is published and every session has its time and room (考场)."""
+    components = list(plan.components.all())
+    return plan.status == Plan.Status.PUBLISHED and bool(components) and all(c.room.strip() for c in components)
+
+
+def tickets_auto_issue(*, actor: Actor, plan: Plan, registration_ids: list[int] | None = None) -> list[AdmissionTicket]:
+    """Tickets for the plan's approved candidates that have none, issued without anyone pressing a button: when a
+    registration is approved, and when a plan's arrangements become complete after candidates were approved.
+    Nothing while the arrangements are incomplete (the approved candidates wait for them). Idempotent: the plan row
+    is locked, so concurrent approvals take seats one after another, and a registration holds one ticket at most
+    (a one-to-one key). Audited as `ticket.issue` with `automatic`. Returns the tickets issued now."""
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if not arrangements_complete(locked):
+            return []
+        waiting = locked.registrations.filter(status=Registration.Status.APPROVED, ticket__isnull=True)
+        if registration_ids is not None:
+            waiting = waiting.filter(pk__in=registration_ids)
+        issued, _reissued = issue_tickets(actor, locked, list(waiting.order_by("id")), automatic=True)
+    return issued
+
+
+def on_registration_approved(*, registration: Registration, actor: Actor, **_kwargs) -> None:
+    """assessments.signals.registration_approved: the candidate's ticket, if the plan's arrangements are complete."""
+    tickets_auto_issue(actor=actor, plan=registration.plan, registration_ids=[registration.pk])
+
+
+def on_plan_arrangements_changed(*, plan: Plan, actor: Actor, **_kwargs) -> None:
+    """assessments.signals.plan_arrangements_changed: tickets for the approved candidates who waited."""
+    tickets_auto_issue(actor=actor, plan=plan)
 
 
 def ticket_for(actor: Actor, registration_id: int) -> AdmissionTicket:

@@ -118,10 +118,16 @@ class ComponentPanel:
     members: list[PanelMember]
     ok: bool
     problems: list[str] = field(default_factory=list)
+    member_problems: list[str] = field(default_factory=list)  # members who now fail a rule (part of `problems`)
 
     @property
     def assigned(self) -> int:
         return len(self.members)
+
+    @property
+    def waiting_for_candidates(self) -> bool:
+        """No approved candidate yet: the size the panel will need is not known, so a shortfall is no warning yet."""
+        return self.candidates == 0
 
 
 @dataclass
@@ -480,8 +486,8 @@ def panel_status(plan: Plan) -> list[ComponentPanel]:
             )
         elif odd and len(members) % 2 == 0:
             problems.append(_("考评人员须为奇数,当前%(n)d名") % {"n": len(members)})
-        for m in members:
-            problems += [r.explanation for r in assessor_refusals(facts, m.appointment)]
+        member_problems = [r.explanation for m in members for r in assessor_refusals(facts, m.appointment)]
+        problems += member_problems
         panels.append(
             ComponentPanel(
                 kind=kind,
@@ -492,6 +498,7 @@ def panel_status(plan: Plan) -> list[ComponentPanel]:
                 members=members,
                 ok=not problems,
                 problems=problems,
+                member_problems=member_problems,
             )
         )
     return panels

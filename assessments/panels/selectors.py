@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Bureau, Person
 from accreditation.models import Appointment
+from accreditation.selectors import acting_appointments
 from core.errors import NotFound, ValidationFailed
 from occupations.models import Region
 
@@ -88,11 +89,10 @@ def persons_judged_by(person: Person) -> QuerySet[Person]:
 
 def supervised_plans(actor: Actor) -> QuerySet[Plan]:
     """Plans whose assigned supervisor is this actor's person ("my sessions")."""
-    person = actor.person
-    if person is None:
+    if actor.person is None:
         return Plan.objects.none()
     return (
-        Plan.objects.filter(supervisor__person=person)
+        Plan.objects.filter(supervisor__in=acting_appointments(actor).values("pk"))
         .select_related("organisation__region", "occupation", "supervisor__person")
         .prefetch_related("components", "levels", "supervision_reports")
         .order_by("-registration_closes", "-id")

@@ -15,6 +15,7 @@ from accounts.conflicts import records_conflicts
 from accounts.models import Role, User
 from accounts.services import person_get_or_create
 from accreditation.models import Appointment
+from accreditation.selectors import acting_appointments
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.notifications import notify
@@ -323,8 +324,7 @@ def supervision_report_submit(*, actor: Actor, plan_id: int, checklist: dict, fi
     )
     if plan is None:
         raise NotFound()
-    person = actor.person
-    if plan.supervisor is None or person is None or plan.supervisor.person_id != person.id:
+    if plan.supervisor is None or not acting_appointments(actor).filter(pk=plan.supervisor_id).exists():
         if plans_for(actor).filter(pk=plan.id).exists():
             raise PermissionDenied(_("只有本计划指派的督导员可以提交督导报告"))
         raise NotFound()

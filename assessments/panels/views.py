@@ -1,8 +1,10 @@
 """Pages for panels and supervision: the organisation forms its panels, the bureau assigns a supervisor, the
 supervisor sees their sessions and reports. Every decision is made in assessments/panels/rules.py."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -43,18 +45,32 @@ def panel_page(request, plan_id: int):
 @login_required
 @require_POST
 def panel_assign(request, plan_id: int, kind: str):
+    """Assign every ticked assessor (one form of checkboxes), then back to the same component on the page."""
     actor = Actor.from_request(request)
     plan_get(actor, plan_id)  # another tenant's plan is a 404, not a message
-    try:
-        appointment_id = int(request.POST.get("appointment_id", ""))
-    except ValueError:
-        appointment_id = 0
-    perform(
-        request,
-        lambda: services.panel_assign(actor=actor, plan_id=plan_id, kind=kind, appointment_id=appointment_id),
-        _("已安排到考评组"),
-    )
-    return redirect("assessments:panel_page", plan_id=plan_id)
+    ids = []
+    for value in request.POST.getlist("appointment_id"):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    if not ids:
+        messages.error(request, _("请勾选要安排的考评员"))
+    assigned = []
+    for appointment_id in dict.fromkeys(ids):
+        # Each assignment is its own transaction and is checked on its own: one refused person (with the rule
+        # and the record) does not undo the others.
+        member = perform(
+            request,
+            lambda appointment_id=appointment_id: services.panel_assign(
+                actor=actor, plan_id=plan_id, kind=kind, appointment_id=appointment_id
+            ),
+        )
+        if member is not None:
+            assigned.append(member.appointment.person.name)
+    if assigned:
+        messages.success(request, _("已安排到考评组:%(names)s") % {"names": "、".join(assigned)})
+    return redirect(reverse("assessments:panel_page", args=[plan_id]) + f"#panel-{kind}")
 
 
 @login_required
@@ -73,7 +89,7 @@ def panel_remove(request, plan_id: int, kind: str, appointment_id: int):
         ),
         _("已移出考评组"),
     )
-    return redirect("assessments:panel_page", plan_id=plan_id)
+    return redirect(reverse("assessments:panel_page", args=[plan_id]) + f"#panel-{kind}")
 
 
 @login_required

@@ -12,7 +12,7 @@ from accounts.actors import Actor
 from core.errors import NotFound
 
 from ..employment.services import employment_require_for_approval
-from ..examday.services import issue_tickets
+from ..examday.services import tickets_auto_issue
 from ..integrity.services import integrity_require
 from ..models import ComponentResult, Registration
 from ..scoring.access import plan_audit, scoring_plans
@@ -107,7 +107,7 @@ def resit_register(
 @transaction.atomic
 def resit_request(*, actor: Actor, registration_id: int, plan_id: int) -> Registration:
     resit = resit_register(actor=actor, registration_id=registration_id, plan_id=plan_id)
-    # Tickets of that plan already handed out: the re-sit candidate gets theirs at once, with the next seat.
-    if resit.plan.registrations.filter(ticket__isnull=False).exists():
-        issue_tickets(actor, resit.plan, [resit])
+    # Approved as it is made: the re-sit candidate gets a ticket at once, with the next seat, once the re-sit plan's
+    # arrangements are complete (or when they become so).
+    tickets_auto_issue(actor=actor, plan=resit.plan, registration_ids=[resit.pk])
     return resit

@@ -39,7 +39,7 @@ def demo_xlsx(headers: list[str], rows: list[list]) -> SimpleUploadedFile:
 
 
 def _school(ctx: DemoContext) -> Organisation:
-    admin = _user(ctx, "school_admin", "评价机构管理员 · 技工院校(双证书)")
+    admin = _user(ctx, "school_admin", "评价机构管理员 · 技工院校(双证书)", real_name="刘振华")
     values = dict(
         name="长春市第一高级技工学校",
         kind="S",

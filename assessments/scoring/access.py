@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Role
 from accreditation.models import Appointment
+from accreditation.selectors import acting_appointments, appointed_without_role
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied
 
@@ -76,14 +77,25 @@ def assessor_seat(actor: Actor, plan_id: int, kind: str, *, lock: bool) -> tuple
     seats = PanelMember.objects.none()
     if person is not None:
         seats = PanelMember.objects.filter(
-            plan=plan, appointment__person=person, appointment__status=Appointment.Status.ACTIVE
+            plan=plan,
+            appointment__in=acting_appointments(actor).values("pk"),
+            appointment__status=Appointment.Status.ACTIVE,
         ).select_related("appointment__person")
     seat = next((m for m in seats if m.kind == kind), None)
     if seat is not None:
         return plan, seat.appointment
-    if seats or _visible(actor, plan):
+    appointed_here = (
+        person is not None
+        and PanelMember.objects.filter(plan=plan, kind=kind, appointment__person=person).exists()
+        and appointed_without_role(actor)
+    )
+    if seats or appointed_here or _visible(actor, plan):
         if person is None and actor.user is not None:
             actor.require_person()  # an assessor's login not bound by proof scores nothing: say how to bind
+        if appointed_here:
+            raise PermissionDenied(
+                _("您已被登记为考评员,但尚未接受机构发出的角色邀请;接受邀请后方可评分"), code="invitation_required"
+            )
         raise PermissionDenied(_("您不是该计划“%(k)s”考评组成员,不能录入成绩") % {"k": KIND_LABELS[kind]})
     raise NotFound()
 

@@ -7,6 +7,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.actors import Actor
 from accreditation.models import Appointment
+from accreditation.selectors import acting_appointments
 from core.errors import Conflict
 
 from ..examday.selectors import present_ids
@@ -32,7 +33,9 @@ def assessor_plans(actor: Actor) -> list[AssessorPlan]:
     if person is None:
         return []
     members = (
-        PanelMember.objects.filter(appointment__person=person, appointment__status=Appointment.Status.ACTIVE)
+        PanelMember.objects.filter(
+            appointment__in=acting_appointments(actor).values("pk"), appointment__status=Appointment.Status.ACTIVE
+        )
         .exclude(plan__status__in=[Plan.Status.DRAFT, Plan.Status.CANCELLED])
         .select_related("plan__organisation", "plan__occupation")
         .order_by("-plan__registration_closes", "plan_id", "kind")

@@ -4,7 +4,7 @@ import datetime
 import uuid
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from . import services
@@ -20,10 +20,10 @@ class RecordOut(Schema):
     kind: str
     event: str
     subject: str
-    organisation: str
+    organisation: str = Field(alias="organisation.name")
     region_code: str
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     attempts: int
     next_attempt_at: datetime.datetime | None
     last_error: str
@@ -38,39 +38,24 @@ class RecordOut(Schema):
     created_at: datetime.datetime
     answered_at: datetime.datetime | None
 
+    @staticmethod
+    def resolve_next_attempt_at(record: ReportRecord) -> datetime.datetime | None:
+        return record.next_attempt_at if record.status == ReportRecord.Status.PENDING else None
+
+    @staticmethod
+    def resolve_overdue(record: ReportRecord) -> bool:
+        return record.status in ReportRecord.OPEN and record.due_on < timezone.localdate()
+
+    @staticmethod
+    def resolve_resent_as(record: ReportRecord) -> int | None:
+        resent = getattr(record, "resent_as", None)
+        return resent.id if resent else None
+
 
 class SummaryOut(Schema):
     configured: bool
     by_status: dict[str, int]
     overdue: int
-
-
-def record_out(record: ReportRecord, today: datetime.date) -> dict:
-    resent = getattr(record, "resent_as", None)
-    return {
-        "id": record.id,
-        "record_id": record.record_id,
-        "kind": record.kind,
-        "event": record.event,
-        "subject": record.subject,
-        "organisation": record.organisation.name,
-        "region_code": record.region_code,
-        "status": record.status,
-        "status_label": record.get_status_display(),
-        "attempts": record.attempts,
-        "next_attempt_at": record.next_attempt_at if record.status == ReportRecord.Status.PENDING else None,
-        "last_error": record.last_error,
-        "feedback_code": record.feedback_code,
-        "feedback_message": record.feedback_message,
-        "receipt": record.receipt,
-        "due_on": record.due_on,
-        "due_provisional": record.due_provisional,
-        "due_explanation": record.due_explanation,
-        "overdue": record.status in ReportRecord.OPEN and record.due_on < today,
-        "resent_as": resent.id if resent else None,
-        "created_at": record.created_at,
-        "answered_at": record.answered_at,
-    }
 
 
 def filtered(request, status: str = "", kind: str = "", overdue_only: bool = False):
@@ -87,8 +72,7 @@ def filtered(request, status: str = "", kind: str = "", overdue_only: bool = Fal
 @router.get("/records", response=list[RecordOut], summary="上报记录及国家数据库反馈(本机构或本辖区)")
 @paginate
 def record_list(request, status: str = "", kind: str = "", overdue_only: bool = False):
-    today = timezone.localdate()
-    return [record_out(r, today) for r in filtered(request, status, kind, overdue_only)]
+    return filtered(request, status, kind, overdue_only)
 
 
 @router.get("/summary", response=SummaryOut, summary="上报情况汇总:各状态数量与逾期数量")
@@ -106,4 +90,4 @@ def record_summary(request):
 def record_resend(request, record_id: int):
     record = services.record_resend(actor=request.auth, record_id=record_id)
     record = records_for(request.auth).get(pk=record.pk)
-    return record_out(record, timezone.localdate())
+    return record

@@ -25,7 +25,7 @@ class CopyOut(Schema):
     id: int
     code: str
     certificate_id: int
-    certificate_number: str
+    certificate_number: str = Field(alias="certificate.number")
     purpose: str
     valid_from: datetime.date
     valid_until: datetime.date
@@ -34,26 +34,18 @@ class CopyOut(Schema):
     verified_count: int
     created_at: datetime.datetime
 
+    @staticmethod
+    def resolve_withdrawn(copy: SharedCopy) -> bool:
+        return copy.withdrawn_at is not None
 
-def copy_out(copy: SharedCopy) -> dict:
-    return {
-        "id": copy.id,
-        "code": copy.code,
-        "certificate_id": copy.certificate_id,
-        "certificate_number": copy.certificate.number,
-        "purpose": copy.purpose,
-        "valid_from": copy.valid_from,
-        "valid_until": copy.valid_until,
-        "withdrawn": copy.withdrawn_at is not None,
-        "verify_url": services.copy_url(copy),
-        "verified_count": copy.verified_count,
-        "created_at": copy.created_at,
-    }
+    @staticmethod
+    def resolve_verify_url(copy: SharedCopy) -> str:
+        return services.copy_url(copy)
 
 
 @router.get("", response=list[CopyOut], summary="我的加注件")
 def copy_list(request):
-    return [copy_out(c) for c in services.copies_for(request.auth)]
+    return list(services.copies_for(request.auth))
 
 
 @router.post("", response={201: CopyOut}, summary="为某一用途制作加注件(持证人本人)")
@@ -61,12 +53,12 @@ def copy_create(request, data: CopyIn):
     copy = services.copy_create(
         actor=request.auth, certificate_id=data.certificate_id, purpose=data.purpose, valid_until=data.valid_until
     )
-    return Status(201, copy_out(copy))
+    return Status(201, copy)
 
 
 @router.post("/{copy_id}/withdraw", response=CopyOut, summary="撤回加注件")
 def copy_withdraw(request, copy_id: int):
-    return copy_out(services.copy_withdraw(actor=request.auth, copy_id=copy_id))
+    return services.copy_withdraw(actor=request.auth, copy_id=copy_id)
 
 
 @public_router.get("/{token}", summary="核验加注件:用途、有效期及是否仍然有效(不含完整证件号码)")

@@ -1,56 +1,16 @@
 import json
 
 from django import template
-from django.utils.translation import gettext_lazy as _
 
-from .audit_labels import ACTION_LABELS
+from core.audit_words import action_words, field_words
 
 register = template.Library()
-
-OVERSIGHT_ACTION_LABELS = {
-    "complaint.submit": _("收到举报"),
-    "complaint.accept": _("受理"),
-    "complaint.assign": _("指定承办人"),
-    "complaint.reject": _("不予受理"),
-    "complaint.start_investigation": _("开始调查"),
-    "complaint.note": _("调查记录"),
-    "complaint.attach": _("上传证据材料"),
-    "complaint.close": _("办结"),
-    "complaint.open_from_detection": _("数据比对立案"),
-    "sanction.apply": _("作出处理措施"),
-    "exposure.publish": _("曝光"),
-    "exposure.withdraw": _("撤下曝光"),
-    "reliance.declare": _("申报使用证书"),
-    "reliance.end": _("结束使用证书"),
-    "insurance.import": _("导入参保数据"),
-    "guazheng.flag_raise": _("发现挂证疑点"),
-    "guazheng.flag_update": _("更新疑点依据"),
-    "guazheng.flag_reopen": _("疑点重新成立"),
-    "guazheng.flag_clear": _("疑点不再成立"),
-    "guazheng.flag_investigate": _("疑点立案"),
-    "guazheng.flag_dismiss": _("排除疑点"),
-    "guazheng.flag_case_closed": _("疑点随案件办结"),
-    "inspection.draw": _("随机抽取"),
-    "inspection.plan": _("计划督查"),
-    "inspection.record_findings": _("记录检查结果"),
-    "inspection.start_rectification": _("进入整改"),
-    "inspection.escalate": _("升级处理"),
-    "inspection.close": _("督查结案"),
-    "rectification.order": _("下达限期整改"),
-    "rectification.submit": _("报送整改情况"),
-    "rectification.verify": _("验收整改"),
-    "rectification.return": _("退回整改"),
-    "dashboard.export": _("导出看板数据"),
-    "certificate.suspend": _("暂停证书"),
-    "certificate.revoke": _("撤销证书"),
-    "certificate.reinstate": _("恢复证书"),
-}
 
 
 @register.filter
 def oversight_action(action: str) -> str:
-    """Any audit action as a person reads it: oversight's own, then the platform's, else the code."""
-    return str(OVERSIGHT_ACTION_LABELS.get(action) or ACTION_LABELS.get(action) or action)
+    """Any audit action as a person reads it (core.audit_words, the one vocabulary)."""
+    return action_words(action)
 
 
 @register.simple_tag(takes_context=True)
@@ -71,9 +31,25 @@ def _short(value, limit: int = 160) -> str:
 
 @register.filter
 def audit_changes(entry) -> list[tuple[str, str, str]]:
-    """An entry's before/after as (field, before, after) rows, values shortened for a table cell."""
+    """An entry's before/after as (field, before, after) rows in words, values shortened for a table cell; what has
+    no words (nested records, technical keys) is left to `audit_raw`."""
     before, after = entry.before or {}, entry.after or {}
     if not isinstance(before, dict) or not isinstance(after, dict):
-        return [("", _short(before) if before else "", _short(after) if after else "")]
-    keys = list(dict.fromkeys([*before, *after]))
-    return [(k, _short(before[k]) if k in before else "", _short(after[k]) if k in after else "") for k in keys]
+        return []
+    rows = []
+    for k in dict.fromkeys([*before, *after]):
+        old = field_words(entry.object_type, k, before[k]) if k in before else None
+        new = field_words(entry.object_type, k, after[k]) if k in after else None
+        if (k in before and old is None) or (k in after and new is None):
+            continue
+        label = (old or new)[0]
+        rows.append((label, _short(old[1]) if old else "", _short(new[1]) if new else ""))
+    return rows
+
+
+@register.filter
+def audit_raw(entry) -> str:
+    """The entry's recorded before and after exactly as stored, for an auditor who needs the technical record."""
+    if entry.before is None and entry.after is None:
+        return ""
+    return json.dumps({"before": entry.before, "after": entry.after}, ensure_ascii=False, indent=1)

@@ -11,6 +11,23 @@
     }
   });
 
+  // The header's 菜单 button on a phone: show or hide the role menus (templates/base.html, .role-nav.open).
+  var toggle = document.getElementById("nav-toggle");
+  var roleNav = document.getElementById("role-nav");
+  if (toggle && roleNav) {
+    toggle.addEventListener("click", function () {
+      var open = roleNav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && roleNav.classList.contains("open")) {
+        roleNav.classList.remove("open");
+        toggle.setAttribute("aria-expanded", "false");
+        toggle.focus();
+      }
+    });
+  }
+
   // The issuance page: follow the batch until it is done (#batch-status data-batch / data-status, progress#bar).
   var status = document.getElementById("batch-status");
   if (status) {

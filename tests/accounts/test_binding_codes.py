@@ -320,3 +320,37 @@ def test_two_accounts_redeeming_one_code_at_once_bind_one(changchun_bureau, cc_o
     assert sorted(map(str, results)) == sorted([str(binding.user_id), "binding_code_wrong"])
     stored = BindingCode.objects.get()
     assert stored.used_by_id == binding.user_id
+
+
+def test_guessing_is_limited_per_client_address_across_accounts_and_people(window, settings):
+    """One machine spreading guesses over fresh accounts and many people's ID numbers meets the per-address limit;
+    the refusal says how long to wait. Successes from that address count for nothing, and another address is not
+    held up."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "binding_code_address": (4, 3600)}
+    officer, bureau = window
+    hall = {"REMOTE_ADDR": "203.0.113.7"}
+
+    def api_redeem(person, code, meta):
+        return client_for(UserFactory()).post(
+            "/api/v1/accounts/bind/code",
+            {"name": person.name, "id_number": person.id_number, "code": code},
+            content_type="application/json",
+            **meta,
+        )
+
+    honest = someone()
+    code = binding_code_issue(actor=A(officer), person=honest, place="bureau_window", bureau=bureau)
+    assert api_redeem(honest, code, hall).status_code == 200  # a success: no allowance used
+    for _ in range(3):
+        assert api_redeem(someone(), "AAAA-BBBB-CCCC", hall).status_code == 422
+    blocked = api_redeem(someone(), "AAAA-BBBB-CCCC", hall)  # the 4th failure uses the allowance up
+    assert blocked.status_code == 429 and "后再试" in blocked.json()["message"]
+    assert blocked.json()["details"]["retry_after_seconds"] > 0
+    victim = someone()
+    right = binding_code_issue(actor=A(officer), person=victim, place="bureau_window", bureau=bureau)
+    refused = api_redeem(victim, right, hall)  # new account, new person, right code: this address waits
+    assert refused.status_code == 429 and "分钟" in refused.json()["message"]
+    assert not IdentityBinding.objects.filter(person=victim).exists()
+    assert api_redeem(victim, right, {"REMOTE_ADDR": "198.51.100.20"}).status_code == 200  # another address
+    failed = AuditEntry.objects.filter(action="binding_code.redeem_failed")
+    assert failed.count() == 4 and {e.after["address"] for e in failed} == {"203.0.113.7"}

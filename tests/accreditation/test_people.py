@@ -10,7 +10,7 @@ from accreditation import people
 from accreditation.models import Appointment, TrainingRecord
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.conftest import client_for
-from tests.factories import make_ric, member
+from tests.factories import invited, make_ric, member
 
 from .conftest import xlsx
 
@@ -85,9 +85,12 @@ def test_only_the_admin_registers_and_others_see_nothing(org, org_admin, other_o
         register(other_org_admin, org, "assessor")
 
 
-def test_a_person_with_an_account_gets_the_role(org, org_admin):
+def test_registering_a_person_with_an_account_grants_no_role(org, org_admin):
+    """The role comes only by the person's own account accepting an invitation (accounts.invitations)."""
     user = member(Role.WORKER, person=Person.objects.create(name="李建国", id_type="ric", id_number=ASSESSOR_ID))
-    register(org_admin, org, "assessor")
+    appointment = register(org_admin, org, "assessor")
+    assert not Membership.objects.filter(user=user, organisation=org).exists()
+    invited(user, appointment, org_admin)
     assert Membership.objects.filter(user=user, role="assessor", organisation=org).exists()
 
 

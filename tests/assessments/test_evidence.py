@@ -155,3 +155,94 @@ def test_the_session_page_and_the_api(scene, cc_officer):
         {"evidence_kind": "video", "title": "录像", "video_location": "nas://1", "video_sha256": "0" * 64},
     )
     assert r.status_code == 200 and r.json()["download"] is None
+
+
+# --- Purge after retention ---------------------------------------------------------------------------------------
+
+LONG_AGO = datetime.datetime(2019, 3, 1, 9, 0)
+
+
+def held_long_ago(scene, *pieces) -> None:
+    """The session took place in March 2019; with the national 60 months its evidence was kept until March 2024."""
+    start = timezone.make_aware(LONG_AGO)
+    scene.plan.components.filter(kind="theory").update(starts_at=start, ends_at=start + datetime.timedelta(hours=2))
+    SessionEvidence.objects.filter(pk__in=[p.pk for p in pieces]).update(retain_until=datetime.date(2024, 3, 1))
+
+
+def test_evidence_past_retention_is_destroyed_and_a_tombstone_kept(
+    scene, cc_officer, settings, django_capture_on_commit_callbacks
+):
+    from assessments.tasks import evidence_purge_expired_task
+
+    photo = add(scene, scene.theory, "room_photo")
+    video = add(scene, scene.theory, "video", data=None, video_location="nas://exam/2019/a.mp4", video_sha256="ab" * 32)
+    recent = add(scene, scene.skills[0], "room_photo", kind="skills", name="skills.png")
+    stored = settings.MEDIA_ROOT / photo.file.name
+    assert stored.exists()
+    held_long_ago(scene, photo, video)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = evidence_purge_expired_task.delay().get()
+    assert result == {"purged": 2, "held": 0, "extended": 0}
+    assert not stored.exists()  # the file is gone from storage
+    photo.refresh_from_db()
+    assert photo.purged_at is not None and photo.purged_by == "system:evidence_purge_expired"
+    assert not photo.file and photo.sha256 == hashlib.sha256(PNG).hexdigest()  # the row stays, with its hash
+    entries = AuditEntry.objects.filter(action="evidence.purge")
+    assert {int(e.object_id) for e in entries} == {photo.id, video.id}
+    assert all(e.actor_id is None and e.actor_label == "system" for e in entries)
+    recent.refresh_from_db()
+    assert recent.purged_at is None and recent.file  # within its period: untouched
+    with pytest.raises(Conflict) as exc:
+        services.evidence_open(actor=A(cc_officer), evidence_id=photo.id)
+    assert exc.value.code == "evidence_purged"
+    page = client_for(cc_officer).get(f"/assessments/plans/{scene.plan.id}/evidence/theory/").content.decode()
+    assert "销毁" in page
+    with django_capture_on_commit_callbacks(execute=True):  # a second run finds nothing more
+        assert evidence_purge_expired_task.delay().get() == {"purged": 0, "held": 0, "extended": 0}
+
+
+def test_evidence_under_an_open_complaint_or_review_is_kept(scene, cc_officer, changchun_bureau):
+    from assessments.review.models import ResultReview, ResultReviewPolicy
+    from oversight.models import Complaint
+
+    photo = add(scene, scene.theory, "room_photo")
+    held_long_ago(scene, photo)
+    complaint = Complaint.objects.create(
+        kind="trained_examiner",
+        status="investigating",
+        region=scene.org.region,
+        organisation=scene.org,  # about the organisation: all of its sessions' evidence may be needed
+        description="考评员培训过考生",
+        received_on=datetime.date(2026, 11, 1),
+        due_on=datetime.date(2026, 12, 31),
+    )
+    report = services.evidence_purge_due()
+    assert (report.purged, report.held) == ([], [photo.id])
+    photo.refresh_from_db()
+    assert photo.purged_at is None and photo.file
+    assert not AuditEntry.objects.filter(action="evidence.purge").exists()
+
+    complaint.status = "closed"
+    complaint.save(update_fields=["status"])
+    policy = ResultReviewPolicy.objects.create(
+        region_prefix="22", effective_from=datetime.date(2020, 1, 1), required=True, working_days=5
+    )
+    review = ResultReview.objects.create(
+        plan=scene.plan, policy=policy, digest="0" * 64, submitted_at=timezone.now(), due_on=timezone.localdate()
+    )
+    assert services.evidence_purge_due().held == [photo.id]  # results waiting for the bureau: kept
+    review.status = "approved"
+    review.save(update_fields=["status"])
+    assert services.evidence_purge_due().purged == [photo.id]
+
+
+def test_a_lengthened_retention_period_keeps_evidence_longer(scene):
+    photo = add(scene, scene.theory, "room_photo")
+    held_long_ago(scene, photo)
+    EvidenceRetentionPolicy.objects.create(
+        region_prefix="22", effective_from=datetime.date(2019, 1, 1), retention_months=120
+    )
+    report = services.evidence_purge_due()
+    assert (report.purged, report.extended) == ([], [photo.id])
+    photo.refresh_from_db()
+    assert photo.retain_until == datetime.date(2029, 3, 1) and photo.purged_at is None

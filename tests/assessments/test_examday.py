@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 def scene(plan, filed_org, org_admin):
     s = build_scene(plan, filed_org, org_admin)
     CheckIn.objects.all().delete()  # nobody has come yet
-    s.tickets = {t.registration_id: t for t in services.tickets_issue(actor=A(org_admin), plan_id=plan.id)}
+    # Approving a candidate issued the ticket (the plan's sessions all have a time and a room).
+    s.tickets = {t.registration_id: t for t in AdmissionTicket.objects.filter(registration__plan=plan)}
     return s
 
 
@@ -48,7 +49,9 @@ def test_every_approved_candidate_gets_a_ticket_with_a_seat(scene):
     assert [t.seat for t in tickets] == [1, 2, 3]
     assert {t.registration_id for t in tickets} == {r.id for r in scene.regs}
     assert len({t.number for t in tickets}) == 3
-    assert AuditEntry.objects.filter(action="ticket.issue").count() == 1
+    issued = AuditEntry.objects.filter(action="ticket.issue")
+    assert issued.count() == 3 and all(e.after["automatic"] for e in issued)  # one per approval, automatically
+    assert {t.issued_by for t in tickets} == {scene.admin}  # the approver's act
 
 
 def test_issuing_again_finds_nobody_new(scene):
@@ -89,7 +92,7 @@ def test_a_ticket_of_another_plan_is_refused(scene, filed_org, org_admin):
 
     other = make_plan(filed_org, org_admin, levels=("4",))
     (stranger,) = make_candidates(other, org_admin, "4", 1, start=50)
-    (ticket,) = services.tickets_issue(actor=A(org_admin), plan_id=other.id)
+    ticket = AdmissionTicket.objects.get(registration=stranger)
     with pytest.raises(ValidationFailed, match="不属于本计划"):
         check_in(scene, scene.admin, stranger, kind="theory", code=ticket.number)
 
@@ -352,3 +355,95 @@ def test_an_assessor_checks_in_but_hands_out_no_binding_code(scene):
     assert r.status_code == 200
     assert r.json()["status"] == "present" and r.json()["binding_code"] is None
     assert "督导员" in r.json()["binding_code_refused"]
+
+
+# --- Tickets issued on approval ---------------------------------------------------------------------------------
+
+
+def _without_rooms(plan):
+    PlanComponent.objects.filter(plan=plan).update(room="")
+
+
+def test_approval_waits_for_the_arrangements_then_the_tickets_follow(filed_org, org_admin):
+    """Approved before the rooms were set: no ticket yet (it would not say where to go). Setting the arrangements
+    issues the waiting candidates' tickets, once each; a later approval gets its ticket at once."""
+    from .conftest import component_times, make_candidates, make_plan
+
+    plan = make_plan(filed_org, org_admin, levels=("4",))
+    _without_rooms(plan)
+    first = make_candidates(plan, org_admin, "4", 2, start=120)
+    assert not AdmissionTicket.objects.filter(registration__plan=plan).exists()
+    assert services.tickets_auto_issue(actor=A(org_admin), plan=plan) == []  # still incomplete: nothing
+
+    from assessments import plans
+
+    times = component_times(timezone.localdate() + datetime.timedelta(days=10))
+    plans.plan_reschedule(actor=A(org_admin), plan_id=plan.id, components=times, reason="确定考场")
+    tickets = AdmissionTicket.objects.filter(registration__plan=plan).order_by("seat")
+    assert [(t.registration_id, t.seat) for t in tickets] == [(first[0].id, 1), (first[1].id, 2)]
+    assert services.tickets_auto_issue(actor=A(org_admin), plan=plan) == []  # idempotent
+    (late,) = make_candidates(plan, org_admin, "4", 1, start=130)
+    assert AdmissionTicket.objects.get(registration=late).seat == 3
+    assert AdmissionTicket.objects.filter(registration__plan=plan).count() == 3
+    entries = AuditEntry.objects.filter(action="ticket.issue", object_id=str(plan.id))
+    assert entries.count() == 2 and all(e.after["automatic"] for e in entries)
+    with pytest.raises(Conflict):  # the organisation's button finds nobody left
+        services.tickets_issue(actor=A(org_admin), plan_id=plan.id)
+
+
+def test_a_rejected_or_pending_registration_gets_no_ticket(filed_org, org_admin):
+    from assessments.registration import registration_review
+
+    from .conftest import make_candidates, make_plan
+
+    plan = make_plan(filed_org, org_admin, levels=("4",))
+    pending, rejected = make_candidates(plan, org_admin, "4", 2, start=140, approve=False)
+    registration_review(actor=A(org_admin), registration_id=rejected.id, decision="reject", reason="材料不全")
+    assert not AdmissionTicket.objects.filter(registration__in=[pending, rejected]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_approvals_take_distinct_seats_and_one_ticket_each(filed_org, org_admin):
+    """Two approvals at once in one plan (and the organisation's button at the same moment): the plan's row lock
+    orders them, so seats and numbers never collide and nobody gets two tickets."""
+    import threading
+
+    from django.db import connection
+
+    from assessments.registration import registration_review
+    from tests.conftest import require_postgres
+
+    from .conftest import make_candidates, make_plan
+
+    require_postgres()
+    plan = make_plan(filed_org, org_admin, levels=("4",))
+    regs = make_candidates(plan, org_admin, "4", 4, start=150, approve=False)
+    barrier, errors = threading.Barrier(5), []
+
+    def approve(reg) -> None:
+        try:
+            barrier.wait()
+            registration_review(actor=A(org_admin), registration_id=reg.id, decision="approve")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def button() -> None:
+        try:
+            barrier.wait()
+            services.tickets_issue(actor=A(org_admin), plan_id=plan.id)
+        except Conflict:
+            pass  # nobody approved yet at that instant: nothing to issue
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(r,)) for r in regs] + [threading.Thread(target=button)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    tickets = list(AdmissionTicket.objects.filter(registration__plan=plan))
+    assert sorted(t.registration_id for t in tickets) == sorted(r.id for r in regs)
+    assert sorted(t.seat for t in tickets) == [1, 2, 3, 4]

@@ -1,4 +1,4 @@
-"""Issue 13's attack on an appointed assessor who has no login yet: a stranger signs up, types the assessor's name
+"""Issue 13's attacks on an appointed assessor who has no login yet: a stranger signs up, types the assessor's name
 and ID number into a registration, and tries to enter marks on the assessor's panel. Nothing is bound and no mark
 is stored; the real assessor, bound by proof, scores."""
 
@@ -7,12 +7,15 @@ import datetime
 import pytest
 from django.test import Client
 
-from accounts.models import IdentityBinding, Role, User
+from accounts.actors import Actor
+from accounts.invitations import invitation_accept, invitation_create
+from accounts.models import IdentityBinding, Membership, Role, User
 from accreditation.people import appointment_register
 from assessments.models import PanelMember, Registration, Score
+from core.errors import PermissionDenied
 from occupations.models import StandardLevel
 from tests.conftest import client_for
-from tests.factories import bind, checked_in, make_ric, member
+from tests.factories import UserFactory, bind, checked_in, make_ric, member
 
 from .conftest import make_candidates
 from .test_scoring import A, exams_held
@@ -113,3 +116,65 @@ def test_the_assessor_bound_by_proof_scores(plan, filed_org, panel):
     )
     assert response.status_code == 200, response.json()
     assert Score.objects.filter(assessor=appointment).count() == 2
+
+
+def test_registering_a_bound_stranger_as_assessor_gives_nothing_until_they_accept(plan, filed_org, org_admin):
+    """The organisation registers (and seats) a person who already has an account bound by proof. The registration
+    is a record about that person: no account gets a role, and nobody scores on the seat, until the person's own
+    account accepts the organisation's invitation. Someone else's account cannot accept it for them."""
+    StandardLevel.objects.filter(standard__occupation__code="6-31-01-03").update(
+        staffing={"theory": {"per_candidates": 15, "min": 1}, "skills": {"per_candidates": 5, "min": 1}}
+    )
+    id_number = make_ric(birth=datetime.date(1987, 2, 14), seq=714)
+    stranger = UserFactory()
+    appointment = appointment_register(
+        actor=A(org_admin),
+        role="assessor",
+        name="钱明",
+        id_type="ric",
+        id_number=id_number,
+        scopes=[{"occupation_code": "6-31-01-03", "max_level": "3"}],
+        organisation_id=filed_org.id,
+    )
+    bind(stranger, appointment.person)  # the person's own account, bound by proof before or after: same answer
+    PanelMember.objects.create(plan=plan, kind="theory", appointment=appointment)
+    regs = make_candidates(plan, org_admin, "4", 1)
+    exams_held(plan)
+    checked_in(plan, regs, kinds=["theory"])
+
+    assert not Membership.objects.filter(user=stranger).exists()
+    assert Role.ASSESSOR not in Actor.for_user(stranger).roles
+    response = client_for(stranger).post(
+        f"/api/v1/assessments/plans/{plan.id}/scores/theory", _marks(regs), content_type="application/json"
+    )
+    assert response.status_code == 403 and response.json()["code"] == "invitation_required"
+    assert not Score.objects.exists()
+
+    _invitation, raw = invitation_create(
+        actor=A(org_admin),
+        role=Role.ASSESSOR,
+        name="钱明",
+        id_type="ric",
+        id_number=id_number,
+        organisation_id=filed_org.id,
+    )
+    intruder = member(Role.WORKER, person=make_person(seq=715))
+    with pytest.raises(PermissionDenied):  # the link alone is not enough
+        invitation_accept(actor=Actor.for_user(intruder), token=raw)
+    assert not Membership.objects.filter(role=Role.ASSESSOR, organisation=filed_org).exists()
+
+    invitation_accept(actor=Actor.for_user(stranger), token=raw)
+    assert Membership.objects.filter(user=stranger, role=Role.ASSESSOR, organisation=filed_org).exists()
+    response = client_for(stranger).post(
+        f"/api/v1/assessments/plans/{plan.id}/scores/theory", _marks(regs), content_type="application/json"
+    )
+    assert response.status_code == 200, response.json()
+    assert Score.objects.filter(assessor=appointment).count() == 1
+
+
+def make_person(seq: int):
+    from accounts.models import Person
+
+    return Person.objects.create(
+        name="孙无关", id_type="ric", id_number=make_ric(birth=datetime.date(1990, 1, 9), seq=seq)
+    )

@@ -112,3 +112,33 @@ def test_an_assessor_declares_a_relationship_on_the_page(api_base, plan, org_adm
     html = page.get(url).content.decode()
     assert cand.name in html and cand.id_number not in html and "师徒" in html
     assert "无法申报" in client_for(org_admin).get(url).content.decode()
+
+
+def test_several_assessors_are_assigned_at_once_and_the_page_returns_to_the_component(plan, org_admin, staffed):
+    """One form of checkboxes: the free assessor is assigned, the teacher refused with the rule, the others kept."""
+    more = shared.assessor(plan.organisation, org_admin)
+    assign = reverse("assessments:panel_assign", args=[plan.id, "skills"])
+    owner = client_for(org_admin)
+    r = owner.post(assign, {"appointment_id": [staffed["free"].id, staffed["teacher"].id, more.id, "x"]})
+    assert r.status_code == 302 and r["Location"].endswith(
+        f"{reverse('assessments:panel_page', args=[plan.id])}#panel-skills"
+    )
+    on_panel = set(PanelMember.objects.filter(plan=plan, kind="skills").values_list("appointment_id", flat=True))
+    assert {staffed["free"].id, more.id} <= on_panel and staffed["teacher"].id not in on_panel
+    html = owner.get(r["Location"]).content.decode()
+    messages = html[html.index('class="messages"') : html.index("</ul>", html.index('class="messages"'))]
+    assert "考培分离" in messages, messages
+    assert f"已安排到考评组:{staffed['free'].person.name}、{more.person.name}" in messages, messages
+
+
+def test_nothing_ticked_says_so(plan, org_admin, staffed):
+    assign = reverse("assessments:panel_assign", args=[plan.id, "skills"])
+    r = client_for(org_admin).post(assign, {}, follow=True)
+    assert "请勾选要安排的考评员" in r.content.decode()
+
+
+def test_no_staffing_warning_before_any_candidate_is_approved(plan, org_admin):
+    """A plan with no approved candidate yet shows what the panel will need, not a red shortfall."""
+    html = client_for(org_admin).get(reverse("assessments:panel_page", args=[plan.id])).content.decode()
+    assert "未配齐" not in html and 'class="error"' not in html
+    assert "待考生确定" in html and "尚无审核通过的考生" in html

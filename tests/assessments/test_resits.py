@@ -55,12 +55,14 @@ def test_the_candidate_applies_on_the_page_and_sits_only_the_failed_component(fa
     assert (resit.plan, resit.status) == (second, "approved")
     assert ComponentResult.objects.get(registration=resit).status == "carried"
     # Same tickets, check-in and scoring as everyone: a ticket with only the skills session on it, …
-    (ticket,) = examday.tickets_issue(actor=A(org_admin), plan_id=second.id)
+    ticket = resit.ticket  # issued with the re-sit (it is approved as it is made)
     ticket_page = client_for(candidate).get(f"/assessments/registrations/{resit.id}/ticket/").content.decode()
     assert "操作技能考核" in ticket_page and "理论知识考试" not in ticket_page
     # … no theory check-in (the component is carried), a skills check-in, and only then a mark.
-    now = timezone.now()
-    second.components.update(starts_at=now - datetime.timedelta(hours=1), ends_at=now + datetime.timedelta(hours=1))
+    now = timezone.now()  # the session began up to an hour ago, today in the platform's time zone
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+    starts = max(now - datetime.timedelta(hours=1), midnight)
+    second.components.update(starts_at=starts, ends_at=now + datetime.timedelta(hours=1))
     assessor = make_assessor(filed_org, org_admin, 30)
     # The standard's skills panel: at least three (the rules are checked before every mark, like the check-in).
     seat(second, "skills", assessor, make_assessor(filed_org, org_admin, 31), make_assessor(filed_org, org_admin, 32))
@@ -86,8 +88,7 @@ def test_a_resit_in_a_plan_whose_tickets_are_out_gets_its_ticket_at_once(failed,
 
     b = failed.regs[1]
     second = make_plan(filed_org, org_admin, levels=("4",))
-    make_candidates(second, org_admin, "4", 2, start=70)
-    examday.tickets_issue(actor=A(org_admin), plan_id=second.id)
+    make_candidates(second, org_admin, "4", 2, start=70)  # approved: tickets issued with the approval
     r = client_for(org_admin).post(
         f"/api/v1/assessments/registrations/{b.id}/resit", {"plan_id": second.id}, content_type="application/json"
     )

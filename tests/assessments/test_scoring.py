@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from accounts.actors import Actor
 from accounts.models import Role
+from accreditation.models import Appointment
 from accreditation.people import appointment_register
 from assessments.models import ComponentResult, PanelMember, Plan, Registration, Score, ScoreCorrection
 from assessments.resits import rules as resit_rules
@@ -64,9 +65,15 @@ def seat(plan: Plan, kind: str, *users) -> None:
 
 
 def exams_held(plan: Plan) -> None:
-    """The components took place this morning (plans are created with their exams in the future)."""
+    """The components took place earlier today (plans are created with their exams in the future). Today in the
+    platform's time zone: shortly after local midnight "four hours ago" is yesterday, before the appointments
+    registered today were valid, and the rules would rightly refuse the marks."""
     now = timezone.now()
-    plan.components.update(starts_at=now - datetime.timedelta(hours=4), ends_at=now - datetime.timedelta(hours=1))
+    starts = now - datetime.timedelta(hours=4)
+    plan.components.update(starts_at=starts, ends_at=now - datetime.timedelta(hours=1))
+    # So the panel's appointments date from the exam day, as a real panel's would.
+    exam_day = timezone.localtime(starts).date()
+    Appointment.objects.filter(valid_from__gt=exam_day).update(valid_from=exam_day)
 
 
 def enter(user, plan: Plan, kind: str, marks: dict) -> list[Score]:

@@ -100,9 +100,13 @@ def plan_registration(page, base: str, shots: Shots, *, plan_id: int, name: str,
 def panel_assign(page, base: str, shots: Shots, *, plan_id: int, components: int = 2) -> None:
     """The organisation admin assigns an assessor panel to each component (theory, then skills)."""
     page.goto(f"{base}/assessments/plans/{plan_id}/panel/")
-    for _ in range(components):
-        page.locator("button:has-text('安排')").first.click()
+    for i in range(components):
+        # One form of checkboxes per component: tick the first assessor who may sit, assign, and land back on it.
+        form = page.locator("form[id^='assign-']").nth(i)
+        form.locator("input[name=appointment_id]").first.check()
+        form.locator("button[id$='-submit']").click()
         page.wait_for_load_state()
+        assert "#panel-" in page.url
     shots(page, "panel")
 
 

@@ -61,3 +61,30 @@ def test_claim_review_second_review_pay(live_server, page, shots, holder, cc_off
     page.goto(f"{base}/subsidies/claims/{claim.id}/")
     assert page.inner_text("#claim-status") == Claim.Status("paid").label
     shots(page, "worker-sees-paid")
+
+
+def test_the_claim_form_opens_the_page_on_a_phone(live_server, phone, shots, holder):
+    """At 390×844 the worker sees the form in the first screen, with nothing marked 不符合 before anything is
+    typed; the rules are folded below it and open on a tap; the page never scrolls sideways."""
+    worker, cert = holder
+    base = live_server.url
+    login(phone, base, worker.username, PASSWORD)
+    phone.goto(f"{base}/subsidies/certificates/{cert.id}/claim/")
+    shots(phone, "claim-phone")
+    height = phone.viewport_size["height"]
+    form = phone.locator("#claim-form").bounding_box()
+    first_field = phone.locator("#claim-form input[name=insurance_months]").bounding_box()
+    assert form["y"] < height / 2 and first_field["y"] + first_field["height"] <= height
+    assert phone.evaluate("document.documentElement.scrollWidth") <= phone.viewport_size["width"]
+    assert phone.locator("#verdict").inner_text().startswith("待填写")
+    assert "不符合" not in phone.locator("#check").inner_text()
+    rules = phone.locator("#rules-all .rule-list")
+    assert not rules.is_visible()
+    phone.click("#rules-all summary")
+    assert rules.is_visible()
+
+    phone.fill("input[name=insurance_months]", "36")
+    phone.click("button[name=preview]")
+    phone.wait_for_selector("#verdict")
+    assert phone.locator("#verdict").inner_text().startswith("符合补贴条件")
+    assert phone.url.endswith("#check") and phone.locator("#check").bounding_box()["y"] < height

@@ -158,7 +158,8 @@ def test_reference_api_is_public(client):
     occ = client.get("/api/v1/reference/occupations?q=电工").json()["items"]
     assert occ[0]["code"] == "6-31-01-03" and occ[0]["licensing_overlaps"]
     std = client.get("/api/v1/reference/occupations/6-31-01-03/standard").json()
-    assert len(std["levels"]) == 8
+    assert len(std["levels"]) == 8 and std["occupation_code"] == "6-31-01-03"
+    assert {(lv["level"], lv["level_label"]) for lv in std["levels"]} >= {("3", "三级/高级工"), ("TJ", "特级技师")}
     cancelled = client.get("/api/v1/reference/catalogue?status=cancelled").json()["items"]
     assert any(q["name"] == "心理咨询师" for q in cancelled)
 

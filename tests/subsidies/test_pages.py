@@ -59,7 +59,7 @@ def test_the_worker_claims_from_the_certificate_page(holder):
     html = c.get(r["Location"]).content.decode()
     assert "待核定" in html and "*" * 15 + "4567" in html and ACCOUNT not in html
     assert masked(cert.id_number) in html and cert.id_number not in html
-    assert 'class="rule-insurance"' in html and "待核实" in html
+    assert 'class="rule rule-insurance"' in html and "待核实" in html
     assert "撤回申请" in html and 'id="officer-actions"' not in html
 
 
