@@ -144,8 +144,13 @@ def test_a_run_is_idempotent_and_a_restarted_one_starts_over(certs, cc_officer, 
     with override_settings(EXPORT_SYNC_MAX_ROWS=1):
         r = client_for(cc_officer).get(REPORT, {"format": "csv"})
     export = Export.objects.get(pk=r.json()["id"])
-    Export.objects.filter(pk=export.id).update(status="running", done=1)  # a worker died midway
-    from core.exports import export_run
+    from core.exports import STALE_AFTER, export_run
+
+    # Another worker is writing it (its heartbeat is fresh): a redelivered task leaves it alone.
+    Export.objects.filter(pk=export.id).update(status="running", done=1, progress_at=timezone.now())
+    assert export_run(export_id=export.id).done == 1
+    # That worker died midway: no progress for longer than STALE_AFTER, so the file is started over.
+    Export.objects.filter(pk=export.id).update(progress_at=timezone.now() - STALE_AFTER * 2)
 
     first = export_run(export_id=export.id)
     assert first.status == "done" and first.done == len(certs)
