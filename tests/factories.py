@@ -17,6 +17,14 @@ def make_ric(region: str = "220102", birth: datetime.date = datetime.date(1990, 
     return body + ric.calc_check_digit(body + "0")
 
 
+def appointed_since() -> datetime.date:
+    """A staff appointment's start a year back: appointed on any exam day a test places near now (an exam "earlier
+    today" may fall on yesterday's date just after midnight, Beijing time)."""
+    from django.utils import timezone
+
+    return timezone.localdate() - datetime.timedelta(days=365)
+
+
 def make_uscc(seq: int, region: str = "220102", head: str = "91") -> str:
     body = f"{head}{region}MA{seq:07d}"
     return body + uscc.calc_check_digit(body)

@@ -3,7 +3,7 @@
 import datetime
 
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from accounts.models import Role
@@ -19,10 +19,10 @@ router = Router(tags=["assessments"])
 class EmploymentProofOut(Schema):
     id: int
     organisation_id: int
-    person_name: str
-    person_id_number: str
+    person_name: str = Field(alias="person.name")
+    person_id_number: str = Field(alias="person.masked_id_number")
     kind: str
-    kind_label: str
+    kind_label: str = Field(alias="get_kind_display")
     valid_from: datetime.date
     valid_until: datetime.date | None
     uploaded_at: datetime.datetime
@@ -40,20 +40,6 @@ class EmploymentReviewOut(Schema):
     employment_note: str
 
 
-def proof_out(p: EmploymentProof) -> dict:
-    return {
-        "id": p.id,
-        "organisation_id": p.organisation_id,
-        "person_name": p.person.name,
-        "person_id_number": p.person.masked_id_number,
-        "kind": p.kind,
-        "kind_label": p.get_kind_display(),
-        "valid_from": p.valid_from,
-        "valid_until": p.valid_until,
-        "uploaded_at": p.uploaded_at,
-    }
-
-
 @router.get(
     "/employers/{organisation_id}/employment-proofs",
     response=list[EmploymentProofOut],
@@ -68,7 +54,7 @@ def proof_list(request, organisation_id: int):
     ):
         raise PermissionDenied(_("仅本单位管理员和人社部门可以查看"))
     qs = EmploymentProof.objects.filter(organisation_id=organisation_id).select_related("person")
-    return [proof_out(p) for p in qs]
+    return list(qs)
 
 
 @router.post(
@@ -98,7 +84,7 @@ def proof_add(
         valid_from=valid_from,
         valid_until=valid_until or None,
     )
-    return Status(201, proof_out(proof))
+    return Status(201, proof)
 
 
 @router.post(

@@ -2,7 +2,8 @@
 
 import datetime
 
-from ninja import File, Form, Router, Schema
+from django.urls import reverse
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from accounts.actors import Actor
@@ -15,8 +16,8 @@ router = Router(tags=["exam evidence"])
 
 class EvidenceOut(Schema):
     id: int
-    kind: str
-    evidence_kind: str
+    kind: str = Field(alias="component.kind")
+    evidence_kind: str = Field(alias="kind")
     title: str
     sha256: str
     size: int
@@ -25,6 +26,10 @@ class EvidenceOut(Schema):
     retain_until: datetime.date
     added_at: datetime.datetime
     download: str | None
+
+    @staticmethod
+    def resolve_download(e: SessionEvidence) -> str | None:
+        return reverse("assessments:evidence_download", args=[e.id]) if e.file else None
 
 
 class SessionEvidenceOut(Schema):
@@ -41,22 +46,6 @@ class SessionEvidenceIn(Schema):
     video_sha256: str = ""
 
 
-def _out(e: SessionEvidence) -> dict:
-    return {
-        "id": e.id,
-        "kind": e.component.kind,
-        "evidence_kind": e.kind,
-        "title": e.title,
-        "sha256": e.sha256,
-        "size": e.size,
-        "content_type": e.content_type,
-        "video_location": e.video_location,
-        "retain_until": e.retain_until,
-        "added_at": e.added_at,
-        "download": f"/assessments/evidence/{e.id}/download/" if e.file else None,
-    }
-
-
 @router.get("/plans/{plan_id}/evidence/{kind}", response=SessionEvidenceOut, summary="考场的考务资料与缺失项")
 def session_evidence(request, plan_id: int, kind: str):
     plan, component = selectors.evidence_session(Actor.from_request(request), plan_id, kind)
@@ -65,7 +54,7 @@ def session_evidence(request, plan_id: int, kind: str):
         "plan_id": plan.id,
         "kind": kind,
         "missing": selectors.session_missing(component, {e.kind for e in items}),
-        "evidence": [_out(e) for e in items],
+        "evidence": items,
     }
 
 
@@ -83,4 +72,4 @@ def evidence_add(
         video_location=payload.video_location,
         video_sha256=payload.video_sha256,
     )
-    return _out(evidence)
+    return evidence

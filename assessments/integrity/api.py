@@ -5,9 +5,8 @@ Mounted under /api/v1/assessments. Reads go through `plan_get` (another tenant's
 import datetime
 from typing import Any
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
-from ..models import IntegrityException
 from ..plans import plan_get
 from . import services
 
@@ -36,7 +35,7 @@ class IntegrityExceptionOut(Schema):
     record_id: int | None
     finding: str
     reason: str
-    granted_by: str
+    granted_by: str = Field(alias="granted_by.username")
     granted_at: datetime.datetime
     revoked_at: datetime.datetime | None
     revoke_reason: str
@@ -68,24 +67,6 @@ class IntegrityRevokeIn(Schema):
     reason: str
 
 
-def exception_out(e: IntegrityException) -> dict:
-    return {
-        "id": e.id,
-        "plan_id": e.plan_id,
-        "rule_code": e.rule_code,
-        "kind": e.kind,
-        "appointment_id": e.appointment_id,
-        "record_type": e.record_type,
-        "record_id": e.record_id,
-        "finding": e.finding,
-        "reason": e.reason,
-        "granted_by": e.granted_by.username,
-        "granted_at": e.granted_at,
-        "revoked_at": e.revoked_at,
-        "revoke_reason": e.revoke_reason,
-    }
-
-
 @router.get("/plans/{plan_id}/integrity", response=IntegrityOut, summary="考培分离、考评人员资格与考评组人数核查")
 def plan_integrity(request, plan_id: int):
     report = services.plan_integrity(plan_get(request.auth, plan_id))
@@ -94,7 +75,7 @@ def plan_integrity(request, plan_id: int):
         "ok": report.ok,
         "open": [f.as_dict() for f in report.open],
         "excepted": [{"finding": f.as_dict(), "exception_id": e.id} for f, e in report.excepted],
-        "exceptions": [exception_out(e) for e in report.exceptions],
+        "exceptions": list(report.exceptions),
     }
 
 
@@ -105,13 +86,11 @@ def plan_integrity(request, plan_id: int):
 )
 def exception_grant(request, plan_id: int, payload: IntegrityExceptionIn):
     exception = services.exception_grant(actor=request.auth, plan_id=plan_id, **payload.dict())
-    return Status(201, exception_out(exception))
+    return Status(201, exception)
 
 
 @router.post(
     "/integrity/exceptions/{exception_id}/revoke", response=IntegrityExceptionOut, summary="撤销例外核准(须填写理由)"
 )
 def exception_revoke(request, exception_id: int, payload: IntegrityRevokeIn):
-    return exception_out(
-        services.exception_revoke(actor=request.auth, exception_id=exception_id, reason=payload.reason)
-    )
+    return services.exception_revoke(actor=request.auth, exception_id=exception_id, reason=payload.reason)

@@ -2,12 +2,11 @@
 
 import datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from accounts.actors import Actor
 
 from . import selectors, services
-from .models import ResultReview
 
 router = Router(tags=["result review"])
 
@@ -15,7 +14,7 @@ router = Router(tags=["result review"])
 class ReviewOut(Schema):
     id: int
     plan_id: int
-    plan_title: str
+    plan_title: str = Field(alias="plan.title")
     status: str
     summary: dict
     note: str
@@ -44,22 +43,6 @@ class ResultReviewDecideIn(Schema):
     reason: str = ""
 
 
-def _out(r: ResultReview) -> dict:
-    return {
-        "id": r.id,
-        "plan_id": r.plan_id,
-        "plan_title": r.plan.title,
-        "status": r.status,
-        "summary": r.summary,
-        "note": r.note,
-        "submitted_at": r.submitted_at,
-        "due_on": r.due_on,
-        "due_provisional": r.due_provisional,
-        "decided_at": r.decided_at,
-        "reason": r.reason,
-    }
-
-
 @router.get("/plans/{plan_id}/result-review", response=PlanReviewOut, summary="发证前成绩审核:政策与报送记录")
 def plan_review(request, plan_id: int):
     plan, policy, reviews = selectors.plan_review_state(Actor.from_request(request), plan_id)
@@ -69,13 +52,13 @@ def plan_review(request, plan_id: int):
         "working_days": policy.working_days if policy else None,
         "policy_basis": policy.basis if policy else "",
         "issuance_blocked_by": selectors.issuance_blocker(plan),
-        "reviews": [_out(r) for r in reviews],
+        "reviews": list(reviews),
     }
 
 
 @router.post("/plans/{plan_id}/result-review", response=ReviewOut, summary="报送成绩审核(机构管理员)")
 def review_submit(request, plan_id: int, payload: SubmitIn):
-    return _out(services.review_submit(actor=Actor.from_request(request), plan_id=plan_id, note=payload.note))
+    return services.review_submit(actor=Actor.from_request(request), plan_id=plan_id, note=payload.note)
 
 
 @router.get("/result-reviews", response=list[ReviewOut], summary="辖区内待审核与已审核的成绩(人社部门)")
@@ -83,7 +66,7 @@ def review_queue(request, status: str = ""):
     qs = selectors.reviews_for(Actor.from_request(request))
     if status:
         qs = qs.filter(status=status)
-    return [_out(r) for r in qs[:500]]
+    return list(qs[:500])
 
 
 @router.post("/result-reviews/{review_id}/decide", response=ReviewOut, summary="审核通过或退回(人社部门)")
@@ -91,4 +74,4 @@ def review_decide(request, review_id: int, payload: ResultReviewDecideIn):
     review = services.review_decide(
         actor=Actor.from_request(request), review_id=review_id, approve=payload.approve, reason=payload.reason
     )
-    return _out(review)
+    return review

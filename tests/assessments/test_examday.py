@@ -17,7 +17,7 @@ from assessments.scoring import sheets as scoring_sheets
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.models import AuditEntry
 from tests.conftest import client_for
-from tests.factories import bound_user, member
+from tests.factories import appointed_since, bound_user, member
 
 from .test_scoring import A, build_scene
 
@@ -166,6 +166,7 @@ def test_the_plans_supervisor_runs_the_check_in(scene, cc_officer, changchun_bur
     supervisor = people.appointment_register(
         actor=A(cc_officer),
         role="external_supervisor",
+        valid_from=appointed_since(),
         name="周敏",
         id_type="ric",
         id_number=make_ric(birth=datetime.date(1990, 5, 21), seq=402),
@@ -304,6 +305,7 @@ def supervised(scene, cc_officer, changchun_bureau):
     supervisor = people.appointment_register(
         actor=A(cc_officer),
         role="external_supervisor",
+        valid_from=appointed_since(),
         name="周敏",
         id_type="ric",
         id_number=make_ric(birth=datetime.date(1990, 5, 21), seq=402),

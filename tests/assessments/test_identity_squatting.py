@@ -16,7 +16,7 @@ from core.errors import Conflict
 from core.models import AuditEntry
 from tests.accreditation.conftest import xlsx
 from tests.conftest import client_for
-from tests.factories import make_ric, member
+from tests.factories import appointed_since, make_ric, member
 
 from .test_registration import HEADER, _row
 
@@ -67,6 +67,7 @@ def test_an_appointment_under_another_name_is_a_case(filed_org, org_admin, recor
         appointment_register(
             actor=Actor.for_user(org_admin),
             role="assessor",
+            valid_from=appointed_since(),
             name="冒名者",
             id_type="ric",
             id_number=recorded.id_number,

@@ -15,7 +15,7 @@ from assessments.models import PanelMember, Registration, Score
 from core.errors import PermissionDenied
 from occupations.models import StandardLevel
 from tests.conftest import client_for
-from tests.factories import UserFactory, bind, checked_in, make_ric, member
+from tests.factories import UserFactory, appointed_since, bind, checked_in, make_ric, member
 
 from .conftest import make_candidates
 from .test_scoring import A, exams_held
@@ -35,6 +35,7 @@ def panel(plan, filed_org, org_admin):
     appointment = appointment_register(
         actor=A(org_admin),
         role="assessor",
+        valid_from=appointed_since(),
         name="李考评",
         id_type="ric",
         id_number=make_ric(birth=datetime.date(1985, 3, 20), seq=612),
@@ -46,6 +47,7 @@ def panel(plan, filed_org, org_admin):
     invigilator = appointment_register(
         actor=A(org_admin),
         role="assessor",
+        valid_from=appointed_since(),
         name="赵监考",
         id_type="ric",
         id_number=make_ric(birth=datetime.date(1984, 6, 2), seq=613),
@@ -130,6 +132,7 @@ def test_registering_a_bound_stranger_as_assessor_gives_nothing_until_they_accep
     appointment = appointment_register(
         actor=A(org_admin),
         role="assessor",
+        valid_from=appointed_since(),
         name="钱明",
         id_type="ric",
         id_number=id_number,

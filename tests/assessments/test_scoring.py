@@ -27,7 +27,7 @@ from core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, 
 from core.models import AuditEntry
 from occupations.models import StandardLevel
 from tests.conftest import client_for, require_postgres
-from tests.factories import bound_user, checked_in, make_ric, member
+from tests.factories import appointed_since, bound_user, checked_in, make_ric, member
 
 from .conftest import make_candidates, make_plan
 
@@ -44,7 +44,7 @@ def A(user) -> Actor:
 
 
 def make_assessor(org, admin, n: int):
-    """An assessor registered with the organisation, with a login."""
+    """An assessor registered with the organisation a year ago (so appointed on any recent exam day), with a login."""
     appointment = appointment_register(
         actor=A(admin),
         role="assessor",
@@ -53,6 +53,7 @@ def make_assessor(org, admin, n: int):
         id_number=make_ric(birth=datetime.date(1985, 3, 1) + datetime.timedelta(days=n), seq=n + 500),
         scopes=[{"occupation_code": "6-31-01-03", "max_level": "3"}],
         organisation_id=org.id,
+        valid_from=appointed_since(),
     )
     user = member(Role.ASSESSOR, organisation=org, person=appointment.person)
     user.appointment = appointment

@@ -34,7 +34,7 @@ from tests.assessments.conftest import file_organisation, make_plan
 from tests.assessments.test_scoring import exams_held, submit
 from tests.certificates.test_reporting import qualification_row, upload
 from tests.conftest import client_for
-from tests.factories import OrganisationFactory, make_ric, member, region
+from tests.factories import OrganisationFactory, appointed_since, make_ric, member, region
 
 pytestmark = pytest.mark.django_db
 A = Actor.for_user
@@ -89,6 +89,7 @@ def _assessor(org, n: int, max_level: str):
     appointment = appointment_register(
         actor=A(org.admin),
         role="assessor",
+        valid_from=appointed_since(),
         name=f"考评员{n}",
         id_type="ric",
         id_number=make_ric(birth=datetime.date(1986, 3, 1) + datetime.timedelta(days=n), seq=n + 600),
