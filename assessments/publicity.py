@@ -24,7 +24,7 @@ from accounts.models import User
 from accounts.selectors import organisation_admins
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.notifications import notify
-from core.ratelimit import check_rate
+from core.ratelimit import check_rate, rate_blocked
 from occupations.workdays import add_working_days
 
 from .employment.services import employment_require_for_finalisation
@@ -227,9 +227,10 @@ def objection_raise(
     today: datetime.date | None = None,
 ) -> Objection:
     """Anyone, signed in or not, objects while publicity runs. Anonymous objections are rate-limited by the
-    client's address (`client_ip`, passed in by the page or the API)."""
+    client's address (`client_ip`, passed in by the page or the API): objections accepted count, an objection
+    sent back for a missing or wrong field does not; an address over its allowance is refused before anything."""
     if not actor.is_authenticated:
-        check_rate("public_report", client_ip or "unknown")
+        rate_blocked("public_report", client_ip or "unknown")
     plan = Plan.objects.select_related("organisation__region").filter(pk=plan_id).first()
     publication = Publication.objects.filter(plan_id=plan_id).first() if plan else None
     if plan is None or publication is None or plan.status not in (Plan.Status.PUBLICITY, Plan.Status.FINALISED):
@@ -252,6 +253,8 @@ def objection_raise(
         registration = _approved(plan).filter(pk=registration_id).first()
         if registration is None:
             raise ValidationFailed(_("公示名单中没有该序号的考生"), details={"field": "registration_id"})
+    if not actor.is_authenticated:
+        check_rate("public_report", client_ip or "unknown")
     objection = Objection(
         publication=publication, registration=registration, text=text, contact=contact, raised_by=actor.user
     )

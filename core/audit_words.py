@@ -7,6 +7,7 @@ own text, linked to its page where it has one; the actor by the person's real na
 """
 
 import functools
+import re
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -340,6 +341,9 @@ def _choice_labels() -> dict[str, str]:
     return choices
 
 
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:[_.:][a-z0-9]+)*")
+
+
 def _value_words(value, field=None) -> str:
     if isinstance(value, bool):
         return gettext("是") if value else gettext("否")
@@ -374,4 +378,10 @@ def field_words(object_type: str, field: str, value) -> tuple[str, str] | None:
     label = label or EXTRA_FIELD_LABELS.get(field)
     if label is None:
         return None
-    return str(label), _value_words(value, f)
+    words = _value_words(value, f)
+    # A code no vocabulary has words for ("published", "request_id") is not shown as if it were words: it stays in
+    # the raw record with the other technical keys.
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(v, str) and _CODE.fullmatch(v) and _value_words(v, f) == v for v in values):
+        return None
+    return str(label), words

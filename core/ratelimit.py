@@ -1,7 +1,8 @@
 """Fixed-window rate limits on the cache (Redis in production: shared by every web node).
 
 Two kinds of limit, both configured in `settings.RATE_LIMITS[scope] = (limit, window_seconds)`:
-- `check_rate` counts every hit (public lookups, reports);
+- `check_rate` counts every hit it is called for (public lookups; accepted reports and objections, called once
+  the input is valid, with `rate_blocked` first so that an address over its allowance is refused up front);
 - `failures_blocked` / `failure_count` / `failures_clear` count failures only (logins, second-factor codes), so
   that successes never use up anyone's allowance: an office whose staff all sign in from one address is never
   locked out by signing in.
@@ -64,6 +65,15 @@ def check_rate(scope: str, key: str) -> None:
     limit, window, left = _window(scope)
     if _increment(_cache_key(scope, key, window), window) > limit:
         raise too_many(left, _("请求过于频繁,请 %(wait)s后再试。"))
+
+
+def rate_blocked(scope: str, key: str, message: str | None = None) -> None:
+    """Raise RateLimited if `key` has used up its allowance in `scope` for this window; count nothing. For limits
+    that count only what succeeds (check_rate once it has), so that a refused caller is told before anything
+    else is looked at."""
+    wait = failures_blocked(scope, key)
+    if wait:
+        raise too_many(wait, message or _("请求过于频繁,请 %(wait)s后再试。"))
 
 
 def failures_blocked(scope: str, key: str) -> int | None:

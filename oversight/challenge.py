@@ -20,7 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
-from core.ratelimit import failure_count, failures_blocked, too_many
+from core.ratelimit import failure_count, failures_blocked, rate_blocked, too_many
 
 CHALLENGE_MAX_AGE = 15 * 60
 HONEYPOT_FIELD = "website"
@@ -84,6 +84,7 @@ def public_submission_guard(
     """What an anonymous submission must pass before it is read: the address's failure allowance, the honeypot,
     then the question. A wrong answer is returned, not raised, so that the form reports it together with every
     other field's error (oversight.reports.complaint_submit); it counts as one failure of the address."""
+    rate_blocked("public_report", client_ip)  # accepted reports: counted by oversight.reports once valid
     wait = failures_blocked("public_report_failures", client_ip)
     if wait:
         raise too_many(wait, _("验证题答错次数过多,请 %(wait)s后再试。"))

@@ -26,7 +26,7 @@ from certificates.models import Certificate
 from core.audit import audit_record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.notifications import notify
-from core.ratelimit import check_rate
+from core.ratelimit import check_rate, rate_blocked
 from core.spreadsheets import (
     Column,
     ImportReport,
@@ -763,9 +763,10 @@ def objection_raise(
     client_ip: str = "",
     today: datetime.date | None = None,
 ) -> Objection:
-    """Anyone objects to a claim while it is in publicity; anonymous objections are rate-limited by address."""
+    """Anyone objects to a claim while it is in publicity; anonymous objections are rate-limited by address (those
+    accepted: one sent back for a missing or too long field does not count)."""
     if not actor.is_authenticated:
-        check_rate("public_report", client_ip or "unknown")
+        rate_blocked("public_report", client_ip or "unknown")
     today = _today(today)
     claim = publicity_list(today=today).filter(pk=claim_id).first()
     if claim is None:
@@ -778,6 +779,8 @@ def objection_raise(
     contact = (contact or "").strip()
     if len(contact) > 64:
         raise ValidationFailed(_("联系方式不能超过64字"), details={"field": "contact"})
+    if not actor.is_authenticated:
+        check_rate("public_report", client_ip or "unknown")
     working_days = claim.policy.objection_working_days if claim.policy else 5
     due = WorkCalendar().add_working_days(today, working_days)
     objection = Objection(

@@ -37,6 +37,17 @@ class DeadlineRule(models.Model):
         return f"{self.get_kind_display()} {self.region_prefix or '全国'} {self.organisation_kind or '*'}: {self.working_days}"
 
 
+# What each record reports, in words (the event names of certificates.signals, and "result" for a result).
+EVENT_LABELS = {
+    "result": _("认定结果"),
+    "issued": _("发证"),
+    "revoked": _("撤销"),
+    "suspended": _("暂停"),
+    "reinstated": _("恢复"),
+    "replaced": _("换发"),
+}
+
+
 class ReportRecord(models.Model):
     """One record for the national database. `record_id` is its idempotency key: the receiver answers a record
     it has seen before with the answer it gave then, so a retry after a timeout never creates a second entry."""
@@ -98,5 +109,9 @@ class ReportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.subject} {self.get_status_display()}"
+
+    @property
+    def event_label(self) -> str:
+        return str(EVENT_LABELS.get(self.event, self.event))
 
     OPEN = (Status.PENDING, Status.SENDING, Status.REJECTED, Status.HELD)

@@ -42,6 +42,12 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation_id} → {self.url}"
 
+    @property
+    def event_labels(self) -> list[tuple[str, str]]:
+        """(event name, its label) for each subscribed event: the label for people, the name for their systems."""
+        labels = dict(EVENT_CHOICES)
+        return [(name, str(labels.get(name, name))) for name in self.events]
+
 
 class Delivery(models.Model):
     """One event for one subscription: every attempt's outcome, until delivered or given up."""

@@ -43,6 +43,13 @@
     showLevels();
   }
 
+  // An export being built (#export data-reload-seconds): the page reloads itself until the file is ready. A script,
+  // not <meta http-equiv="refresh">, which a screen reader cannot stop (axe: meta-refresh, WCAG 2.2.1).
+  var exportCard = document.getElementById("export");
+  if (exportCard && exportCard.dataset.reloadSeconds) {
+    setTimeout(function () { window.location.reload(); }, 1000 * Number(exportCard.dataset.reloadSeconds));
+  }
+
   // The issuance page: follow the batch until it is done (#batch-status data-batch / data-status, progress#bar).
   var status = document.getElementById("batch-status");
   if (status) {

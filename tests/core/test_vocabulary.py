@@ -92,3 +92,14 @@ def test_the_audit_log_says_who_what_and_on_what_in_words(cc_officer):
     assert "机构类型" in row
     assert "社会培训评价组织" in row
     assert "系统自动处理" in html
+
+
+def test_an_audited_code_without_words_is_left_to_the_raw_record():
+    """A changed value that is a code no vocabulary names ("published", "request_id") is not shown as if it were
+    words (the page gallery reads every page for such codes); a choice's value is shown by its label."""
+    from core.audit_words import field_words
+
+    assert field_words("national_reporting.reportrecord", "event", "zz_unlabelled") is None
+    assert field_words("national_reporting.reportrecord", "kind", ["certificate", "zz_unlabelled"]) is None
+    assert field_words("subsidies.claim", "status", "approved") == ("状态", "已审批待支付")
+    assert field_words("subsidies.claim", "bank_name", "中国银行") == ("开户银行", "中国银行")

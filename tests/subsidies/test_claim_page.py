@@ -110,3 +110,26 @@ def test_a_claim_on_time_counts_the_working_days_left(holder):
     left = WorkCalendar().working_days_between(timezone.localdate(), claim.due_on)
     html = client_for(holder).get(f"/subsidies/claims/{claim.id}/").content.decode()
     assert f"剩余 {left} 个工作日" in html and "已超期" not in html and ACCOUNT not in html
+
+
+def test_objections_sent_back_for_a_missing_field_do_not_use_up_the_allowance(
+    holder, cc_officer, cc_officer2, settings
+):
+    from accounts.actors import Actor
+    from core.errors import RateLimited, ValidationFailed
+    from subsidies.models import Objection
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "public_report": (2, 3600)}
+    claim = submit(holder, holder.cert)
+    services.claim_review(actor=A(cc_officer), claim_id=claim.id, decision="pass")
+    services.claim_second_review(actor=A(cc_officer2), claim_id=claim.id, decision="pass")
+    anyone = {"actor": Actor(), "claim_id": claim.id, "client_ip": "10.0.0.1"}
+    for _ in range(3):
+        with pytest.raises(ValidationFailed):
+            services.objection_raise(text="  ", **anyone)
+    for _ in range(2):
+        services.objection_raise(text="此人未在本单位工作", **anyone)
+    # Over the allowance: refused before anything is looked at, saying how long to wait.
+    with pytest.raises(RateLimited, match="分钟后再试"):
+        services.objection_raise(text="", **anyone)
+    assert Objection.objects.filter(claim=claim).count() == 2
