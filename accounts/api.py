@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -112,21 +112,11 @@ class BindCodeIn(Schema):
 
 
 class BindingOut(Schema):
-    person_name: str
-    masked_id_number: str
+    person_name: str = Field(alias="person.name")
+    masked_id_number: str = Field(alias="person.masked_id_number")
     channel: str
-    channel_label: str
+    channel_label: str = Field(alias="get_channel_display")
     created_at: datetime
-
-
-def binding_out(binding) -> dict:
-    return {
-        "person_name": binding.person.name,
-        "masked_id_number": binding.person.masked_id_number,
-        "channel": binding.channel,
-        "channel_label": binding.get_channel_display(),
-        "created_at": binding.created_at,
-    }
 
 
 @router.post("/bind/code", response=BindingOut, summary="使用绑定码实名绑定本人账号")
@@ -136,7 +126,7 @@ def bind_with_code(request, payload: BindCodeIn):
     if actor.user is None:
         raise PermissionDenied(_("绑定码只能由本人登录后使用"))
     binding = binding_code_redeem(actor=actor, user=actor.user, client_address=client_ip(request), **payload.dict())
-    return binding_out(binding)
+    return binding
 
 
 class BindingCodeIn(Schema):
@@ -177,38 +167,27 @@ def binding_code_create(request, payload: BindingCodeIn):
 
 class ConflictOut(Schema):
     id: int
-    person_name: str
-    masked_id_number: str
+    person_name: str = Field(alias="person.name")
+    masked_id_number: str = Field(alias="person.masked_id_number")
     claimed_name: str
     source: str
-    source_label: str
+    source_label: str = Field(alias="get_source_display")
     organisation: str | None
     region_code: str
     created_at: datetime
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     resolution: str
     has_evidence: bool
     resolved_at: datetime | None
 
+    @staticmethod
+    def resolve_organisation(c) -> str | None:
+        return c.organisation.name if c.organisation else None
 
-def conflict_out(c) -> dict:
-    return {
-        "id": c.id,
-        "person_name": c.person.name,
-        "masked_id_number": c.person.masked_id_number,
-        "claimed_name": c.claimed_name,
-        "source": c.source,
-        "source_label": c.get_source_display(),
-        "organisation": c.organisation.name if c.organisation else None,
-        "region_code": c.region_code,
-        "created_at": c.created_at,
-        "status": c.status,
-        "status_label": c.get_status_display(),
-        "resolution": c.resolution,
-        "has_evidence": bool(c.evidence),
-        "resolved_at": c.resolved_at,
-    }
+    @staticmethod
+    def resolve_has_evidence(c) -> bool:
+        return bool(c.evidence)
 
 
 @router.get("/identity-conflicts", response=list[ConflictOut], summary="身份信息冲突(本辖区,人社部门)")
@@ -219,12 +198,12 @@ def conflict_list(request, status: str = ""):
     qs = conflicts_for(actor)
     if status:
         qs = qs.filter(status=status)
-    return [conflict_out(c) for c in qs]
+    return qs
 
 
 @router.get("/identity-conflicts/{conflict_id}", response=ConflictOut, summary="身份信息冲突详情")
 def conflict_detail(request, conflict_id: int):
-    return conflict_out(identity_conflict_get(request.auth, conflict_id))
+    return identity_conflict_get(request.auth, conflict_id)
 
 
 @router.post(
@@ -240,7 +219,7 @@ def conflict_resolve(
     conflict = identity_conflict_resolve(
         actor=request.auth, conflict_id=conflict_id, decision=decision, resolution=resolution, evidence=evidence
     )
-    return conflict_out(conflict)
+    return conflict
 
 
 # --- Invitations (issue 13, item 4) -----------------------------------------------------------------------------
@@ -259,9 +238,9 @@ class InvitationIn(Schema):
 class InvitationOut(Schema):
     id: int
     role: str
-    role_label: str
-    person_name: str
-    masked_id_number: str
+    role_label: str = Field(alias="get_role_display")
+    person_name: str = Field(alias="person.name")
+    masked_id_number: str = Field(alias="person.masked_id_number")
     organisation_id: int | None
     bureau_id: int | None
     inviter: str
@@ -270,6 +249,14 @@ class InvitationOut(Schema):
     expires_at: datetime
     state: str
     accepted_at: datetime | None
+
+    @staticmethod
+    def resolve_inviter(inv) -> str:
+        return (inv.organisation or inv.bureau).name
+
+    @staticmethod
+    def resolve_state(inv) -> str:
+        return invitation_state(inv)
 
 
 class InvitationCreatedOut(InvitationOut):
@@ -288,39 +275,22 @@ class MembershipGrantedOut(Schema):
     second_factor_required: bool
 
 
-def invitation_out(inv) -> dict:
-    return {
-        "id": inv.id,
-        "role": inv.role,
-        "role_label": inv.get_role_display(),
-        "person_name": inv.person.name,
-        "masked_id_number": inv.person.masked_id_number,
-        "organisation_id": inv.organisation_id,
-        "bureau_id": inv.bureau_id,
-        "inviter": (inv.organisation or inv.bureau).name,
-        "email": inv.email,
-        "created_at": inv.created_at,
-        "expires_at": inv.expires_at,
-        "state": invitation_state(inv),
-        "accepted_at": inv.accepted_at,
-    }
-
-
 @router.get("/invitations", response=list[InvitationOut], summary="本机构或本部门发出的角色邀请")
 @paginate
 def invitation_list(request):
-    return [invitation_out(i) for i in invitations_for(request.auth).order_by("-created_at")]
+    return invitations_for(request.auth).order_by("-created_at")
 
 
 @router.post("/invitations", response={201: InvitationCreatedOut}, summary="邀请已登记人员担任角色(链接仅返回一次)")
 def invitation_create_api(request, payload: InvitationIn):
     invitation, raw = invitation_create(actor=request.auth, **payload.dict())
-    return Status(201, {**invitation_out(invitation), "link": request.build_absolute_uri(invitation_link(raw))})
+    invitation.link = request.build_absolute_uri(invitation_link(raw))
+    return Status(201, invitation)
 
 
 @router.post("/invitations/{invitation_id}/revoke", response=InvitationOut, summary="撤销角色邀请")
 def invitation_revoke_api(request, invitation_id: int):
-    return invitation_out(invitation_revoke(actor=request.auth, invitation_id=invitation_id))
+    return invitation_revoke(actor=request.auth, invitation_id=invitation_id)
 
 
 @router.post("/invitations/accept", response=MembershipGrantedOut, summary="接受角色邀请(须已实名绑定为被邀请人)")

@@ -7,10 +7,11 @@ from django.db import transaction
 from stdnum.cn import ric, uscc
 
 from .actors import Actor
-from .binding import identity_bind
-from .models import BindingChannel, Bureau, Membership, Person, Role, User
+from .binding_codes import binding_code_issue, binding_code_redeem
+from .invitations import invitation_accept, invitation_create
+from .models import BindingCode, Bureau, Membership, Person, Role, User
 from .second_factor import demo_totp_device, requires_second_factor, secret_text
-from .services import person_get_or_create
+from .services import account_signup, person_get_or_create
 
 DEMO_PASSWORD = "demo-2026"
 
@@ -46,9 +47,14 @@ def _user(
     person: Person | None = None,
     real_name: str = "",
 ):
-    """`real_name`: what the pages call a staff account without a bound person (greeting, 承办人, 导入人 columns)."""
+    """A demo login. People who work on the platform or sign up as workers get theirs as anyone does: they sign up
+    (account_signup) and bind by a code from the bureau's window (demo_bind); officers and organisation admins are
+    the demo's starting point and are made directly. `real_name`: what the pages call a staff account without a
+    bound person (greeting, 承办人, 导入人 columns)."""
     user = User.objects.filter(username=username).first()
-    if user is None:
+    if user is None and person is not None:
+        user = account_signup(actor=Actor.anonymous(), username=username, password=DEMO_PASSWORD)
+    elif user is None:
         user = User(username=username, is_staff=superuser, is_superuser=superuser)
         user.set_password(DEMO_PASSWORD)
         user.save()
@@ -62,16 +68,47 @@ def _user(
     return user
 
 
+DEMO_WINDOW = "长春市人力资源和社会保障局"
+
+
 def demo_bind(user: User, person: Person) -> None:
-    """The demo's people had their papers checked at a service window; their accounts are bound the only way
-    there is, through accounts.binding, with that check as the evidence."""
-    identity_bind(
-        actor=Actor.platform(),
-        user=user,
-        person=person,
-        channel=BindingChannel.BUREAU,
-        evidence={"demo": "证件现场核验(演示数据)"},
+    """The demo's people had their papers checked at the Changchun bureau's service window, which handed each a
+    one-time binding code; each then binds their own account with it (accounts.binding_codes), as a person without
+    the identity provider does. So the demo walks the binding-code path every time it runs."""
+    bureau = Bureau.objects.get(name=DEMO_WINDOW)
+    officer = Membership.objects.filter(bureau=bureau, role=Role.BUREAU_STAFF).select_related("user").first()
+    code = binding_code_issue(
+        actor=Actor.for_user(officer.user), person=person, place=BindingCode.Place.BUREAU_WINDOW, bureau=bureau
     )
+    binding_code_redeem(
+        actor=Actor.for_user(user),
+        user=user,
+        name=person.name,
+        id_type=person.id_type,
+        id_number=person.id_number,
+        code=code,
+    )
+    user.refresh_from_db()
+
+
+def demo_accept_invitation(
+    *, inviter: Actor, user: User, role: str, organisation_id: int | None = None, bureau_id: int | None = None
+) -> None:
+    """The organisation (or bureau) invites the appointed person and the person's own bound account accepts
+    (accounts.invitations): the only way the demo's assessors, trainers and supervisors get their roles."""
+    if Membership.objects.filter(user=user, role=role, organisation_id=organisation_id, bureau_id=bureau_id).exists():
+        return
+    person = user.person
+    _invitation, raw = invitation_create(
+        actor=inviter,
+        role=role,
+        name=person.name,
+        id_type=person.id_type,
+        id_number=person.id_number,
+        organisation_id=organisation_id,
+        bureau_id=bureau_id,
+    )
+    invitation_accept(actor=Actor.for_user(user), token=raw)
 
 
 def _member(user: User, role: str, *, bureau=None, organisation=None) -> None:
@@ -109,14 +146,11 @@ def seed(ctx: DemoContext) -> None:
     }
     for key, (name, id_number, phone) in people.items():
         ctx.people[key] = person_get_or_create(actor=system, name=name, id_type="ric", id_number=id_number, phone=phone)
+    # Signed up and bound; their roles come by invitation once they are appointed (accreditation.demo).
     _user(ctx, "assessor1", "考评员 · 长春华信", person=ctx.people["assessor"])
-    _member(
-        _user(ctx, "supervisor1", "督导员(外督)· 长春市人社局", person=ctx.people["supervisor"]),
-        Role.SUPERVISOR,
-        bureau=ctx.bureaus["changchun"],
-    )
+    _user(ctx, "supervisor1", "督导员(外督)· 长春市人社局", person=ctx.people["supervisor"])
     _user(ctx, "trainer1", "培训教师 · 长春华信", person=ctx.people["trainer"])
-    _member(_user(ctx, "worker1", "劳动者 · 张伟", person=ctx.people["worker"]), Role.WORKER)
+    _user(ctx, "worker1", "劳动者 · 张伟", person=ctx.people["worker"])  # a worker needs no role, only the binding
 
 
 def second_factors(ctx: DemoContext) -> list[tuple[str, str, str]]:

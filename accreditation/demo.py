@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from accounts.actors import Actor
-from accounts.demo import DemoContext, _member, _user, valid_ric, valid_uscc
+from accounts.demo import DemoContext, _user, demo_accept_invitation, valid_ric, valid_uscc
 from accounts.models import Role
 
 from . import people, services
@@ -143,9 +143,6 @@ def _organisations(ctx: DemoContext) -> None:
         if org is None:
             org = services.organisation_register(actor=Actor.for_user(admin), **values)
         ctx.organisations[key] = org
-    employer = ctx.organisations["employer"]
-    _member(ctx.users["assessor1"], Role.ASSESSOR, organisation=employer)
-    _member(ctx.users["trainer1"], Role.TRAINER, organisation=employer)
 
 
 @transaction.atomic
@@ -193,6 +190,14 @@ def seed(ctx: DemoContext) -> None:
             valid_from=datetime.date(2025, 1, 1),
             scopes=[{"occupation_code": "6-31-01-03"}, {"occupation_code": "4-03-02-01"}],
         )
+    # The appointed people's own accounts accept the invitations (the only way to a role; accounts.invitations).
+    demo_accept_invitation(
+        inviter=emp_admin, user=ctx.users["assessor1"], role=Role.ASSESSOR, organisation_id=employer.id
+    )
+    demo_accept_invitation(
+        inviter=emp_admin, user=ctx.users["trainer1"], role=Role.TRAINER, organisation_id=employer.id
+    )
+    demo_accept_invitation(inviter=officer, user=ctx.users["supervisor1"], role=Role.SUPERVISOR, bureau_id=bureau.id)
     if not TrainingRecord.objects.filter(provider=employer).exists():
         trainer_actor = Actor.for_user(ctx.users["trainer1"])
         for i, name in enumerate(["韩雪", "冯磊", "曹阳"], start=1):

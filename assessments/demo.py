@@ -2,6 +2,7 @@
 open for registration, and the employer's own finished 特级技师 evaluation (eight-level system). Everything goes through the services; only the calendar is moved into the past."""
 
 import datetime
+import secrets
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.demo import DemoContext, demo_bind, valid_ric
+from accounts.demo import DemoContext, demo_accept_invitation, demo_bind, valid_ric
 from accounts.models import Membership, Role, User
-from accounts.services import person_get_or_create
+from accounts.services import account_signup, person_get_or_create
 from accreditation.models import Appointment
 from accreditation.selectors import scope_allows
 from occupations.models import Level, Occupation
@@ -36,13 +37,20 @@ def _at(day: datetime.date, hour: int) -> datetime.datetime:
 
 
 def _assessor_login(appointment: Appointment) -> User:
+    """The appointed assessor's own account, as they would have it: signed up, bound with a code from the bureau's
+    window, and given the role by accepting the organisation's invitation."""
     user = User.objects.filter(person=appointment.person).first()
     if user is None:
-        user = User(username=f"assessor_{appointment.person.id_number[-6:]}")
-        user.set_unusable_password()
-        user.save()
+        user = account_signup(
+            actor=Actor.anonymous(),
+            username=f"assessor_{appointment.person.id_number[-6:]}",
+            password=secrets.token_urlsafe(24),  # nobody signs in as these; they only mark the demo's sheets
+        )
         demo_bind(user, appointment.person)
-    Membership.objects.get_or_create(user=user, role=Role.ASSESSOR, organisation=appointment.organisation)
+    admin = Membership.objects.filter(organisation=appointment.organisation, role=Role.ORG_ADMIN).first().user
+    demo_accept_invitation(
+        inviter=Actor.for_user(admin), user=user, role=Role.ASSESSOR, organisation_id=appointment.organisation_id
+    )
     return user
 
 

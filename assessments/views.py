@@ -315,11 +315,10 @@ def plan_new(request, org_id: int):
             "filing": filing,
             "post": request.POST,
             "kinds": COMPONENT_KINDS,
-            "lines": filing.scope_lines.all() if filing else [],
-            # The levels the filing covers: 学徒工 and 特级/首席技师 appear only where an employer filed them.
-            "levels": Level.objects.filter(scopeline__filing=filing).distinct().order_by("-rank")
-            if filing
-            else Level.objects.none(),
+            # Each occupation of the filing with its own levels: the form offers only what the filing allows
+            # (学徒工 and 特级/首席技师 only where an employer filed them); plan_create refuses anything else.
+            "lines": filing.scope_lines.select_related("occupation").prefetch_related("levels") if filing else [],
+            "chosen_levels": request.POST.getlist("levels"),
         },
     )
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_verify.py            # 1,000,000 certificates in PostgreSQL (first run loads them)
     .venv/bin/python bench/bench_verify.py --n 100000 --duration 15
 
-Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_verify, created if
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_scale, created if
 missing), Redis for the verification-log buffer, and `wrk` (apt-get install wrk). gunicorn runs 2 sync workers
 on 127.0.0.1; wrk runs on the same machine, so both share its 2 cores, the same for every measurement.
 Reports requests/s, p99 latency and the ratio to the bare view for repeat scans (a random token of a sample of
@@ -12,7 +12,6 @@ for first scans (every token once: each one a database lookup).
 """
 
 import argparse
-import datetime
 import os
 import random
 import re
@@ -26,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_verify")
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_scale")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 PORT = int(os.environ.get("BENCH_PORT", "18765"))
 ENV = {
@@ -53,104 +52,14 @@ def ensure_database() -> None:
 
 
 def load(n: int, sample: int = 2000) -> list[str]:
-    """Create n certificates (once), return a random sample of their tokens."""
+    """Make sure n certificates are loaded (bench/load_scale.py: COPY, real signed tokens), return a random sample
+    of valid certificates' tokens."""
     os.environ.update(ENV)
-    import django
+    from bench.load_scale import load as bulk_load
+    from bench.load_scale import sample_tokens
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0)
-    call_command("load_reference", verbosity=0)
-    from accounts.models import Person
-    from accreditation.models import Organisation
-    from certificates import signing
-    from certificates.issuance import printed_fields
-    from certificates.models import Certificate
-    from occupations.models import Level, Occupation, Region
-
-    have = Certificate.objects.count()
-    if have < n:
-        print(f"loading {n - have:,} certificates …", flush=True)
-        region = Region.objects.get(code="220102")
-        org, _ = Organisation.objects.get_or_create(
-            credit_code="91220102MA00BENCH1",
-            defaults=dict(
-                name="基准测试评价机构",
-                kind="S",
-                region=region,
-                contact_name="x",
-                contact_phone="13800000000",
-                number_prefix="S000022999999",
-            ),
-        )
-        if Person.objects.count() < 10_000:
-            from stdnum.cn import ric
-
-            people = []
-            for i in range(10_000):
-                body = f"2201021990{(i // 1000) + 1:02d}01{i % 1000:03d}"
-                people.append(
-                    Person(name=f"持证人{i}", id_type="ric", id_number=body + ric.calc_check_digit(body + "0"))
-                )
-            Person.objects.bulk_create(people, ignore_conflicts=True)
-        person_ids = list(Person.objects.values_list("id", flat=True)[:10_000])
-        level = Level.objects.get(code="3")
-        occupation = Occupation.objects.get(code="6-31-01-03")
-        t0 = time.perf_counter()
-        with connection.cursor() as cursor:
-            raw = cursor.connection
-            with raw.cursor().copy(
-                "COPY certificates_certificate (number, kind, person_id, organisation_id, occupation_id, level_id, "
-                "holder_name, id_type, id_number, occupation_name, work_type, organisation_name, issued_on, "
-                "region_code, status, status_reason, imported, note, token, created_at) FROM STDIN"
-            ) as copy:
-                for i in range(have, n):
-                    number = f"S000022999999{26 if i < 999_999 else 27}3{i % 999_999 + 1:06d}"
-                    cert = Certificate(
-                        number=number,
-                        holder_name=f"持证人{i % 10_000}",
-                        id_type="居民身份证",
-                        id_number="220102199001010011",
-                        occupation_name="电工",
-                        work_type="",
-                        organisation_name=org.name,
-                        issued_on=datetime.date(2026, 6, 30),
-                        level=level,
-                    )
-                    token = signing.token_sign(number, printed_fields(cert))
-                    copy.write_row(
-                        (
-                            number,
-                            "skill_level",
-                            person_ids[i % len(person_ids)],
-                            org.id,
-                            occupation.id,
-                            level.id,
-                            cert.holder_name,
-                            cert.id_type,
-                            cert.id_number,
-                            "电工",
-                            "",
-                            org.name,
-                            "2026-06-30",
-                            "220102",
-                            "valid",
-                            "",
-                            False,
-                            "",
-                            token,
-                            "2026-06-30 00:00:00+08",
-                        )
-                    )
-                    if i and i % 100_000 == 0:
-                        print(f"  {i:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE certificates_certificate")
-        print(f"loaded in {time.perf_counter() - t0:.0f} s", flush=True)
-    ids = random.sample(range(1, Certificate.objects.count()), min(sample, Certificate.objects.count() - 1))
-    return list(Certificate.objects.filter(id__in=ids).values_list("token", flat=True))
+    bulk_load(n)
+    return sample_tokens(sample, seed=random.randrange(2**31))
 
 
 def wrk(path_or_script: str, duration: int, connections: int, script: Path | None = None) -> dict:
@@ -205,7 +114,7 @@ def main() -> None:
             )
         server = subprocess.Popen(
             [
-                str(ROOT / ".venv/bin/gunicorn"),
+                str(Path(sys.executable).with_name("gunicorn")),
                 "config.wsgi",
                 "-w",
                 "2",

@@ -6,7 +6,7 @@ import datetime
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from assessments.plans import plan_get
@@ -15,8 +15,7 @@ from core.ratelimit import check_rate, client_ip
 from core.schema_types import IsoDate
 
 from . import bulk, ecert, issuance, presenters, services, signing
-from .models import IssueBatch, VerificationLog
-from .presenters import certificate_out
+from .models import Certificate, IssueBatch, VerificationLog
 from .verification import verify_identifier, verify_lookup, verify_token
 
 router = Router(tags=["certificates"])
@@ -82,19 +81,27 @@ class CertificateOut(Schema):
     number: str
     kind: str
     holder_name: str
-    id_number: str
-    occupation: str
+    id_number: str = Field(alias="person.masked_id_number")
+    occupation: str = Field(alias="occupation_name")
     work_type: str
-    level: str
-    level_label: str
-    organisation: str
+    level: str = Field(alias="level.code")
+    level_label: str = Field(alias="level.label")
+    organisation: str = Field(alias="organisation_name")
     organisation_id: int | None
     issued_on: datetime.date
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     status_reason: str
     imported: bool
     verify_url: str
+
+    @staticmethod
+    def resolve_work_type(cert: Certificate) -> str:
+        return cert.work_type or "--"
+
+    @staticmethod
+    def resolve_verify_url(cert: Certificate) -> str:
+        return issuance.verify_url(cert)
 
 
 class StatusChangeIn(Schema):
@@ -139,17 +146,9 @@ class IssueBatchOut(Schema):
     percent: int
     error: str
 
-
-def batch_out(b: IssueBatch) -> dict:
-    return {
-        "id": b.id,
-        "plan_id": b.plan_id,
-        "status": b.status,
-        "total": b.total,
-        "done": b.done,
-        "percent": 100 if b.total == 0 else min(100, b.done * 100 // b.total),
-        "error": b.error,
-    }
+    @staticmethod
+    def resolve_percent(b: IssueBatch) -> int:
+        return 100 if b.total == 0 else min(100, b.done * 100 // b.total)
 
 
 @router.get("", response=list[CertificateOut], summary="证书(本人、本机构签发或本辖区)")
@@ -162,7 +161,7 @@ def certificate_list(request, q: str = "", plan_id: int | None = None, status: s
         qs = qs.filter(registration__plan_id=plan_id)
     if status:
         qs = qs.filter(status=status)
-    return [certificate_out(c) for c in qs]
+    return qs
 
 
 @router.get("/batches/{batch_id}", response=IssueBatchOut, summary="签发批次进度")
@@ -171,13 +170,13 @@ def batch_status(request, batch_id: int):
     if batch is None:
         raise NotFound()
     plan_get(request.auth, batch.plan_id)
-    return batch_out(batch)
+    return batch
 
 
 @router.post("/plans/{plan_id}/issue", response={202: IssueBatchOut}, summary="为办结的认定计划签发证书(异步)")
 def batch_start(request, plan_id: int):
     plan_get(request.auth, plan_id)
-    return Status(202, batch_out(issuance.issue_batch_start(actor=request.auth, plan_id=plan_id)))
+    return Status(202, issuance.issue_batch_start(actor=request.auth, plan_id=plan_id))
 
 
 @router.get("/plans/{plan_id}/print.pdf", summary="批量打印:一个 PDF 含本计划全部证书")
@@ -214,7 +213,7 @@ def certificates_revoke_many(request, payload: BulkRevokeIn):
 
 @router.get("/{certificate_id}", response=CertificateOut, summary="证书详情")
 def certificate_detail(request, certificate_id: int):
-    return certificate_out(services.certificate_get(request.auth, certificate_id))
+    return services.certificate_get(request.auth, certificate_id)
 
 
 @router.get(
@@ -241,30 +240,22 @@ def certificate_pdf(request, certificate_id: int):
 
 @router.post("/{certificate_id}/reissue", response=CertificateOut, summary="补发(同一编号的新一份,原件二维码仍有效)")
 def certificate_reissue(request, certificate_id: int, payload: ReissueIn):
-    return certificate_out(
-        services.certificate_reissue(actor=request.auth, certificate_id=certificate_id, reason=payload.reason)
-    )
+    return services.certificate_reissue(actor=request.auth, certificate_id=certificate_id, reason=payload.reason)
 
 
 @router.post("/{certificate_id}/revoke", response=CertificateOut, summary="撤销证书")
 def certificate_revoke(request, certificate_id: int, payload: StatusChangeIn):
-    return certificate_out(
-        services.certificate_revoke(actor=request.auth, certificate_id=certificate_id, **payload.dict())
-    )
+    return services.certificate_revoke(actor=request.auth, certificate_id=certificate_id, **payload.dict())
 
 
 @router.post("/{certificate_id}/suspend", response=CertificateOut, summary="暂停证书")
 def certificate_suspend(request, certificate_id: int, payload: StatusChangeIn):
-    return certificate_out(
-        services.certificate_suspend(actor=request.auth, certificate_id=certificate_id, **payload.dict())
-    )
+    return services.certificate_suspend(actor=request.auth, certificate_id=certificate_id, **payload.dict())
 
 
 @router.post("/{certificate_id}/reinstate", response=CertificateOut, summary="恢复证书")
 def certificate_reinstate(request, certificate_id: int, payload: StatusChangeIn):
-    return certificate_out(
-        services.certificate_reinstate(actor=request.auth, certificate_id=certificate_id, reason=payload.reason)
-    )
+    return services.certificate_reinstate(actor=request.auth, certificate_id=certificate_id, reason=payload.reason)
 
 
 @router.post("/{certificate_id}/replace", response={201: CertificateOut}, summary="换发(更正后新证取代旧证)")
@@ -273,4 +264,4 @@ def certificate_replace(request, certificate_id: int, payload: ReplaceIn):
     new = services.certificate_replace(
         actor=request.auth, certificate_id=certificate_id, reason=payload.reason, corrections=corrections
     )
-    return Status(201, certificate_out(new))
+    return Status(201, (new))

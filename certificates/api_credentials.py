@@ -121,7 +121,18 @@ def issuer_status_list(request, issuer: str, purpose: str):
 # --- 数据上报 and history -----------------------------------------------------------------------------------
 
 
-@router.get("/certificates/report", summary="数据上报:辖区内签发的证书(xlsx 或 csv,含完整证件号码)")
+@router.get(
+    "/certificates/report",
+    summary="数据上报:辖区内签发的证书(xlsx 或 csv,含完整证件号码)",
+    openapi_extra={
+        "responses": {
+            "202": {
+                "description": "数据量较大:已排队由后台生成文件,Location 为导出状态地址(GET /api/v1/exports/{id})",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        }
+    },
+)
 def certificate_report(
     request,
     since: IsoDate | None = None,

@@ -83,7 +83,11 @@ class Certificate(models.Model):
         verbose_name = _("证书")
         verbose_name_plural = _("证书")
         ordering = ["-issued_on", "number"]
-        indexes = [models.Index(fields=["person", "occupation", "level"])]
+        indexes = [
+            models.Index(fields=["person", "occupation", "level"]),
+            # The dashboards' refresh finds recently created certificates (oversight/aggregates.py) by this.
+            models.Index(fields=["created_at"], name="certificate_created_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.holder_name}"

@@ -141,25 +141,3 @@ def certificates_print_pdf(certs: list[Certificate], *, label: str) -> bytes:
     return docsign.sign_pdf(
         render_batch([certificate_view(c) for c in certs]), reason=f"{label}:{len(certs)}份证书批量打印"
     )
-
-
-def certificate_out(cert: Certificate) -> dict:
-    return {
-        "id": cert.id,
-        "number": cert.number,
-        "kind": cert.kind,
-        "holder_name": cert.holder_name,
-        "id_number": cert.person.masked_id_number,
-        "occupation": cert.occupation_name,
-        "work_type": cert.work_type or "--",
-        "level": cert.level.code,
-        "level_label": cert.level.label,
-        "organisation": cert.organisation_name,
-        "organisation_id": cert.organisation_id,
-        "issued_on": cert.issued_on,
-        "status": cert.status,
-        "status_label": cert.get_status_display(),
-        "status_reason": cert.status_reason,
-        "imported": cert.imported,
-        "verify_url": verify_url(cert),
-    }

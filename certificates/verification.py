@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.identity import mask_id_number, mask_name, normalise_id_number
 from accounts.models import Person
@@ -118,7 +119,8 @@ def catalogue_note(cert: Certificate, today: datetime.date | None = None) -> str
     today = today or timezone.localdate()
     if qual.cancelled_on > today or earned_on(cert) >= qual.cancelled_on:
         return ""
-    state = _("移出目录") if qual.status == Qualification.Status.REMOVED else _("取消")
+    removed = qual.status == Qualification.Status.REMOVED
+    state = pgettext("qualification state", "移出目录") if removed else pgettext("qualification state", "取消")
     return _(
         "“%(name)s”已于%(day)s%(state)s(%(basis)s)。本证书取得于%(state)s之前,继续有效,可作为持证人能力水平的证明。"
     ) % {"name": qual.name, "day": qual.cancelled_on.isoformat(), "state": state, "basis": qual.cancellation_basis}

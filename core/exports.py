@@ -56,6 +56,7 @@ class Content:
     headers: list[str]
     rows: Iterable[list]
     sheet_title: str
+    total: int | None = None  # the exact number of rows, for the progress shown while the file is written
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,14 @@ def export_get(user, export_id: int) -> Export:
     return export
 
 
+#: A running export whose worker wrote no progress for this long is taken to be dead and started again. The broker
+#: hands an unacknowledged task to another worker after its visibility timeout (31 min) even when the first is
+#: still writing a long file: the heartbeat tells the second to leave it alone.
+STALE_AFTER = datetime.timedelta(minutes=5)
+
+
 def _progress(export_id: int, done: int) -> None:
-    Export.objects.filter(pk=export_id).update(done=done)
+    Export.objects.filter(pk=export_id).update(done=done, progress_at=timezone.now())
 
 
 def _write_csv(path: str, content: Content, export_id: int) -> int:
@@ -149,14 +156,19 @@ def export_run(*, export_id: int) -> Export | None:
         export = Export.objects.select_for_update().filter(pk=export_id).first()
         if export is None or export.status not in (Export.Status.QUEUED, Export.Status.RUNNING):
             return export
-        export.status, export.started_at, export.done = Export.Status.RUNNING, timezone.now(), 0
-        export.save(update_fields=["status", "started_at", "done"])
+        now = timezone.now()
+        if export.status == Export.Status.RUNNING and export.progress_at and now - export.progress_at < STALE_AFTER:
+            return export  # another worker is writing it (a redelivered task)
+        export.status, export.started_at, export.progress_at, export.done = Export.Status.RUNNING, now, now, 0
+        export.save(update_fields=["status", "started_at", "progress_at", "done"])
     name = f"exports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{export.file_format}"
     path = default_storage.path(name)  # a file system storage: the file is written in place, row by row
     os.makedirs(os.path.dirname(path), exist_ok=True)
     partial = f"{path}.part"
     try:
         content = _KINDS[export.kind].build(export)
+        if content.total is not None:
+            Export.objects.filter(pk=export.id).update(total=content.total)
         writer = _write_csv if export.file_format == "csv" else _write_xlsx
         rows = writer(partial, content, export.id)
         os.replace(partial, path)

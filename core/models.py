@@ -124,6 +124,7 @@ class Export(models.Model):
     error = models.TextField(_("失败原因"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)  # the writing worker's heartbeat
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(_("保留至"), null=True, blank=True, db_index=True)
 

@@ -29,7 +29,8 @@ def send_mail_task(subject: str, body: str, to: list[str]) -> int:
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=False)
 
 
-@shared_task(name="core.export_run", acks_late=True)
+# A million-row xlsx takes longer than the default task time limit (30 min) on a small machine.
+@shared_task(name="core.export_run", acks_late=True, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
 def export_run_task(export_id: int) -> str:
     """Build one export's file (a worker killed midway gets the task again and starts the file over)."""
     from .exports import export_run

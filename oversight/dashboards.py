@@ -27,6 +27,7 @@ from certificates.models import Certificate, VerificationLog
 from certificates.national.models import ReportRecord
 from certificates.national.selectors import overdue
 from core.audit import audit_record
+from core.dates import add_months
 from core.errors import NotFound, ValidationFailed
 from core.spreadsheets import export_workbook
 from occupations.models import Region
@@ -136,10 +137,63 @@ def column_chart(points: list[tuple[str, float]], *, title: str, unit: str = "",
     return mark_safe("".join(parts))  # noqa: S308 - every text node above is escaped
 
 
-def bar_chart(
-    points: list[tuple[str, float]], *, title: str, unit: str = "", max_value: float | None = None
+def stacked_column_chart(
+    labels: list[str], series: list[tuple[str, str, list[int]]], *, title: str, height: int = 240
 ) -> SafeString:
-    """Horizontal bars with their labels (categories with long names: statuses, occupations)."""
+    """One column per month, stacked by series (name, CSS class, values), with a legend: what a title promising
+    "按结果" shows. Each series keeps its colour's meaning (valid green, revoked/forged red, the rest amber/grey)."""
+    n = max(len(labels), 1)
+    bar_w, gap, left, bottom, top, legend_h = 36, 12, 8, 36, 22, 22
+    width = max(left * 2 + n * (bar_w + gap), 420)
+    totals = [sum(values[i] for _name, _css, values in series) for i in range(len(labels))]
+    peak = max(totals, default=0) or 1
+    plot_h = height - bottom - top - legend_h
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">',
+        f"<title>{escape(title)}</title>",
+    ]
+    x_legend = left
+    for name, css, _values in series:
+        parts.append(
+            f'<rect x="{x_legend}" y="4" width="12" height="12" rx="2" class="bar {css}"/>'
+            f'<text x="{x_legend + 16}" y="14" font-size="11">{escape(name)}</text>'
+        )
+        x_legend += 16 + 12 * len(name) + 14
+    base = top + legend_h + plot_h
+    parts.append(f'<line x1="{left}" y1="{base}" x2="{width - left}" y2="{base}" stroke="#cbd2d9"/>')
+    for i, label in enumerate(labels):
+        x = left + i * (bar_w + gap) + gap / 2
+        y = base
+        for name, css, values in series:
+            value = values[i]
+            if not value:
+                continue
+            h = max(round(plot_h * value / peak), 1)
+            y -= h
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{bar_w}" height="{h}" class="bar {css}">'
+                f"<title>{escape(label)} {escape(name)}:{value}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x + bar_w / 2}" y="{y - 4}" text-anchor="middle" font-size="11">{totals[i]}</text>'
+            f'<text x="{x + bar_w / 2}" y="{height - bottom + 16}" text-anchor="middle" font-size="10" '
+            f'fill="#616e7c">{escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text node above is escaped
+
+
+def bar_chart(
+    points: list[tuple[str, float]],
+    *,
+    title: str,
+    unit: str = "",
+    max_value: float | None = None,
+    classes: list[str] | None = None,
+) -> SafeString:
+    """Horizontal bars with their labels (categories with long names: statuses, occupations). `classes` gives each
+    bar a meaning by colour (site.css: `warn` for what is overdue, `danger`, `ok`); plain bars are neutral."""
     row_h, label_w, bar_max, pad = 26, 190, 300, 8
     height = pad * 2 + max(len(points), 1) * row_h
     width = label_w + bar_max + 90
@@ -152,10 +206,11 @@ def bar_chart(
     for i, (label, value) in enumerate(points):
         y = pad + i * row_h
         w = round(bar_max * float(value) / peak)
+        css = f"bar {classes[i]}" if classes and classes[i] else "bar"
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="12">{escape(label[:18])}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row_h - 8}" rx="3" '
-            f'class="bar ok"><title>{escape(label)}:{escape(_fmt(value))}{escape(unit)}</title></rect>'
+            f'class="{css}"><title>{escape(label)}:{escape(_fmt(value))}{escape(unit)}</title></rect>'
             f'<text x="{label_w + w + 6}" y="{y + 17}" font-size="12">{escape(_fmt(value))}{escape(unit)}</text>'
         )
     parts.append("</svg>")
@@ -290,6 +345,16 @@ def _certificates_panel(prefixes: list[str], months: list[datetime.date], since,
 
 
 VERIFICATION_RESULTS = ("valid", "revoked", "suspended", "expired", "superseded", "forged", "unknown")
+# The colour of each result in the chart: green is good, red is a certificate not to be trusted, amber needs a look.
+VERIFICATION_CLASSES = {
+    "valid": "ok",
+    "revoked": "danger",
+    "suspended": "warn",
+    "expired": "warn",
+    "superseded": "muted",
+    "forged": "danger-dark",
+    "unknown": "muted-dark",
+}
 
 
 def _verifications_panel(prefixes: list[str], months: list[datetime.date], since, until) -> Panel:
@@ -338,7 +403,15 @@ def _verifications_panel(prefixes: list[str], months: list[datetime.date], since
         title=_("证书核验(按月、按结果)"),
         headers=[_("月份"), *[labels[k] for k in VERIFICATION_RESULTS], _("合计")],
         rows=rows,
-        chart=column_chart([(r[0][2:], r[-1]) for r in rows], title=_("每月核验次数")),
+        chart=stacked_column_chart(
+            [r[0][2:] for r in rows],
+            [
+                (str(labels[k]), VERIFICATION_CLASSES[k], [r[1 + j] for r in rows])
+                for j, k in enumerate(VERIFICATION_RESULTS)
+                if any(r[1 + j] for r in rows)
+            ],
+            title=_("每月核验次数(按结果)"),
+        ),
         note=_("按证书发证地统计;疑似伪造的核验无法确定证书,不计入地区。"),
     )
 
@@ -431,7 +504,11 @@ def _oversight_panel(prefixes: list[str], today: datetime.date) -> tuple[Panel, 
             title=_("举报、督查与整改"),
             headers=[_("事项"), _("数量")],
             rows=rows,
-            chart=bar_chart([(r[0], r[1]) for r in rows[: len(figures)]], title=_("待办与逾期事项")),
+            chart=bar_chart(
+                [(r[0], r[1]) for r in rows[: len(figures)]],
+                title=_("待办与逾期事项"),
+                classes=["warn" if "overdue" in key else "" for key in figures],
+            ),
         ),
         figures,
     )
@@ -448,6 +525,7 @@ def _reporting_figures(prefixes: list[str], today: datetime.date) -> dict[str, i
 
 
 PANELS = ("oversight", "organisations", "assessments", "certificates", "verifications", "subsidies")
+PROVINCE_PANELS = ("cities",)  # only on a province's board
 
 
 def dashboard_for(
@@ -458,22 +536,92 @@ def dashboard_for(
     if not 1 <= months <= MAX_MONTHS:
         raise ValidationFailed(_("统计月数应为1至%(n)d") % {"n": MAX_MONTHS}, details={"field": "months"})
     today = today or timezone.localdate()
-    first = today.replace(day=1)
-    for _i in range(months - 1):
-        first = (first - datetime.timedelta(days=1)).replace(day=1)
-    month_list = _months(first, today)
-    board = Dashboard(region=region, scope_label=label, since=first, until=today)
+    first, last = full_months(today, months)
+    month_list = _months(first, last)
+    board = Dashboard(region=region, scope_label=label, since=first, until=last)
     panel, board.figures = _oversight_panel(prefixes, today)
     board.figures.update(_reporting_figures(prefixes, today))
     board.panels = {
         "oversight": panel,
         "organisations": _organisations_panel(prefixes),
-        "assessments": _assessments_panel(prefixes, first, today),
-        "certificates": _certificates_panel(prefixes, month_list, first, today),
-        "verifications": _verifications_panel(prefixes, month_list, first, today),
-        "subsidies": _subsidies_panel(prefixes, month_list, first, today),
+        "assessments": _assessments_panel(prefixes, first, last),
+        "certificates": _certificates_panel(prefixes, month_list, first, last),
+        "verifications": _verifications_panel(prefixes, month_list, first, last),
+        "subsidies": _subsidies_panel(prefixes, month_list, first, last),
     }
+    province = _province_in_scope(actor, region, prefixes)
+    if province is not None:
+        board.panels["cities"] = _cities_panel(province, first, last, today)
     return board
+
+
+def full_months(today: datetime.date, months: int) -> tuple[datetime.date, datetime.date]:
+    """The last `months` whole calendar months before the current one: on 2026-12-07, 近12个月 is 2025-12-01 to
+    2026-11-30 (a month still running would be compared with whole ones)."""
+    last = today.replace(day=1) - datetime.timedelta(days=1)
+    return add_months(last.replace(day=1), -(months - 1)), last
+
+
+def _province_in_scope(actor: Actor, region: Region | None, prefixes: list[str]) -> Region | None:
+    """The province whose cities the board compares: the region chosen, or the officer's own provincial bureau."""
+    if region is not None:
+        return region if region.kind == Region.Kind.PROVINCE else None
+    provinces = [b.region for b in actor.bureaus() if b.region.kind == Region.Kind.PROVINCE]
+    return provinces[0] if len(provinces) == 1 else None
+
+
+def _cities_panel(province: Region, since: datetime.date, until: datetime.date, today: datetime.date) -> Panel:
+    """A province's cities side by side over the same window: cases, certificates, verifications, pass rates and
+    subsidy payments, so an officer of the province sees where to look."""
+    cities = list(Region.objects.filter(parent=province, kind=Region.Kind.CITY, active=True).order_by("code"))
+    start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(until, datetime.time.max))
+    claim = _claim_model()
+    rows = []
+    for city in cities:
+        p = [city.prefix]
+        complaints = Complaint.objects.filter(_code_q("region__code", p))
+        finished = Registration.objects.filter(
+            _code_q("plan__organisation__region__code", p), finalised_at__date__gte=since, finalised_at__date__lte=until
+        )
+        passed = finished.filter(outcome=Registration.Outcome.PASSED).count()
+        sat = passed + finished.filter(outcome=Registration.Outcome.FAILED).count()
+        paid = (
+            claim.objects.filter(
+                _code_q("region__code", p), status="paid", paid_on__gte=since, paid_on__lte=until
+            ).aggregate(total=Sum("amount"))["total"]
+            if claim is not None
+            else None
+        )
+        rows.append(
+            [
+                city.name,
+                complaints.filter(status__in=Complaint.OPEN).count(),
+                complaints.overdue(today).count(),
+                Certificate.objects.filter(
+                    _code_q("region_code", p), issued_on__gte=since, issued_on__lte=until
+                ).count(),
+                VerificationLog.objects.filter(_code_q("region_code", p), at__gte=start, at__lte=end).count(),
+                round(100 * passed / sat, 1) if sat else "—",
+                paid or Decimal(0),
+            ]
+        )
+    return Panel(
+        key="cities",
+        title=_("各市对比"),
+        headers=[
+            _("地市"),
+            _("未办结举报"),
+            _("超期举报"),
+            _("发证数"),
+            _("核验次数"),
+            _("合格率(%)"),
+            _("补贴支付(元)"),
+        ],
+        rows=rows,
+        chart=bar_chart([(r[0], r[3]) for r in rows], title=_("各市发证数")) if rows else None,
+        note=_("超期举报:办理期限已过仍未办结的举报。统计期间与看板相同,举报为当前数。"),
+    )
 
 
 def _cell(value: object) -> object:
@@ -485,10 +633,12 @@ def _cell(value: object) -> object:
 
 def panel_export(*, actor: Actor, panel: str, region_code: str = "", months: int = 12) -> tuple[bytes, str]:
     """One panel as an xlsx workbook (and a file name); the export is audited."""
-    if panel not in PANELS:
+    if panel not in (*PANELS, *PROVINCE_PANELS):
         raise NotFound()
     board = dashboard_for(actor=actor, region_code=region_code, months=months)
-    p = board.panels[panel]
+    p = board.panels.get(panel)
+    if p is None:
+        raise NotFound()
     data = export_workbook([str(h) for h in p.headers], ([_cell(v) for v in row] for row in p.rows), p.title)
     audit_record(
         actor=actor,

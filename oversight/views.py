@@ -782,7 +782,7 @@ def dashboard(request):
         "oversight/dashboard.html",
         {
             "board": board,
-            "panels": [board.panels[k] for k in dashboards.PANELS],
+            "panels": [board.panels[k] for k in (*dashboards.PROVINCE_PANELS, *dashboards.PANELS) if k in board.panels],
             "region": region,
             "months": months,
             "month_choices": (3, 6, 12, 24, 36),

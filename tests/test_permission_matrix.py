@@ -1024,6 +1024,7 @@ PAGES: dict[str, Page] = {
     "dev-idp/userinfo": page(401),  # a bearer token of the provider's own, never a platform session
     "directory/": PUBLIC_PAGE,
     "directory/<int:org_id>/": PUBLIC_PAGE,
+    "favicon.ico": page(301),  # a permanent redirect to the static icon, for everyone
     "healthz": PUBLIC_PAGE,
     "login/": PUBLIC_PAGE,
     "logout/": page(405),

@@ -29,8 +29,17 @@ def test_seed_demo_is_idempotent_and_has_one_login_per_role(capsys):
         Role.ASSESSOR,
         Role.SUPERVISOR,
         Role.TRAINER,
-        Role.WORKER,
     }
+    # The staff got their roles by accepting invitations, with accounts bound by a binding code, as anyone would.
+    from accounts.models import IdentityBinding, Invitation
+
+    for username in ("assessor1", "trainer1", "supervisor1"):
+        user = User.objects.get(username=username)
+        assert Invitation.objects.filter(accepted_by=user).exists(), username
+        assert IdentityBinding.objects.get(user=user, ended_at__isnull=True).channel == "code"
+    worker1 = User.objects.get(username="worker1")  # a worker: signed up and bound, no role needed
+    assert IdentityBinding.objects.get(user=worker1, ended_at__isnull=True).channel == "code"
+    assert not Membership.objects.filter(user=worker1).exists()
     assert User.objects.filter(is_superuser=True).exists()
     out = capsys.readouterr().out
     assert "cc_officer" in out and "demo-2026" in out

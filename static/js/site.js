@@ -28,6 +28,21 @@
     });
   }
 
+  // The new-plan form: show and send only the levels the filing allows for the chosen occupation (the server
+  // refuses any other; without script every occupation's levels are listed under its name).
+  var occupation = document.getElementById("plan-occupation");
+  if (occupation) {
+    var showLevels = function () {
+      document.querySelectorAll(".levels-of").forEach(function (group) {
+        var match = group.dataset.occupation === occupation.value;
+        group.hidden = !match;
+        group.querySelectorAll("input").forEach(function (box) { box.disabled = !match; });
+      });
+    };
+    occupation.addEventListener("change", showLevels);
+    showLevels();
+  }
+
   // An export being built (#export data-reload-seconds): the page reloads itself until the file is ready. A script,
   // not <meta http-equiv="refresh">, which a screen reader cannot stop (axe: meta-refresh, WCAG 2.2.1).
   var exportCard = document.getElementById("export");

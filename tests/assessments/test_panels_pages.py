@@ -142,3 +142,56 @@ def test_no_staffing_warning_before_any_candidate_is_approved(plan, org_admin):
     html = client_for(org_admin).get(reverse("assessments:panel_page", args=[plan.id])).content.decode()
     assert "未配齐" not in html and 'class="error"' not in html
     assert "待考生确定" in html and "尚无审核通过的考生" in html
+
+
+def test_the_new_plan_form_offers_each_occupation_only_its_filed_levels_and_the_server_refuses_others(
+    filed_org, org_admin
+):
+    """The filing has 电工 at 五级–三级 and another occupation up to 二级: 二级 is offered only under the latter, and a
+    hand-made post of 二级 for 电工 is refused by plan_create with the reason, nothing saved."""
+    import datetime
+
+    from django.utils import timezone
+
+    owner = client_for(org_admin)
+    url = reverse("assessments:plan_new", args=[filed_org.id])
+    html = owner.get(url).content.decode()
+    electrician = html[html.index('class="levels-of" data-occupation="6-31-01-03"') :]
+    electrician = electrician[: electrician.index("</p>")]
+    other = html[html.index('class="levels-of" data-occupation="4-03-02-01"') :]
+    other = other[: other.index("</p>")]
+    assert 'value="3"' in electrician and 'value="2"' not in electrician
+    assert 'value="2"' in other
+    closes = timezone.localdate() + datetime.timedelta(days=10)
+    day = (closes + datetime.timedelta(days=3)).isoformat()
+    r = owner.post(
+        url,
+        {
+            "title": "越范围的计划",
+            "occupation_code": "6-31-01-03",
+            "levels": ["2"],
+            "venue": "长春",
+            "capacity": "10",
+            "registration_opens": timezone.localdate().isoformat(),
+            "registration_closes": closes.isoformat(),
+            "theory_date": day,
+            "theory_start": "09:00",
+            "theory_end": "11:00",
+            "theory_room": "1",
+            "skills_date": day,
+            "skills_start": "13:00",
+            "skills_end": "15:00",
+            "skills_room": "2",
+            "review_date": day,
+            "review_start": "16:00",
+            "review_end": "17:00",
+            "review_room": "3",
+        },
+    )
+    messages = r.content.decode()
+    messages = messages[messages.index('class="messages"') :][:400]
+    assert r.status_code == 200 and "不含二级" in messages, messages
+    assert not Plan.objects.filter(title="越范围的计划").exists()
+    # What was ticked stays ticked under its occupation.
+    page = r.content.decode()
+    assert 'value="2" data-occupation="4-03-02-01">' in page

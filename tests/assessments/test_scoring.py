@@ -66,9 +66,8 @@ def seat(plan: Plan, kind: str, *users) -> None:
 
 
 def exams_held(plan: Plan) -> None:
-    """The components took place earlier today (plans are created with their exams in the future). Today in the
-    platform's time zone: shortly after local midnight "four hours ago" is yesterday, before the appointments
-    registered today were valid, and the rules would rightly refuse the marks."""
+    """The components took place four hours ago (plans are created with their exams in the future). Shortly after
+    local midnight that is yesterday, before appointments registered today: those are dated from the exam day."""
     now = timezone.now()
     starts = now - datetime.timedelta(hours=4)
     plan.components.update(starts_at=starts, ends_at=now - datetime.timedelta(hours=1))

@@ -149,4 +149,5 @@ def current_code(username: str) -> str:
 
 
 def logout(page) -> None:
-    page.click("header form button")
+    # The logout form, not the language switch that now comes first in the header (it would switch to English).
+    page.click("header form[action*='logout'] button")

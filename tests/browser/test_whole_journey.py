@@ -138,7 +138,7 @@ def test_the_whole_life_of_a_certificate(live_server, page, shots, tasks, cc_off
     page.goto(f"{base}/assessments/manage/new/{org.id}/")
     page.fill("input[name=title]", "2026年第五期电工职业技能等级认定")
     page.select_option("select[name=occupation_code]", "6-31-01-03")
-    page.check("input[name=levels][value='4']")
+    page.check("input[name=levels][value='4'][data-occupation='6-31-01-03']")
     page.fill("input[name=venue]", "长春市朝阳区工农大路88号实训楼")
     page.fill("input[name=capacity]", "30")
     page.fill("input[name=registration_opens]", today.isoformat())

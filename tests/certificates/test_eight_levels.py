@@ -10,6 +10,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from django.utils.timezone import localdate
 
 from accounts.actors import Actor
 from accounts.models import Role
@@ -25,6 +26,7 @@ from certificates.credentials import credential_claims
 from certificates.models import Certificate
 from certificates.pdf import render_html
 from certificates.presenters import certificate_view
+from core.dates import add_months
 from core.errors import Conflict
 from occupations.levels import level_for_number
 from occupations.models import Level
@@ -244,7 +246,7 @@ def test_statistics_reports_and_history_list_special_technicians(employer, issue
     rows = list(csv.reader(io.StringIO(b"".join(r.streaming_content).decode("utf-8-sig"))))
     assert [row[rows[0].index("等级")] for row in rows[1:]] == ["特级技师", "特级技师"]
 
-    board = dashboard_for(actor=A(cc_officer))
+    board = dashboard_for(actor=A(cc_officer), today=add_months(localdate(), 1))  # this month, whole
     assessments = board.panels["assessments"]
     level_column = [str(h) for h in assessments.headers].index("等级")
     assert [row[level_column] for row in assessments.rows] == ["特级技师"]

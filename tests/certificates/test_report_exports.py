@@ -144,11 +144,72 @@ def test_a_run_is_idempotent_and_a_restarted_one_starts_over(certs, cc_officer, 
     with override_settings(EXPORT_SYNC_MAX_ROWS=1):
         r = client_for(cc_officer).get(REPORT, {"format": "csv"})
     export = Export.objects.get(pk=r.json()["id"])
-    Export.objects.filter(pk=export.id).update(status="running", done=1)  # a worker died midway
-    from core.exports import export_run
+    from core.exports import STALE_AFTER, export_run
+
+    # Another worker is writing it (its heartbeat is fresh): a redelivered task leaves it alone.
+    Export.objects.filter(pk=export.id).update(status="running", done=1, progress_at=timezone.now())
+    assert export_run(export_id=export.id).done == 1
+    # That worker died midway: no progress for longer than STALE_AFTER, so the file is started over.
+    Export.objects.filter(pk=export.id).update(progress_at=timezone.now() - STALE_AFTER * 2)
 
     first = export_run(export_id=export.id)
     assert first.status == "done" and first.done == len(certs)
     name = first.file.name
     again = export_run(export_id=export.id)  # the task delivered twice: nothing rebuilt
     assert again.status == "done" and again.file.name == name
+
+
+def test_an_xlsx_over_the_sheet_limit_is_refused(certs, cc_officer, monkeypatch, django_capture_on_commit_callbacks):
+    from certificates import reporting
+
+    monkeypatch.setattr(reporting, "XLSX_MAX_ROWS", len(certs) - 1)
+    r = client_for(cc_officer).get(REPORT, {"format": "xlsx", "deliver": "inline"})  # counted exactly: at once
+    assert r.status_code == 422 and r.json()["details"]["field"] == "format"
+    assert not Export.objects.exists()
+    # A large report is counted by the worker, which refuses it with the same reason and makes no file.
+    with override_settings(EXPORT_SYNC_MAX_ROWS=1):
+        asked = ask(cc_officer, django_capture_on_commit_callbacks, format="xlsx")
+    export = Export.objects.get(pk=asked["id"])
+    assert export.status == "failed" and "Excel" in export.error and not export.file
+
+
+@pytest.fixture
+def real_worker(transactional_db):
+    from tests.conftest import IN_CI
+    from tests.worker import database_url, worker_start, worker_stop
+
+    if not os.environ.get("CELERY_BROKER_URL"):
+        if IN_CI:
+            pytest.fail("CI must provide CELERY_BROKER_URL")
+        pytest.skip("no CELERY_BROKER_URL: a real worker needs a broker (Redis)")
+    if database_url() is None:
+        pytest.skip("an in-memory SQLite test database cannot be shared with a worker process")
+    proc = worker_start()
+    yield proc
+    worker_stop(proc)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+@override_settings(EXPORT_SYNC_MAX_ROWS=1)
+def test_a_real_worker_builds_the_file_while_the_request_returns_at_once(certs, cc_officer, real_worker, settings):
+    import time
+
+    from config.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    try:
+        r = client_for(cc_officer).get(REPORT, {"format": "csv"})
+        assert r.status_code == 202 and r.json()["status"] == "queued"
+        export = Export.objects.get(pk=r.json()["id"])
+        for _ in range(240):
+            export.refresh_from_db()
+            if export.status in ("done", "failed"):
+                break
+            time.sleep(0.25)
+    finally:
+        app.conf.task_always_eager = True
+    assert export.status == "done" and export.done == len(certs), export.error
+    body = b"".join(client_for(cc_officer).get(f"/api/v1/exports/{export.id}/file").streaming_content)
+    assert len(body.decode("utf-8-sig").strip().splitlines()) == 1 + len(certs)

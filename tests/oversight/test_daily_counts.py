@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from certificates.models import Certificate, VerificationLog
+from core.dates import add_months
 from oversight import dashboards
 from oversight.aggregates import daily_counts_rebuild, daily_counts_refresh
 from oversight.models import DailyCount
@@ -38,7 +39,8 @@ def spread(finalised_plan, org_admin, issue):
 
 
 def panels(officer) -> tuple[list, list]:
-    board = dashboards.dashboard_for(actor=Actor.for_user(officer), months=6)
+    # Seen from next month, so that this month (today included) is the board's last whole month.
+    board = dashboards.dashboard_for(actor=Actor.for_user(officer), months=6, today=add_months(timezone.localdate(), 1))
     return board.panels["certificates"].rows, board.panels["verifications"].rows
 
 

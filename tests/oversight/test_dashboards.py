@@ -1,5 +1,6 @@
 """Dashboards for bureau staff: their region only, charts drawn as inline SVG, each panel exported to xlsx."""
 
+import datetime
 import io
 import re
 
@@ -9,6 +10,7 @@ from openpyxl import load_workbook
 
 from accounts.actors import Actor
 from certificates.models import Certificate, VerificationLog
+from core.dates import add_months
 from core.errors import NotFound
 from core.models import AuditEntry
 from oversight import dashboards, reports
@@ -44,7 +46,9 @@ def test_a_changchun_officer_sees_changchun_only(cc_officer, jlc_officer, issued
             VerificationLog(at=now, channel="scan", result="valid", region_code="220202"),
         ]
     )
-    board = dashboards.dashboard_for(actor=Actor.for_user(cc_officer))
+    # The board covers whole months before the current one: seen from next month, this month is the last column.
+    later = add_months(timezone.localdate(), 1)
+    board = dashboards.dashboard_for(actor=Actor.for_user(cc_officer), today=later)
     assert board.figures["complaints_open"] == 1
     this_month = f"{timezone.localdate():%Y-%m}"
     certificates = dict(board.panels["certificates"].rows)
@@ -54,13 +58,13 @@ def test_a_changchun_officer_sees_changchun_only(cc_officer, jlc_officer, issued
     statuses = dict(board.panels["organisations"].rows)
     assert statuses == {"已备案": 1}
     # Another city's officer sees its own numbers, and none of these.
-    other = dashboards.dashboard_for(actor=Actor.for_user(jlc_officer))
+    other = dashboards.dashboard_for(actor=Actor.for_user(jlc_officer), today=later)
     assert other.figures["complaints_open"] == 1
     assert dict(other.panels["certificates"].rows)[this_month] == 0
 
 
 def test_pass_rates_by_occupation_and_level(cc_officer, org, org_admin, cc_officer_filed_plan):
-    board = dashboards.dashboard_for(actor=Actor.for_user(cc_officer))
+    board = dashboards.dashboard_for(actor=Actor.for_user(cc_officer), today=add_months(timezone.localdate(), 1))
     rows = board.panels["assessments"].rows
     # finalise(passed=5) of 7 candidates: levels 4 (4 people) then 3 (3 people), in registration order.
     by_level = {r[2]: r for r in rows}
@@ -70,6 +74,8 @@ def test_pass_rates_by_occupation_and_level(cc_officer, org, org_admin, cc_offic
 
 
 def test_the_page_draws_its_own_charts_and_exports_each_panel(cc_officer, issued):
+    last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    Certificate.objects.update(issued_on=last_month)  # the board shows whole months, this one not yet
     c = client_for(cc_officer)
     html = c.get("/oversight/dashboard/").content.decode()
     assert html.count("<svg") >= 4 and "cdn" not in html.lower()
@@ -141,3 +147,57 @@ def cc_officer_filed_plan(org, org_admin, cc_officer):
     make_candidates(plan, org_admin, "4", 4)
     make_candidates(plan, org_admin, "3", 3, start=10)
     return finalise(plan, passed=5)
+
+
+def test_the_window_is_the_last_whole_months_and_says_so(cc_officer):
+    board = dashboards.dashboard_for(actor=Actor.for_user(cc_officer), today=datetime.date(2026, 12, 7))
+    assert (board.since, board.until) == (datetime.date(2025, 12, 1), datetime.date(2026, 11, 30))
+    assert [r[0] for r in board.panels["certificates"].rows] == ["2025-12", *[f"2026-{m:02d}" for m in range(1, 12)]]
+    board = dashboards.dashboard_for(actor=Actor.for_user(cc_officer), months=3, today=datetime.date(2026, 3, 31))
+    assert (board.since, board.until) == (datetime.date(2025, 12, 1), datetime.date(2026, 2, 28))
+    html = client_for(cc_officer).get("/oversight/dashboard/?months=12").content.decode()
+    window = re.search(r'id="board-window">(.*?)</p>', html, re.S).group(1)
+    since, until = dashboards.full_months(timezone.localdate(), 12)
+    assert f"近12个月:{since:%Y-%m-%d} — {until:%Y-%m-%d}" in window and "不含本月" in window
+
+
+def test_verifications_are_charted_by_result_and_overdue_in_the_warning_colour(cc_officer):
+    later = add_months(timezone.localdate(), 1)
+    now = timezone.now()
+    VerificationLog.objects.bulk_create(
+        [
+            VerificationLog(at=now, channel="scan", result="valid", region_code="220102"),
+            VerificationLog(at=now, channel="scan", result="valid", region_code="220102"),
+            VerificationLog(at=now, channel="scan", result="revoked", region_code="220102"),
+        ]
+    )
+    board = dashboards.dashboard_for(actor=Actor.for_user(cc_officer), today=later)
+    chart = str(board.panels["verifications"].chart)
+    assert 'class="bar ok"><title>' in chart and "有效:2" in chart
+    assert 'class="bar danger"><title>' in chart and "已撤销:1" in chart
+    assert "已暂停" not in chart  # a result that never happened has no series
+    _complaint("220102")
+    from oversight.models import Complaint
+
+    Complaint.objects.update(due_on=timezone.localdate() - datetime.timedelta(days=1))
+    oversight = str(dashboards.dashboard_for(actor=Actor.for_user(cc_officer)).panels["oversight"].chart)
+    overdue_bar = oversight[oversight.index("超期未答复举报") :]
+    assert overdue_bar.index('class="bar warn"') < overdue_bar.index("</rect>")
+    open_bar = oversight[oversight.index("未办结举报") :]
+    assert open_bar.index('class="bar"') < open_bar.index("</rect>")
+
+
+def test_a_province_officer_compares_its_cities(province_officer, cc_officer):
+    _complaint("220102")
+    _complaint("220202")
+    _complaint("220203")
+    board = dashboards.dashboard_for(actor=Actor.for_user(province_officer))
+    cities = {row[0]: row for row in board.panels["cities"].rows}
+    assert cities["长春市"][1] == 1 and cities["吉林市"][1] == 2
+    assert "<svg" in str(board.panels["cities"].chart)
+    html = client_for(province_officer).get("/oversight/dashboard/").content.decode()
+    assert 'id="panel-cities"' in html and "各市对比" in html
+    assert client_for(province_officer).get("/oversight/dashboard/cities.xlsx").status_code == 200
+    # A city's officer has no cities to compare.
+    assert "cities" not in dashboards.dashboard_for(actor=Actor.for_user(cc_officer)).panels
+    assert client_for(cc_officer).get("/oversight/dashboard/cities.xlsx").status_code == 404
