@@ -52,7 +52,7 @@ test: setup $(NODE_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest -n auto
 
 lint: setup
 	$(BIN)/ruff check .
