@@ -9,6 +9,7 @@ from occupations.models import Level
 from occupations.services import reference_load
 
 from .factories import BureauFactory, OrganisationFactory, Role, member, region
+from .worker import real_worker, worker_env  # noqa: F401  (fixtures for the real-worker tests)
 
 IN_CI = os.environ.get("CI") == "true"
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

@@ -310,49 +310,42 @@ def test_the_reference_receiver_checks_records_itself():
 
 
 @pytest.fixture
-def real_worker_with_receiver(transactional_db):
-    """A real Celery worker (its own process, the real broker) told to report to a reference receiver here."""
-    import os
-
-    from tests.conftest import IN_CI
-    from tests.worker import database_url, worker_start, worker_stop
-
-    if not os.environ.get("CELERY_BROKER_URL"):
-        if IN_CI:
-            pytest.fail("CI must provide CELERY_BROKER_URL")
-        pytest.skip("no CELERY_BROKER_URL: a real worker needs a broker (Redis)")
-    if database_url() is None:
-        pytest.skip("an in-memory SQLite test database cannot be shared with a worker process")
+def worker_receiver():
+    """A reference receiver that only the worker knows of: in this process the records wait."""
     server = serve_in_thread()
-    proc = worker_start(NATIONAL_REPORT_URL=server.url, NATIONAL_REPORT_TIMEOUT="5")
     yield server
-    worker_stop(proc)
     server.shutdown()
     server.server_close()
 
 
+@pytest.fixture
+def worker_env(worker_receiver):
+    """The real worker reports to the reference receiver running here."""
+    return {"NATIONAL_REPORT_URL": worker_receiver.url, "NATIONAL_REPORT_TIMEOUT": "5"}
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_delivers_the_outbox_over_http(real_worker_with_receiver, finalised_plan, org_admin, issue):
+def test_a_real_worker_delivers_the_outbox_over_http(worker_receiver, finalised_plan, org_admin, issue, real_worker):
     from certificates.national.tasks import national_send_due_task
     from config.celery import app
 
-    receiver = real_worker_with_receiver
-    issue(finalised_plan, org_admin)  # in-process, with no endpoint configured here: the records wait
+    receiver = worker_receiver
+    app.conf.task_always_eager = True
+    try:
+        issue(finalised_plan, org_admin)  # in-process, with no endpoint configured here: the records wait
+    finally:
+        app.conf.task_always_eager = False
     assert ReportRecord.objects.filter(status="pending").count() == 7
     receiver.fail_next(1, status=503)  # the first delivery fails; the worker's next run (the back-off) delivers
 
-    app.conf.task_always_eager = False
-    try:
-        first = national_send_due_task.delay().get(timeout=60)
-        assert ReportRecord.objects.filter(status="pending", attempts=1).count() == 7, (
-            first,
-            list(ReportRecord.objects.values_list("status", "attempts", "last_error")),
-        )
-        ReportRecord.objects.update(next_attempt_at=timezone.now())  # skip the wait instead of sleeping a minute
-        national_send_due_task.delay().get(timeout=60)
-    finally:
-        app.conf.task_always_eager = True
+    first = national_send_due_task.delay().get(timeout=60)
+    assert ReportRecord.objects.filter(status="pending", attempts=1).count() == 7, (
+        first,
+        list(ReportRecord.objects.values_list("status", "attempts", "last_error")),
+    )
+    ReportRecord.objects.update(next_attempt_at=timezone.now())  # skip the wait instead of sleeping a minute
+    national_send_due_task.delay().get(timeout=60)
     assert ReportRecord.objects.filter(status="accepted", attempts=2).count() == 7
     assert set(receiver.database.certificates) == set(Certificate.objects.values_list("number", flat=True))
 
