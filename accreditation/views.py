@@ -1,4 +1,5 @@
 import datetime
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -18,10 +19,11 @@ from accounts.actors import Actor
 from accounts.forms import SignupForm
 from accounts.identity import ID_TYPES
 from accounts.models import Role
+from accounts.pages import object_action
 from core.errors import NotFound, PermissionDenied, PlatformError
 from core.files import private_file_response
 from core.models import AuditEntry
-from core.pages import form_input, perform, safe_next
+from core.pages import perform, safe_next
 from core.spreadsheets import template_workbook
 from occupations.models import Level, Occupation, Standard
 from occupations.search import occupation_code_for, region_code_for
@@ -299,18 +301,7 @@ class _NoInput(Schema):
     pass
 
 
-def _filing_action(schema, run, success: str):
-    """A filing page's form: one URL per action, its input read through the API's schema for the same action."""
-
-    @login_required
-    @require_POST
-    def view(request, filing_id: int):
-        actor = Actor.from_request(request)
-        filing = filing_get(actor, filing_id)
-        perform(request, lambda: run(actor, filing.id, form_input(request, schema)), success)
-        return redirect("accreditation:filing", filing_id=filing.id)
-
-    return view
+_filing_action = partial(object_action, lookup=filing_get, url_kwarg="filing_id", redirect_to="accreditation:filing")
 
 
 filing_submit = _filing_action(

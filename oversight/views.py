@@ -5,6 +5,7 @@ Views parse, authorise (through the scoped selectors), call one service and resp
 """
 
 import datetime
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from accounts.actors import Actor
 from accounts.models import Role
+from accounts.pages import object_action
 from accreditation.models import Filing, Organisation
 from accreditation.selectors import directory, organisations_for
 from assessments.plans import public_plans
@@ -310,18 +312,9 @@ def complaint_detail(request, complaint_id: int):
     )
 
 
-def _complaint_action(schema, run, success: str):
-    """A case page's form: one URL per action, its input read through the API's schema for the same action."""
-
-    @login_required
-    @require_POST
-    def view(request, complaint_id: int):
-        actor = Actor.from_request(request)
-        complaint = reports.complaint_get(actor, complaint_id)
-        perform(request, lambda: run(actor, complaint.id, form_input(request, schema)), success)
-        return redirect("oversight:complaint", complaint_id=complaint.id)
-
-    return view
+_complaint_action = partial(
+    object_action, lookup=reports.complaint_get, url_kwarg="complaint_id", redirect_to="oversight:complaint"
+)
 
 
 complaint_accept = _complaint_action(
@@ -655,18 +648,9 @@ def inspection_draw(request):
     return redirect("oversight:inspections")
 
 
-def _inspection_action(schema, run, success: str):
-    """An inspection page's form: one URL per action, its input read through the API's schema for that action."""
-
-    @login_required
-    @require_POST
-    def view(request, inspection_id: int):
-        actor = Actor.from_request(request)
-        inspection = inspections.inspection_get(actor, inspection_id)
-        perform(request, lambda: run(actor, inspection.id, form_input(request, schema)), success)
-        return redirect("oversight:inspection", inspection_id=inspection.id)
-
-    return view
+_inspection_action = partial(
+    object_action, lookup=inspections.inspection_get, url_kwarg="inspection_id", redirect_to="oversight:inspection"
+)
 
 
 @login_required

@@ -3,6 +3,7 @@ records, payment batches and statistics; the public publicity list and policies.
 (through the selectors and services), call one service and respond."""
 
 import datetime
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,10 +18,11 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.identity import mask_id_number, mask_name
 from accounts.models import Role
+from accounts.pages import object_action
 from accreditation.models import Organisation
 from certificates.models import Certificate
 from core.errors import NotFound, PermissionDenied, PlatformError, ValidationFailed
-from core.pages import form_input, perform
+from core.pages import perform
 from core.ratelimit import client_ip
 from occupations.models import Region
 from occupations.workdays import WorkCalendar
@@ -187,18 +189,7 @@ def _budget_use(claim: Claim, today: datetime.date):
     return budgets.budget_use(budget) if budget is not None else None
 
 
-def _claim_action(schema, run, success):
-    """A claim page's form: one URL per action, its input read through the API's schema for the same action."""
-
-    @login_required
-    @require_POST
-    def view(request, claim_id: int):
-        actor = Actor.from_request(request)
-        claim = claim_get(actor, claim_id)
-        perform(request, lambda: run(actor, claim.id, form_input(request, schema)), success)
-        return redirect("subsidies:claim", claim_id=claim.id)
-
-    return view
+_claim_action = partial(object_action, lookup=claim_get, url_kwarg="claim_id", redirect_to="subsidies:claim")
 
 
 claim_review = _claim_action(
