@@ -3,6 +3,8 @@
 import datetime
 import re
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric
@@ -92,12 +94,16 @@ def normalise_credit_code(value: str) -> str:
 
 
 def id_type_from_label(value) -> str:
-    """'居民身份证' or 'ric' (or empty, meaning 居民身份证) → the ID type code used in the database."""
+    """'居民身份证' or 'ric' (or empty, meaning 居民身份证) → the ID type code used in the database. A spreadsheet
+    says 居民身份证 whatever the language of the page it was uploaded from, so the Chinese label counts always, and
+    the label in the active language as well."""
     text = str(value or "").strip()
     if not text:
         return RIC
     for code, label in ID_TYPES:
-        if text in (code, str(label)):
+        with translation.override(settings.LANGUAGE_CODE):
+            chinese = str(label)
+        if text in (code, chinese, str(label)):
             return code
     if text in ("身份证", "二代身份证"):
         return RIC

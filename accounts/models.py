@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .identity import ID_TYPES, RIC, birth_date_from_ric, mask_id_number, mask_phone
@@ -23,10 +24,17 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
 
     @property
-    def display_name(self) -> str:
+    def real_name(self) -> str:
+        """The name of the person behind the login, or the name the account was given; "" when neither is known."""
         if self.person_id:
             return self.person.name
-        return self.get_full_name() or self.username
+        return self.get_full_name()
+
+    @property
+    def display_name(self) -> str:
+        """How staff columns, case notes and audit lines name the account: its real name. An account with none is
+        named by its number, never by its login, which is often a phone number or a made-up handle."""
+        return self.real_name or gettext("未实名账号 #%(id)s") % {"id": self.pk}
 
 
 class Person(models.Model):

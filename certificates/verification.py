@@ -84,7 +84,7 @@ def _public_certificate(c: Certificate) -> dict:
         "id_number": mask_id_number(c.id_number),
         "occupation": c.occupation_name,
         "work_type": c.work_type or "--",
-        "level": c.level.label,
+        "level": c.level.label_for_reader,
         "organisation": c.organisation_name,
         "issued_on": c.issued_on.isoformat(),
         "imported": c.imported,
@@ -176,7 +176,7 @@ _COLUMNS = (
 )
 # The hot path of every scan: one indexed lookup by number, joined to what the page shows, compiled once.
 _BY_NUMBER = (
-    "SELECT " + ", ".join(f"c.{c}" for c in _COLUMNS) + ", l.code, l.name, l.title, p.photo, "
+    "SELECT " + ", ".join(f"c.{c}" for c in _COLUMNS) + ", l.code, l.name, l.title, l.name_en, p.photo, "
     "q.id, q.name, q.status, q.cancelled_on, q.cancellation_basis, r.finalised_at "
     "FROM certificates_certificate c JOIN occupations_level l ON l.id = c.level_id "
     "JOIN accounts_person p ON p.id = c.person_id "
@@ -240,10 +240,20 @@ def _certificate_by_number(number: str) -> Certificate | None:
         return None
     values = dict(zip(_COLUMNS, row, strict=False))
     cert = Certificate(**values)
-    level_code, level_name, level_title, photo, q_id, q_name, q_status, q_cancelled_on, q_basis, finalised_at = row[
-        len(_COLUMNS) :
-    ]
-    cert.level = Level(id=values["level_id"], code=level_code, name=level_name, title=level_title)
+    (
+        level_code,
+        level_name,
+        level_title,
+        level_en,
+        photo,
+        q_id,
+        q_name,
+        q_status,
+        q_cancelled_on,
+        q_basis,
+        finalised_at,
+    ) = row[len(_COLUMNS) :]
+    cert.level = Level(id=values["level_id"], code=level_code, name=level_name, title=level_title, name_en=level_en)
     cert.person = Person(id=values["person_id"], photo=photo or "")
     if isinstance(q_cancelled_on, str):
         q_cancelled_on = datetime.date.fromisoformat(q_cancelled_on)

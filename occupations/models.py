@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -106,6 +107,9 @@ class Level(models.Model):
     rank = models.PositiveSmallIntegerField(_("高低次序"), unique=True, help_text=_("数值越大等级越高"))
     name = models.CharField(_("等级"), max_length=16)
     title = models.CharField(_("等级名称"), max_length=16, blank=True)
+    name_en = models.CharField(
+        _("英文名称"), max_length=48, blank=True, help_text=_("英文页面上显示;留空则显示中文名称")
+    )
     number_digit = models.CharField(
         _("证书编号等级位"), max_length=1, unique=True, help_text=_("一位数字,各等级不得相同,证书编号凭此识别等级")
     )
@@ -130,7 +134,17 @@ class Level(models.Model):
 
     @property
     def label(self) -> str:
+        """三级/高级工: the level's official Chinese label, whatever the page's language (certificates, credentials
+        and national records carry it)."""
         return f"{self.name}/{self.title}" if self.title else self.name
+
+    @property
+    def label_for_reader(self) -> str:
+        """The label in the page's language: on an English page (a foreign employer verifying a certificate) the
+        English name when the reference data has one, else the Chinese label."""
+        if self.name_en and (translation.get_language() or "").startswith("en"):
+            return self.name_en
+        return self.label
 
     def allows_organisation_kind(self, kind: str) -> bool:
         return bool(kind) and kind in self.organisation_kinds

@@ -34,6 +34,16 @@ def _eager_tasks():
 
 
 @pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in English (the test client's language switch) leaves its thread in English, as Django's
+    LocaleMiddleware does not switch back; the next test starts in the site's language."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     """Hashing passwords at production strength costs ~0.5 s per user; tests need correct, not slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -69,6 +69,20 @@ def test_the_greeting_and_the_header_use_the_real_name(cc_officer):
     assert cc_officer.username not in header(html)
 
 
+def test_an_account_without_a_name_is_never_shown_by_its_login(cc_officer):
+    """A login is often a phone number or a made-up handle: an account with no name and no person is greeted
+    without one, and named by its number in staff columns and case notes."""
+    from accounts.models import User
+
+    nameless = User.objects.create_user(username="13900001111", password="x")
+    html = client_for(nameless).get("/").content.decode()
+    assert "13900001111" not in html
+    assert "<h1>您好</h1>" in html and "我的账号" in header(html)
+    assert nameless.display_name == f"未实名账号 #{nameless.pk}"
+    nameless.first_name = "王磊"
+    assert nameless.display_name == "王磊" and nameless.real_name == "王磊"
+
+
 def _complaint(due_on: datetime.date, number: str) -> Complaint:
     return Complaint.objects.create(
         number=number,

@@ -69,3 +69,15 @@ def test_phone_validation():
     assert normalise_phone("+86 138-0431-0001") == "13804310001"
     with pytest.raises(ValidationFailed):
         normalise_phone("0431-8888888")
+
+
+def test_a_spreadsheet_in_chinese_reads_the_same_from_an_english_page():
+    """The language switch of the page the upload came from does not change what 居民身份证 in a file means."""
+    from django.utils import translation
+
+    from accounts.identity import id_type_from_label
+
+    with translation.override("en"):
+        assert id_type_from_label("居民身份证") == "ric"
+        assert id_type_from_label("护照") == "passport"
+        assert id_type_from_label("ric") == "ric"

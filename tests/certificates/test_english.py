@@ -61,6 +61,23 @@ def test_the_verification_page_reads_in_english_after_the_switch(issued):
     assert 'name="language" value="zh-hans"' in page  # and back
 
 
+def test_the_level_reads_in_english_on_the_english_page_only(issued):
+    """The level's English name comes from the reference data (levels.json); the certificate, its credential and
+    the national records keep the official Chinese label whatever the reader's language."""
+    level = issued.level
+    assert level.name_en and level.name_en != level.label
+    client = Client()
+    chinese_page = client.get(f"/v/{issued.token}").content.decode()
+    assert f"<dd>{level.label}</dd>" in chinese_page and level.name_en not in chinese_page
+    english(client, f"/v/{issued.token}")
+    page = client.get(f"/v/{issued.token}").content.decode()
+    assert f"<dd>{level.name_en}</dd>" in page and level.label not in page
+    with translation.override("en"):
+        assert level.label == f"{level.name}/{level.title}" if level.title else level.name
+    # Verified again in Chinese: the answer kept for the token is per language.
+    assert f"<dd>{level.label}</dd>" in Client().get(f"/v/{issued.token}").content.decode()
+
+
 def test_the_lookup_reads_in_english_and_names_the_status(issued):
     client = Client()
     english(client, "/verify/")
