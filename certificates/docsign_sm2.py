@@ -2,9 +2,10 @@
 
 pyHanko lays out the PDF signature and the CMS exactly as for ECDSA (certificates/docsign.py); what differs is here:
 
-- the CMS names SM3 (1.2.156.10197.1.401) as its digestAlgorithm and SM2-with-SM3 (1.2.156.10197.1.501) as the
-  SignerInfo's signatureAlgorithm, as GM/T 0010 / GB/T 35275 and Tongsuo's own CMS do (the OIDs are named for
-  asn1crypto once, in certificates/sm2.py); pyHanko digests the signed byte range with SM3 through `cryptography`;
+- the CMS names SM3 (1.2.156.10197.1.401) as its digestAlgorithm and SM2-with-SM3 (1.2.156.10197.1.501, GB/T
+  33560) as the SignerInfo's signatureAlgorithm (the OIDs are named for asn1crypto once, in certificates/sm2.py);
+  the container itself stays RFC 5652 CMS, as PAdES requires, not GB/T 35275's own content types; pyHanko digests
+  the signed byte range with SM3 through `cryptography`;
 - `SM2Signer` signs the DER of the signed attributes with SM2: e = SM3(Z ‖ M), Z computed with the default user ID
   1234567812345678 (GB/T 32918.2, GM/T 0009 — the ID every SM2 verifier assumes when none is agreed), the
   signature written as DER SEQUENCE {r, s};
