@@ -2,7 +2,8 @@
 
 Reports the cold font build, single on-demand renders, a run of separate PDFs in one process (one worker),
 one many-page batch PDF, and for comparison the straightforward approach (system font, nothing reused); and the
-same with the PAdES signature every PDF handed out carries (certificates/docsign.py), beside the unsigned figures.
+same with the PAdES signature every PDF handed out carries (certificates/docsign.py), ECDSA and, for the regions
+that chose 国密, SM2 with SM3, beside the unsigned figures.
 """
 
 from __future__ import annotations
@@ -138,40 +139,53 @@ def main() -> None:
     naive = [_timed(lambda view=view: _naive_render(view))[0] for view in views[:5]]
     rows.append(("baseline: system font, nothing reused, median of 5", f"{statistics.median(naive):.3f} s"))
 
-    # The PAdES signature every PDF handed out carries (certificates/docsign.py), measured apart and with the render.
+    # The PAdES signature every PDF handed out carries (certificates/docsign.py), measured apart and with the render:
+    # ECDSA P-256 with SHA-256, and SM2 with SM3 for the regions that chose 国密 (certificates/docsign_sm2.py).
+    schemes = ((docsign.ECDSA, "ECDSA"), (docsign.SM2, "SM2/SM3"))
     with tempfile.TemporaryDirectory() as keys, override_settings(SIGNING_KEYS_DIR=Path(keys)):
-        docsign.document_signer()  # the development key and chain, generated once
+        for scheme, _name in schemes:
+            docsign.document_signer(scheme)  # the development key and chain, generated once
         unsigned = [render_certificate(view) for view in views[1 : args.singles + 1]]
-        signing_only = [_timed(lambda data=data: docsign.sign_pdf(data, reason="bench"))[0] for data in unsigned]
-        rows.append(
-            (
-                f"PAdES signing alone, median / p95 of {len(signing_only)}",
-                f"{statistics.median(signing_only):.3f} s / {_percentile(signing_only, 0.95):.3f} s",
+        for scheme, name in schemes:
+            alone = [
+                _timed(lambda data=data, s=scheme: docsign.sign_pdf(data, reason="bench", scheme=s))[0]
+                for data in unsigned
+            ]
+            rows.append(
+                (
+                    f"PAdES {name} signing alone, median / p95 of {len(alone)}",
+                    f"{statistics.median(alone):.3f} s / {_percentile(alone, 0.95):.3f} s",
+                )
             )
-        )
-        signed_singles = [
-            _timed(lambda view=view: docsign.sign_pdf(render_certificate(view), reason="bench"))[0]
-            for view in views[1 : args.singles + 1]
-        ]
-        rows.append(
-            (
-                f"single render + signature, median / p95 of {len(signed_singles)}",
-                f"{statistics.median(signed_singles):.3f} s / {_percentile(signed_singles, 0.95):.3f} s",
+        for scheme, name in schemes:
+            signed_singles = [
+                _timed(
+                    lambda view=view, s=scheme: docsign.sign_pdf(render_certificate(view), reason="bench", scheme=s)
+                )[0]
+                for view in views[1 : args.singles + 1]
+            ]
+            rows.append(
+                (
+                    f"single render + {name} signature, median / p95 of {len(signed_singles)}",
+                    f"{statistics.median(signed_singles):.3f} s / {_percentile(signed_singles, 0.95):.3f} s",
+                )
             )
-        )
-        signed_size = len(docsign.sign_pdf(render_certificate(views[0]), reason="bench"))
-        rows.append(("signed single PDF size (with photo)", f"{signed_size / 1024:.0f} KB"))
+            signed_size = len(docsign.sign_pdf(render_certificate(views[0]), reason="bench", scheme=scheme))
+            rows.append((f"{name}-signed single PDF size (with photo)", f"{signed_size / 1024:.0f} KB"))
 
         run = views[: args.n]
         total, _ = _timed(lambda: [render_certificate(view) for view in run])
         rows.append((f"{len(run)} separate PDFs, one process", f"{total:.1f} s = {total / len(run):.3f} s each"))
-        signed_total, _ = _timed(lambda: [docsign.sign_pdf(render_certificate(view), reason="b") for view in run])
-        rows.append(
-            (
-                f"{len(run)} separate signed PDFs, one process",
-                f"{signed_total:.1f} s = {signed_total / len(run):.3f} s each",
+        for scheme, name in schemes:
+            signed_total, _ = _timed(
+                lambda s=scheme: [docsign.sign_pdf(render_certificate(view), reason="b", scheme=s) for view in run]
             )
-        )
+            rows.append(
+                (
+                    f"{len(run)} separate {name}-signed PDFs, one process",
+                    f"{signed_total:.1f} s = {signed_total / len(run):.3f} s each",
+                )
+            )
         rows.append(("peak RSS so far", f"{_peak_rss_mb()} MB"))
 
         batch_time, batch = _timed(lambda: render_batch(run))
@@ -182,14 +196,15 @@ def main() -> None:
                 f"{batch_time:.1f} s = {batch_time / len(run):.3f} s/page, {len(batch) / 1024 / 1024:.1f} MB",
             )
         )
-        batch_sign, signed_batch = _timed(lambda: docsign.sign_pdf(batch, reason="bench"))
-        rows.append(
-            (
-                f"signing the {len(run)}-page batch once",
-                f"{batch_sign:.2f} s; batch signed: {(batch_time + batch_sign) / len(run):.3f} s/page, "
-                f"{len(signed_batch) / 1024 / 1024:.1f} MB",
+        for scheme, name in schemes:
+            batch_sign, signed_batch = _timed(lambda s=scheme: docsign.sign_pdf(batch, reason="bench", scheme=s))
+            rows.append(
+                (
+                    f"{name}-signing the {len(run)}-page batch once",
+                    f"{batch_sign:.2f} s; batch signed: {(batch_time + batch_sign) / len(run):.3f} s/page, "
+                    f"{len(signed_batch) / 1024 / 1024:.1f} MB",
+                )
             )
-        )
     rows.append(("peak RSS after batch", f"{_peak_rss_mb()} MB"))
 
     if args.fonttools:

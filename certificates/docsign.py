@@ -14,16 +14,27 @@ DOCUMENT_SIGNING_DIR defaults to `{SIGNING_KEYS_DIR}/documents`. In production t
 certificate issued by the CA the province trusts (the platform never generates them: SIGNING_KEYS_GENERATE is off).
 In development and tests a root CA and a signer certificate are generated on first use, the root's key thrown away.
 `GET /.well-known/document-signing-chain.pem` publishes chain.pem, so anyone can add the root to their reader.
+
+The certificates of a region that chose 国密 (Region.signature_algorithm, the same choice that signs its tokens) are
+signed SM2 with SM3 instead (certificates/docsign_sm2.py), by an SM2 key and chain kept the same way one level
+down, in {DOCUMENT_SIGNING_DIR}/sm2/, and published at `GET /.well-known/document-signing-chain-sm2.pem` and in
+`/.well-known/sm2-keys.json`. The choice is read when the PDF is made (a PDF is signed each time it is handed out),
+so a region's change applies to every PDF from then on, while its tokens keep the algorithm they were issued with.
+
+Renewing a key (either algorithm) is replacing the two files; a PDF signed before carries its own signer
+certificate in its CMS, so it keeps verifying against the root for as long as the root is trusted.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import keys as asn1_keys
+from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -36,12 +47,17 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSigner, PdfSigningSession
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from . import docsign_sm2, sm2
 from .signing import SigningKeysError, SigningKeysMissing, _exclusive, _write_atomic
 
+#: How a PDF is signed: ECDSA P-256 with SHA-256 (what every PDF reader checks), or SM2 with SM3 (国密).
+ECDSA = "ECDSA"
+SM2 = "SM2"
+SM2_DIR = "sm2"
 KEY_FILE = "signer.pem"
 CHAIN_FILE = "chain.pem"
 FIELD_NAME = "PlatformSeal"
-#: Room for the CMS: an ECDSA signature and a two-certificate chain take about 1.5 KB; reserving it up front
+#: Room for the CMS: an ECDSA or SM2 signature and a two-certificate chain take about 1.5 KB; reserving it up front
 #: saves pyHanko a dry-run signature per document.
 BYTES_RESERVED = 8192
 SIGNER_NAME = "电子证书签章"
@@ -55,14 +71,21 @@ class DocumentSigner:
     """The loaded key and chain; `stamp` is what the files looked like when read."""
 
     stamp: tuple
-    signer: signers.SimpleSigner
+    signer: signers.Signer
     chain_pem: bytes
-    certificate: x509.Certificate
+    name: str  # the signer certificate's common name, what a reader shows as who signed
+    md_algorithm: str
 
 
-def signing_dir() -> Path:
+def scheme_for(token_algorithm: str) -> str:
+    """The PDF signature that goes with a region's choice of token algorithm (certificates.issuance)."""
+    return SM2 if token_algorithm == SM2 else ECDSA
+
+
+def signing_dir(scheme: str = ECDSA) -> Path:
     configured = getattr(settings, "DOCUMENT_SIGNING_DIR", "")
-    return Path(configured) if configured else Path(settings.SIGNING_KEYS_DIR) / "documents"
+    base = Path(configured) if configured else Path(settings.SIGNING_KEYS_DIR) / "documents"
+    return base / SM2_DIR if scheme == SM2 else base
 
 
 def _stamp(directory: Path) -> tuple:
@@ -73,17 +96,35 @@ def _stamp(directory: Path) -> tuple:
     return tuple(stamps)
 
 
+PLATFORM_NAME = "职业技能等级认定平台"
+
+
 def _name(common_name: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "职业技能等级认定平台"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, PLATFORM_NAME),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
 
 
-def _generate(directory: Path) -> None:
+def _generate(directory: Path, scheme: str) -> None:
+    if scheme == SM2:
+        key_pem, chain = docsign_sm2.generate(
+            root_subject=_subject(f"{ROOT_NAME}(SM2,开发环境)"), signer_subject=_subject(f"{SIGNER_NAME}(SM2,开发环境)")
+        )
+        _write_atomic(directory / KEY_FILE, key_pem, 0o600)
+        _write_atomic(directory / CHAIN_FILE, chain, 0o644)
+        return
+    _generate_ecdsa(directory)
+
+
+def _subject(common_name: str) -> dict[str, str]:
+    return {"country_name": "CN", "organization_name": PLATFORM_NAME, "common_name": common_name}
+
+
+def _generate_ecdsa(directory: Path) -> None:
     """A development root CA (its key discarded) and a document-signing certificate it issued."""
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
     root_key = ec.generate_private_key(ec.SECP256R1())
@@ -132,21 +173,31 @@ def _generate(directory: Path) -> None:
     _write_atomic(directory / CHAIN_FILE, chain, 0o644)
 
 
-def _ensure(directory: Path) -> None:
+def _ensure(directory: Path, scheme: str) -> None:
     if (directory / KEY_FILE).exists() and (directory / CHAIN_FILE).exists():
         return
     if not settings.SIGNING_KEYS_GENERATE:
+        kind = "an SM2 key (国密, for the regions that chose SM2)" if scheme == SM2 else "the key"
         raise SigningKeysMissing(
-            f"No document-signing key: put the key ({KEY_FILE}, PKCS8 PEM) and its certificate chain ({CHAIN_FILE}, "
-            f"the signer's certificate first, then each CA up to the root) in {directory} "
+            f"No {scheme} document-signing key: put {kind} ({KEY_FILE}, PKCS8 PEM) and its certificate chain "
+            f"({CHAIN_FILE}, the signer's certificate first, then each CA up to the root) in {directory} "
             "(DOCUMENT_SIGNING_DIR), issued by a CA the province's relying parties trust."
         )
     with _exclusive(directory):
         if not ((directory / KEY_FILE).exists() and (directory / CHAIN_FILE).exists()):
-            _generate(directory)
+            _generate(directory, scheme)
 
 
-def _load(directory: Path, stamp: tuple) -> DocumentSigner:
+def _load(directory: Path, stamp: tuple, scheme: str) -> DocumentSigner:
+    if scheme == SM2:
+        chain_pem = (directory / CHAIN_FILE).read_bytes()
+        try:
+            signer, name = docsign_sm2.load((directory / KEY_FILE).read_bytes(), chain_pem)
+        except (ValueError, TypeError) as error:
+            raise SigningKeysError(
+                f"{directory}: the SM2 document-signing key or chain cannot be used: {error}"
+            ) from error
+        return DocumentSigner(stamp, signer, chain_pem, name, docsign_sm2.MD_ALGORITHM)
     try:
         key = serialization.load_pem_private_key((directory / KEY_FILE).read_bytes(), password=None)
         chain_pem = (directory / CHAIN_FILE).read_bytes()
@@ -165,28 +216,53 @@ def _load(directory: Path, stamp: tuple) -> DocumentSigner:
         signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
         cert_registry=SimpleCertificateStore.from_certs(as_asn1[1:]),
     )
-    return DocumentSigner(stamp=stamp, signer=signer, chain_pem=chain_pem, certificate=certificate)
+    name = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    return DocumentSigner(stamp=stamp, signer=signer, chain_pem=chain_pem, name=name, md_algorithm="sha256")
 
 
 _signers: dict[Path, DocumentSigner] = {}
 
 
-def document_signer() -> DocumentSigner:
+def document_signer(scheme: str = ECDSA) -> DocumentSigner:
     """The signer for this directory, re-read when its files change (a key renewed by the operator)."""
-    directory = signing_dir()
-    _ensure(directory)
+    directory = signing_dir(scheme)
+    _ensure(directory, scheme)
     stamp = _stamp(directory)
     cached = _signers.get(directory)
     if cached is not None and cached.stamp == stamp:
         return cached
-    loaded = _load(directory, stamp)
+    loaded = _load(directory, stamp, scheme)
     _signers[directory] = loaded
     return loaded
 
 
-def chain_pem() -> bytes:
-    """What /.well-known/document-signing-chain.pem serves."""
-    return document_signer().chain_pem
+def chain_pem(scheme: str = ECDSA) -> bytes:
+    """What /.well-known/document-signing-chain.pem (and -sm2.pem) serves."""
+    return document_signer(scheme).chain_pem
+
+
+def sm2_published() -> dict | None:
+    """The SM2 document-signing certificate as /.well-known/sm2-keys.json names it, beside the token keys; None
+    where the platform has no SM2 document key (a production install where no region chose 国密)."""
+    try:
+        loaded = document_signer(SM2)
+    except SigningKeysMissing:
+        return None
+    certificate = loaded.signer.signing_cert
+    point = certificate.public_key["public_key"].native  # 04 ‖ x ‖ y
+    return {
+        "use": "PDF signatures (PAdES, ETSI.CAdES.detached) of the certificates of regions that chose SM2",
+        "algorithm": (
+            f"SM2 with SM3: signatureAlgorithm {sm2.SM2_WITH_SM3_OID}, digestAlgorithm {sm2.SM3_OID}, "
+            "user ID 1234567812345678"
+        ),
+        "chain": f"{settings.SITE_URL}/.well-known/document-signing-chain-sm2.pem",
+        "subject": certificate.subject.human_friendly,
+        "serial_number": format(certificate.serial_number, "x"),
+        "x": base64.urlsafe_b64encode(point[1:33]).rstrip(b"=").decode(),
+        "y": base64.urlsafe_b64encode(point[33:65]).rstrip(b"=").decode(),
+        "pem": asn1_pem.armor("PUBLIC KEY", certificate.public_key.dump()).decode("ascii"),
+    }
 
 
 class _PlatformClockSigner(PdfSigner):
@@ -199,16 +275,17 @@ class _PlatformClockSigner(PdfSigner):
         return session
 
 
-def sign_pdf(pdf: bytes, *, reason: str) -> bytes:
-    """The PDF with the platform's PAdES signature added as an incremental update (the rendered bytes unchanged)."""
-    loaded = document_signer()
+def sign_pdf(pdf: bytes, *, reason: str, scheme: str = ECDSA) -> bytes:
+    """The PDF with the platform's PAdES signature added as an incremental update (the rendered bytes unchanged):
+    ECDSA with SHA-256, or SM2 with SM3 for a region that chose 国密 (`scheme_for`)."""
+    loaded = document_signer(scheme)
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
         subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
+        md_algorithm=loaded.md_algorithm,
         reason=reason[:200],
         location=settings.SITE_URL,
-        name=loaded.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value,
+        name=loaded.name,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     output = _PlatformClockSigner(meta, signer=loaded.signer).sign_pdf(writer, bytes_reserved=BYTES_RESERVED)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import docsign
-from .issuance import verify_url
+from .issuance import token_algorithm, verify_url
 from .kinds import imported_note, kind_captions
 from .models import Certificate
 from .pdf import CERTIFICATE_LANGUAGE, CertificateView, format_issue_date, render_batch, render_certificate
@@ -129,15 +129,25 @@ def _certificate_view(cert: Certificate) -> CertificateView:
     )
 
 
+def pdf_signature_scheme(region_code: str) -> str:
+    """ECDSA, or SM2 with SM3 where the certificate's region (or the province above it) chose 国密: the choice as
+    it stands when the PDF is made, read by the same rule that chooses the token's algorithm."""
+    return docsign.scheme_for(token_algorithm(region_code))
+
+
 def certificate_pdf(cert: Certificate) -> bytes:
     """The certificate's PDF as handed out: rendered, then signed by the platform (certificates/docsign.py)."""
     view = certificate_view(cert)
     reason = f"{view.title} {cert.number},{cert.organisation_name}颁发"
-    return docsign.sign_pdf(render_certificate(view), reason=reason)
+    return docsign.sign_pdf(render_certificate(view), reason=reason, scheme=pdf_signature_scheme(cert.region_code))
 
 
 def certificates_print_pdf(certs: list[Certificate], *, label: str) -> bytes:
-    """Many certificates as one PDF for the printer, signed once over every page."""
+    """Many certificates as one PDF for the printer, signed once over every page. A print run is one plan's, so
+    one organisation's and one region's: the first certificate's region decides the signature."""
+    scheme = pdf_signature_scheme(certs[0].region_code) if certs else docsign.ECDSA
     return docsign.sign_pdf(
-        render_batch([certificate_view(c) for c in certs]), reason=f"{label}:{len(certs)}份证书批量打印"
+        render_batch([certificate_view(c) for c in certs]),
+        reason=f"{label}:{len(certs)}份证书批量打印",
+        scheme=scheme,
     )

@@ -4,11 +4,14 @@ The arithmetic is Tongsuo's (the OpenSSL fork maintained for the Chinese algorit
 `tongsuopy`: a signature costs well under a millisecond in C where the pure-Python gmssl takes tens (measured in
 bench/bench_sm2.py). The signed value is e = SM3(Z ‖ M) with Z = SM3(ENTL ‖ ID ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA) and the
 default user ID 1234567812345678, as GB/T 32918.2 and GM/T 0009 define it, so any SM2 implementation verifies it
-(the tests check with gmssl and with the OpenSSL command line). Signatures travel as r ‖ s, 32 bytes each.
+(the tests check with gmssl and with the OpenSSL command line). Signatures travel as r ‖ s, 32 bytes each in
+tokens, and as the DER SEQUENCE {r, s} (GM/T 0009) in CMS and X.509, where the PDFs' SM2 signatures go
+(certificates/docsign_sm2.py).
 """
 
 from __future__ import annotations
 
+from asn1crypto import algos
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from tongsuopy.crypto import hashes, serialization
 from tongsuopy.crypto.asymciphers import ec
@@ -16,11 +19,39 @@ from tongsuopy.crypto.asymciphers import ec
 USER_ID = b"1234567812345678"  # what Tongsuo's SM2 DigestSign uses when none is set (GB/T 32918 default)
 _N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
 
+#: The OIDs of GB/T 33560 (the 国密 OID registry) that CMS and X.509 carry (GM/T 0010, GB/T 35275).
+SM3_OID = "1.2.156.10197.1.401"
+SM2_WITH_SM3_OID = "1.2.156.10197.1.501"
+SM2_CURVE_OID = "1.2.156.10197.1.301"
+
+
+def _name_oids_for_asn1crypto() -> None:
+    """asn1crypto (which pyHanko builds its CMS with) knows no 国密 OIDs, and pyHanko names digest and signature
+    algorithms by asn1crypto's names: registering "sm3" and "sm2_sm3" once, here, is what lets pyHanko write an
+    SM2-with-SM3 SignerInfo (certificates/docsign_sm2.py). Nothing else changes meaning: before this an SM3 or
+    SM2 OID was only a dotted string to asn1crypto, and pyHanko hashes by the name through `cryptography`, whose
+    OpenSSL has SM3. Idempotent; asn1crypto builds its reverse maps lazily, so both maps are set."""
+    for oid_class, oid, name in (
+        (algos.DigestAlgorithmId, SM3_OID, "sm3"),
+        (algos.SignedDigestAlgorithmId, SM2_WITH_SM3_OID, "sm2_sm3"),
+    ):
+        oid_class._map[oid] = name
+        if oid_class._reverse_map is not None:
+            oid_class._reverse_map[name] = oid
+
+
+_name_oids_for_asn1crypto()
+
 
 def sign(private_key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
     der = private_key.sign(message, ec.ECDSA(hashes.SM3()))  # Tongsuo computes Z and e = SM3(Z ‖ M) itself
     r, s = decode_dss_signature(der)
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def sign_der(private_key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
+    """The signature as CMS and X.509 carry it: DER SEQUENCE {r, s}, over SM3(Z ‖ M) with the default user ID."""
+    return private_key.sign(message, ec.ECDSA(hashes.SM3()))
 
 
 def verify(public_key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:

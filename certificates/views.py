@@ -82,25 +82,37 @@ def lookup_page(request):
     return render(request, "certificates/lookup.html", context)
 
 
-@cache_control(public=True, max_age=300)
-def document_signing_chain(request):
-    """The certificate chain of the key that signs certificate PDFs: add its root to a PDF reader's trusted list."""
+def _chain_response(scheme: str, filename: str):
     try:
-        chain = docsign.chain_pem()
+        chain = docsign.chain_pem(scheme)
     except signing.SigningKeysError:
         return JsonResponse(
             {"code": "signing_unavailable", "message": _("签章证书暂不可用"), "details": {}}, status=503
         )
     response = HttpResponse(chain, content_type="application/x-pem-file")
-    response["Content-Disposition"] = 'inline; filename="document-signing-chain.pem"'
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
 @cache_control(public=True, max_age=300)
+def document_signing_chain(request):
+    """The certificate chain of the key that signs certificate PDFs: add its root to a PDF reader's trusted list."""
+    return _chain_response(docsign.ECDSA, "document-signing-chain.pem")
+
+
+@cache_control(public=True, max_age=300)
+def document_signing_chain_sm2(request):
+    """The SM2 chain (国密) that signs the certificate PDFs of regions that chose SM2."""
+    return _chain_response(docsign.SM2, "document-signing-chain-sm2.pem")
+
+
+@cache_control(public=True, max_age=300)
 def sm2_keys(request):
-    """The SM2 public keys (国密) that sign the tokens of regions that chose SM2, and how a token is signed."""
+    """The SM2 public keys (国密) that sign the tokens of regions that chose SM2, how a token is signed, and the
+    SM2 certificate that signs their PDFs."""
     try:
-        return JsonResponse(signing.sm2_keys(), json_dumps_params={"ensure_ascii": False})
+        document = signing.sm2_keys() | {"document_signing": docsign.sm2_published()}
+        return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
     except signing.SigningKeysError:
         return JsonResponse(
             {"code": "signing_unavailable", "message": _("签名密钥暂不可用"), "details": {}}, status=503

@@ -45,6 +45,11 @@ urlpatterns = [
         certificate_views.document_signing_chain,
         name="document_signing_chain",
     ),
+    path(
+        ".well-known/document-signing-chain-sm2.pem",
+        certificate_views.document_signing_chain_sm2,
+        name="document_signing_chain_sm2",
+    ),
     path("directory/", include((accreditation_urls.public_urlpatterns, "directory"))),
 ]
 

@@ -784,6 +784,7 @@ PAGES: dict[str, Page] = {
     "": PUBLIC_PAGE,
     ".well-known/jwks.json": PUBLIC_PAGE,
     ".well-known/document-signing-chain.pem": PUBLIC_PAGE,
+    ".well-known/document-signing-chain-sm2.pem": PUBLIC_PAGE,
     ".well-known/sm2-keys.json": PUBLIC_PAGE,
     "accounts/me/": page(200, anonymous=LOGIN),
     "accounts/bind/code/": page(200, anonymous=LOGIN),

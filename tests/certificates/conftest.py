@@ -40,6 +40,19 @@ def finalised_plan(org, org_admin, cc_officer):
 
 
 @pytest.fixture
+def sm2_region(settings):
+    """吉林省 chooses 国密 (its cities inherit it) and the ring gets an SM2 key."""
+    from django.core.management import call_command
+
+    from certificates import signing
+    from occupations.models import Region
+
+    signing.token_sign("S000022000102263000001", {})  # the ring's first (EdDSA) key
+    call_command("rotate_signing_key", "--algorithm", "SM2")
+    Region.objects.filter(code="220000").update(signature_algorithm="SM2")
+
+
+@pytest.fixture
 def issue(django_capture_on_commit_callbacks):
     """Start issuance and run what it queued on commit (the Celery task, eager in tests)."""
     from accounts.actors import Actor

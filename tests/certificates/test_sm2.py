@@ -6,26 +6,16 @@ import subprocess
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from django.core.management import call_command
 from gmssl import sm2 as gmssl_sm2
 
 from certificates import signing
 from certificates.models import Certificate
-from occupations.models import Region
 
 pytestmark = pytest.mark.django_db
 
 
 def b64url(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-@pytest.fixture
-def sm2_region(settings):
-    """吉林省 chooses 国密 (its cities inherit it) and the ring gets an SM2 key."""
-    signing.token_sign("S000022000102263000001", {})  # the ring's first (EdDSA) key
-    call_command("rotate_signing_key", "--algorithm", "SM2")
-    Region.objects.filter(code="220000").update(signature_algorithm="SM2")
 
 
 @pytest.fixture
@@ -54,6 +44,7 @@ def test_gmssl_verifies_the_token_from_the_published_key(client, sm2_certs):
     key = _published_sm2_key(client, kid)
     point = (b64url(key["x"]) + b64url(key["y"])).hex()
     verifier = gmssl_sm2.CryptSM2(public_key=point, private_key="")
+    verifier.public_key = point  # gmssl's constructor lstrip("04")s a key that starts with "04": 1 in 256 flaked
     message = f"v1|{kid}|{number}|{digest}".encode()
     assert verifier.verify_with_sm3(b64url(signature).hex(), message)
     assert not verifier.verify_with_sm3(b64url(signature).hex(), message.replace(b"v1|", b"v2|"))
