@@ -1,5 +1,6 @@
 import datetime
 from decimal import Decimal
+from typing import Literal
 
 from ninja import Field, Schema
 
@@ -213,6 +214,12 @@ class DeclaredCertificateIn(Schema):
     issued_on: IsoDate
     issuer: str = ""
     verified: bool = False
+    verification: str = ""
+    region_code: str = ""
+
+
+class DeclaredDecisionIn(Schema):
+    decision: Literal["verified", "rejected"]
     verification: str = ""
 
 
