@@ -557,7 +557,7 @@ def declared_certificate_withdraw(*, actor: Actor, declared_id: int) -> None:
     """The worker takes back a declaration no officer has decided yet (it is removed; the audit log keeps it)."""
     actor.require_person()
     declared = (
-        DeclaredCertificate.objects.select_for_update()
+        DeclaredCertificate.objects.select_for_update(of=("self",))
         .select_related("occupation", "level", "region")
         .filter(pk=declared_id, person=actor.person)
         .first()
