@@ -135,10 +135,12 @@ def menus_for(actor: Actor, path: str = "") -> list[Menu]:
         entries = list(entries)
         if role == Role.ORG_ADMIN and _employer_admin(actor):
             entries.insert(4, ("subsidies:employer", _("代职工申请补贴")))
-        items = []
-        for name, label in entries:
-            url = reverse(name)
-            items.append(MenuItem(str(label), url, current=bool(path) and path.startswith(url) and url != "/"))
+        items = [MenuItem(str(label), reverse(name)) for name, label in entries]
+        # The entry whose address is the longest prefix of the page's is the current one ("/subsidies/declared/"
+        # is not also "/subsidies/").
+        matching = [i for i in items if path and path.startswith(i.url) and i.url != "/"]
+        if matching:
+            max(matching, key=lambda i: len(i.url)).current = True
         menus.append(Menu(str(role), str(title), items))
     return menus
 
