@@ -218,6 +218,15 @@ class DeclaredCertificateIn(Schema):
     region_code: str = ""
 
 
+class DeclarationIn(Schema):
+    occupation_code: str
+    level_code: str
+    number: str
+    issued_on: IsoDate
+    region_code: str
+    issuer: str = ""
+
+
 class DeclaredDecisionIn(Schema):
     decision: Literal["verified", "rejected"]
     verification: str = ""
@@ -230,6 +239,8 @@ class DeclaredCertificateOut(Schema):
     occupation: str = Field(alias="occupation.code")
     level: str = Field(alias="level.code")
     issued_on: datetime.date
+    region: str | None = Field(default=None, alias="region.code")
+    verification: str = ""
 
 
 class BankReturnReportOut(Schema):

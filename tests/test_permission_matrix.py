@@ -265,6 +265,10 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/subsidies/military-records/import"): AUTH,
     ("POST", "/api/v1/subsidies/other-region-records/import"): AUTH,
     ("POST", "/api/v1/subsidies/declared-certificates"): AUTH,
+    ("GET", "/api/v1/subsidies/declared-certificates"): AUTH,
+    ("POST", "/api/v1/subsidies/declared-certificates/declare"): AUTH,
+    ("POST", "/api/v1/subsidies/declared-certificates/{declared_id}/withdraw"): AUTH,
+    ("POST", "/api/v1/subsidies/declared-certificates/{declared_id}/decide"): AUTH,
     ("GET", "/api/v1/subsidies/batches"): AUTH,
     ("POST", "/api/v1/subsidies/batches"): AUTH,
     ("GET", "/api/v1/subsidies/batches/{batch_id}"): AUTH,
@@ -1541,6 +1545,7 @@ API_GETS: dict[str, Page] = {
         403, anonymous=401, bureau=200, other_bureau=404, operator=200
     ),
     "/api/v1/subsidies/budgets": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/subsidies/declared-certificates": SIGNED_IN,
     # Only a registered channel's signed request gets in: every signed-in user is 401 like the anonymous.
     "/api/v1/subsidies/intake/notices": page(401),
     "/api/v1/subsidies/claims": SIGNED_IN,

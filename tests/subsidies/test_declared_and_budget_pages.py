@@ -283,3 +283,36 @@ def test_a_verified_declaration_blocks_a_lower_level_claim(declarant, cc_officer
     assert "no_lower" not in failed(decide(cert, claimed_on=D(2026, 5, 6)))
     client_for(cc_officer).post(f"/subsidies/declared/{declared.id}/", {"decision": "verified", "verification": "一致"})
     assert "no_lower" in failed(decide(cert, claimed_on=D(2026, 5, 6)))
+
+
+def test_the_api_declares_lists_decides_and_withdraws_through_the_same_services(declarant, cc_officer, jlc_officer):
+    import json
+
+    api = "/api/v1/subsidies/declared-certificates"
+    worker = client_for(declarant)
+    bad = worker.post(f"{api}/declare", json.dumps({**DECLARATION, "level_code": "9"}), content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["details"]["field"] == "level_code"
+    made = worker.post(f"{api}/declare", json.dumps(DECLARATION), content_type="application/json")
+    assert made.status_code == 201 and made.json()["status"] == "pending" and made.json()["region"] == "220102"
+    declared_id = made.json()["id"]
+    other = worker_user(valid_person())
+    assert client_for(other).get(api).json()["count"] == 0
+    assert worker.get(api).json()["count"] == 1 and client_for(cc_officer).get(api).json()["count"] == 1
+    assert client_for(jlc_officer).get(api).json()["count"] == 0
+
+    body = json.dumps({"decision": "rejected", "verification": "全国联网查询无此证书"})
+    assert (
+        client_for(jlc_officer).post(f"{api}/{declared_id}/decide", body, content_type="application/json").status_code
+        == 404
+    )
+    assert worker.post(f"{api}/{declared_id}/decide", body, content_type="application/json").status_code == 403
+    decided = client_for(cc_officer).post(f"{api}/{declared_id}/decide", body, content_type="application/json")
+    assert decided.status_code == 200 and decided.json()["status"] == "rejected"
+    assert worker.post(f"{api}/{declared_id}/withdraw").status_code == 409
+    again = client_for(cc_officer).post(f"{api}/{declared_id}/decide", body, content_type="application/json")
+    assert again.status_code == 409
+
+    second = worker.post(f"{api}/declare", json.dumps({**DECLARATION, "number": "X1"}), content_type="application/json")
+    assert client_for(other).post(f"{api}/{second.json()['id']}/withdraw").status_code == 404
+    assert worker.post(f"{api}/{second.json()['id']}/withdraw").status_code == 204
+    assert list(DeclaredCertificate.objects.values_list("number", flat=True)) == ["GD2020123456"]
