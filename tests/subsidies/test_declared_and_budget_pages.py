@@ -316,3 +316,15 @@ def test_the_api_declares_lists_decides_and_withdraws_through_the_same_services(
     assert client_for(other).post(f"{api}/{second.json()['id']}/withdraw").status_code == 404
     assert worker.post(f"{api}/{second.json()['id']}/withdraw").status_code == 204
     assert list(DeclaredCertificate.objects.values_list("number", flat=True)) == ["GD2020123456"]
+
+
+def test_the_officers_home_counts_declarations_waiting_for_them(declarant, cc_officer, jlc_officer):
+    declare(declarant)
+
+    def count(user) -> str:
+        html = client_for(user).get("/").content.decode()
+        row = html[html.index('data-todo="declared"') :]
+        return row[: row.index("</li>")]
+
+    assert 'todo-count">1<' in count(cc_officer) and 'href="/subsidies/declared/review/"' in count(cc_officer)
+    assert 'todo-count">0<' in count(jlc_officer)
