@@ -25,8 +25,8 @@ from assessments.scoring.selectors import assessor_plans
 from oversight.inspections import rectifications_for
 from oversight.models import Complaint, Rectification
 from oversight.reports import complaints_for
-from subsidies.models import Claim
-from subsidies.selectors import claims_for
+from subsidies.models import Claim, DeclaredCertificate
+from subsidies.selectors import claims_for, declared_queue
 from subsidies.selectors import review_queue as claim_queue
 
 
@@ -71,6 +71,12 @@ def _bureau_claims(actor: Actor, today: datetime.date) -> list[Todo]:
             next_due=facts["next_due"],
         )
     ]
+
+
+def _bureau_declared(actor: Actor, today: datetime.date) -> list[Todo]:
+    qs = declared_queue(actor, status=DeclaredCertificate.Status.PENDING)
+    latest = qs.order_by("-created_at").values_list("created_at", flat=True).first()
+    return [Todo("declared", _("待核实的平台外证书"), qs.count(), reverse("subsidies:declared_review"), latest=latest)]
 
 
 def _bureau_complaints(actor: Actor, today: datetime.date) -> list[Todo]:
@@ -173,6 +179,7 @@ TODO_PROVIDERS: dict[str, list[Provider]] = {
         _bureau_filings,
         _bureau_rectifications,
         _bureau_conflicts,
+        _bureau_declared,
     ],
     Role.ORG_ADMIN: [_org_registrations, _org_rectifications, _org_drafts],
     Role.ASSESSOR: [_assessor_sheets],

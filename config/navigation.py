@@ -52,6 +52,8 @@ MENUS = {
             ("accreditation:queue", _("备案审核")),
             ("subsidies:queue", _("补贴审核")),
             ("subsidies:batches", _("补贴支付")),
+            ("subsidies:declared_review", _("平台外证书核实")),
+            ("subsidies:budgets", _("补贴资金预算")),
             ("oversight:complaints", _("举报案件")),
             ("oversight:inspections", _("督查与整改")),
             ("oversight:guazheng", _("挂证核查")),
@@ -102,6 +104,7 @@ MENUS = {
             ("assessments:my_registrations", _("我的报名与成绩")),
             ("certificates:mine", _("我的证书")),
             ("subsidies:mine", _("技能提升补贴")),
+            ("subsidies:declared", _("平台外证书申报")),
             ("certificates:careers", _("职业发展路径")),
         ],
     ),
@@ -132,10 +135,12 @@ def menus_for(actor: Actor, path: str = "") -> list[Menu]:
         entries = list(entries)
         if role == Role.ORG_ADMIN and _employer_admin(actor):
             entries.insert(4, ("subsidies:employer", _("代职工申请补贴")))
-        items = []
-        for name, label in entries:
-            url = reverse(name)
-            items.append(MenuItem(str(label), url, current=bool(path) and path.startswith(url) and url != "/"))
+        items = [MenuItem(str(label), reverse(name)) for name, label in entries]
+        # The entry whose address is the longest prefix of the page's is the current one ("/subsidies/declared/"
+        # is not also "/subsidies/").
+        matching = [i for i in items if path and path.startswith(i.url) and i.url != "/"]
+        if matching:
+            max(matching, key=lambda i: len(i.url)).current = True
         menus.append(Menu(str(role), str(title), items))
     return menus
 

@@ -113,7 +113,7 @@ class OtherRegionExtractAdmin(AuditedAdmin, admin.ModelAdmin):
 class DeclaredCertificateAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["number", "person", "occupation", "level", "issued_on", "status"]
     list_filter = ["status"]
-    raw_id_fields = ["person", "occupation", "level", "recorded_by", "verified_by"]
+    raw_id_fields = ["person", "occupation", "level", "region", "recorded_by", "verified_by"]
     search_fields = ["number", "person__id_number"]
 
 

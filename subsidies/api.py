@@ -29,8 +29,10 @@ from .schemas import (
     ClaimIn,
     ClaimOut,
     ClaimReasonIn,
+    DeclarationIn,
     DeclaredCertificateIn,
     DeclaredCertificateOut,
+    DeclaredDecisionIn,
     FailedIn,
     ObjectionIn,
     PaidIn,
@@ -49,6 +51,7 @@ from .selectors import (
     claim_get,
     claim_statistics,
     claims_for,
+    declared_for,
     policies_in_force,
     publicity_list,
     review_queue,
@@ -265,6 +268,45 @@ def other_region_import(
 def declared_certificate(request, payload: DeclaredCertificateIn):
     declared = records.declared_certificate_record(actor=request.auth, **payload.dict())
     return Status(201, declared)
+
+
+@router.get(
+    "/declared-certificates", response=list[DeclaredCertificateOut], summary="平台外证书申报(本人的,或本辖区的)"
+)
+@paginate
+def declared_certificate_list(request, status: str = ""):
+    qs = declared_for(request.auth).order_by("-created_at", "-id")
+    return qs.filter(status=status) if status else qs
+
+
+@router.post(
+    "/declared-certificates/declare", response={201: DeclaredCertificateOut}, summary="本人申报平台外持有的证书"
+)
+def declared_certificate_declare(request, payload: DeclarationIn):
+    declared = records.declared_certificate_declare(actor=request.auth, **payload.dict())
+    return Status(201, declared)
+
+
+@router.post(
+    "/declared-certificates/{declared_id}/withdraw", response={204: None}, summary="撤回尚未核实的平台外证书申报"
+)
+def declared_certificate_withdraw(request, declared_id: int):
+    records.declared_certificate_withdraw(actor=request.auth, declared_id=declared_id)
+    return Status(204, None)
+
+
+@router.post(
+    "/declared-certificates/{declared_id}/decide",
+    response=DeclaredCertificateOut,
+    summary="记录平台外证书的核实结论(本辖区人社部门)",
+)
+def declared_certificate_decide(request, declared_id: int, payload: DeclaredDecisionIn):
+    return records.declared_certificate_decide(
+        actor=request.auth,
+        declared_id=declared_id,
+        verified=payload.decision == "verified",
+        verification=payload.verification,
+    )
 
 
 # --- Payments --------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,17 @@ MAX_AMOUNT = Decimal("999999999999.99")
 class BudgetUse:
     budget: FundBudget
     total: Decimal
-    used: Decimal
+    used: Decimal  # granted: committed (approved, in payment) and paid
+    paid: Decimal = Decimal(0)
+
+    @property
+    def supplemented(self) -> Decimal:
+        return self.total - self.budget.amount
+
+    @property
+    def committed(self) -> Decimal:
+        """Approved but not yet paid: money the budget owes."""
+        return self.used - self.paid
 
     @property
     def remaining(self) -> Decimal:
@@ -96,8 +107,8 @@ def budget_use(budget: FundBudget) -> BudgetUse:
     )
     if inner:
         granted = granted.exclude(Region.within_q("region", inner))
-    used = granted.aggregate(s=Sum("amount"))["s"] or Decimal(0)
-    return BudgetUse(budget, budget.amount + supplements, used)
+    sums = granted.aggregate(used=Sum("amount"), paid=Sum("amount", filter=Q(status=Claim.Status.PAID)))
+    return BudgetUse(budget, budget.amount + supplements, sums["used"] or Decimal(0), sums["paid"] or Decimal(0))
 
 
 def budget_for_region_used(*, region_code: str, year: int) -> Decimal:
@@ -127,7 +138,7 @@ def budget_check_for_approval(claim: Claim, today: datetime.date) -> BudgetUse |
 
 def budget_after_approval(use: BudgetUse, amount: Decimal) -> BudgetUse:
     """The use including the approval just made; the bureau is warned once when it crosses the threshold."""
-    after = BudgetUse(use.budget, use.total, use.used + amount)
+    after = BudgetUse(use.budget, use.total, use.used + amount, use.paid)
     if after.warning and use.budget.warned_at is None:
         FundBudget.objects.filter(pk=use.budget.pk).update(warned_at=timezone.now())
         _tell_bureau(use.budget, _("补贴资金预算已使用%(p).0f%%") % {"p": after.percent}, after.text)
@@ -138,7 +149,7 @@ def _tell_bureau(budget: FundBudget, title: str, body: str) -> None:
     officers = User.objects.filter(
         Region.within_q("memberships__bureau__region", [budget.region.prefix]), memberships__role=Role.BUREAU_STAFF
     ).distinct()
-    notify(users=list(officers), title=title, body=body, link="/subsidies/statistics/")
+    notify(users=list(officers), title=title, body=body, link=reverse("subsidies:budget", args=[budget.pk]))
 
 
 def _amount(value, field: str) -> Decimal:
@@ -195,9 +206,8 @@ def budget_set(
 @transaction.atomic
 def budget_supplement(*, actor: Actor, budget_id: int, amount, basis: str) -> BudgetSupplement:
     """追加预算: recorded with its basis; approvals stopped at 100% may go on."""
-    actor.require_bureau()
-    budget = FundBudget.objects.select_for_update().select_related("region").filter(pk=budget_id).first()
-    if budget is None or not (actor.is_operator or actor.oversees_region(budget.region)):
+    budget = budgets_visible(actor).select_for_update(of=("self",)).filter(pk=budget_id).first()
+    if budget is None:
         raise NotFound()
     amount = _amount(amount, "amount")
     if amount <= 0:
@@ -218,11 +228,23 @@ def budget_supplement(*, actor: Actor, budget_id: int, amount, basis: str) -> Bu
     return supplement
 
 
-def budgets_for(actor: Actor, year: int | None = None) -> list[BudgetUse]:
+def budgets_visible(actor: Actor) -> QuerySet[FundBudget]:
+    """The one permission helper for budgets: bureau staff see their region's and those below it, the operator
+    all; anyone else is refused. What it does not return is a 404."""
     actor.require_bureau()
-    qs = FundBudget.objects.select_related("region").order_by("region__code")
+    qs = FundBudget.objects.select_related("region__parent__parent").order_by("region__code")
+    return qs if actor.is_operator else qs.filter(Region.within_q("region", actor.bureau_prefixes))
+
+
+def budget_get(actor: Actor, budget_id: int) -> FundBudget:
+    budget = budgets_visible(actor).filter(pk=budget_id).first()
+    if budget is None:
+        raise NotFound()
+    return budget
+
+
+def budgets_for(actor: Actor, year: int | None = None) -> list[BudgetUse]:
+    qs = budgets_visible(actor)
     if year is not None:
         qs = qs.filter(year=year)
-    if not actor.is_operator:
-        qs = qs.filter(Region.within_q("region", actor.bureau_prefixes))
     return [budget_use(b) for b in qs]

@@ -225,6 +225,9 @@ def seed(ctx: DemoContext) -> None:
         ("补贴统计:各市对比(人社部门 jl_officer)", "/subsidies/statistics/"),
         ("支付批次与银行回单导入(cc_officer)", "/subsidies/batches/"),
         ("补贴政策(2026年为演示政策)", "/subsidies/policies/"),
+        ("平台外证书申报(劳动者 worker1)", "/subsidies/declared/"),
+        ("平台外证书核实(cc_officer)", "/subsidies/declared/review/"),
+        ("补贴资金预算与追加(cc_officer)", "/subsidies/budgets/"),
     ]
     if Claim.objects.filter(certificate__in=certs.values()).exists():
         return
@@ -285,6 +288,17 @@ def seed(ctx: DemoContext) -> None:
 
     _budget(officer, today)
     _channel_claim(ctx, certs["zhou"], today)
+
+    # 张伟 (worker1) also holds a 中式烹调师 certificate from his years in 广东: declared, waiting for 长春 to verify.
+    records.declared_certificate_declare(
+        actor=Actor.for_user(ctx.users["worker1"]),
+        occupation_code="4-03-02-01",
+        level_code="4",
+        number="S000044000311214000123",
+        issuer="广东省餐饮服务行业协会",
+        issued_on=today - days(700),
+        region_code="220102",
+    )
 
     # 张伟 (worker1) claimed his 焊工 certificate himself twelve days ago: nobody has reviewed it, so it is overdue.
     services.claim_submit(

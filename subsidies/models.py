@@ -322,6 +322,16 @@ class DeclaredCertificate(models.Model):
     issuer = models.CharField(_("发证机构"), max_length=128, blank=True)
     issued_on = models.DateField(_("发证日期"))
     status = models.CharField(_("核实状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The bureau that verifies it: where the person declared it (their 参保地), or the recording officer's region.
+    # Empty only for declarations recorded before the region was kept; the platform operator sees those.
+    region = models.ForeignKey(
+        "occupations.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("核实地区"),
+    )
     verification = models.CharField(_("核实方式与结果"), max_length=255, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     verified_by = models.ForeignKey(

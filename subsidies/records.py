@@ -14,14 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.identity import id_type_from_label, normalise_id_number
-from accounts.models import Person
+from accounts.models import Person, User
 from core.audit import audit_record
-from core.errors import ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.notifications import notify
 from core.spreadsheets import (
     Column,
     ImportReport,
@@ -45,6 +48,7 @@ from .models import (
     OtherRegionSubsidyRecord,
     TrainingSubsidyRecord,
 )
+from .selectors import declared_for
 
 INSURANCE_COLUMNS = [
     Column("name", "姓名", example="张伟"),
@@ -382,6 +386,86 @@ def other_region_records_import(
     )
 
 
+def _declared_date(value) -> datetime.date | None:
+    if value is None or isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    return datetime.date.fromisoformat(text)
+
+
+def _declared_facts(
+    *, person: Person | None, occupation_code: str, level_code: str, number: str, issued_on, issuer: str
+) -> tuple[dict, list[dict]]:
+    """The facts of a certificate held outside the platform, checked field by field: (values, errors), each error
+    {"field", "message"}, so that a form can show every problem at once. The one check for the worker's
+    declaration and the officer's record alike."""
+    errors: list[dict] = []
+
+    def fail(field: str, message) -> None:
+        errors.append({"field": field, "message": str(message)})
+
+    occupation = Occupation.objects.filter(code=(occupation_code or "").strip()).first()
+    if occupation is None:
+        fail("occupation_code", _("请选择职业(职业分类大典中的职业)"))
+    level = Level.objects.filter(code=(level_code or "").strip()).first()
+    if level is None:
+        fail("level_code", _("请选择证书等级"))
+    number = (number or "").strip().upper().replace(" ", "")
+    if not number or len(number) > 32:
+        fail("number", _("请填写证书编号(32字以内)"))
+    elif person is not None and DeclaredCertificate.objects.filter(person=person, number=number).exists():
+        fail("number", _("该人员已登记过此证书编号"))
+    try:
+        day = _declared_date(issued_on)
+    except ValueError:
+        day = None
+        fail("issued_on", _("发证日期格式应为 YYYY-MM-DD,如 2020-06-01"))
+    else:
+        if day is None:
+            fail("issued_on", _("请填写发证日期"))
+        elif day > timezone.localdate():
+            fail("issued_on", _("发证日期不能晚于今天"))
+    values = {
+        "occupation": occupation,
+        "level": level,
+        "number": number,
+        "issued_on": day,
+        "issuer": (issuer or "").strip()[:128],
+    }
+    return values, errors
+
+
+def _refuse(errors: list[dict]) -> None:
+    if errors:
+        raise ValidationFailed(
+            ";".join(e["message"] for e in errors), details={"field": errors[0]["field"], "errors": errors}
+        )
+
+
+def _declared_save(declared: DeclaredCertificate, *, actor: Actor, action: str) -> DeclaredCertificate:
+    declared.full_clean(
+        exclude=["person", "occupation", "level", "region", "recorded_by", "verified_by"], validate_unique=False
+    )
+    declared.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=declared,
+        after={
+            "number": declared.number,
+            "level": declared.level.code,
+            "occupation": declared.occupation.code,
+            "status": declared.status,
+        },
+        reason=declared.verification,
+        region_code=declared.region.code if declared.region else "",
+    )
+    return declared
+
+
+@transaction.atomic
 def declared_certificate_record(
     *,
     actor: Actor,
@@ -393,48 +477,146 @@ def declared_certificate_record(
     issuer: str = "",
     verified: bool = False,
     verification: str = "",
+    region_code: str = "",
 ) -> DeclaredCertificate:
     """A bureau officer records a certificate held outside the platform, as the worker declared it; verified when
     checked (e.g. against the national query), else pending: only a verified one refuses a lower-level subsidy."""
-    actor.require_bureau()
+    region = actor.bureau_region(region_code, field="region_code", prompt=_("请选择核实地区"))
     person = Person.objects.filter(id_number=(id_number or "").strip().upper()).first()
     if person is None:
         raise ValidationFailed(_("平台中没有该证件号码的人员"), details={"field": "id_number"})
-    occupation = Occupation.objects.filter(code=(occupation_code or "").strip()).first()
-    if occupation is None:
-        raise ValidationFailed(_("职业编码不在职业分类大典中"), details={"field": "occupation_code"})
-    level = Level.objects.filter(code=(level_code or "").strip()).first()
-    if level is None:
-        raise ValidationFailed(_("等级无效"), details={"field": "level_code"})
-    number = (number or "").strip()
-    if not number or len(number) > 32:
-        raise ValidationFailed(_("请填写证书编号(32字以内)"), details={"field": "number"})
+    values, errors = _declared_facts(
+        person=person,
+        occupation_code=occupation_code,
+        level_code=level_code,
+        number=number,
+        issued_on=issued_on,
+        issuer=issuer,
+    )
     verification = (verification or "").strip()[:255]
     if verified and not verification:
-        raise ValidationFailed(_("已核实的证书请写明核实方式与结果"), details={"field": "verification"})
+        errors.append({"field": "verification", "message": str(_("已核实的证书请写明核实方式与结果"))})
+    _refuse(errors)
     declared = DeclaredCertificate(
         person=person,
-        occupation=occupation,
-        level=level,
-        number=number,
-        issuer=(issuer or "").strip()[:128],
-        issued_on=issued_on,
+        region=region,
         status=DeclaredCertificate.Status.VERIFIED if verified else DeclaredCertificate.Status.PENDING,
         verification=verification,
         recorded_by=actor.user,
         verified_by=actor.user if verified else None,
         verified_at=timezone.now() if verified else None,
+        **values,
     )
-    if DeclaredCertificate.objects.filter(person=person, number=number).exists():
-        raise ValidationFailed(_("该人员已登记过此证书编号"), details={"field": "number"})
-    declared.full_clean(exclude=["person", "occupation", "level", "recorded_by", "verified_by"], validate_unique=False)
-    declared.save()
+    return _declared_save(declared, actor=actor, action="subsidy_declared_certificate.record")
+
+
+@transaction.atomic
+def declared_certificate_declare(
+    *,
+    actor: Actor,
+    occupation_code: str,
+    level_code: str,
+    number: str,
+    issued_on,
+    region_code: str,
+    issuer: str = "",
+) -> DeclaredCertificate:
+    """The worker declares a certificate they hold outside the platform (another province's system, a paper
+    职业资格证书) to the bureau of their 参保地, which verifies it. Every problem with the input is reported at
+    once (details["errors"]). `issued_on` may be a date or its ISO text as typed."""
+    actor.require_person()
+    person = actor.person
+    values, errors = _declared_facts(
+        person=person,
+        occupation_code=occupation_code,
+        level_code=level_code,
+        number=number,
+        issued_on=issued_on,
+        issuer=issuer,
+    )
+    region = Region.objects.filter(code=(region_code or "").strip(), active=True).first()
+    if region is None:
+        errors.append({"field": "region_code", "message": str(_("请选择参保地(由该地人社部门核实)"))})
+    _refuse(errors)
+    declared = DeclaredCertificate(person=person, region=region, recorded_by=actor.user, **values)
+    return _declared_save(declared, actor=actor, action="subsidy_declared_certificate.declare")
+
+
+def _declared_state(declared: DeclaredCertificate) -> dict:
+    return {
+        "number": declared.number,
+        "level": declared.level.code,
+        "occupation": declared.occupation.code,
+        "status": declared.status,
+        "verification": declared.verification,
+    }
+
+
+@transaction.atomic
+def declared_certificate_withdraw(*, actor: Actor, declared_id: int) -> None:
+    """The worker takes back a declaration no officer has decided yet (it is removed; the audit log keeps it)."""
+    actor.require_person()
+    declared = (
+        DeclaredCertificate.objects.select_for_update(of=("self",))
+        .select_related("occupation", "level", "region")
+        .filter(pk=declared_id, person=actor.person)
+        .first()
+    )
+    if declared is None:
+        raise NotFound()
+    if declared.status != DeclaredCertificate.Status.PENDING:
+        raise Conflict(_("人社部门已作出核实结论,不能撤回;如有疑问请联系当地人社部门"), code="declared_decided")
     audit_record(
         actor=actor,
-        action="subsidy_declared_certificate.record",
+        action="subsidy_declared_certificate.withdraw",
         obj=declared,
-        after={"number": number, "level": level.code, "occupation": occupation.code, "status": declared.status},
-        reason=verification,
+        before=_declared_state(declared),
+        region_code=declared.region.code if declared.region else "",
+    )
+    declared.delete()
+
+
+@transaction.atomic
+def declared_certificate_decide(
+    *, actor: Actor, declared_id: int, verified: bool, verification: str
+) -> DeclaredCertificate:
+    """An officer of the region it was declared to records the verification: consistent (it then counts as held,
+    and refuses lower-level subsidies of the same occupation) or not. Once, with how it was checked."""
+    actor.require_bureau()
+    declared = declared_for(actor).select_for_update(of=("self",)).filter(pk=declared_id).first()
+    if declared is None:
+        raise NotFound()
+    if actor.person is not None and actor.person.id == declared.person_id and not actor.is_operator:
+        raise PermissionDenied(_("不得核实本人申报的证书"))
+    if declared.status != DeclaredCertificate.Status.PENDING:
+        raise Conflict(_("该申报已有核实结论"), code="declared_decided")
+    verification = (verification or "").strip()
+    if not verification:
+        raise ValidationFailed(_("请写明核实方式与结果(如 全国联网查询,信息一致)"), details={"field": "verification"})
+    before = _declared_state(declared)
+    declared.status = DeclaredCertificate.Status.VERIFIED if verified else DeclaredCertificate.Status.REJECTED
+    declared.verification = verification[:255]
+    declared.verified_by, declared.verified_at = actor.user, timezone.now()
+    declared.save(update_fields=["status", "verification", "verified_by", "verified_at"])
+    audit_record(
+        actor=actor,
+        action="subsidy_declared_certificate." + ("verify" if verified else "reject"),
+        obj=declared,
+        before=before,
+        after=_declared_state(declared),
+        reason=declared.verification,
+        region_code=declared.region.code if declared.region else "",
+    )
+    # The accounts that act as the person (a live binding): the same people who can open the declaration.
+    holders = User.objects.filter(
+        person_id=declared.person_id, bindings__person_id=declared.person_id, bindings__ended_at__isnull=True
+    ).distinct()
+    notify(
+        users=list(holders),
+        title=_("平台外证书核实结果:%(s)s") % {"s": declared.get_status_display()},
+        body=_("%(o)s %(l)s 证书 %(n)s:%(v)s")
+        % {"o": declared.occupation.name, "l": declared.level.label, "n": declared.number, "v": declared.verification},
+        link=reverse("subsidies:declared"),
     )
     return declared
 

@@ -1,5 +1,6 @@
 import datetime
 from decimal import Decimal
+from typing import Literal
 
 from ninja import Field, Schema
 
@@ -214,6 +215,21 @@ class DeclaredCertificateIn(Schema):
     issuer: str = ""
     verified: bool = False
     verification: str = ""
+    region_code: str = ""
+
+
+class DeclarationIn(Schema):
+    occupation_code: str
+    level_code: str
+    number: str
+    issued_on: IsoDate
+    region_code: str
+    issuer: str = ""
+
+
+class DeclaredDecisionIn(Schema):
+    decision: Literal["verified", "rejected"]
+    verification: str = ""
 
 
 class DeclaredCertificateOut(Schema):
@@ -223,6 +239,8 @@ class DeclaredCertificateOut(Schema):
     occupation: str = Field(alias="occupation.code")
     level: str = Field(alias="level.code")
     issued_on: datetime.date
+    region: str | None = Field(default=None, alias="region.code")
+    verification: str = ""
 
 
 class BankReturnReportOut(Schema):

@@ -14,7 +14,15 @@ from accounts.models import Role
 from core.errors import NotFound, PermissionDenied
 from occupations.models import Level, Region
 
-from .models import Claim, InsuranceRecord, Objection, PaymentBatch, SubsidyPolicy, TrainingSubsidyRecord
+from .models import (
+    Claim,
+    DeclaredCertificate,
+    InsuranceRecord,
+    Objection,
+    PaymentBatch,
+    SubsidyPolicy,
+    TrainingSubsidyRecord,
+)
 
 CLAIM_RELATED = ("certificate", "person", "occupation", "level", "region", "policy__region", "filed_by_organisation")
 
@@ -191,6 +199,44 @@ def training_subsidies_for(actor: Actor) -> QuerySet[TrainingSubsidyRecord]:
     actor.require_bureau()
     qs = TrainingSubsidyRecord.objects.select_related("person", "occupation", "level", "region")
     return qs if actor.is_operator else qs.filter(Region.within_q("region", actor.bureau_prefixes))
+
+
+def declared_for(actor: Actor) -> QuerySet[DeclaredCertificate]:
+    """The one permission helper for certificates declared outside the platform: a person sees their own, bureau
+    staff those declared to their region (and below), the operator all. What it does not return is a 404."""
+    qs = DeclaredCertificate.objects.select_related("person", "occupation", "level", "region__parent__parent")
+    if actor.is_operator:
+        return qs
+    q = Region.within_q("region", actor.bureau_prefixes)
+    if actor.person is not None:
+        q |= Q(person=actor.person)
+    return qs.filter(q)
+
+
+def declared_get(actor: Actor, declared_id: int) -> DeclaredCertificate:
+    declared = declared_for(actor).filter(pk=declared_id).first()
+    if declared is None:
+        raise NotFound()
+    return declared
+
+
+def declared_queue(actor: Actor, *, status: str = "", search: str = "") -> QuerySet[DeclaredCertificate]:
+    """Declarations of the officer's region: the pending ones first, each group oldest first; `search` matches the name, the ID number or the certificate number."""
+    actor.require_bureau()
+    qs = declared_for(actor)
+    if not actor.is_operator:
+        qs = qs.filter(Region.within_q("region", actor.bureau_prefixes))
+    if status:
+        qs = qs.filter(status=status)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(
+            Q(person__name__icontains=search)
+            | Q(person__id_number__iexact=search.upper())
+            | Q(number__icontains=search.upper().replace(" ", ""))
+        )
+    pending_first = ExpressionWrapper(Q(status=DeclaredCertificate.Status.PENDING), output_field=BooleanField())
+    return qs.annotate(is_pending=pending_first).order_by("-is_pending", "created_at", "id")
 
 
 # --- Statistics -------------------------------------------------------------------------------------------

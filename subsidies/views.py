@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,23 +22,28 @@ from accounts.models import Role
 from accounts.pages import object_action
 from accreditation.models import Organisation
 from certificates.models import Certificate
+from core.audit_words import action_words
 from core.errors import NotFound, PermissionDenied, PlatformError, ValidationFailed
-from core.pages import perform
+from core.models import AuditEntry
+from core.pages import form_input, perform
 from core.ratelimit import client_ip
-from occupations.models import Region
+from occupations.models import Level, Region
 from occupations.workdays import WorkCalendar
 
 from . import budgets, payments, progress, records, services
 from . import statistics as statistics_module
 from .eligibility import assess, yuan
-from .models import Claim, Objection
-from .schemas import AccountIn, ClaimReasonIn, ReviewIn
+from .models import Claim, DeclaredCertificate, Objection
+from .schemas import AccountIn, BudgetIn, ClaimReasonIn, DeclaredDecisionIn, ReviewIn, SupplementIn
 from .selectors import (
     batch_get,
     batches_for,
     claim_get,
     claim_statistics,
     claims_for,
+    declared_for,
+    declared_get,
+    declared_queue,
     insurance_records_for,
     is_bureau_for,
     policies_in_force,
@@ -550,6 +556,227 @@ def statistics_export(request):
         year = timezone.localdate().year
     data = statistics_module.city_statistics_workbook(actor, year=year)
     return _xlsx(data, f"subsidy-statistics-{year}.xlsx")
+
+
+# --- Certificates held outside the platform -------------------------------------------------------------------
+
+DECLARE_FIELDS = ("occupation_code", "level_code", "number", "issuer", "issued_on", "region_code")
+
+
+def _field_errors(error: PlatformError | None) -> dict[str, str]:
+    """{field: message} of a refused form, for the message beside each field (and the summary above the form)."""
+    if error is None:
+        return {}
+    errors = error.details.get("errors") or (
+        [{"field": error.details["field"], "message": error.message}] if error.details.get("field") else []
+    )
+    return {e["field"]: e["message"] for e in errors}
+
+
+def _history(obj) -> list[tuple[AuditEntry, str]]:
+    entries = AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related(
+        "actor"
+    )
+    return [(e, action_words(e.action)) for e in entries.order_by("seq")]
+
+
+@login_required
+def declared_mine(request):
+    """The worker's certificates held outside the platform: declare one to the bureau of their 参保地, see what the
+    bureau found, withdraw one it has not decided yet."""
+    actor = Actor.from_request(request)
+    actor.require_person()
+    data = {k: request.POST.get(k, "").strip() for k in DECLARE_FIELDS} if request.method == "POST" else {}
+    error = None
+    if request.method == "POST":
+        try:
+            declared = records.declared_certificate_declare(actor=actor, **data)
+        except ValidationFailed as exc:
+            error = exc
+        except PlatformError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("已申报证书%(n)s,待%(r)s人社部门核实") % {"n": declared.number, "r": declared.region.full_name},
+            )
+            return redirect("subsidies:declared")
+    return render(
+        request,
+        "subsidies/declared_mine.html",
+        {
+            "declarations": declared_for(actor).filter(person=actor.person).order_by("-created_at", "-id"),
+            "levels": Level.objects.order_by("-rank"),
+            "data": data,
+            "error": error.message if error else "",
+            "field_errors": _field_errors(error),
+        },
+        status=error.status if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def declared_withdraw(request, declared_id: int):
+    actor = Actor.from_request(request)
+    perform(
+        request,
+        lambda: records.declared_certificate_withdraw(actor=actor, declared_id=declared_id),
+        _("申报已撤回"),
+    )
+    return redirect("subsidies:declared")
+
+
+@login_required
+def declared_review(request):
+    """The bureau's queue of declared certificates: pending first, searchable by name, ID number or number."""
+    actor = Actor.from_request(request)
+    _require_bureau(actor)
+    status = request.GET.get("status", DeclaredCertificate.Status.PENDING)
+    if status not in DeclaredCertificate.Status.values:
+        status = ""
+    search = request.GET.get("q", "").strip()[:64]
+    qs = declared_queue(actor, status=status, search=search)
+    return render(
+        request,
+        "subsidies/declared_review.html",
+        {
+            "page": Paginator(qs, 30).get_page(request.GET.get("page")),
+            "status": status,
+            "q": search,
+            "statuses": DeclaredCertificate.Status.choices,
+        },
+    )
+
+
+@login_required
+def declared_detail(request, declared_id: int):
+    """One declaration: its holder sees what the bureau found; an officer of its region decides it here."""
+    actor = Actor.from_request(request)
+    declared = declared_get(actor, declared_id)
+    is_holder = actor.person is not None and actor.person.id == declared.person_id
+    is_officer = not is_holder and (
+        actor.is_operator or (declared.region is not None and actor.oversees_region(declared.region))
+    )
+    error, data = None, {}
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "").strip() for k in ("decision", "verification")}
+        try:
+            decision = form_input(request, DeclaredDecisionIn)
+            records.declared_certificate_decide(
+                actor=actor,
+                declared_id=declared.id,
+                verified=decision.decision == "verified",
+                verification=decision.verification,
+            )
+        except ValidationFailed as exc:
+            error = exc
+        except PlatformError as exc:
+            messages.error(request, exc.message)
+            return redirect("subsidies:declared_detail", declared_id=declared.id)
+        else:
+            messages.success(request, _("已记录核实结论"))
+            return redirect("subsidies:declared_review")
+    held = Certificate.objects.filter(person_id=declared.person_id, occupation_id=declared.occupation_id)
+    return render(
+        request,
+        "subsidies/declared_detail.html",
+        {
+            "declared": declared,
+            "is_holder": is_holder,
+            "is_officer": is_officer,
+            "can_decide": is_officer and declared.status == DeclaredCertificate.Status.PENDING,
+            # The bureau checks the holder against the national query: officers see the full ID number.
+            "id_number": declared.person.id_number if is_officer else mask_id_number(declared.person.id_number),
+            "held": held.select_related("level").order_by("-issued_on") if is_officer else [],
+            "history": _history(declared) if is_officer else [],
+            "data": data,
+            "error": error.message if error else "",
+            "field_errors": _field_errors(error),
+        },
+        status=error.status if error else 200,
+    )
+
+
+# --- The fund's budget -------------------------------------------------------------------------------------------
+
+
+def _year(value: str | None) -> int:
+    try:
+        year = int(value or timezone.localdate().year)
+    except ValueError:
+        return timezone.localdate().year
+    return year if 2000 <= year <= 2100 else timezone.localdate().year
+
+
+@login_required
+def budgets_page(request):
+    """The budgets of the officer's region and those below it, for a year: amount, committed, paid, remaining;
+    and a year's budget recorded as approved (批复)."""
+    actor = Actor.from_request(request)
+    _require_bureau(actor)
+    year = _year(request.GET.get("year"))
+    error, data = None, {}
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "").strip() for k in ("year", "amount", "basis", "region_code", "warn_percent")}
+        try:
+            budget = budgets.budget_set(actor=actor, **form_input(request, BudgetIn).dict())
+        except ValidationFailed as exc:
+            error = exc
+        except PlatformError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已登记%(y)d年预算") % {"y": budget.year})
+            return redirect(f"{reverse('subsidies:budgets')}?year={budget.year}")
+    years = sorted({year, timezone.localdate().year, *budgets.budgets_visible(actor).values_list("year", flat=True)})
+    return render(
+        request,
+        "subsidies/budgets.html",
+        {
+            "uses": budgets.budgets_for(actor, year),
+            "year": year,
+            "years": sorted(years, reverse=True),
+            "regions": _bureau_regions(actor),
+            "data": data or {"year": year, "warn_percent": 80},
+            "error": error.message if error else "",
+            "field_errors": _field_errors(error),
+        },
+        status=error.status if error else 200,
+    )
+
+
+@login_required
+def budget_detail(request, budget_id: int):
+    """One year's budget: its use, the supplements (追加) with their basis, and every change to it."""
+    actor = Actor.from_request(request)
+    budget = budgets.budget_get(actor, budget_id)
+    error, data = None, {}
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "").strip() for k in ("amount", "basis")}
+        try:
+            supplement = budgets.budget_supplement(
+                actor=actor, budget_id=budget.id, **form_input(request, SupplementIn).dict()
+            )
+        except ValidationFailed as exc:
+            error = exc
+        except PlatformError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已登记追加预算%(a)s元") % {"a": yuan(supplement.amount)})
+            return redirect("subsidies:budget", budget_id=budget.id)
+    return render(
+        request,
+        "subsidies/budget_detail.html",
+        {
+            "use": budgets.budget_use(budget),
+            "supplements": budget.supplements.select_related("recorded_by").order_by("recorded_at", "id"),
+            "history": _history(budget),
+            "data": data,
+            "error": error.message if error else "",
+            "field_errors": _field_errors(error),
+        },
+        status=error.status if error else 200,
+    )
 
 
 # --- Public -----------------------------------------------------------------------------------------------

@@ -47,6 +47,16 @@ def test_a_bureau_officer_gets_the_bureau_menu_and_not_the_organisations(cc_offi
         assert f'href="{entry}"' in header(html)
 
 
+def test_the_subsidy_menus_reach_declarations_and_budgets(cc_officer):
+    from tests.factories import PersonFactory
+
+    officer_menu = role_menu(client_for(cc_officer).get("/").content.decode())
+    assert 'href="/subsidies/declared/review/"' in officer_menu and 'href="/subsidies/budgets/"' in officer_menu
+    assert 'href="/subsidies/declared/"' not in officer_menu  # no person bound: nothing to declare
+    worker_menu = role_menu(client_for(member(Role.WORKER, person=PersonFactory())).get("/").content.decode())
+    assert 'href="/subsidies/declared/"' in worker_menu and 'href="/subsidies/budgets/"' not in worker_menu
+
+
 def test_an_organisation_admin_gets_the_organisation_menu(org_admin):
     menu = role_menu(client_for(org_admin).get("/").content.decode())
     assert 'href="/assessments/manage/"' in menu and 'href="/accreditation/mine/"' in menu

@@ -265,6 +265,10 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/subsidies/military-records/import"): AUTH,
     ("POST", "/api/v1/subsidies/other-region-records/import"): AUTH,
     ("POST", "/api/v1/subsidies/declared-certificates"): AUTH,
+    ("GET", "/api/v1/subsidies/declared-certificates"): AUTH,
+    ("POST", "/api/v1/subsidies/declared-certificates/declare"): AUTH,
+    ("POST", "/api/v1/subsidies/declared-certificates/{declared_id}/withdraw"): AUTH,
+    ("POST", "/api/v1/subsidies/declared-certificates/{declared_id}/decide"): AUTH,
     ("GET", "/api/v1/subsidies/batches"): AUTH,
     ("POST", "/api/v1/subsidies/batches"): AUTH,
     ("GET", "/api/v1/subsidies/batches/{batch_id}"): AUTH,
@@ -576,7 +580,7 @@ def _build_world() -> World:
         Inspection,
         Rectification,
     )
-    from subsidies.models import Claim, FundBudget, PaymentBatch
+    from subsidies.models import Claim, DeclaredCertificate, FundBudget, PaymentBatch
     from subsidies.models import Objection as ClaimObjection
 
     users = {u.username: u for u in User.objects.filter(username__in=[*ROLE_USERS.values(), *OWNERS.values()])}
@@ -620,6 +624,8 @@ def _build_world() -> World:
         "objection_id": Objection.objects.filter(publication__plan=plan).get().id,
         "batch_id": batch.id,
         "budget_id": FundBudget.objects.get(region__code="220100").id,
+        # worker1's certificate from 广东, declared to 长春 (the demo)
+        "declared_id": DeclaredCertificate.objects.get(person=users["worker1"].person).id,
         "paid_claim_id": batch.lines.get().claim_id,
         "class_id": GraduatingClass.objects.get().id,
         "complaint_id": Complaint.objects.filter(organisation=employer).order_by("id").first().id,
@@ -1112,6 +1118,14 @@ PAGES: dict[str, Page] = {
     "subsidies/claims/<int:claim_id>/reject/": POST_ONLY,
     "subsidies/claims/<int:claim_id>/withdraw/": POST_ONLY,
     "subsidies/claims/<int:claim_id>/account/": POST_ONLY,
+    # Certificates held outside the platform: a person declares their own; the region's officers verify them.
+    "subsidies/declared/": page(403, anonymous=LOGIN, worker=200, assessor=200, supervisor=200, trainer=200),
+    "subsidies/declared/review/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "subsidies/declared/<int:declared_id>/": page(404, anonymous=LOGIN, worker=200, bureau=200, operator=200),
+    "subsidies/declared/<int:declared_id>/withdraw/": POST_ONLY,
+    # The fund's budget: bureau staff, each their own region's; another region's budget is a 404.
+    "subsidies/budgets/": page(403, anonymous=LOGIN, bureau=200, other_bureau=200, operator=200),
+    "subsidies/budgets/<int:budget_id>/": page(403, anonymous=LOGIN, bureau=200, other_bureau=404, operator=200),
     "subsidies/employer/": page(403, anonymous=LOGIN, org_admin=200),
     "subsidies/employer/<int:org_id>/": page(404, anonymous=LOGIN, org_admin=200),
     "subsidies/objections/<int:objection_id>/resolve/": page(
@@ -1185,6 +1199,20 @@ REFUSED_POSTS = [
         "worker",
         302,
         ("subsidies.Claim", "pk", "claim_id", "status"),
+    ),
+    (
+        "subsidies/declared/<int:declared_id>/",
+        {},
+        "other_bureau",
+        404,
+        ("subsidies.DeclaredCertificate", "pk", "declared_id", "status"),
+    ),
+    (
+        "subsidies/declared/<int:declared_id>/withdraw/",
+        {},
+        "assessor",
+        302,  # flashed "未找到": only the declarant may withdraw
+        ("subsidies.DeclaredCertificate", "pk", "declared_id", "status"),
     ),
     (
         "certificates/plans/<int:plan_id>/issue/start/",
@@ -1518,6 +1546,7 @@ API_GETS: dict[str, Page] = {
         403, anonymous=401, bureau=200, other_bureau=404, operator=200
     ),
     "/api/v1/subsidies/budgets": page(403, anonymous=401, bureau=200, other_bureau=200, operator=200),
+    "/api/v1/subsidies/declared-certificates": SIGNED_IN,
     # Only a registered channel's signed request gets in: every signed-in user is 401 like the anonymous.
     "/api/v1/subsidies/intake/notices": page(401),
     "/api/v1/subsidies/claims": SIGNED_IN,
