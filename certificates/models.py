@@ -109,6 +109,14 @@ class Certificate(models.Model):
             models.Index(fields=["person", "occupation", "level"]),
             # The dashboards' refresh finds recently created certificates (oversight/aggregates.py) by this.
             models.Index(fields=["created_at"], name="certificate_created_at"),
+            # Building a status list (certificates/credentials.py) reads only its list's flagged positions, from
+            # this small index alone, not every revoked certificate of every list.
+            models.Index(
+                fields=["status_list", "status"],
+                include=["status_index", "organisation_id"],
+                condition=Q(status__in=["revoked", "superseded", "suspended"]),
+                name="certificate_flagged_position",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["status_list", "status_index"], name="uniq_certificate_status_position")

@@ -6,7 +6,8 @@ Every existing certificate stays where it is: list 0, at its index, published at
 (/api/v1/credentials/status/{issuer}/{purpose} and the platform-wide /api/v1/credentials/status/{purpose}). List 0
 keeps the length it was served with (2**22 bits, or whole 131,072-bit blocks covering the highest index if a
 position beyond that exists). It stays open for new certificates unless it is already past the fill threshold, or
-longer than the standard capacity (a bulk-loaded database): then the next certificate opens list 1.
+longer than the standard capacity (a bulk-loaded database): then the next certificate opens list 1. A small partial
+index holds the flagged (revoked, superseded, suspended) positions per list, which is all a list is built from.
 """
 
 import certificates.models
@@ -62,6 +63,15 @@ class Migration(migrations.Migration):
             model_name="certificate",
             constraint=models.UniqueConstraint(
                 fields=("status_list", "status_index"), name="uniq_certificate_status_position"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="certificate",
+            index=models.Index(
+                condition=models.Q(("status__in", ["revoked", "superseded", "suspended"])),
+                fields=["status_list", "status"],
+                include=("status_index", "organisation_id"),
+                name="certificate_flagged_position",
             ),
         ),
         migrations.AlterField(
