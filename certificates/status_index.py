@@ -8,15 +8,16 @@ same moment: on PostgreSQL the second insert waits for the first transaction and
 inside a savepoint, and its batch draws again
 (tests/certificates/test_credentials.py::test_concurrent_issuances_that_draw_the_same_positions_both_succeed).
 
-Once a list's `assigned` passes settings.STATUS_LIST_FILL of its capacity it is marked full and the next list opens
-(a batch larger than the room left is split between the two). `assigned` is counted in the inserting transaction,
-after the insert: that row lock is the only one taken here, and it is held only for the rest of the transaction.
-Concurrent batches may each find the list open and overshoot the threshold by a batch each, which the headroom
-between the threshold and the capacity absorbs.
+Once a list's `assigned` passes settings.STATUS_LIST_FILL of its capacity it is marked full and the next list opens.
+Both happen just after the inserting transaction commits, in a short transaction of their own (_counted): nothing
+in the issuing transaction locks a list's row, so issuances never wait on each other for this. Concurrent batches
+may each find the list open and pass the threshold by a batch each, which the headroom between the threshold and
+the capacity absorbs; a batch that would fill a list past HEADROOM spills into the next list.
 """
 
 import secrets
 from collections.abc import Sequence
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from .ecert import identifier_for
 from .models import Certificate, StatusList
 
 ATTEMPTS = 8
+HEADROOM = 0.95
 
 
 def random_position(capacity: int) -> int:
@@ -55,18 +57,16 @@ def _is_position_clash(exc: IntegrityError) -> bool:
 
 
 def _room(status_list: StatusList) -> int:
-    """Positions the list may still hand out before it is full (at least one: an open list takes a batch)."""
-    return max(1, int(status_list.capacity * settings.STATUS_LIST_FILL) - status_list.assigned)
+    """How many more a batch may put in the list: up to HEADROOM of its capacity, which keeps drawing a free
+    position cheap even past the fill threshold (a batch larger than what is left of it spills into the next list)."""
+    return int(status_list.capacity * HEADROOM) - status_list.assigned
 
 
-def open_status_list() -> StatusList:
-    """The list new certificates go to; the next one is opened when every list is full (or none exists yet)."""
-    current = StatusList.objects.filter(full_at__isnull=True).order_by("number").first()
-    if current is not None:
-        return current
+def _open_next() -> StatusList:
+    """A new list after the last one (list 0 on a database that has none)."""
     last = StatusList.objects.order_by("-number").values_list("number", flat=True).first()
     number = 0 if last is None else last + 1
-    # Two issuances may open the same next list at once: get_or_create lets the second find the first's.
+    # Two may open the same next list at once: get_or_create lets the second find the first's.
     status_list, _created = StatusList.objects.get_or_create(
         number=number,
         defaults={
@@ -78,14 +78,25 @@ def open_status_list() -> StatusList:
     return status_list
 
 
-def _count(status_list: StatusList, added: int) -> None:
-    """Add to the list's count (locking its row for the rest of the transaction) and mark it full when past the
-    threshold."""
-    StatusList.objects.filter(pk=status_list.pk).update(assigned=F("assigned") + added)
-    status_list.refresh_from_db(fields=["assigned", "full_at"])
-    if status_list.full_at is None and status_list.assigned >= status_list.capacity * settings.STATUS_LIST_FILL:
-        status_list.full_at = timezone.now()
-        StatusList.objects.filter(pk=status_list.pk, full_at__isnull=True).update(full_at=status_list.full_at)
+def open_status_list() -> StatusList:
+    """The list new certificates go to: the lowest-numbered one that is not full. One is opened here only on a
+    database that has none (or if the count that would have opened it was lost); otherwise _counted opens it."""
+    current = StatusList.objects.filter(full_at__isnull=True).order_by("number").first()
+    return current if current is not None else _open_next()
+
+
+def _counted(number: int, added: int) -> None:
+    """After the certificates' transaction has committed, in a short transaction of its own: add them to the list's
+    count and, past the threshold, mark it full and open the next. Issuances also lock the audit chain's head, some
+    before inserting certificates (an import creates people first), some after (issuance): a list row locked
+    inside their transactions would deadlock the two kinds."""
+    with transaction.atomic():
+        StatusList.objects.filter(pk=number).update(assigned=F("assigned") + added)
+        status_list = StatusList.objects.get(pk=number)
+        if status_list.full_at is None and status_list.assigned >= status_list.capacity * settings.STATUS_LIST_FILL:
+            StatusList.objects.filter(pk=number).update(full_at=timezone.now())
+            if not StatusList.objects.filter(full_at__isnull=True).exists():
+                _open_next()
 
 
 def _insert_into(certs: Sequence[Certificate], status_list: StatusList, batch_size: int | None) -> None:
@@ -95,7 +106,8 @@ def _insert_into(certs: Sequence[Certificate], status_list: StatusList, batch_si
         try:
             with transaction.atomic():
                 Certificate.objects.bulk_create(certs, batch_size=batch_size)
-                _count(status_list, len(certs))
+                # Discarded with the savepoint if this insert is rolled back.
+                transaction.on_commit(partial(_counted, status_list.number, len(certs)), robust=True)
             return
         except IntegrityError as exc:
             if not _is_position_clash(exc) or attempt == ATTEMPTS - 1:
@@ -113,8 +125,18 @@ def certificates_insert(certs: Sequence[Certificate], *, batch_size: int | None 
             cert.ecert_id = identifier_for(cert) or None
     remaining = list(certs)
     with transaction.atomic():
+        status_list = open_status_list()
         while remaining:
-            status_list = open_status_list()
             room = _room(status_list)
+            if room < 1:
+                # What is left of a batch larger than the list's room (rare: more than half a list at once).
+                status_list = (
+                    StatusList.objects.filter(number__gt=status_list.number, full_at__isnull=True)
+                    .order_by("number")
+                    .first()
+                    or _open_next()
+                )
+                continue
             _insert_into(remaining[:room], status_list, batch_size)
+            status_list.assigned += len(remaining[:room])
             remaining = remaining[room:]

@@ -581,6 +581,18 @@ def small_lists(settings, certs):
     StatusList.objects.filter(number=0).update(full_at=timezone.now())
 
 
+@pytest.fixture
+def insert(django_capture_on_commit_callbacks):
+    """certificates_insert as an issuance's transaction commits (the lists are counted just after the commit)."""
+
+    def run(certs: list[Certificate]) -> list[Certificate]:
+        with django_capture_on_commit_callbacks(execute=True):
+            status_index.certificates_insert(certs)
+        return certs
+
+    return run
+
+
 def numbered_status_list(client, purpose: str, issuer: str, number: int) -> tuple[dict, bytes]:
     r = client.get(f"/api/v1/credentials/status/{issuer}/{number}/{purpose}")
     assert r.status_code == 200 and r["Content-Type"] == "application/vc+jwt" and "max-age=60" in r["Cache-Control"]
@@ -588,28 +600,30 @@ def numbered_status_list(client, purpose: str, issuer: str, number: int) -> tupl
     return vc, decoded_list(vc["credentialSubject"]["encodedList"])
 
 
-def test_a_full_list_sends_the_rest_of_a_batch_and_later_certificates_to_the_next_list(certs, small_lists):
-    batch = fresh_certificates(certs[0], 10)
-    status_index.certificates_insert(batch)
-    assert [c.status_list for c in batch] == [1] * 8 + [2] * 2
-    one, two = StatusList.objects.get(number=1), StatusList.objects.get(number=2)
-    assert (one.capacity, one.assigned, one.full_at is not None) == (16, 8, True)
-    assert (two.capacity, two.assigned, two.full_at) == (16, 2, None)
-    later = fresh_certificates(certs[0], 1, start=10)
-    status_index.certificates_insert(later)
-    assert later[0].status_list == 2 and StatusList.objects.get(number=2).assigned == 3
-    rows = list(Certificate.objects.filter(status_list__in=[1, 2]).values_list("status_list", "status_index"))
-    assert len(rows) == len(set(rows)) == 11 and all(0 <= index < 16 for _n, index in rows)
+def test_a_list_past_its_fill_threshold_sends_later_certificates_to_the_next_list(certs, small_lists, insert):
+    first = insert(fresh_certificates(certs[0], 10))
+    assert {c.status_list for c in first} == {1}
+    one = StatusList.objects.get(number=1)
+    assert (one.capacity, one.assigned, one.full_at is not None) == (16, 10, True)  # past 8: full
+    two = StatusList.objects.get(number=2)
+    assert (two.capacity, two.assigned, two.full_at) == (16, 0, None)
+    later = insert(fresh_certificates(certs[0], 1, start=10))
+    assert later[0].status_list == 2 and StatusList.objects.get(number=2).assigned == 1
+    # A batch larger than what is left of a list (up to 95 % of it, 15 of 16) spills into the next one.
+    spilled = insert(fresh_certificates(certs[0], 20, start=11))
+    assert [c.status_list for c in spilled] == [2] * 14 + [3] * 6
+    rows = list(Certificate.objects.filter(status_list__gte=1).values_list("status_list", "status_index"))
+    assert len(rows) == len(set(rows)) == 31 and all(0 <= index < 16 for _n, index in rows)
     # The certificates issued before stay where they were.
     assert set(Certificate.objects.filter(pk__in=[c.pk for c in certs]).values_list("status_list", flat=True)) == {0}
 
 
 def test_a_certificate_on_a_new_list_verifies_and_its_revocation_shows_in_its_own_list_only(
-    client, certs, small_lists, org_admin, cc_officer, django_capture_on_commit_callbacks
+    client, certs, small_lists, insert, org_admin, cc_officer, django_capture_on_commit_callbacks
 ):
-    status_index.certificates_insert(fresh_certificates(certs[0], 10))
-    on_two = Certificate.objects.select_related("level").filter(status_list=2).first()
-    on_one = Certificate.objects.select_related("level").filter(status_list=1).first()
+    on_one = Certificate.objects.select_related("level").get(pk=insert(fresh_certificates(certs[0], 10))[0].pk)
+    on_two = Certificate.objects.select_related("level").get(pk=insert(fresh_certificates(certs[0], 2, 10))[0].pk)
+    assert (on_one.status_list, on_two.status_list) == (1, 2)
     key = f"o{on_two.organisation_id}"
     token = client_for(org_admin).get(credential_url(on_two)).content.decode()
     _h, vc = verify_jwt(client, token)
@@ -640,8 +654,9 @@ def test_a_certificate_on_a_new_list_verifies_and_its_revocation_shows_in_its_ow
     assert _ob3_verifier(client).verify(other, check_status=True, verify_status_list=True, download=_download(client))
 
 
-def test_the_first_lists_old_urls_still_serve_its_certificates(client, certs, small_lists, holder, cc_officer):
-    status_index.certificates_insert(fresh_certificates(certs[0], 10))
+def test_the_first_lists_old_urls_still_serve_its_certificates(client, certs, small_lists, insert, holder, cc_officer):
+    insert(fresh_certificates(certs[0], 10))
+    insert(fresh_certificates(certs[0], 2, 10))
     services.certificate_revoke(actor=Actor.for_user(cc_officer), certificate_id=certs[1].id, reason="考试作弊")
     token = client_for(holder).get(credential_url(certs[0])).content.decode()
     _h, vc = verify_jwt(client, token)
@@ -657,8 +672,8 @@ def test_the_first_lists_old_urls_still_serve_its_certificates(client, certs, sm
 @pytest.mark.parametrize(
     "path", ["o{org}/0/revocation", "o{org}/3/revocation", "o{org}/1/message", "o999999/1/revocation"]
 )
-def test_a_list_never_opened_or_named_twice_is_404(client, certs, small_lists, path):
-    status_index.certificates_insert(fresh_certificates(certs[0], 1))
+def test_a_list_never_opened_or_named_twice_is_404(client, certs, small_lists, insert, path):
+    insert(fresh_certificates(certs[0], 1))
     r = client.get("/api/v1/credentials/status/" + path.format(org=certs[0].organisation_id))
     assert r.status_code == 404 and r.json()["code"] == "not_found"
 
@@ -682,18 +697,17 @@ def test_a_verifier_holding_the_current_list_gets_304_until_it_changes(
     assert bit(decoded_list(vc["credentialSubject"]["encodedList"]), certs[0].status_index) == 1
 
 
-def test_existing_certificates_stay_on_list_zero_when_migrated(certs):
+def test_existing_certificates_stay_on_list_zero_when_migrated(certs, insert):
     migration = importlib.import_module("certificates.migrations.0009_status_lists")
     StatusList.objects.all().delete()
     migration.open_list_zero(django_apps, None)
     zero = StatusList.objects.get(number=0)
     assert (zero.capacity, zero.assigned, zero.full_at) == (STATUS_LIST_CAPACITY, 7, None)
-    new = fresh_certificates(certs[0], 1)
-    status_index.certificates_insert(new)
+    new = insert(fresh_certificates(certs[0], 1))
     assert new[0].status_list == 0 and StatusList.objects.get(number=0).assigned == 8
 
 
-def test_a_bulk_loaded_list_zero_longer_than_the_standard_is_closed_when_migrated(certs):
+def test_a_bulk_loaded_list_zero_longer_than_the_standard_is_closed_when_migrated(certs, insert):
     """A database whose list 0 grew past 2**22 positions (bench/load_scale.py used to load above it) keeps it at
     that length, for the credentials that name it, and new certificates open list 1."""
     migration = importlib.import_module("certificates.migrations.0009_status_lists")
@@ -702,8 +716,7 @@ def test_a_bulk_loaded_list_zero_longer_than_the_standard_is_closed_when_migrate
     migration.open_list_zero(django_apps, None)
     zero = StatusList.objects.get(number=0)
     assert zero.capacity == STATUS_LIST_CAPACITY + 131_072 and zero.full_at is not None
-    new = fresh_certificates(certs[0], 1)
-    status_index.certificates_insert(new)
+    new = insert(fresh_certificates(certs[0], 1))
     assert new[0].status_list == 1
 
 
@@ -761,3 +774,51 @@ def test_concurrent_issuances_past_the_fill_threshold_stay_unique_and_open_the_n
     last = certificate("300")
     status_index.certificates_insert([last])
     assert last.status_list == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_issuing_transaction_holds_no_lock_on_its_status_list():
+    """Issuance locks the audit chain's head after inserting certificates, an import before (it creates people
+    first): were the list's row locked inside either transaction, the two would deadlock. It is counted after the
+    commit instead; while the inserting transaction is still open, anyone may lock the row at once."""
+    require_postgres()
+    from django.db import connections
+
+    StatusList.objects.get_or_create(number=0, defaults={"capacity": STATUS_LIST_CAPACITY})  # gone if flushed
+    level = Level.objects.get(code="4")
+    person = PersonFactory()
+    cert = Certificate(
+        number="S000022000001266000001",
+        person=person,
+        level=level,
+        holder_name=person.name,
+        id_type="居民身份证",
+        id_number=person.id_number,
+        occupation_name="电工",
+        organisation_name="测试机构",
+        issued_on=datetime.date(2026, 1, 5),
+        region_code="220102",
+        token="k.lock",
+    )
+    inserted, release = threading.Event(), threading.Event()
+
+    def issue() -> None:
+        try:
+            with transaction.atomic():
+                status_index.certificates_insert([cert])
+                inserted.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=issue)
+    thread.start()
+    try:
+        assert inserted.wait(10)
+        with transaction.atomic():
+            locked = list(StatusList.objects.select_for_update(nowait=True).filter(number=cert.status_list))
+        assert len(locked) == 1 and locked[0].assigned == 0  # not counted before the commit
+    finally:
+        release.set()
+        thread.join()
+    assert StatusList.objects.get(number=cert.status_list).assigned == 1
