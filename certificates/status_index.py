@@ -28,6 +28,7 @@ from .ecert import identifier_for
 from .models import Certificate, StatusList
 
 ATTEMPTS = 8
+DRAW_ROUNDS = 1000
 HEADROOM = 0.95
 
 
@@ -38,7 +39,7 @@ def random_position(capacity: int) -> int:
 def _draw(count: int, status_list: StatusList) -> list[int]:
     """`count` distinct positions in the list that no certificate holds right now."""
     chosen: set[int] = set()
-    while len(chosen) < count:
+    for _round in range(DRAW_ROUNDS):
         wanted = count - len(chosen)
         candidates = {random_position(status_list.capacity) for _ in range(wanted + 8)} - chosen
         taken = set(
@@ -47,6 +48,11 @@ def _draw(count: int, status_list: StatusList) -> list[int]:
             )
         )
         chosen.update(sorted(candidates - taken)[:wanted])
+        if len(chosen) == count:
+            break
+    else:
+        # Only if the list's count fell far behind (counts lost between a commit and _counted): stop, not hang.
+        raise RuntimeError(f"status list {status_list.number} has no free positions left to draw")
     drawn = list(chosen)
     # sorted() above only picks which candidates to keep; the order handed out is random again.
     return [drawn.pop(secrets.randbelow(len(drawn))) for _ in range(count)]

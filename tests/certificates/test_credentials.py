@@ -822,3 +822,15 @@ def test_an_issuing_transaction_holds_no_lock_on_its_status_list():
         release.set()
         thread.join()
     assert StatusList.objects.get(number=cert.status_list).assigned == 1
+
+
+def test_a_list_whose_count_fell_behind_stops_with_an_error_rather_than_drawing_for_ever(certs, small_lists, insert):
+    insert(fresh_certificates(certs[0], 15))
+    (free,) = set(range(16)) - set(Certificate.objects.filter(status_list=1).values_list("status_index", flat=True))
+    last = fresh_certificates(certs[0], 1, start=15)[0]
+    last.status_list, last.status_index = 1, free
+    last.save()  # list 1 has no free position left
+    StatusList.objects.filter(number=1).update(assigned=0, full_at=None)  # as if every count had been lost
+    StatusList.objects.filter(number=2).delete()
+    with pytest.raises(RuntimeError, match="no free positions"):
+        status_index.certificates_insert(fresh_certificates(certs[0], 1, start=16))
