@@ -407,6 +407,8 @@ def status_list_published(purpose: str, issuer_key: str | None = None, number: i
     at once."""
     if purpose not in STATUS_PURPOSES:
         raise NotFound(_("没有这种状态列表"))
+    if issuer_key is not None and _ISSUER_KEY_RE.fullmatch(issuer_key) is None:
+        raise NotFound(_("没有这个发证机构的状态列表"))  # before it becomes part of a cache key
     key = _CACHE_KEY.format(generation=_generation(), issuer=issuer_key or "platform", number=number, purpose=purpose)
     published = cache.get(key)
     if published is None:
