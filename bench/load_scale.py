@@ -20,9 +20,10 @@ registration is optional, as for an imported one) and photos.
 
 The load is deterministic and resumable: certificate i always gets the same number, holder and date, and a run
 loads only the indexes the database does not hold yet (it counts the bench organisations' certificates), so
-`--count 10000000` after a 1,000,000 load adds 9,000,000. Status-list positions of loaded certificates lie above
-STATUS_LIST_CAPACITY (a bijection of i onto 2**26 positions, offset by the capacity), so they never collide with
-positions real issuance draws below it in the same database; status lists of a bench database are longer for it.
+`--count 10000000` after a 1,000,000 load adds 9,000,000. Loaded certificates fill status lists of their own, as
+issuance would (certificates/status_index.py): certificate i is in list BENCH_FIRST_LIST + i // PER_LIST, at a
+position spread over the list's 2**22 by a bijection, PER_LIST (half the capacity) to a list; those lists are
+recorded closed (full), so issuance in the same database never draws in them.
 
 The rows go in with COPY in batches of `batch` rows, each batch one transaction (an interrupted load keeps
 whole batches and the next run continues after them). Speed: the Ed25519 signature and the digest of the printed
@@ -44,8 +45,12 @@ if str(ROOT) not in sys.path:
 DEFAULT_DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_scale")
 ORGANISATIONS = 40
 YEARS = tuple(range(2016, 2027))
-POSITION_SPACE = 2**26  # status-list positions of loaded certificates: capacity + a permutation of this range
-POSITION_MULTIPLIER = 2_654_435_761 % POSITION_SPACE | 1  # odd, so i -> a*i mod 2**26 is a bijection
+# Status lists of loaded certificates: numbered from here (far above the lists a database opens by issuing), each
+# of the standard capacity, filled to the standard threshold, positions i -> a*i mod capacity (a bijection: a odd).
+BENCH_FIRST_LIST = 900_000
+LIST_CAPACITY = 2**22
+PER_LIST = LIST_CAPACITY // 2
+POSITION_MULTIPLIER = 2_654_435_761 % LIST_CAPACITY | 1
 BENCH_CREDIT_PREFIX = "9122000099990"  # + 4-digit organisation index + "X": 18 characters
 BENCH_PREFIX_HEAD = "S000022" + "9990"  # + 2 digits: 13-character number prefixes nobody is filed with
 REVOKED_EVERY = 211  # about 0.5 % of loaded certificates are revoked,
@@ -176,7 +181,6 @@ def _rows(start: int, end: int, ctx: _Context, first_person: int, earlier_person
     from certificates import signing
     from certificates.ecert import identifier_for
     from certificates.issuance import printed_fields
-    from certificates.models import STATUS_LIST_CAPACITY
 
     people, certs, holders = [], [], {}
     for k in range(start + start % 2, end, 2):
@@ -242,7 +246,8 @@ def _rows(start: int, end: int, ctx: _Context, first_person: int, earlier_person
                 signing.token_sign(number, printed_fields(cert)),
                 1,
                 identifier_for(cert) or None,
-                STATUS_LIST_CAPACITY + i * POSITION_MULTIPLIER % POSITION_SPACE,
+                BENCH_FIRST_LIST + i // PER_LIST,
+                i % PER_LIST * POSITION_MULTIPLIER % LIST_CAPACITY,
                 ctx.now,
             )
         )
@@ -260,7 +265,8 @@ def _worker_rows(args: tuple) -> tuple[list, list]:
 CERT_COLUMNS = (
     "id, number, kind, person_id, organisation_id, occupation_id, level_id, holder_name, id_type, id_number, "
     "occupation_name, occupation_code, occupation_edition, work_type, organisation_name, issued_on, region_code, "
-    "status, status_reason, status_changed_on, imported, note, token, copies, ecert_id, status_index, created_at"
+    "status, status_reason, status_changed_on, imported, note, token, copies, ecert_id, status_list, status_index, "
+    "created_at"
 )
 
 
@@ -333,8 +339,9 @@ def load(
     )
     try:
         produced = pool.imap(_worker_rows, batches()) if pool else map(_worker_rows, batches())
-        done = have
+        done, copying = have, 0.0
         for people, certs in produced:
+            t_copy = time.perf_counter()
             with transaction.atomic(), connection.cursor() as cursor:
                 # A bench load need not wait for each batch to reach the disk; a crash loses whole batches only.
                 cursor.execute("SET LOCAL synchronous_commit = off")
@@ -350,12 +357,14 @@ def load(
                     for row in certs:
                         copy.write_row(row)
             done += len(certs)
+            copying += time.perf_counter() - t_copy
             elapsed = time.perf_counter() - t0
-            say(f"  {done:,} ({elapsed:.0f} s, {(done - have) / elapsed:,.0f} rows/s)")
+            say(f"  {done:,} ({elapsed:.0f} s, {(done - have) / elapsed:,.0f} rows/s; COPY and commit {copying:.0f} s)")
     finally:
         if pool:
             pool.close()
             pool.join()
+    _record_bench_lists(n)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE accounts_person")
         cursor.execute("ANALYZE certificates_certificate")
@@ -369,9 +378,27 @@ def load(
     result = LoadResult(n - have, n, elapsed)
     say(
         f"loaded {result.loaded:,} certificates (+ {result.loaded // 2:,} holders) in {elapsed:.1f} s: "
-        f"{result.rows_per_second:,.0f} certificates/s; {n:,} bench certificates in the database"
+        f"{result.rows_per_second:,.0f} certificates/s; {n:,} bench certificates in the database; "
+        f"the server's COPY and commits took {copying:.1f} s of it (the rest: waiting for rows to be built and signed)"
     )
     return result
+
+
+def _record_bench_lists(total: int) -> None:
+    """The status lists the loaded certificates fill, closed to issuance, with how many each holds."""
+    from django.utils import timezone
+
+    from certificates.models import StatusList
+
+    for k in range((total - 1) // PER_LIST + 1):
+        StatusList.objects.update_or_create(
+            number=BENCH_FIRST_LIST + k,
+            defaults={
+                "capacity": LIST_CAPACITY,
+                "assigned": min(PER_LIST, total - k * PER_LIST),
+                "full_at": timezone.now(),
+            },
+        )
 
 
 def sample_tokens(count: int, *, status: str = "valid", seed: int = 42) -> list[str]:

@@ -3,19 +3,21 @@
 Both routers use full paths and are mounted at the API root (/api/v1):
     router          /certificates/{id}/credential, /certificates/report, /certificates/history,
                     /certificates/import, /certificates/import/template
-    public_router   /credentials/status/{purpose}, /credentials/status/{issuer}/{purpose}
+    public_router   /credentials/status/{purpose}, /credentials/status/{issuer}/{purpose},
+                    /credentials/status/{issuer}/{number}/{purpose}
                     (no authentication; what verifiers fetch)
 """
 
 from typing import Literal
 
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from core import exports
-from core.errors import PlatformError
+from core.errors import NotFound, PlatformError
 from core.schema_types import IsoDate
 
 from . import credentials, imports, reporting, services, signing
@@ -90,18 +92,28 @@ def certificate_credential(request, certificate_id: int):
     return response
 
 
+def _status_list_response(request, purpose: str, issuer: str | None = None, number: int = 0) -> HttpResponse:
+    """The list, or 304 Not Modified when the verifier already holds this very token (If-None-Match): verifiers
+    that poll a list every `ttl` fetch its full bitstring only when it changed."""
+    try:
+        published = credentials.status_list_published(purpose, issuer, number)
+    except signing.SigningKeysError:
+        raise CredentialsUnavailable() from None
+    if published.etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(published.token, content_type=credentials.VC_JWT_MEDIA_TYPE)
+    response["ETag"] = published.etag
+    response["Cache-Control"] = f"public, max-age={credentials.STATUS_LIST_TTL_SECONDS}"
+    return response
+
+
 @public_router.get(
     "/credentials/status/{purpose}",
     summary="证书状态列表(W3C Bitstring Status List):purpose 为 revocation 或 suspension",
 )
 def status_list(request, purpose: str):
-    try:
-        token = credentials.status_list_credential(purpose)
-    except signing.SigningKeysError:
-        raise CredentialsUnavailable() from None
-    response = HttpResponse(token, content_type=credentials.VC_JWT_MEDIA_TYPE)
-    response["Cache-Control"] = f"public, max-age={credentials.STATUS_LIST_TTL_SECONDS}"
-    return response
+    return _status_list_response(request, purpose)
 
 
 @public_router.get(
@@ -109,13 +121,17 @@ def status_list(request, purpose: str):
     summary="某发证机构的证书状态列表(W3C Bitstring Status List):issuer 为凭证 credentialStatus 中的机构标识",
 )
 def issuer_status_list(request, issuer: str, purpose: str):
-    try:
-        token = credentials.status_list_credential(purpose, issuer)
-    except signing.SigningKeysError:
-        raise CredentialsUnavailable() from None
-    response = HttpResponse(token, content_type=credentials.VC_JWT_MEDIA_TYPE)
-    response["Cache-Control"] = f"public, max-age={credentials.STATUS_LIST_TTL_SECONDS}"
-    return response
+    return _status_list_response(request, purpose, issuer)
+
+
+@public_router.get(
+    "/credentials/status/{issuer}/{number}/{purpose}",
+    summary="某发证机构的第 number 号证书状态列表(W3C Bitstring Status List;0 号列表的地址不含编号)",
+)
+def issuer_numbered_status_list(request, issuer: str, number: int, purpose: str):
+    if number < 1:  # list 0 has one address, the one its credentials name
+        raise NotFound(_("没有这个状态列表"))
+    return _status_list_response(request, purpose, issuer, number)
 
 
 # --- 数据上报 and history -----------------------------------------------------------------------------------

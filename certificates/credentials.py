@@ -28,14 +28,18 @@ the certificate to an ID card uses the online lookup (number + name + ID number,
 which answers only whether all three match. See SECURITY.md, "Credential re-identification".
 
 Status: each credential carries two BitstringStatusListEntry items, `revocation` and `suspension`, at the
-certificate's `status_index`: a random position, unique across certificates, so a list shows neither how many
-certificates were issued nor, of a revoked bit, which certificate (or when) it belongs to. A superseded (换发)
-certificate counts as revoked: it will not come back, and a verifier must not accept the replaced credential.
+certificate's `status_index` in its list `status_list`: a random position, unique in that list, so a list shows
+neither how many certificates were issued nor, of a revoked bit, which certificate (or when) it belongs to. A
+superseded (换发) certificate counts as revoked: it will not come back, and a verifier must not accept the replaced
+credential. The platform has several lists of fixed capacity (certificates/status_index.py); list 0 is published at
+the URLs above, list n ≥ 1 at `/api/v1/credentials/status/{issuer_key}/{n}/{purpose}`. An issuer's list n carries
+the bits of that issuer's certificates in list n only.
 """
 
 import base64
 import datetime
 import gzip
+import hashlib
 import re
 import time
 import uuid
@@ -53,7 +57,7 @@ from core.errors import Conflict, NotFound
 from . import signing
 from .issuance import printed_fields
 from .kinds import kind_captions
-from .models import STATUS_LIST_CAPACITY, Certificate
+from .models import STATUS_LIST_CAPACITY, Certificate, StatusList
 
 VC_JWT_TYPE = "vc+jwt"
 VC_JWT_MEDIA_TYPE = "application/vc+jwt"
@@ -71,7 +75,7 @@ STATUS_PURPOSES: dict[str, tuple[str, ...]] = {
 # STATUS_LIST_CAPACITY bits (certificates/models.py), whatever the number of certificates.
 STATUS_LIST_BLOCK_BITS = 131_072
 STATUS_LIST_TTL_SECONDS = 60
-_CACHE_KEY = "certificates:status-list:v2:{generation}:{issuer}:{purpose}"
+_CACHE_KEY = "certificates:status-list:v3:{generation}:{issuer}:{number}:{purpose}"
 _GENERATION_KEY = "certificates:status-list:generation"
 
 
@@ -86,12 +90,15 @@ def credential_id(cert: Certificate) -> str:
     return f"{_site()}/credentials/{cert.number}"
 
 
-def status_list_url(purpose: str, issuer_key: str | None = None) -> str:
-    """The list a credential points at: its issuer's own (`issuer_key`), or the platform-wide list that
-    credentials exported before issue 15 point at (kept, with the platform as its issuer)."""
+def status_list_url(purpose: str, issuer_key: str | None = None, number: int = 0) -> str:
+    """The list a credential points at: its issuer's own (`issuer_key`) list `number`, or the platform-wide list 0
+    that credentials exported before issue 15 point at (kept, with the platform as its issuer). List 0 keeps the
+    URLs it had before there were several lists."""
     if issuer_key is None:
         return f"{_site()}/api/v1/credentials/status/{purpose}"
-    return f"{_site()}/api/v1/credentials/status/{issuer_key}/{purpose}"
+    if number == 0:
+        return f"{_site()}/api/v1/credentials/status/{issuer_key}/{purpose}"
+    return f"{_site()}/api/v1/credentials/status/{issuer_key}/{number}/{purpose}"
 
 
 def _historical_issuer_uuid(organisation_name: str) -> uuid.UUID:
@@ -174,11 +181,11 @@ def _status_entries(cert: Certificate) -> list[dict]:
     key = issuer_key(cert)
     return [
         {
-            "id": f"{status_list_url(purpose, key)}#{cert.status_index}",
+            "id": f"{status_list_url(purpose, key, cert.status_list)}#{cert.status_index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": purpose,
             "statusListIndex": str(cert.status_index),
-            "statusListCredential": status_list_url(purpose, key),
+            "statusListCredential": status_list_url(purpose, key, cert.status_list),
         }
         for purpose in STATUS_PURPOSES
     ]
@@ -325,33 +332,47 @@ def list_issuer(key: str | None) -> ListIssuer:
     return ListIssuer(key, _issuer(cert), lambda qs: qs.filter(organisation__isnull=True, organisation_name=name))
 
 
-def status_list_bits(purpose: str, issuer: ListIssuer | None = None) -> tuple[list[int], int]:
-    """The set positions for a purpose (of one issuer's certificates, or all) and the list length in bits:
-    STATUS_LIST_CAPACITY (the range positions are drawn from), or more if a position beyond it exists; so the
-    length says nothing about how many were issued, by whom."""
+def status_list_capacity(number: int) -> int:
+    """The positions list `number` holds; NotFound for a list that was never opened. List 0 exists from the start
+    (its row is made by migration 0009, or on the first issuance of a database emptied since)."""
+    capacity = StatusList.objects.filter(number=number).values_list("capacity", flat=True).first()
+    if capacity is None and number != 0:
+        raise NotFound(_("没有这个状态列表"))
+    return capacity or STATUS_LIST_CAPACITY
+
+
+def status_list_bits(purpose: str, issuer: ListIssuer | None = None, number: int = 0) -> tuple[list[int], int]:
+    """The set positions for a purpose in list `number` (of one issuer's certificates, or all) and the list length
+    in bits: the list's capacity (the range positions are drawn from) in whole 131,072-bit blocks, or more if a
+    position beyond it exists; so the length says nothing about how many were issued, by whom."""
     statuses = STATUS_PURPOSES[purpose]
     issuer = issuer or list_issuer(None)
+    capacity = status_list_capacity(number)
+    in_list = Certificate.objects.filter(status_list=number)
     # Only the flagged certificates are read: a few values per revoked certificate, never a row per certificate.
     flagged = list(
-        issuer.certificates(Certificate.objects.filter(status__in=statuses))
-        .values_list("status_index", flat=True)
-        .order_by()
+        issuer.certificates(in_list.filter(status__in=statuses)).values_list("status_index", flat=True).order_by()
     )
-    highest = max([STATUS_LIST_CAPACITY - 1, Certificate.objects.aggregate(top=Max("status_index"))["top"] or 0])
+    # One probe of the (status_list, status_index) index.
+    highest = max([capacity - 1, in_list.aggregate(top=Max("status_index"))["top"] or 0])
     blocks = highest // STATUS_LIST_BLOCK_BITS + 1
     return sorted(flagged), blocks * STATUS_LIST_BLOCK_BITS
 
 
-def status_list_claims(purpose: str, *, issuer_key: str | None = None, now: datetime.datetime | None = None) -> dict:
+def status_list_claims(
+    purpose: str, *, issuer_key: str | None = None, number: int = 0, now: datetime.datetime | None = None
+) -> dict:
     """The status list credential, unsigned. Its issuer is the issuer of the credentials pointing at it, as Open
     Badges verifiers check (openbadgeslib's OB3Verifier with status checks: "the list's issuer must equal the
     badge's issuer"), so `iss` and `issuer.id` are the organisation's; the platform-wide list names the platform."""
     if purpose not in STATUS_PURPOSES:
         raise NotFound(_("没有这种状态列表"))
+    if issuer_key is None and number != 0:
+        raise NotFound(_("没有这个状态列表"))  # the platform-wide list is list 0's, kept for old credentials only
     issuer = list_issuer(issuer_key)
     now = now or timezone.now()
-    indices, length = status_list_bits(purpose, issuer)
-    url = status_list_url(purpose, issuer_key)
+    indices, length = status_list_bits(purpose, issuer, number)
+    url = status_list_url(purpose, issuer_key, number)
     return {
         "iss": issuer.issuer if isinstance(issuer.issuer, str) else issuer.issuer["id"],
         "iat": int(now.timestamp()),
@@ -370,19 +391,36 @@ def status_list_claims(purpose: str, *, issuer_key: str | None = None, now: date
     }
 
 
-def status_list_credential(purpose: str, issuer_key: str | None = None) -> str:
-    """The signed BitstringStatusListCredential (VC-JWT) for `revocation` or `suspension`, of one issuer or the
-    platform-wide one; raises NotFound for any other purpose or an unknown issuer. Kept in the cache for a minute
-    (the `ttl` it announces), so a status change shows within a minute and a crowd of verifiers costs one query a
-    minute per list; a status change starts a new generation of cached lists at once."""
+@dataclass(frozen=True)
+class PublishedList:
+    """A signed status list credential and its entity tag (a digest of the token) for conditional requests."""
+
+    token: str
+    etag: str
+
+
+def status_list_published(purpose: str, issuer_key: str | None = None, number: int = 0) -> PublishedList:
+    """The signed BitstringStatusListCredential (VC-JWT) for `revocation` or `suspension`, list `number` of one
+    issuer, or the platform-wide list 0; raises NotFound for any other purpose, an unknown issuer or a list never
+    opened. Kept in the cache for a minute (the `ttl` it announces), so a status change shows within a minute and
+    a crowd of verifiers costs one query a minute per list; a status change starts a new generation of cached lists
+    at once."""
     if purpose not in STATUS_PURPOSES:
         raise NotFound(_("没有这种状态列表"))
-    key = _CACHE_KEY.format(generation=_generation(), issuer=issuer_key or "platform", purpose=purpose)
-    token = cache.get(key)
-    if token is None:
-        token = signing.jws_sign(status_list_claims(purpose, issuer_key=issuer_key), typ=VC_JWT_TYPE)
-        cache.set(key, token, STATUS_LIST_TTL_SECONDS)
-    return token
+    if issuer_key is not None and _ISSUER_KEY_RE.fullmatch(issuer_key) is None:
+        raise NotFound(_("没有这个发证机构的状态列表"))  # before it becomes part of a cache key
+    key = _CACHE_KEY.format(generation=_generation(), issuer=issuer_key or "platform", number=number, purpose=purpose)
+    published = cache.get(key)
+    if published is None:
+        token = signing.jws_sign(status_list_claims(purpose, issuer_key=issuer_key, number=number), typ=VC_JWT_TYPE)
+        published = PublishedList(token, '"' + hashlib.sha256(token.encode("ascii")).hexdigest()[:32] + '"')
+        cache.set(key, published, STATUS_LIST_TTL_SECONDS)
+    return published
+
+
+def status_list_credential(purpose: str, issuer_key: str | None = None, number: int = 0) -> str:
+    """The signed status list credential alone (see status_list_published)."""
+    return status_list_published(purpose, issuer_key, number).token
 
 
 def _generation() -> int:

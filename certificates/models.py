@@ -7,15 +7,37 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-# Positions in the credential status lists (certificates/credentials.py): each certificate holds one, drawn at random
-# from this many, so a list reveals neither how many certificates exist nor which one a set bit belongs to. 4,194,304
-# bits (512 KB before compression) keep a million certificates at a quarter full; raising it later moves nobody.
+# Positions in the credential status lists (certificates/credentials.py): each certificate holds one in one list,
+# drawn at random from the list's capacity, so a list reveals neither how many certificates exist nor which one a
+# set bit belongs to. The capacity of list 0, the first list, and the default for every new list
+# (settings.STATUS_LIST_CAPACITY): 4,194,304 bits, 512 KB before compression.
 STATUS_LIST_CAPACITY = 2**22
 
 
 def random_status_index() -> int:
-    """A candidate position; certificates/status_index.py makes it unused and unique when the row is inserted."""
+    """A candidate position in list 0 (the field's default, for rows made outside certificates/status_index.py, which
+    draws in the open list and makes the position unused and unique when the row is inserted)."""
     return secrets.randbelow(STATUS_LIST_CAPACITY)
+
+
+class StatusList(models.Model):
+    """One Bitstring Status List's range of positions. New certificates go to the open list (the lowest-numbered one
+    not full); it becomes full once `assigned` passes settings.STATUS_LIST_FILL of its capacity, while drawing a free
+    random position is still cheap, and the next list opens. A list keeps its number, capacity and URL for good."""
+
+    number = models.PositiveIntegerField(_("列表编号"), primary_key=True)
+    capacity = models.PositiveIntegerField(_("容量(位)"))
+    # Kept by certificates/status_index.py in the transaction that inserts the certificates.
+    assigned = models.PositiveIntegerField(_("已分配位置"), default=0)
+    full_at = models.DateTimeField(_("停止分配时间"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("证书状态列表")
+        verbose_name_plural = _("证书状态列表")
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.assigned}/{self.capacity}"
 
 
 class Certificate(models.Model):
@@ -74,9 +96,9 @@ class Certificate(models.Model):
         unique=True,
         help_text=_("GB/T 36904 电子证照标识;导入的历史证书无备案机构代码时为空"),
     )
-    status_index = models.PositiveIntegerField(
-        _("状态列表位置"), unique=True, default=random_status_index, editable=False
-    )
+    # Which status list (StatusList.number) and where in it; the pair is unique.
+    status_list = models.PositiveIntegerField(_("状态列表"), default=0, editable=False)
+    status_index = models.PositiveIntegerField(_("状态列表位置"), default=random_status_index, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -87,6 +109,17 @@ class Certificate(models.Model):
             models.Index(fields=["person", "occupation", "level"]),
             # The dashboards' refresh finds recently created certificates (oversight/aggregates.py) by this.
             models.Index(fields=["created_at"], name="certificate_created_at"),
+            # Building a status list (certificates/credentials.py) reads only its list's flagged positions, from
+            # this small index alone, not every revoked certificate of every list.
+            models.Index(
+                fields=["status_list", "status"],
+                include=["status_index", "organisation_id"],
+                condition=Q(status__in=["revoked", "superseded", "suspended"]),
+                name="certificate_flagged_position",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["status_list", "status_index"], name="uniq_certificate_status_position")
         ]
 
     def __str__(self) -> str:

@@ -131,6 +131,13 @@ SIGNING_KEYS_DIR = Path(env.str("SIGNING_KEYS_DIR", default=str(VAR_DIR / "keys"
 SIGNING_KEYS_GENERATE = env.bool("SIGNING_KEYS_GENERATE", default=not PRODUCTION)
 # The key and certificate chain that sign certificate PDFs (certificates/docsign.py); empty: {SIGNING_KEYS_DIR}/documents.
 DOCUMENT_SIGNING_DIR = env.str("DOCUMENT_SIGNING_DIR", default="")
+# Credential status lists (certificates/status_index.py): the capacity in bits of each list opened from now on (lists
+# already open keep theirs; at least 131,072 for herd privacy, as W3C Bitstring Status List recommends) and the share
+# of it filled before the next list opens (drawing a free random position stays cheap below about half).
+STATUS_LIST_CAPACITY = env.int("STATUS_LIST_CAPACITY", default=2**22)
+STATUS_LIST_FILL = env.float("STATUS_LIST_FILL", default=0.5)
+if not 0 < STATUS_LIST_FILL <= 0.9:
+    raise ImproperlyConfigured("STATUS_LIST_FILL must be above 0 and at most 0.9")
 # 证照类型代码 of each kind of certificate in e-certificate identifiers (certificates/ecert.py, GB/T 36904): the
 # national catalogue of e-certificate types assigns them; the defaults only mark development identifiers as such.
 ECERT_TYPE_CODES = {

@@ -171,6 +171,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/certificates/import"): AUTH,
     ("GET", "/api/v1/credentials/status/{purpose}"): PUBLIC,
     ("GET", "/api/v1/credentials/status/{issuer}/{purpose}"): PUBLIC,
+    ("GET", "/api/v1/credentials/status/{issuer}/{number}/{purpose}"): PUBLIC,
     ("GET", "/api/v1/certificates"): AUTH,
     ("GET", "/api/v1/certificates/national/records"): AUTH,
     ("GET", "/api/v1/certificates/national/summary"): AUTH,

@@ -27,7 +27,8 @@ from accounts.actors import Actor
 from accounts.identity import mask_id_number
 from accounts.models import User
 from certificates import credentials, services, signing, status_index
-from certificates.models import STATUS_LIST_CAPACITY, Certificate
+from certificates.issuance import printed_fields
+from certificates.models import STATUS_LIST_CAPACITY, Certificate, StatusList
 from occupations.models import Level
 from tests.conftest import client_for, require_postgres
 from tests.factories import PersonFactory, bound_user
@@ -367,7 +368,7 @@ def test_a_position_already_taken_is_drawn_again(certs, org_admin, monkeypatch):
     """The draw skips positions other certificates hold (here: forced to offer a taken one first)."""
     taken = certs[0].status_index
     offered = iter([taken] * 9 + [12_345] * 20)
-    monkeypatch.setattr(status_index, "random_status_index", lambda: next(offered))
+    monkeypatch.setattr(status_index, "random_position", lambda capacity: next(offered))
     new = services.certificate_replace(
         actor=Actor.for_user(org_admin),
         certificate_id=certs[1].id,
@@ -382,7 +383,7 @@ def test_a_position_clash_at_insert_is_drawn_again(certs, monkeypatch):
     template = certs[0]
     clash = certs[1].status_index
     draws = iter([[clash], [777]])
-    monkeypatch.setattr(status_index, "_draw", lambda count: next(draws))
+    monkeypatch.setattr(status_index, "_draw", lambda count, status_list: next(draws))
     cert = Certificate(
         **{f.attname: getattr(template, f.attname) for f in Certificate._meta.concrete_fields if f.name != "id"}
     )
@@ -415,7 +416,7 @@ def test_concurrent_issuances_that_draw_the_same_positions_both_succeed():
     errors: list[Exception] = []
     local = threading.local()
 
-    def sequence() -> int:  # both threads offer the same positions, in the same order
+    def sequence(capacity: int) -> int:  # both threads offer the same positions, in the same order
         local.next = getattr(local, "next", 100) + 1
         return local.next
 
@@ -448,15 +449,15 @@ def test_concurrent_issuances_that_draw_the_same_positions_both_succeed():
 
     original = status_index._draw
 
-    def counted(count: int) -> list[int]:
+    def counted(count: int, status_list) -> list[int]:
         with lock:
             name = threading.current_thread().name
             draws[name] = draws.get(name, 0) + 1
-        return original(count)
+        return original(count, status_list)
 
     threads = [threading.Thread(target=run, args=(n,), name=n) for n in ("1", "2")]
     with (
-        mock.patch.object(status_index, "random_status_index", sequence),
+        mock.patch.object(status_index, "random_position", sequence),
         mock.patch.object(status_index, "_draw", counted),
     ):
         for t in threads:
@@ -554,3 +555,282 @@ def test_the_strict_ob3_verifier_accepts_an_imported_certificates_credential(cli
         token, check_status=True, verify_status_list=True, download=_download(client)
     )
     assert credential.issuer.id.startswith(f"{SITE}/credentials/issuers/")
+
+
+# --- several status lists: a full list sends new certificates to the next one --------------------------------
+
+
+def fresh_certificates(template: Certificate, count: int, start: int = 0) -> list[Certificate]:
+    """Unsaved, correctly signed certificates like `template` (new numbers), as issuance makes them."""
+    made = []
+    for i in range(start, start + count):
+        cert = Certificate(
+            **{f.attname: getattr(template, f.attname) for f in Certificate._meta.concrete_fields if f.name != "id"}
+        )
+        cert.level = template.level
+        cert.number, cert.registration_id, cert.ecert_id = f"S000022000001269{i:06d}", None, None
+        cert.token = signing.token_sign(cert.number, printed_fields(cert))
+        made.append(cert)
+    return made
+
+
+@pytest.fixture
+def small_lists(settings, certs):
+    """Lists of 16 positions, full at half; list 0 (where `certs` are) is closed as if it had filled up."""
+    settings.STATUS_LIST_CAPACITY, settings.STATUS_LIST_FILL = 16, 0.5
+    StatusList.objects.filter(number=0).update(full_at=timezone.now())
+
+
+@pytest.fixture
+def insert(django_capture_on_commit_callbacks):
+    """certificates_insert as an issuance's transaction commits (the lists are counted just after the commit)."""
+
+    def run(certs: list[Certificate]) -> list[Certificate]:
+        with django_capture_on_commit_callbacks(execute=True):
+            status_index.certificates_insert(certs)
+        return certs
+
+    return run
+
+
+def numbered_status_list(client, purpose: str, issuer: str, number: int) -> tuple[dict, bytes]:
+    r = client.get(f"/api/v1/credentials/status/{issuer}/{number}/{purpose}")
+    assert r.status_code == 200 and r["Content-Type"] == "application/vc+jwt" and "max-age=60" in r["Cache-Control"]
+    _header, vc = verify_jwt(client, r.content.decode())
+    return vc, decoded_list(vc["credentialSubject"]["encodedList"])
+
+
+def test_a_list_past_its_fill_threshold_sends_later_certificates_to_the_next_list(certs, small_lists, insert):
+    first = insert(fresh_certificates(certs[0], 10))
+    assert {c.status_list for c in first} == {1}
+    one = StatusList.objects.get(number=1)
+    assert (one.capacity, one.assigned, one.full_at is not None) == (16, 10, True)  # past 8: full
+    two = StatusList.objects.get(number=2)
+    assert (two.capacity, two.assigned, two.full_at) == (16, 0, None)
+    later = insert(fresh_certificates(certs[0], 1, start=10))
+    assert later[0].status_list == 2 and StatusList.objects.get(number=2).assigned == 1
+    # A batch larger than what is left of a list (up to 95 % of it, 15 of 16) spills into the next one.
+    spilled = insert(fresh_certificates(certs[0], 20, start=11))
+    assert [c.status_list for c in spilled] == [2] * 14 + [3] * 6
+    rows = list(Certificate.objects.filter(status_list__gte=1).values_list("status_list", "status_index"))
+    assert len(rows) == len(set(rows)) == 31 and all(0 <= index < 16 for _n, index in rows)
+    # The certificates issued before stay where they were.
+    assert set(Certificate.objects.filter(pk__in=[c.pk for c in certs]).values_list("status_list", flat=True)) == {0}
+
+
+def test_a_certificate_on_a_new_list_verifies_and_its_revocation_shows_in_its_own_list_only(
+    client, certs, small_lists, insert, org_admin, cc_officer, django_capture_on_commit_callbacks
+):
+    on_one = Certificate.objects.select_related("level").get(pk=insert(fresh_certificates(certs[0], 10))[0].pk)
+    on_two = Certificate.objects.select_related("level").get(pk=insert(fresh_certificates(certs[0], 2, 10))[0].pk)
+    assert (on_one.status_list, on_two.status_list) == (1, 2)
+    key = f"o{on_two.organisation_id}"
+    token = client_for(org_admin).get(credential_url(on_two)).content.decode()
+    _h, vc = verify_jwt(client, token)
+    assert [e["statusListCredential"] for e in vc["credentialStatus"]] == [
+        f"{SITE}/api/v1/credentials/status/{key}/2/revocation",
+        f"{SITE}/api/v1/credentials/status/{key}/2/suspension",
+    ]
+    assert vc["credentialStatus"][0]["statusListIndex"] == str(on_two.status_index)
+    assert _ob3_verifier(client).verify(token, check_status=True, verify_status_list=True, download=_download(client))
+
+    with django_capture_on_commit_callbacks(execute=True):  # the lists the verifier read are cached till then
+        services.certificate_revoke(actor=Actor.for_user(cc_officer), certificate_id=on_two.id, reason="考试作弊")
+    listed, bits = numbered_status_list(client, "revocation", key, 2)
+    assert listed["id"] == f"{SITE}/api/v1/credentials/status/{key}/2/revocation"
+    assert listed["issuer"]["id"] == listed["iss"] == f"{SITE}/directory/{on_two.organisation_id}/"
+    assert len(bits) * 8 == 131_072 and bit(bits, on_two.status_index) == 1 and sum(map(int.bit_count, bits)) == 1
+    for vc_other, other_bits in (
+        numbered_status_list(client, "revocation", key, 1),
+        status_list(client, "revocation", key),
+    ):
+        assert sum(map(int.bit_count, other_bits)) == 0, vc_other["id"]
+    from openbadgeslib.ob3.verifier import OB3VerificationError
+
+    with pytest.raises(OB3VerificationError, match="status 'revocation' is set"):
+        _ob3_verifier(client).verify(token, check_status=True, verify_status_list=True, download=_download(client))
+    # A certificate on list 1 is untouched by it.
+    other = client_for(org_admin).get(credential_url(on_one)).content.decode()
+    assert _ob3_verifier(client).verify(other, check_status=True, verify_status_list=True, download=_download(client))
+
+
+def test_the_first_lists_old_urls_still_serve_its_certificates(client, certs, small_lists, insert, holder, cc_officer):
+    insert(fresh_certificates(certs[0], 10))
+    insert(fresh_certificates(certs[0], 2, 10))
+    services.certificate_revoke(actor=Actor.for_user(cc_officer), certificate_id=certs[1].id, reason="考试作弊")
+    token = client_for(holder).get(credential_url(certs[0])).content.decode()
+    _h, vc = verify_jwt(client, token)
+    key = f"o{certs[0].organisation_id}"
+    assert vc["credentialStatus"][0]["statusListCredential"] == f"{SITE}/api/v1/credentials/status/{key}/revocation"
+    assert _ob3_verifier(client).verify(token, check_status=True, verify_status_list=True, download=_download(client))
+    for issuer in (key, ""):
+        _vc, bits = status_list(client, "revocation", issuer)
+        assert len(bits) * 8 == STATUS_LIST_CAPACITY and bit(bits, certs[1].status_index) == 1
+        assert sum(map(int.bit_count, bits)) == 1  # nothing of lists 1 and 2 leaks into list 0
+
+
+@pytest.mark.parametrize(
+    "path", ["o{org}/0/revocation", "o{org}/3/revocation", "o{org}/1/message", "o999999/1/revocation"]
+)
+def test_a_list_never_opened_or_named_twice_is_404(client, certs, small_lists, insert, path):
+    insert(fresh_certificates(certs[0], 1))
+    r = client.get("/api/v1/credentials/status/" + path.format(org=certs[0].organisation_id))
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
+def test_a_verifier_holding_the_current_list_gets_304_until_it_changes(
+    client, certs, cc_officer, django_capture_on_commit_callbacks
+):
+    url = f"/api/v1/credentials/status/o{certs[0].organisation_id}/revocation"
+    first = client.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and len(etag) == 34
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    assert "max-age=60" in again["Cache-Control"]
+    assert client.get(url, HTTP_IF_NONE_MATCH='"other", ' + etag).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):  # a status change starts a new generation of lists
+        services.certificate_revoke(actor=Actor.for_user(cc_officer), certificate_id=certs[0].id, reason="考试作弊")
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    _h, vc = verify_jwt(client, changed.content.decode())
+    assert bit(decoded_list(vc["credentialSubject"]["encodedList"]), certs[0].status_index) == 1
+
+
+def test_existing_certificates_stay_on_list_zero_when_migrated(certs, insert):
+    migration = importlib.import_module("certificates.migrations.0009_status_lists")
+    StatusList.objects.all().delete()
+    migration.open_list_zero(django_apps, None)
+    zero = StatusList.objects.get(number=0)
+    assert (zero.capacity, zero.assigned, zero.full_at) == (STATUS_LIST_CAPACITY, 7, None)
+    new = insert(fresh_certificates(certs[0], 1))
+    assert new[0].status_list == 0 and StatusList.objects.get(number=0).assigned == 8
+
+
+def test_a_bulk_loaded_list_zero_longer_than_the_standard_is_closed_when_migrated(certs, insert):
+    """A database whose list 0 grew past 2**22 positions (bench/load_scale.py used to load above it) keeps it at
+    that length, for the credentials that name it, and new certificates open list 1."""
+    migration = importlib.import_module("certificates.migrations.0009_status_lists")
+    Certificate.objects.filter(pk=certs[0].pk).update(status_index=STATUS_LIST_CAPACITY + 5)
+    StatusList.objects.all().delete()
+    migration.open_list_zero(django_apps, None)
+    zero = StatusList.objects.get(number=0)
+    assert zero.capacity == STATUS_LIST_CAPACITY + 131_072 and zero.full_at is not None
+    new = insert(fresh_certificates(certs[0], 1))
+    assert new[0].status_list == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issuances_past_the_fill_threshold_stay_unique_and_open_the_next_list(settings):
+    """Two issuances at once both find list 1 open and both fill it (the threshold is passed by up to a batch):
+    every (list, position) stays unique, positions that clashed are drawn again, and the next one goes to list 2."""
+    require_postgres()
+    settings.STATUS_LIST_CAPACITY, settings.STATUS_LIST_FILL = 16, 0.5
+    StatusList.objects.update_or_create(
+        number=0, defaults={"capacity": STATUS_LIST_CAPACITY, "full_at": timezone.now()}
+    )
+    StatusList.objects.create(number=1, capacity=16)  # open before they start, so that both find it so
+    level = Level.objects.get(code="4")
+    person = PersonFactory()
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def certificate(name: str) -> Certificate:
+        return Certificate(
+            number=f"S0000220000012650{name}",
+            person=person,
+            level=level,
+            holder_name=person.name,
+            id_type="居民身份证",
+            id_number=person.id_number,
+            occupation_name="电工",
+            organisation_name="测试机构",
+            issued_on=datetime.date(2026, 1, 5),
+            region_code="220102",
+            token=f"k.{name}",
+        )
+
+    def run(name: str) -> None:
+        try:
+            with transaction.atomic():
+                barrier.wait()
+                status_index.certificates_insert([certificate(f"{name}{i:02d}") for i in range(6)])
+                time.sleep(0.3)
+        except Exception as exc:  # collected for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("1", "2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    rows = list(Certificate.objects.values_list("status_list", "status_index"))
+    assert len(rows) == len(set(rows)) == 12 and {n for n, _i in rows} == {1}
+    one = StatusList.objects.get(number=1)
+    assert one.assigned == 12 and one.full_at is not None
+    last = certificate("300")
+    status_index.certificates_insert([last])
+    assert last.status_list == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_issuing_transaction_holds_no_lock_on_its_status_list():
+    """Issuance locks the audit chain's head after inserting certificates, an import before (it creates people
+    first): were the list's row locked inside either transaction, the two would deadlock. It is counted after the
+    commit instead; while the inserting transaction is still open, anyone may lock the row at once."""
+    require_postgres()
+    from django.db import connections
+
+    StatusList.objects.get_or_create(number=0, defaults={"capacity": STATUS_LIST_CAPACITY})  # gone if flushed
+    level = Level.objects.get(code="4")
+    person = PersonFactory()
+    cert = Certificate(
+        number="S000022000001266000001",
+        person=person,
+        level=level,
+        holder_name=person.name,
+        id_type="居民身份证",
+        id_number=person.id_number,
+        occupation_name="电工",
+        organisation_name="测试机构",
+        issued_on=datetime.date(2026, 1, 5),
+        region_code="220102",
+        token="k.lock",
+    )
+    inserted, release = threading.Event(), threading.Event()
+
+    def issue() -> None:
+        try:
+            with transaction.atomic():
+                status_index.certificates_insert([cert])
+                inserted.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=issue)
+    thread.start()
+    try:
+        assert inserted.wait(10)
+        with transaction.atomic():
+            locked = list(StatusList.objects.select_for_update(nowait=True).filter(number=cert.status_list))
+        assert len(locked) == 1 and locked[0].assigned == 0  # not counted before the commit
+    finally:
+        release.set()
+        thread.join()
+    assert StatusList.objects.get(number=cert.status_list).assigned == 1
+
+
+def test_a_list_whose_count_fell_behind_stops_with_an_error_rather_than_drawing_for_ever(certs, small_lists, insert):
+    insert(fresh_certificates(certs[0], 15))
+    (free,) = set(range(16)) - set(Certificate.objects.filter(status_list=1).values_list("status_index", flat=True))
+    last = fresh_certificates(certs[0], 1, start=15)[0]
+    last.status_list, last.status_index = 1, free
+    last.save()  # list 1 has no free position left
+    StatusList.objects.filter(number=1).update(assigned=0, full_at=None)  # as if every count had been lost
+    StatusList.objects.filter(number=2).delete()
+    with pytest.raises(RuntimeError, match="no free positions"):
+        status_index.certificates_insert(fresh_certificates(certs[0], 1, start=16))
