@@ -27,7 +27,7 @@ class StatusList(models.Model):
 
     number = models.PositiveIntegerField(_("列表编号"), primary_key=True)
     capacity = models.PositiveIntegerField(_("容量(位)"))
-    # Kept by certificates/status_index.py in the transaction that inserts the certificates.
+    # Kept by certificates/status_index.py just after the inserting transaction commits; recounted hourly.
     assigned = models.PositiveIntegerField(_("已分配位置"), default=0)
     full_at = models.DateTimeField(_("停止分配时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

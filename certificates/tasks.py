@@ -40,3 +40,10 @@ def verification_log_partitions_task() -> dict:
     created = partitions_ensure()
     archived = partitions_archive()
     return {"created": created, "archived": [a.month.isoformat() for a in archived]}
+
+
+@shared_task(name="certificates.status_lists_recount", ignore_result=True)
+def status_lists_recount_task() -> dict:
+    from .status_index import status_lists_recount
+
+    return status_lists_recount()

@@ -366,6 +366,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "exports-purge": {"task": "core.exports_purge", "schedule": crontab(minute=15)},
     "dashboard-daily-counts": {"task": "oversight.daily_counts_refresh", "schedule": 300.0},
+    # Status lists' counts made good if a process died between an issuance's commit and its count.
+    "certificates-status-lists-recount": {"task": "certificates.status_lists_recount", "schedule": crontab(minute=50)},
     "verification-log-partitions": {
         "task": "certificates.verification_log_partitions",
         "schedule": crontab(hour=1, minute=10),

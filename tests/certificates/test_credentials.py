@@ -618,6 +618,23 @@ def test_a_list_past_its_fill_threshold_sends_later_certificates_to_the_next_lis
     assert set(Certificate.objects.filter(pk__in=[c.pk for c in certs]).values_list("status_list", flat=True)) == {0}
 
 
+def test_a_count_lost_between_commit_and_count_is_made_good_by_the_recount(certs, small_lists):
+    """A process that died after the certificates committed but before _counted ran leaves the list's count behind;
+    the hourly recount sets it from the certificates and closes the list when it is past its threshold."""
+    from certificates.tasks import status_lists_recount_task
+
+    status_index.certificates_insert(fresh_certificates(certs[0], 5))  # no commit callbacks: the count is lost
+    one = StatusList.objects.get(number=1)
+    assert one.assigned == 0 and Certificate.objects.filter(status_list=1).count() == 5
+    assert status_lists_recount_task.delay().get() == {1: 5}
+    assert StatusList.objects.get(number=1).full_at is None
+    status_index.certificates_insert(fresh_certificates(certs[0], 4, start=5))
+    status_lists_recount_task.delay()
+    one.refresh_from_db()
+    assert one.assigned == 9 and one.full_at is not None  # past 8 of 16: full, and the next list open
+    assert StatusList.objects.get(number=2).full_at is None
+
+
 def test_a_certificate_on_a_new_list_verifies_and_its_revocation_shows_in_its_own_list_only(
     client, certs, small_lists, insert, org_admin, cc_officer, django_capture_on_commit_callbacks
 ):
