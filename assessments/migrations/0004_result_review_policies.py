@@ -38,5 +38,5 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assessments", "0003_result_review")]
+    dependencies = [("assessments", "0001_squashed")]
     operations = [migrations.RunPython(add, remove)]

@@ -26,5 +26,5 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assessments", "0005_exam_evidence")]
+    dependencies = [("assessments", "0004_result_review_policies")]
     operations = [migrations.RunPython(add, remove)]

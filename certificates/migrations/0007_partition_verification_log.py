@@ -81,7 +81,7 @@ def partition(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("certificates", "0006_verification_log_archive"),
+        ("certificates", "0001_squashed"),
     ]
 
     operations = [

@@ -8,7 +8,6 @@ import base64
 import datetime
 import gzip
 import hashlib
-import importlib
 import json
 import threading
 import time
@@ -17,7 +16,6 @@ from unittest import mock
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
@@ -393,16 +391,6 @@ def test_a_position_clash_at_insert_is_drawn_again(certs, monkeypatch):
     assert Certificate.objects.get(number="S000022000001269000999").status_index == 777
 
 
-def test_existing_certificates_get_random_positions_when_migrated(certs):
-    migration = importlib.import_module("certificates.migrations.0002_certificate_status_index")
-    for c in certs:  # what the list used to use
-        Certificate.objects.filter(pk=c.pk).update(status_index=c.pk)
-    migration.assign_random_positions(django_apps, None)
-    positions = {c.pk: c.status_index for c in Certificate.objects.all()}
-    assert len(set(positions.values())) == len(positions) and all(p != pk for pk, p in positions.items())
-    assert all(0 <= p < STATUS_LIST_CAPACITY for p in positions.values())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issuances_that_draw_the_same_positions_both_succeed():
     """Two issuances draw the same free positions at once (forced here): on PostgreSQL the second insert waits for
@@ -712,29 +700,6 @@ def test_a_verifier_holding_the_current_list_gets_304_until_it_changes(
     assert changed.status_code == 200 and changed["ETag"] != etag
     _h, vc = verify_jwt(client, changed.content.decode())
     assert bit(decoded_list(vc["credentialSubject"]["encodedList"]), certs[0].status_index) == 1
-
-
-def test_existing_certificates_stay_on_list_zero_when_migrated(certs, insert):
-    migration = importlib.import_module("certificates.migrations.0009_status_lists")
-    StatusList.objects.all().delete()
-    migration.open_list_zero(django_apps, None)
-    zero = StatusList.objects.get(number=0)
-    assert (zero.capacity, zero.assigned, zero.full_at) == (STATUS_LIST_CAPACITY, 7, None)
-    new = insert(fresh_certificates(certs[0], 1))
-    assert new[0].status_list == 0 and StatusList.objects.get(number=0).assigned == 8
-
-
-def test_a_bulk_loaded_list_zero_longer_than_the_standard_is_closed_when_migrated(certs, insert):
-    """A database whose list 0 grew past 2**22 positions (bench/load_scale.py used to load above it) keeps it at
-    that length, for the credentials that name it, and new certificates open list 1."""
-    migration = importlib.import_module("certificates.migrations.0009_status_lists")
-    Certificate.objects.filter(pk=certs[0].pk).update(status_index=STATUS_LIST_CAPACITY + 5)
-    StatusList.objects.all().delete()
-    migration.open_list_zero(django_apps, None)
-    zero = StatusList.objects.get(number=0)
-    assert zero.capacity == STATUS_LIST_CAPACITY + 131_072 and zero.full_at is not None
-    new = insert(fresh_certificates(certs[0], 1))
-    assert new[0].status_list == 1
 
 
 @pytest.mark.django_db(transaction=True)
