@@ -14,7 +14,7 @@ from core.errors import NotFound, ValidationFailed
 from core.pages import perform
 
 from . import services
-from .pdf import render_copy
+from .pdf import copy_pdf as signed_copy_pdf
 
 
 def _parse_date(value: str) -> datetime.date:
@@ -71,7 +71,11 @@ def _own_copy(request, copy_id: int):
 @login_required
 def copy_pdf(request, copy_id: int):
     copy = _own_copy(request, copy_id)
-    response = HttpResponse(render_copy(copy), content_type="application/pdf")
+    try:
+        data = signed_copy_pdf(copy)
+    except signing.SigningKeysError:
+        return render(request, "certificates/verify.html", {"unavailable": True}, status=503)
+    response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{copy.certificate.number}-{copy.code}.pdf"'
     return response
 

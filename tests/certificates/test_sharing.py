@@ -118,6 +118,22 @@ def test_the_copy_pdf_stamps_purpose_and_validity_without_the_id_number(holder, 
     assert cert.id_number not in flat and copy.code in flat
 
 
+def test_the_copy_pdf_is_signed_by_the_platform_and_an_edit_shows(client, holder, cert, tmp_path):
+    """A copy goes to an employer as a file: like the certificate's PDF it carries the platform's signature over the
+    whole file, checked here against the published chain and by poppler's pdfsig, and a changed byte breaks it."""
+    from tests.certificates.test_document_signing import _pdfsig, _published_root, _validate
+
+    copy = SharedCopy.objects.get(pk=make(holder, cert).json()["id"])
+    pdf = client_for(holder).get(f"/certificates/shared/{copy.id}/pdf/").content
+    signature, status = _validate(pdf, _published_root(client))
+    assert status.intact and status.valid and status.trusted and status.coverage.name == "ENTIRE_FILE"
+    assert cert.number in str(signature.sig_object["/Reason"]) and "加注件" in str(signature.sig_object["/Reason"])
+    assert "Signature is Valid." in _pdfsig(tmp_path, pdf)
+    at = pdf.index(b"/MediaBox")
+    edited = pdf[:at] + pdf[at:].replace(b"0", b"1", 1)
+    assert "Signature is Valid." not in _pdfsig(tmp_path, edited)
+
+
 @pytest.mark.parametrize(
     ("purpose", "days", "field"),
     [
