@@ -333,8 +333,8 @@ def list_issuer(key: str | None) -> ListIssuer:
 
 
 def status_list_capacity(number: int) -> int:
-    """The positions list `number` holds; NotFound for a list that was never opened. List 0 exists from the start
-    (its row is made by migration 0009, or on the first issuance of a database emptied since)."""
+    """The positions list `number` holds; NotFound for a list that was never opened. List 0 is served from the
+    start, at the standard capacity, before the first issuance makes its row."""
     capacity = StatusList.objects.filter(number=number).values_list("capacity", flat=True).first()
     if capacity is None and number != 0:
         raise NotFound(_("没有这个状态列表"))

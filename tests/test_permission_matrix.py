@@ -565,7 +565,7 @@ def _build_world() -> World:
     from accounts.services import api_token_create
     from accreditation.models import Appointment, Filing, Organisation
     from assessments.models import ComponentResult, GraduatingClass, Objection, Plan, Registration
-    from certificates.models import Certificate, IssueBatch
+    from certificates.models import Certificate, IssueBatch, StatusList
     from certificates.national.models import ReportRecord
     from certificates.sharing.services import copy_create
     from certificates.webhooks.models import Delivery, Subscription
@@ -666,6 +666,8 @@ def _build_world() -> World:
             valid_until=timezone.localdate() + datetime.timedelta(days=7),
         ).id,
         "status_issuer": f"o{employer.id}",  # the employer's own status lists
+        # A second list, as issuance opens one when the first fills up (certificates/status_index.py).
+        "status_list_number": StatusList.objects.get_or_create(number=1, defaults={"capacity": 2**22})[0].number,
         "choice_id": MISSING,
         "review_id": MISSING,
         "evidence_id": MISSING,
@@ -1384,6 +1386,10 @@ API_ARGS = {
     "/api/v1/certificates/batches/{batch_id}": {"batch_id": "issue_batch_id"},
     "/api/v1/certificates/plans/{plan_id}/print.pdf": {"plan_id": "print_plan_id"},
     "/api/v1/credentials/status/{issuer}/{purpose}": {"issuer": "status_issuer"},
+    "/api/v1/credentials/status/{issuer}/{number}/{purpose}": {
+        "issuer": "status_issuer",
+        "number": "status_list_number",
+    },
 }
 
 
@@ -1510,6 +1516,7 @@ API_GETS: dict[str, Page] = {
     "/api/v1/certificates/{certificate_id}/ecert": page(404, anonymous=401, org_admin=200, bureau=200, operator=200),
     "/api/v1/credentials/status/{purpose}": PUBLIC_PAGE,
     "/api/v1/credentials/status/{issuer}/{purpose}": PUBLIC_PAGE,
+    "/api/v1/credentials/status/{issuer}/{number}/{purpose}": PUBLIC_PAGE,
     "/api/v1/directory/": PUBLIC_PAGE,
     "/api/v1/directory/{org_id}": PUBLIC_PAGE,
     "/api/v1/oversight/audit": SIGNED_IN,

@@ -396,6 +396,9 @@ def test_concurrent_issuances_that_draw_the_same_positions_both_succeed():
     """Two issuances draw the same free positions at once (forced here): on PostgreSQL the second insert waits for
     the first transaction, fails on the unique constraint inside its savepoint, draws again and succeeds."""
     require_postgres()
+    # The list is open before they start (after a flush no list exists, and the first issuance would open it, and
+    # the second, waiting on that, would see the first's positions committed and not clash at all).
+    status_index.open_status_list()
     level = Level.objects.get(code="4")
     person = PersonFactory()
     draws: dict[str, int] = {}
