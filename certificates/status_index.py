@@ -98,11 +98,16 @@ def _counted(number: int, added: int) -> None:
     inside their transactions would deadlock the two kinds."""
     with transaction.atomic():
         StatusList.objects.filter(pk=number).update(assigned=F("assigned") + added)
-        status_list = StatusList.objects.get(pk=number)
-        if status_list.full_at is None and status_list.assigned >= status_list.capacity * settings.STATUS_LIST_FILL:
-            StatusList.objects.filter(pk=number).update(full_at=timezone.now())
-            if not StatusList.objects.filter(full_at__isnull=True).exists():
-                _open_next()
+        _close_if_full(StatusList.objects.get(pk=number))
+
+
+def _close_if_full(status_list: StatusList) -> None:
+    """Past settings.STATUS_LIST_FILL of its capacity a list is marked full, and the next one opens if none is open.
+    Inside the caller's transaction."""
+    if status_list.full_at is None and status_list.assigned >= status_list.capacity * settings.STATUS_LIST_FILL:
+        StatusList.objects.filter(pk=status_list.number).update(full_at=timezone.now())
+        if not StatusList.objects.filter(full_at__isnull=True).exists():
+            _open_next()
 
 
 def status_lists_recount() -> dict[int, int]:
@@ -115,10 +120,7 @@ def status_lists_recount() -> dict[int, int]:
             status_list = StatusList.objects.select_for_update().get(pk=number)
             status_list.assigned = Certificate.objects.filter(status_list=number).count()
             status_list.save(update_fields=["assigned"])
-            if status_list.assigned >= status_list.capacity * settings.STATUS_LIST_FILL:
-                StatusList.objects.filter(pk=number).update(full_at=timezone.now())
-                if not StatusList.objects.filter(full_at__isnull=True).exists():
-                    _open_next()
+            _close_if_full(status_list)
         recounted[number] = status_list.assigned
     return recounted
 
