@@ -8,7 +8,10 @@ missing), Redis for the verification-log buffer, and `wrk` (apt-get install wrk)
 on 127.0.0.1; wrk runs on the same machine, so both share its 2 cores, the same for every measurement.
 Reports requests/s, p99 latency and the ratio to the bare view for repeat scans (a random token of a sample of
 2,000: answered from each process's memory after the first time, see certificates/verification_cache.py) and
-for first scans (every token once: each one a database lookup).
+for first scans (every token once: each one a database lookup). Also the CPU each request cost the server's own
+processes (gunicorn's workers and their PostgreSQL backends, read from /proc): other work on the machine does not
+count in it, so it holds on a busy machine where requests/s do not; on a saturated machine requests/s go as its
+inverse.
 """
 
 import argparse
@@ -75,6 +78,45 @@ def wrk(path_or_script: str, duration: int, connections: int, script: Path | Non
     return {"rps": rps, "p99_ms": float(p99.group(1)) * factor, "non2xx": int(errors.group(1)) if errors else 0}
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def server_processes(server_pid: int) -> dict[str, list[int]]:
+    """gunicorn's master and workers, and the PostgreSQL backends connected to the bench database (the workers
+    keep their connections, CONN_MAX_AGE)."""
+    import psycopg
+
+    from bench.cluster import children
+
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        backends = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+    return {"web": [server_pid, *children(server_pid)], "postgres": backends}
+
+
+def measured(pids: dict[str, list[int]], *args) -> dict:
+    before = {part: cpu_seconds(p) for part, p in pids.items()}
+    result = wrk(*args)
+    requests = max(result["rps"] * args[1], 1)
+    result["cpu_ms"] = {part: (cpu_seconds(p) - before[part]) * 1000 / requests for part, p in pids.items()}
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -138,22 +180,39 @@ def main() -> None:
                     time.sleep(0.2)
             wrk("/", 3, args.connections, scripts["bare"])  # warm both workers
             wrk("/", 3, args.connections, scripts["repeat"])
-            bare = wrk("/", args.duration, args.connections, scripts["bare"])
-            verify = wrk("/", args.duration, args.connections, scripts["repeat"])
-            first = wrk("/", args.duration, args.connections, scripts["first"])
+            pids = server_processes(server.pid)
+            bare = measured(pids, "/", args.duration, args.connections, scripts["bare"])
+            verify = measured(pids, "/", args.duration, args.connections, scripts["repeat"])
+            first = measured(pids, "/", args.duration, args.connections, scripts["first"])
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
     from certificates.models import Certificate
 
     print(f"\ncertificates in PostgreSQL: {Certificate.objects.count():,}")
-    print(f"{'':24}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}")
-    print(f"{'bare Django JSON view':24}{bare['rps']:>10.0f}{bare['p99_ms']:>10.1f}{bare['non2xx']:>9}")
-    print(f"{'verification, repeat':24}{verify['rps']:>10.0f}{verify['p99_ms']:>10.1f}{verify['non2xx']:>9}")
-    print(f"{'verification, first':24}{first['rps']:>10.0f}{first['p99_ms']:>10.1f}{first['non2xx']:>9}")
+    print(f"load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(f"{'':24}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>9}{'CPU ms/request: web':>22}{'PostgreSQL':>12}")
+    for label, run in (
+        ("bare Django JSON view", bare),
+        ("verification, repeat", verify),
+        ("verification, first", first),
+    ):
+        cpu = run["cpu_ms"]
+        print(
+            f"{label:24}{run['rps']:>10.0f}{run['p99_ms']:>10.1f}{run['non2xx']:>9}{cpu['web']:>22.3f}"
+            f"{cpu['postgres']:>12.3f}"
+        )
     print(
         f"ratio verification / bare: repeat scans {verify['rps'] / bare['rps']:.2f}, first scans "
         f"{first['rps'] / bare['rps']:.2f}  (target ≥ 0.70; p99 target ≤ 50 ms)"
+    )
+
+    def total(run):
+        return run["cpu_ms"]["web"] + run["cpu_ms"]["postgres"]
+
+    print(
+        f"ratio by CPU per request (bare / verification, web and PostgreSQL): repeat scans "
+        f"{total(bare) / total(verify):.2f}, first scans {total(bare) / total(first):.2f}"
     )
 
 

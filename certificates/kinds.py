@@ -1,17 +1,35 @@
 """What each kind of certificate is called and how its fields are labelled, wherever it is shown (PDF, pages,
 verification): one place, so the PDF, the credential and the verification page never disagree."""
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .models import Certificate
 
+# Per kind and language, translated once per process: every scan shows them (translation catalogues do not change
+# while a process runs).
+_captions: dict[tuple[str, str | None], Mapping[str, str]] = {}
 
-def kind_captions(kind: str) -> dict[str, str]:
+
+def kind_captions(kind: str) -> Mapping[str, str]:
     """Title and labels each kind of certificate is printed (and shown) under: a pre-reform 职业资格证书 keeps its
     own title (人社鉴发〔2021〕1号), and its level is a 职业资格等级, awarded by the body that issued it."""
-    if kind == Certificate.Kind.QUALIFICATION:
-        return {"title": _("职业资格证书"), "level_caption": _("职业资格等级"), "issuer_caption": _("发证机构")}
-    return {"title": _("职业技能等级证书"), "level_caption": _("职业技能等级"), "issuer_caption": _("评价机构名称")}
+    key = (kind, translation.get_language())
+    found = _captions.get(key)
+    if found is None:
+        if kind == Certificate.Kind.QUALIFICATION:
+            found = {"title": _("职业资格证书"), "level_caption": _("职业资格等级"), "issuer_caption": _("发证机构")}
+        else:
+            found = {
+                "title": _("职业技能等级证书"),
+                "level_caption": _("职业技能等级"),
+                "issuer_caption": _("评价机构名称"),
+            }
+        found = _captions[key] = MappingProxyType(found)
+    return found
 
 
 def imported_note(cert: Certificate) -> str:

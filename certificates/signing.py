@@ -520,8 +520,9 @@ def token_check(token: object, *, stored: str | None = None) -> TokenCheck:
     token identical to it, byte for byte, carries the very signature issuance made and checked-in keys sign; its
     Ed25519 (or SM2) check is skipped, which is most of a first scan's CPU. Its key must still be in the ring (a
     key removed from the ring fails its tokens, as before) and the caller still compares the digest with the
-    current printed fields (`matches()`), so altered printed data is `forged` as before. Any other token, even one
-    differing in a single character, is verified in full. (Whoever can rewrite a certificate's stored token can
+    current printed fields (`matches()`), so altered printed data is `forged` as before. A key withdrawn from the
+    ring fails its stored tokens within a second (`ring_recent`), as it does remembered answers. Any other token,
+    even one differing in a single character, is verified in full. (Whoever can rewrite a certificate's stored token can
     also rewrite its status: the database is trusted for status either way.)
 
     Raises SigningKeysError only when the server's own key ring is missing or broken.
@@ -532,6 +533,12 @@ def token_check(token: object, *, stored: str | None = None) -> TokenCheck:
     if len(parts) != 4:
         return TokenCheck(signature_ok=False, reason=MALFORMED)
     kid, number, digest, signature_segment = parts
+    if stored is not None and hmac.compare_digest(token.encode(), stored.encode()):
+        # Issuance made this very token (well-formed, signature checked then); its key must still be in the ring,
+        # as of at most a second ago (the ring remembered answers are checked against, see ring_recent).
+        if ring_recent().keys.get(kid) is None:
+            return TokenCheck(signature_ok=False, reason=UNKNOWN_KEY, kid=kid, number=number, digest=digest)
+        return TokenCheck(signature_ok=True, reason=OK, kid=kid, number=number, digest=digest)
     signature = _b64d(signature_segment, SIGNATURE_BYTES)
     if (
         not _KID_RE.fullmatch(kid)
@@ -544,8 +551,6 @@ def token_check(token: object, *, stored: str | None = None) -> TokenCheck:
     key = _ring().keys.get(kid)
     if key is None:
         return TokenCheck(signature_ok=False, reason=UNKNOWN_KEY, **claimed)
-    if stored is not None and hmac.compare_digest(token.encode(), stored.encode()):
-        return TokenCheck(signature_ok=True, reason=OK, **claimed)
     if not key.verify(signature, _token_message(kid, number, digest)):
         return TokenCheck(signature_ok=False, reason=BAD_SIGNATURE, **claimed)
     return TokenCheck(signature_ok=True, reason=OK, **claimed)

@@ -6,6 +6,7 @@ admin, and loaded from occupations/data/ by `manage.py load_reference`.
 
 import datetime
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -90,6 +91,29 @@ class Region(models.Model):
         return cls.within_q(field, [region.prefix]) if region else Q(pk__in=[])
 
 
+class LevelLabels(NamedTuple):
+    """What a level is called, from its three names alone: for Level, and for code that holds only a row's values
+    (a scan reads them joined to the certificate, certificates/verification.py)."""
+
+    name: str
+    title: str
+    name_en: str
+
+    @property
+    def label(self) -> str:
+        """三级/高级工: the level's official Chinese label, whatever the page's language (certificates, credentials
+        and national records carry it)."""
+        return f"{self.name}/{self.title}" if self.title else self.name
+
+    @property
+    def label_for_reader(self) -> str:
+        """The label in the page's language: on an English page (a foreign employer verifying a certificate) the
+        English name when the reference data has one, else the Chinese label."""
+        if self.name_en and (translation.get_language() or "").startswith("en"):
+            return self.name_en
+        return self.label
+
+
 class Level(models.Model):
     """A skill level. Data, so that 学徒工 and 特级/首席技师 (2022 reform) fit without code changes.
 
@@ -134,17 +158,11 @@ class Level(models.Model):
 
     @property
     def label(self) -> str:
-        """三级/高级工: the level's official Chinese label, whatever the page's language (certificates, credentials
-        and national records carry it)."""
-        return f"{self.name}/{self.title}" if self.title else self.name
+        return LevelLabels(self.name, self.title, self.name_en).label
 
     @property
     def label_for_reader(self) -> str:
-        """The label in the page's language: on an English page (a foreign employer verifying a certificate) the
-        English name when the reference data has one, else the Chinese label."""
-        if self.name_en and (translation.get_language() or "").startswith("en"):
-            return self.name_en
-        return self.label
+        return LevelLabels(self.name, self.title, self.name_en).label_for_reader
 
     def allows_organisation_kind(self, kind: str) -> bool:
         return bool(kind) and kind in self.organisation_kinds
