@@ -204,6 +204,10 @@ def main() -> None:
     print(f"replica caught up with the load {time.monotonic() - t0:.1f} s after it ended (lag now {lag})")
     total = Certificate.objects.count()
     print(f"certificates in PostgreSQL: {total:,}", flush=True)
+    from bench.load_scale import prewarm
+
+    for part in ("primary", "replica"):
+        print(f"prewarm, {part}: {prewarm(env[f'DEPLOY_{part.upper()}_DIRECT_URL'])}", flush=True)
 
     if args.only != "issuance":
         scans(env, args, total)

@@ -8,10 +8,11 @@ missing), Redis for the verification-log buffer, and `wrk` (apt-get install wrk)
 on 127.0.0.1; wrk runs on the same machine, so both share its 2 cores, the same for every measurement.
 Reports requests/s, p99 latency and the ratio to the bare view for repeat scans (a random token of a sample of
 2,000: answered from each process's memory after the first time, see certificates/verification_cache.py) and
-for first scans (every token once: each one a database lookup). Also the CPU each request cost the server's own
-processes (gunicorn's workers and their PostgreSQL backends, read from /proc): other work on the machine does not
-count in it, so it holds on a busy machine where requests/s do not; on a saturated machine requests/s go as its
-inverse.
+for first scans (every token once: each one a database lookup), after reading the tables a first scan touches
+into the OS page cache (bench/load_scale.py::prewarm: a serving database has them there). Also the CPU each
+request cost the server's own processes (gunicorn's workers and their PostgreSQL backends, read from /proc):
+other work on the machine does not count in it, so it holds on a busy machine where requests/s do not; on a
+saturated machine requests/s go as its inverse.
 """
 
 import argparse
@@ -133,6 +134,9 @@ def main() -> None:
     ensure_database()
     fresh_needed = int(args.duration * 4000) + 20_000  # more than one run can use up at this machine's speed
     tokens = load(args.n, sample=2000 + fresh_needed)
+    from bench.load_scale import prewarm
+
+    print(f"prewarm: {prewarm(DB_URL)}", flush=True)
     repeat, fresh = tokens[:2000], tokens[2000:]
     with tempfile.TemporaryDirectory() as tmp:
         # Every run goes through a Lua request generator, so wrk spends the same on each: only the server's path

@@ -401,6 +401,28 @@ def _record_bench_lists(total: int) -> None:
         )
 
 
+def prewarm(url: str) -> str:
+    """Read what a first scan touches (the certificate table, its indexes on number and the holders) into the OS
+    page cache, as on a database that has been serving scans: the minutes after a restart, when every scan waits on
+    the disk, are not the steady state a bench measures. pg_prewarm's 'read' mode (PostgreSQL's contrib, created on
+    the primary; a replica has it by replication). Returns what it read, for the report."""
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        relations = ["certificates_certificate", "accounts_person", "accounts_person_pkey"] + [
+            row[0]
+            for row in conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'certificates_certificate' "
+                "AND indexdef LIKE '%(number%'"
+            )
+        ]
+        pages = sum(conn.execute("SELECT pg_prewarm(%s, 'read')", [r]).fetchone()[0] for r in relations)
+    return f"{pages * 8 / 1024:,.0f} MB read into the page cache in {time.monotonic() - started:.0f} s"
+
+
 def sample_tokens(count: int, *, status: str = "valid", seed: int = 42) -> list[str]:
     """Tokens of `count` random loaded certificates of a status (distinct; fewer if fewer exist)."""
     import random
