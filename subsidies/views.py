@@ -365,7 +365,8 @@ def records_page(request):
             "kind": kind,
             "insurance": insurance_records_for(actor)[:20],
             "training": training_subsidies_for(actor)[:20],
-            "regions": _bureau_regions(actor),
+            "within": actor.jurisdiction_codes,
+            "region_default": actor.has_default_region,
         },
         status=422 if report is not None and not report.ok else 200,
     )
@@ -387,10 +388,6 @@ def _other_region_import(post):
         )
 
     return run
-
-
-def _bureau_regions(actor: Actor) -> list[Region]:
-    return [b.region for b in actor.bureaus()]
 
 
 def insurance_template(request):
@@ -436,7 +433,8 @@ def batches(request):
             "page": Paginator(batches_for(actor).order_by("-month", "-id"), 24).get_page(request.GET.get("page")),
             "waiting": waiting.count(),
             "month": f"{timezone.localdate():%Y-%m}",
-            "regions": _bureau_regions(actor),
+            "within": actor.jurisdiction_codes,
+            "region_default": actor.has_default_region,
         },
     )
 
@@ -736,7 +734,8 @@ def budgets_page(request):
             "uses": budgets.budgets_for(actor, year),
             "year": year,
             "years": sorted(years, reverse=True),
-            "regions": _bureau_regions(actor),
+            "within": actor.jurisdiction_codes,
+            "region_default": actor.has_default_region,
             "data": data or {"year": year, "warn_percent": 80},
             "error": error.message if error else "",
             "field_errors": _field_errors(error),
