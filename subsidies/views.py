@@ -28,6 +28,7 @@ from core.models import AuditEntry
 from core.pages import form_input, perform
 from core.ratelimit import client_ip
 from occupations.models import Level, Region
+from occupations.search import region_code_for
 from occupations.workdays import WorkCalendar
 
 from . import budgets, payments, progress, records, services
@@ -782,7 +783,8 @@ def budget_detail(request, budget_id: int):
 
 
 def publicity_page(request):
-    region = request.GET.get("region", "").strip()
+    # A national list: filtered by a region picked (or typed: its best match), the region and everything in it.
+    region = region_code_for(request.GET.get("region", ""))
     claims = publicity_list(region_code=region)
     page = Paginator(claims, 30).get_page(request.GET.get("page"))
     rows = [
