@@ -106,14 +106,15 @@ _snapshot: _ReferenceSnapshot | None = None
 
 # Only for measuring what the full reference data costs the suite (README, "Tests on the full data"):
 # TEST_REFERENCE=reduced loads the hand-typed occupations (and the 小类, 中类, 大类 above them) and the divisions
-# of one province (吉林) under the 34 provinces, about what the platform knew before the whole 大典 came. Tests that
-# count or look for other rows fail with it; never set in CI.
+# of one province (吉林) under the 34 provinces, about what the platform knew before the whole 大典 came, plus the
+# regions the subsidy policies name (厦门). Tests that count or look for other rows fail with it; never set in CI.
 REDUCED_REFERENCE = os.environ.get("TEST_REFERENCE") == "reduced"
 
 
 def _reduced_reference_load() -> None:
     import csv
     import json
+    import re
     from unittest import mock
 
     from occupations import services
@@ -122,10 +123,15 @@ def _reduced_reference_load() -> None:
     kept = {o["code"] for o in json.loads((data / "occupations.json").read_text(encoding="utf-8"))["occupations"]}
     with (data / "code_mappings.csv").open(encoding="utf-8", newline="") as f:
         kept |= {m["new_code"] for m in csv.DictReader(f)}
+    policies = "".join(
+        p.read_text(encoding="utf-8") for p in (data.parent.parent / "subsidies" / "data").glob("*.json")
+    )
+    named = {code for code in re.findall(r"\b\d{6}\b", policies)}
+    named |= {code[:4] + "00" for code in named}
     full_regions, full_classification = services._region_rows, services._classification_rows
 
     def regions() -> list[dict]:
-        return [r for r in full_regions() if r["kind"] == "province" or r["code"].startswith("22")]
+        return [r for r in full_regions() if r["kind"] == "province" or r["code"][:2] == "22" or r["code"] in named]
 
     def classification() -> tuple[list[dict], list[dict], list[dict]]:
         categories, occupations, work_types = full_classification()
