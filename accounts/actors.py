@@ -92,6 +92,19 @@ class Actor:
     def bureaus(self):
         return [m.bureau for m in self.memberships if m.role == Role.BUREAU_STAFF]
 
+    @property
+    def jurisdiction_codes(self) -> list[str]:
+        """Codes of the regions this actor's bureaus oversee: what a region picker may offer it (the reference API's
+        `within`). Empty for an operator, who may pick any region; the services check every code either way."""
+        if self.is_operator:
+            return []
+        return sorted({b.region.code for b in self.bureaus()})
+
+    @property
+    def has_default_region(self) -> bool:
+        """A bureau action without a chosen region is for this actor's only bureau region (`bureau_region`)."""
+        return not self.is_operator and len(self.jurisdiction_codes) == 1
+
     def oversees_region(self, region) -> bool:
         return any(region.code.startswith(p) for p in self.bureau_prefixes)
 

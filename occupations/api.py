@@ -127,10 +127,19 @@ class QualificationOut(Schema):
     evaluation_from: datetime.date | None
 
 
+# A bureau officer's region pickers are limited to the regions of their bureaus: rarely more than one or two.
+WITHIN_MAX_CODES = 10
+WITHIN_MAX_LENGTH = WITHIN_MAX_CODES * 7 - 1
+
+
 class RegionFilter(Schema):
     q: str = Field("", max_length=64, description="代码、名称或拼音首字母(如 ccs = 长春市)")
     parent: str | None = Field(None, max_length=6, description="上级区划代码:只列其直接下级")
-    within: str | None = Field(None, max_length=6, description="区划代码:只列其辖区内(含各级下级)")
+    within: str | None = Field(
+        None,
+        max_length=WITHIN_MAX_LENGTH,
+        description=f"区划代码(至多{WITHIN_MAX_CODES}个,逗号分隔):只列其辖区内(含各级下级)",
+    )
     kind: Region.Kind | None = None
     include_inactive: bool = False
 
@@ -146,8 +155,10 @@ def regions(request, filters: RegionFilter = Query(...)):
     if filters.parent:
         qs = qs.filter(parent__code=filters.parent)
     if filters.within:
-        within = Region.objects.filter(code=filters.within).first()
-        qs = qs.filter(Region.code_within_q("code", [within.prefix])) if within else qs.none()
+        codes = [c.strip() for c in filters.within.split(",") if c.strip()]
+        roots = Region.objects.filter(code__in=codes[:WITHIN_MAX_CODES])
+        # Unknown codes add nothing; none known lists nothing.
+        qs = qs.filter(Region.code_within_q("code", [r.prefix for r in roots]))
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     return regions_matching(qs, filters.q) if filters.q else qs.order_by("code")

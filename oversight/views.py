@@ -94,14 +94,6 @@ def _history(object_type: str, object_id: int) -> QuerySet[AuditEntry]:
     )
 
 
-def _jurisdiction_regions(actor: Actor) -> QuerySet[Region]:
-    """Cities and the province within the actor's jurisdiction, for region filters."""
-    qs = Region.objects.exclude(kind=Region.Kind.COUNTY).filter(active=True).order_by("code")
-    if actor.is_operator:
-        return qs
-    return qs.filter(Region.code_within_q("code", actor.bureau_prefixes))
-
-
 # --- Public: reporting, tracking, exposure -------------------------------------------------------------------------
 
 
@@ -437,8 +429,8 @@ def guazheng_page(request):
             "statuses": GuazhengFlag.Status.choices,
             "imports": guazheng.imports_for(actor)[:10],
             "report": report,
-            "regions": _jurisdiction_regions(actor),
-            "bureau_regions": [b.region for b in actor.bureaus()],
+            "within": actor.jurisdiction_codes,
+            "region_default": actor.has_default_region,
         },
     )
 
@@ -581,7 +573,8 @@ def inspections_page(request):
             "is_bureau": is_bureau,
             "overdue": inspections.rectifications_for(actor).overdue(today)[:50],
             "organisations": filed,
-            "regions": _jurisdiction_regions(actor) if is_bureau else [],
+            "within": actor.jurisdiction_codes,
+            "region_default": actor.has_default_region,
             "today": today,
         },
     )
@@ -758,7 +751,8 @@ def rectification_evidence(request, rectification_id: int):
 @login_required
 def dashboard(request):
     actor = Actor.from_request(request)
-    region = request.GET.get("region", "")
+    # Typed without picking, a filter means its best match (as in the directory); outside the jurisdiction is 404.
+    region = region_code_for(request.GET.get("region", ""))
     months = _int(request.GET.get("months")) or 12
     board = dashboards.dashboard_for(actor=actor, region_code=region, months=months)
     return render(
@@ -770,7 +764,7 @@ def dashboard(request):
             "region": region,
             "months": months,
             "month_choices": (3, 6, 12, 24, 36),
-            "regions": _jurisdiction_regions(actor),
+            "within": actor.jurisdiction_codes,
         },
     )
 

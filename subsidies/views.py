@@ -28,6 +28,7 @@ from core.models import AuditEntry
 from core.pages import form_input, perform
 from core.ratelimit import client_ip
 from occupations.models import Level, Region
+from occupations.search import region_code_for
 from occupations.workdays import WorkCalendar
 
 from . import budgets, payments, progress, records, services
@@ -365,7 +366,8 @@ def records_page(request):
             "kind": kind,
             "insurance": insurance_records_for(actor)[:20],
             "training": training_subsidies_for(actor)[:20],
-            "regions": _bureau_regions(actor),
+            "within": actor.jurisdiction_codes,
+            "region_default": actor.has_default_region,
         },
         status=422 if report is not None and not report.ok else 200,
     )
@@ -387,10 +389,6 @@ def _other_region_import(post):
         )
 
     return run
-
-
-def _bureau_regions(actor: Actor) -> list[Region]:
-    return [b.region for b in actor.bureaus()]
 
 
 def insurance_template(request):
@@ -436,7 +434,8 @@ def batches(request):
             "page": Paginator(batches_for(actor).order_by("-month", "-id"), 24).get_page(request.GET.get("page")),
             "waiting": waiting.count(),
             "month": f"{timezone.localdate():%Y-%m}",
-            "regions": _bureau_regions(actor),
+            "within": actor.jurisdiction_codes,
+            "region_default": actor.has_default_region,
         },
     )
 
@@ -736,7 +735,8 @@ def budgets_page(request):
             "uses": budgets.budgets_for(actor, year),
             "year": year,
             "years": sorted(years, reverse=True),
-            "regions": _bureau_regions(actor),
+            "within": actor.jurisdiction_codes,
+            "region_default": actor.has_default_region,
             "data": data or {"year": year, "warn_percent": 80},
             "error": error.message if error else "",
             "field_errors": _field_errors(error),
@@ -783,7 +783,8 @@ def budget_detail(request, budget_id: int):
 
 
 def publicity_page(request):
-    region = request.GET.get("region", "").strip()
+    # A national list: filtered by a region picked (or typed: its best match), the region and everything in it.
+    region = region_code_for(request.GET.get("region", ""))
     claims = publicity_list(region_code=region)
     page = Paginator(claims, 30).get_page(request.GET.get("page"))
     rows = [

@@ -104,12 +104,60 @@ REFERENCE_MODELS = {
 _snapshot: _ReferenceSnapshot | None = None
 
 
+# Only for measuring what the full reference data costs the suite (README, "Tests on the full data"):
+# TEST_REFERENCE=reduced loads the hand-typed occupations (and the 小类, 中类, 大类 above them) and the divisions
+# of one province (吉林) under the 34 provinces, about what the platform knew before the whole 大典 came, plus the
+# regions the subsidy policies name (厦门). Tests that count or look for other rows fail with it; never set in CI.
+REDUCED_REFERENCE = os.environ.get("TEST_REFERENCE") == "reduced"
+
+
+def _reduced_reference_load() -> None:
+    import csv
+    import json
+    import re
+    from unittest import mock
+
+    from occupations import services
+
+    data = services.DATA_DIR
+    kept = {o["code"] for o in json.loads((data / "occupations.json").read_text(encoding="utf-8"))["occupations"]}
+    with (data / "code_mappings.csv").open(encoding="utf-8", newline="") as f:
+        kept |= {m["new_code"] for m in csv.DictReader(f)}
+    policies = "".join(
+        p.read_text(encoding="utf-8") for p in (data.parent.parent / "subsidies" / "data").glob("*.json")
+    )
+    named = {code for code in re.findall(r"\b\d{6}\b", policies)}
+    named |= {code[:4] + "00" for code in named}
+    full_regions, full_classification = services._region_rows, services._classification_rows
+
+    def regions() -> list[dict]:
+        return [r for r in full_regions() if r["kind"] == "province" or r["code"][:2] == "22" or r["code"] in named]
+
+    def classification() -> tuple[list[dict], list[dict], list[dict]]:
+        categories, occupations, work_types = full_classification()
+        ancestors = {o["code"][:n] for o in occupations if o["code"] in kept for n in (1, 4, 7)}
+        return (
+            [c for c in categories if c["code"] in ancestors],
+            [o for o in occupations if o["code"] in kept],
+            [w for w in work_types if w["occupation"] in kept],
+        )
+
+    with (
+        mock.patch.object(services, "_region_rows", regions),
+        mock.patch.object(services, "_classification_rows", classification),
+    ):
+        reference_load()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Reference data is loaded once into the test database, as `make run` loads it."""
     global _snapshot
     with django_db_blocker.unblock():
-        reference_load()
+        if REDUCED_REFERENCE:
+            _reduced_reference_load()
+        else:
+            reference_load()
         _snapshot = _ReferenceSnapshot()
         _snapshot.take()
 

@@ -33,9 +33,16 @@ def _display(kind: str, value: str) -> str:
     return f"{occupation.code} {occupation.name}" if occupation else value
 
 
+def _param(value) -> str:
+    """A list (a bureau officer's regions for `within`) goes as codes separated by commas; None as nothing."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
 @register.simple_tag
 def picker(kind: str, name: str, value: str = "", label: str = "", required: bool = False, **params) -> str:
-    """params go to the API with every search: with_standard=true, within=<region code>, ..."""
+    """params go to the API with every search: with_standard=true, within=<region code or list of codes>, ..."""
     if kind not in PLACEHOLDERS:
         raise template.TemplateSyntaxError(f"picker kind must be occupation or region, not {kind!r}")
     field_id = f"picker-{name}-{next(_ids)}"
@@ -52,7 +59,7 @@ def picker(kind: str, name: str, value: str = "", label: str = "", required: boo
         value,
         kind,
         api,
-        urlencode({k: v for k, v in params.items() if v not in (None, "")}),
+        urlencode({k: _param(v) for k, v in params.items() if _param(v) != ""}),
         _display(kind, value),
         str(PLACEHOLDERS[kind]),
         format_html(" {}", "required") if required else "",

@@ -205,7 +205,8 @@
       return select;
     });
     this.status.insertAdjacentElement("afterend", box);
-    var root = this.params.within || "";
+    // `within`: the regions this person may pick inside (a bureau officer's own), one or several codes.
+    var roots = (this.params.within || "").split(",").filter(function (c) { return c; });
     var byCode = {};
 
     function fill(select, items, placeholder) {
@@ -243,8 +244,8 @@
         if (select.value && depth < 2) { load(depth + 1, select.value); }
       });
     });
-    if (root) {
-      api(this.url, { q: root, limit: 1 }).then(function (page) {
+    if (roots.length === 1) {
+      api(this.url, { q: roots[0], limit: 1 }).then(function (page) {
         var top = page.items[0];
         if (!top) { return; }
         var depth = top.kind === "province" ? 0 : top.kind === "city" ? 1 : 2;
@@ -253,6 +254,14 @@
         selects[depth].value = top.code;
         for (var d = 0; d < depth; d++) { selects[d].closest("label").hidden = true; }
         if (depth < 2) { load(depth + 1, top.code); }
+      });
+    } else if (roots.length > 1) {
+      // Several regions (an officer of more than one bureau): the first list names them, the next their parts.
+      selects[0].previousSibling.textContent = "本部门辖区";
+      Promise.all(roots.map(function (code) {
+        return api(self.url, { q: code, limit: 1 }).then(function (page) { return page.items[0]; });
+      })).then(function (tops) {
+        fill(selects[0], tops.filter(function (t) { return t && roots.indexOf(t.code) >= 0; }), "请选择地区");
       });
     } else {
       load(0, "");

@@ -2,10 +2,12 @@
 
 import pytest
 
+from accounts.models import Role
 from accreditation.models import Organisation
-from tests.factories import make_uscc
+from tests.factories import PASSWORD, make_uscc, member
 
 from . import steps
+from .conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -76,3 +78,37 @@ def test_a_region_is_found_by_typing_its_initials(live_server, page):
     option.wait_for()
     option.click()
     assert page.locator("input[type=hidden][name=region]").input_value() == "220100"
+
+
+def test_an_officer_of_two_bureaus_picks_only_inside_them_on_the_dashboard(
+    live_server, page, shots, changchun_bureau, jilin_city_bureau
+):
+    officer = member(Role.BUREAU_STAFF, bureau=changchun_bureau)
+    member(Role.BUREAU_STAFF, bureau=jilin_city_bureau, user=officer)
+    login(page, live_server.url, officer.username, PASSWORD)
+    page.goto(f"{live_server.url}/oversight/dashboard/")
+    field = page.locator("div.picker-field:has(input[type=hidden][name=region])")
+    box = field.locator("input[role=combobox]")
+
+    # Typing: 广州市 is outside both bureaus and is not offered; 长春市 is.
+    box.fill("gzs")
+    field.locator("li", has_text="没有匹配的结果").wait_for()
+    box.fill("ccs")
+    field.locator("li[role=option]", has_text="长春市").first.wait_for()
+    codes = field.locator("li[role=option]").evaluate_all("l => l.map(e => e.dataset.code)")
+    assert codes and all(c.startswith(("2201", "2202")) for c in codes)
+
+    # The lists: the first names the two bureaus' regions, the next a region's counties.
+    first = field.locator(".picker-cascade select[data-depth='0']")
+    first.locator("option[value='220200']").wait_for(state="attached")
+    assert first.locator("option").evaluate_all("l => l.map(e => e.value)") == ["", "220100", "220200"]
+    first.select_option("220100")
+    counties = field.locator(".picker-cascade select[data-depth='2']")
+    counties.locator("option[value='220102']").wait_for(state="attached")
+    assert all(c.startswith("2201") for c in counties.locator("option").evaluate_all("l => l.map(e => e.value)")[1:])
+    counties.select_option("220102")
+    assert field.locator("input[type=hidden][name=region]").input_value() == "220102"
+    shots(page, "dashboard-region")
+    page.click("form.row:has(input[name=region]) button")
+    page.wait_for_url("**/oversight/dashboard/?*region=220102*")
+    assert "吉林省长春市南关区" in page.inner_text("#board-window")

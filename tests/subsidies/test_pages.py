@@ -203,6 +203,12 @@ def test_publicity_is_public_and_masked_and_takes_objections(worker, cc_officer,
     assert r.status_code == 302 and Objection.objects.get().claim == claim
     api = anonymous.get(f"{API}/publicity").json()
     assert api["items"][0]["name"].endswith("*") and "*" in api["items"][0]["id_number"]
+    # A national list, filtered with the region picker: by code, or by what was typed (its best match).
+    assert 'data-picker="region"' in html
+    for typed in ("220100", "长春市", "ccs"):
+        assert masked(worker.person.id_number) in anonymous.get("/subsidies/publicity/", {"region": typed}).text
+    for typed in ("220200", "吉林市"):
+        assert masked(worker.person.id_number) not in anonymous.get("/subsidies/publicity/", {"region": typed}).text
 
 
 def test_policies_are_public(client):
