@@ -309,7 +309,8 @@ def approved_candidates(plan, admin, level: str, n: int, *, start: int = 1, work
     for reg in regs:
         reg.save()
     if arrangements_complete(plan):
-        issue_tickets(Actor.for_user(admin), plan, regs, automatic=True)
+        for reg in regs:  # one at a time, as each approval issues its ticket (audited once per approval)
+            issue_tickets(Actor.for_user(admin), plan, [reg], automatic=True)
     return regs
 
 

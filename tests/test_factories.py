@@ -15,6 +15,7 @@ from accreditation.services import _scope_snapshot
 from assessments.models import Plan, Registration
 from certificates.models import Certificate, IssueBatch, StatusList
 from certificates.verification import VALID, verify_token
+from core.models import AuditEntry
 from subsidies.models import PolicyAmount, ShortageOccupation, SubsidyPolicy
 from subsidies.policies import DEMO_FILE, policies_load
 from tests import factories
@@ -133,6 +134,9 @@ def test_approved_candidates(org, org_admin, cc_officer, twin):
     assert len(factory) == 5 and factory == workflow
     assert {f["status"] for f in factory} == {"approved"}
     assert [f["ticket"] for f in factory] == [(seat, True) for seat in range(1, 6)]
+    # Each approval's ticket is audited on its own, as automatic (tests/assessments/test_examday.py reads these).
+    issued = AuditEntry.objects.filter(action="ticket.issue")
+    assert sorted(e.after["issued"].__len__() for e in issued) == [1] * 10 and all(e.after["automatic"] for e in issued)
 
 
 def test_a_finalised_plan(org, org_admin, cc_officer, twin):
