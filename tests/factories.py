@@ -214,6 +214,15 @@ FILING_SCOPE = [
 def filed(org, officer, scope=FILING_SCOPE, national_code: str = "0000"):
     """`org` filed by `officer`'s bureau for `scope`, as accreditation's create → submit → review → approve leave
     it: an approved filing in force from today, its scope lines, and the organisation's number prefix."""
+    from django.db import transaction
+
+    with transaction.atomic():  # the prefix counter is locked FOR UPDATE, as in the approval's transaction
+        _filed(org, officer, scope, national_code)
+    org.refresh_from_db()
+    return org
+
+
+def _filed(org, officer, scope, national_code: str) -> None:
     from django.utils import timezone
 
     from accounts.actors import Actor
@@ -241,8 +250,6 @@ def filed(org, officer, scope=FILING_SCOPE, national_code: str = "0000"):
     if not org.number_prefix:
         org.number_prefix = _assign_prefix(org, national_code)
         org.save(update_fields=["number_prefix"])
-    org.refresh_from_db()
-    return org
 
 
 def candidate_person(level: str, i: int):
@@ -349,6 +356,7 @@ def issued_certificates(plan, user) -> list:
     from the organisation's counters, tokens signed by the real signing keys over the printed fields, random
     status-list positions (counted into the list as after the commit). Sorted like the subsidy tests expect: by
     level, then number."""
+    from django.db import connection, transaction
     from django.test import TestCase
     from django.utils import timezone
 
@@ -368,12 +376,16 @@ def issued_certificates(plan, user) -> list:
     created = []
     for level_id in sorted({r.level_id for r in regs}):
         group = [r for r in regs if r.level_id == level_id]
-        numbers = allocate_numbers(org.number_prefix, today, group[0].level, len(group))
+        with transaction.atomic():  # the number counter is locked FOR UPDATE, as in issuance's transaction
+            numbers = allocate_numbers(org.number_prefix, today, group[0].level, len(group))
         for reg, number in zip(group, numbers, strict=True):
             reg.plan = plan
             created.append(_new_certificate(reg, number, today, alg))
     batch = IssueBatch.objects.create(plan=plan, total=len(created), issued_on=today, created_by=user)
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    if connection.in_atomic_block:  # a test's transaction, never committed: run what its commit would run
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            certificates_insert(created)
+    else:  # a transactional test: the insert commits, and its after-commit count runs then
         certificates_insert(created)
     IssueBatch.objects.filter(pk=batch.pk).update(
         status=IssueBatch.Status.DONE, done=len(created), finished_at=timezone.now()
