@@ -14,7 +14,7 @@ from assessments import plans
 from assessments.models import Plan, Registration
 from assessments.registration import _create_registration, registration_review
 from tests.accreditation.conftest import pdf_upload
-from tests.factories import OrganisationFactory, make_ric, member, region
+from tests.factories import OrganisationFactory, filed, make_ric, member, region
 
 SCOPE = [
     {"occupation_code": "6-31-01-03", "levels": ["5", "4", "3"]},
@@ -106,7 +106,9 @@ def make_candidates(
 
 @pytest.fixture
 def filed_org(org, org_admin, cc_officer):
-    return file_organisation(org, org_admin, cc_officer)
+    """`org` filed by 长春's bureau for SCOPE, written directly (tests/factories.py::filed); the filing's own steps
+    are tested in tests/accreditation."""
+    return filed(org, cc_officer, SCOPE)
 
 
 @pytest.fixture
@@ -118,6 +120,6 @@ def plan(filed_org, org_admin):
 def other_filed_org(cc_officer):
     other = OrganisationFactory(name="长春另一评价机构", region=region("220104"))
     admin = member(Role.ORG_ADMIN, organisation=other)
-    file_organisation(other, admin, cc_officer)
+    filed(other, cc_officer, SCOPE)
     other.admin = admin
     return other

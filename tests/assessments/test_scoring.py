@@ -27,7 +27,7 @@ from core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, 
 from core.models import AuditEntry
 from occupations.models import StandardLevel
 from tests.conftest import client_for, require_postgres
-from tests.factories import appointed_since, bound_user, checked_in, make_ric, member
+from tests.factories import appointed_since, approved_candidates, bound_user, checked_in, make_ric, member
 
 from .conftest import make_candidates, make_plan
 
@@ -95,7 +95,7 @@ def submit(user, plan: Plan, kind: str, marks: dict) -> None:
 
 def build_scene(plan: Plan, org, admin, n: int = 3) -> SimpleNamespace:
     exams_held(plan)
-    regs = make_candidates(plan, admin, "4", n)
+    regs = approved_candidates(plan, admin, "4", n)  # the subject is scoring: the approvals are written directly
     skills = [make_assessor(org, admin, i) for i in range(1, 4)]
     theory = make_assessor(org, admin, 10)
     invigilator = make_assessor(org, admin, 40)  # the standard asks for two on the theory panel; one marks

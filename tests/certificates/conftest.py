@@ -3,10 +3,8 @@ import zlib
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
-from assessments.models import Plan, Registration
-from tests.assessments.conftest import file_organisation, make_candidates, make_plan
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -17,26 +15,15 @@ def _keys(settings, tmp_path_factory):
         settings.SIGNING_KEYS_GENERATE = True
 
 
-def finalise(plan: Plan, passed: int | None = None) -> Plan:
-    """Mark the plan finalised with the first `passed` approved registrations passing (all if None)."""
-    regs = list(plan.registrations.filter(status="approved").order_by("id"))
-    now = timezone.now()
-    for i, r in enumerate(regs):
-        r.outcome = Registration.Outcome.PASSED if passed is None or i < passed else Registration.Outcome.FAILED
-        r.finalised_at = now
-    Registration.objects.bulk_update(regs, ["outcome", "finalised_at"])
-    Plan.objects.filter(pk=plan.id).update(status=Plan.Status.FINALISED, finalised_at=now)
-    plan.refresh_from_db()
-    return plan
+# The finalised plan is the certificate tests' starting point, written directly (tests/factories.py); tests of
+# issuance run the `issue` step below on it. `finalise` marks a plan the test built as finalised.
+finalise = factories.finalised
 
 
 @pytest.fixture
 def finalised_plan(org, org_admin, cc_officer):
-    file_organisation(org, org_admin, cc_officer)
-    plan = make_plan(org, org_admin)
-    make_candidates(plan, org_admin, "4", 4)
-    make_candidates(plan, org_admin, "3", 3, start=10)
-    return finalise(plan, passed=None)
+    """`org` filed, a published 电工 plan, four approved candidates at level 4 and three at level 3, all passed."""
+    return factories.finalised_plan(org, org_admin, cc_officer)
 
 
 @pytest.fixture

@@ -15,13 +15,14 @@ from core.errors import NotFound, ValidationFailed
 from core.models import AuditEntry, Notification
 from tests.certificates.test_credentials import bit, status_list
 from tests.conftest import client_for
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def certs(finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def certs(finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     certs = list(Certificate.objects.select_related("level", "organisation").order_by("number"))
     for i, cert in enumerate(certs[:3]):  # three holders have accounts
         user = User.objects.create_user(username=f"holder{i}", password="x" * 12)

@@ -29,7 +29,7 @@ from certificates.issuance import printed_fields
 from certificates.models import STATUS_LIST_CAPACITY, Certificate, StatusList
 from occupations.models import Level
 from tests.conftest import client_for, require_postgres
-from tests.factories import PersonFactory, bound_user
+from tests.factories import PersonFactory, bound_user, issued_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +77,8 @@ def _api(settings):
 
 
 @pytest.fixture
-def certs(finalised_plan, org_admin, issue) -> list[Certificate]:
-    issue(finalised_plan, org_admin)
+def certs(finalised_plan, org_admin) -> list[Certificate]:
+    issued_certificates(finalised_plan, org_admin)
     return list(Certificate.objects.select_related("level").order_by("number"))
 
 

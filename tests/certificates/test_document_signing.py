@@ -25,13 +25,14 @@ from certificates.presenters import certificate_pdf, certificate_view
 from core.errors import NotFound, ValidationFailed
 from core.models import AuditEntry
 from tests.conftest import client_for
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def issued(finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def issued(finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     return Certificate.objects.select_related("level", "person", "organisation").order_by("number").first()
 
 

@@ -13,6 +13,7 @@ from certificates.pdf import render_html
 from certificates.presenters import certificate_view
 from tests.certificates.test_credentials import b64url, credential_url
 from tests.conftest import client_for
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,8 @@ def iso7064_mod37_36_ok(chars: str) -> bool:
 
 
 @pytest.fixture
-def issued(finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def issued(finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     return Certificate.objects.select_related("organisation", "level").order_by("number").first()
 
 

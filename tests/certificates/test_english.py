@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
 from certificates.models import Certificate
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +36,8 @@ def test_the_compiled_catalogue_is_the_po_file():
 
 
 @pytest.fixture
-def issued(finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def issued(finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     return Certificate.objects.order_by("number").first()
 
 

@@ -15,13 +15,14 @@ from certificates.presenters import PRINT_PHOTO_PIXELS, certificate_view
 from core.models import Notification
 from tests.certificates.test_reporting import qualification_row, upload
 from tests.conftest import client_for
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def issued(finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def issued(finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     return Certificate.objects.select_related("level", "person", "registration").order_by("number").first()
 
 

@@ -18,6 +18,7 @@ from certificates.reporting import REPORT_HEADERS
 from core.exports import exports_purge, retention_days
 from core.models import AuditEntry, Export, RetentionPeriod
 from tests.conftest import client_for
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,8 @@ REPORT = "/api/v1/certificates/report"
 
 
 @pytest.fixture
-def certs(finalised_plan, org_admin, issue) -> list[Certificate]:
-    issue(finalised_plan, org_admin)
+def certs(finalised_plan, org_admin) -> list[Certificate]:
+    issued_certificates(finalised_plan, org_admin)
     return list(Certificate.objects.order_by("number"))
 
 

@@ -13,7 +13,7 @@ from certificates.sharing import services
 from certificates.sharing.models import SharedCopy
 from core.models import AuditEntry
 from tests.conftest import client_for
-from tests.factories import UserFactory, bound_user
+from tests.factories import UserFactory, bound_user, issued_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +22,8 @@ PURPOSE = "用于长春一汽富维公司入职审核"
 
 
 @pytest.fixture
-def cert(finalised_plan, org_admin, issue) -> Certificate:
-    issue(finalised_plan, org_admin)
+def cert(finalised_plan, org_admin) -> Certificate:
+    issued_certificates(finalised_plan, org_admin)
     return Certificate.objects.order_by("number").first()
 
 

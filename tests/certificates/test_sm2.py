@@ -10,6 +10,7 @@ from gmssl import sm2 as gmssl_sm2
 
 from certificates import signing
 from certificates.models import Certificate
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +20,8 @@ def b64url(segment: str) -> bytes:
 
 
 @pytest.fixture
-def sm2_certs(sm2_region, finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def sm2_certs(sm2_region, finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     return list(Certificate.objects.order_by("number"))
 
 

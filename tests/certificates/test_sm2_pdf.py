@@ -32,6 +32,7 @@ from certificates.models import Certificate
 from certificates.presenters import certificate_pdf
 from occupations.models import Region
 from tests.conftest import client_for
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +42,8 @@ MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 
 
 @pytest.fixture
-def sm2_cert(sm2_region, finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def sm2_cert(sm2_region, finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     return Certificate.objects.select_related("level", "person", "organisation").order_by("number").first()
 
 

@@ -11,14 +11,14 @@ from certificates import services
 from certificates.models import Certificate, VerificationLog
 from core.errors import NotFound
 from tests.conftest import client_for
-from tests.factories import bound_user
+from tests.factories import bound_user, issued_certificates
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def issued(finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def issued(finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     return Certificate.objects.order_by("number").first()
 
 

@@ -9,6 +9,7 @@ from accounts.actors import Actor
 from certificates import services, signing, verification_cache, verification_log
 from certificates.models import Certificate, VerificationLog
 from tests.certificates.conftest import VERIFICATION_REDIS_URL
+from tests.factories import issued_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,8 @@ def redis_feed(settings, verification_redis):
 
 
 @pytest.fixture
-def issued(finalised_plan, org_admin, issue):
-    issue(finalised_plan, org_admin)
+def issued(finalised_plan, org_admin):
+    issued_certificates(finalised_plan, org_admin)
     return Certificate.objects.order_by("number").first()
 
 

@@ -15,11 +15,10 @@ from certificates.models import Certificate
 from occupations.models import Level, Occupation
 from subsidies import services
 from subsidies.models import ShortageOccupation
-from subsidies.policies import DEMO_FILE, policies_load
 from tests.certificates import conftest as certificate_fixtures
-from tests.factories import PersonFactory, make_ric, member, region
+from tests.factories import PersonFactory, issued_certificates, make_ric, member, region, subsidy_policies
 
-# Real issuance, as the certificate tests do it: a finalised plan, the issue step, per-session signing keys.
+# The certificate tests' finalised plan, their per-session signing keys and their issue step.
 _keys = certificate_fixtures._keys
 finalised_plan = certificate_fixtures.finalised_plan
 issue = certificate_fixtures.issue
@@ -35,9 +34,7 @@ def _policies(request):
     continuation (the 2025 versions ended with 2025, and most tests claim today). Tests marked `no_demo_policies`
     see only the real versions."""
     if request.node.get_closest_marker("django_db"):
-        policies_load()
-        if not request.node.get_closest_marker("no_demo_policies"):
-            policies_load(path=DEMO_FILE)
+        subsidy_policies(demo=not request.node.get_closest_marker("no_demo_policies"))
 
 
 @pytest.fixture(autouse=True)
@@ -148,10 +145,10 @@ def worker():
 
 
 @pytest.fixture
-def issued(finalised_plan, org_admin, issue):
-    """Seven real certificates from a finalised plan (电工: four at level 4, three at level 3), issued today."""
-    issue(finalised_plan, org_admin)
-    return list(Certificate.objects.filter(registration__plan=finalised_plan).order_by("level__rank", "number"))
+def issued(finalised_plan, org_admin):
+    """Seven certificates of a finalised plan (电工: four at level 4, three at level 3) as issuance leaves them
+    today, signed with the session's keys."""
+    return issued_certificates(finalised_plan, org_admin)
 
 
 @pytest.fixture
