@@ -10,6 +10,7 @@ beyond 8190 bytes, too many or too large headers, a malformed request) is answer
 as long a request line (nginx: `large_client_header_buffers 4 16k;`), or its own page is what clients see.
 """
 
+import gc
 import json
 
 from gunicorn import util
@@ -45,3 +46,11 @@ def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:
 
 
 util.write_error = _json_error
+
+
+def post_worker_init(worker) -> None:
+    """The application is loaded: what exists now (modules, settings, models, translations, about 480,000 objects)
+    lives as long as the worker. Frozen, the garbage collector's passes no longer walk it again and again as
+    requests come and go: a first scan's share of collection fell from 0.042 to 0.017 ms (bench/bench_verify.py's
+    scans, measured in one process)."""
+    gc.freeze()
