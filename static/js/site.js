@@ -50,6 +50,29 @@
     setTimeout(function () { window.location.reload(); }, 1000 * Number(exportCard.dataset.reloadSeconds));
   }
 
+  // A list of occupations in a form (the filing's scope table, the multi-select of an appointment): <input
+  // data-list-filter="ID"> narrows the items of #ID that carry data-code, data-name and data-initials, as the
+  // reference pickers search: by code or its first digits (6-31), by name, or by pinyin initials (dg). Hidden items
+  // keep their choice (a ticked level, a selected option) and are still sent.
+  document.querySelectorAll("[data-list-filter]").forEach(function (input) {
+    var list = document.getElementById(input.dataset.listFilter);
+    var live = document.getElementById(input.dataset.listFilter + "-status");
+    if (!list) { return; }
+    input.closest(".list-filter").hidden = false;  // shown only where the script runs
+    var items = list.querySelectorAll("[data-code]");
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      var shown = 0;
+      items.forEach(function (item) {
+        var match = !q || item.dataset.code.indexOf(q) === 0 || item.dataset.name.toLowerCase().indexOf(q) !== -1 ||
+          item.dataset.initials.indexOf(q) === 0;
+        item.hidden = !match;
+        if (match) { shown += 1; }
+      });
+      if (live) { live.textContent = q ? input.dataset.countLabel.replace("%s", shown) : ""; }
+    });
+  });
+
   // The issuance page: follow the batch until it is done (#batch-status data-batch / data-status, progress#bar).
   var status = document.getElementById("batch-status");
   if (status) {

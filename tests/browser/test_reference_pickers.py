@@ -112,3 +112,41 @@ def test_an_officer_of_two_bureaus_picks_only_inside_them_on_the_dashboard(
     page.click("form.row:has(input[name=region]) button")
     page.wait_for_url("**/oversight/dashboard/?*region=220102*")
     assert "吉林省长春市南关区" in page.inner_text("#board-window")
+
+
+def test_the_filing_scope_and_an_appointment_narrow_their_occupations_as_the_pickers_search(live_server, page, shots):
+    """The two forms that list occupations (only those with a standard, one row or option each) filter as the pickers
+    search; what was ticked or selected stays chosen while hidden, and is sent."""
+    from accreditation.models import Filing
+    from tests.factories import OrganisationFactory
+
+    org = OrganisationFactory()
+    admin = member(Role.ORG_ADMIN, organisation=org)
+    login(page, live_server.url, admin.username, PASSWORD)
+
+    page.goto(f"{live_server.url}/accreditation/organisations/{org.id}/filings/new/")
+    box = page.locator("input[data-list-filter=scope-rows]")
+    shown = "l => l.filter(e => !e.hidden).map(e => e.dataset.code)"
+    box.fill("dg")
+    codes = page.locator("#scope-rows tr").evaluate_all(shown)
+    assert "6-31-01-03" in codes and len(codes) < page.locator("#scope-rows tr").count()
+    assert "个职业符合" in page.inner_text("#scope-rows-status")
+    page.check("input[name=scope][value='6-31-01-03:4']")
+    box.fill("6-31")
+    assert all(c.startswith("6-31") for c in page.locator("#scope-rows tr").evaluate_all(shown))
+    box.fill("zspts")  # 中式烹调师
+    assert page.locator("#scope-rows tr").evaluate_all(shown) == ["4-03-02-01"]
+    page.check("input[name=scope][value='4-03-02-01:5']")
+    shots(page, "filing-scope-filter")
+    page.click("form button.primary")
+    page.wait_for_url("**/accreditation/filings/*/")
+    filing = Filing.objects.get(organisation=org)
+    lines = {(line.occupation.code, lv.code) for line in filing.scope_lines.all() for lv in line.levels.all()}
+    assert lines == {("6-31-01-03", "4"), ("4-03-02-01", "5")}  # the row hidden by the filter was sent too
+
+    page.goto(f"{live_server.url}/accreditation/organisations/{org.id}/people/")
+    box = page.locator("input[data-list-filter=appointment-occupations]")
+    box.fill("dg")
+    options = page.locator("#appointment-occupations option")
+    assert "6-31-01-03" in options.evaluate_all(shown)
+    assert "4-03-02-01" not in options.evaluate_all(shown)
