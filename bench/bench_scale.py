@@ -32,6 +32,7 @@ from cluster import (
     certificate_scans,
     children,
     cluster,
+    cpu_seconds,
     fresh_factory_sequences,
     haproxy_servers,
     pidfile,
@@ -41,19 +42,6 @@ from cluster import (
     wrk,
     wrk_script,
 )
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICK
-        except (OSError, IndexError):
-            pass
-    return total
 
 
 def processes_of(env: dict) -> dict[str, list[int]]:

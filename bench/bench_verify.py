@@ -81,20 +81,6 @@ def wrk(path_or_script: str, duration: int, connections: int, script: Path | Non
     return {"rps": rps, "p99_ms": float(p99.group(1)) * factor, "non2xx": int(errors.group(1)) if errors else 0}
 
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICK
-        except (OSError, IndexError):
-            pass
-    return total
-
-
 def server_processes(server_pid: int) -> dict[str, list[int]]:
     """gunicorn's master and workers, and the PostgreSQL backends connected to the bench database (the workers
     keep their connections, CONN_MAX_AGE)."""
@@ -113,6 +99,8 @@ def server_processes(server_pid: int) -> dict[str, list[int]]:
 
 
 def measured(pids: dict[str, list[int]], *args) -> dict:
+    from bench.cluster import cpu_seconds
+
     before = {part: cpu_seconds(p) for part, p in pids.items()}
     result = wrk(*args)
     requests = max(result["rps"] * args[1], 1)
