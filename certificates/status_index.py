@@ -131,7 +131,11 @@ def _insert_into(certs: Sequence[Certificate], status_list: StatusList, batch_si
             cert.status_list, cert.status_index = status_list.number, position
         try:
             with transaction.atomic():
-                Certificate.objects.bulk_create(certs, batch_size=batch_size)
+                # Rows go in by position (which certificate has which position stays random): two issuances that
+                # drew the same positions then meet at the same first one, and the second waits for the first and
+                # fails into the retry below, instead of each holding a position the other waits for (a deadlock).
+                ordered = sorted(certs, key=lambda cert: cert.status_index)
+                Certificate.objects.bulk_create(ordered, batch_size=batch_size)
                 # Discarded with the savepoint if this insert is rolled back.
                 transaction.on_commit(partial(_counted, status_list.number, len(certs)), robust=True)
             return
