@@ -98,7 +98,17 @@ def main() -> None:
     print(f"\ndaily counts rebuilt from scratch in {time.perf_counter() - t0:.1f} s", end="; ")
     t0 = time.perf_counter()
     daily_counts_refresh()
-    print(f"a refresh (beat, every 5 min) in {time.perf_counter() - t0:.2f} s")
+    print(f"a refresh (beat, every 5 min) right after the load in {time.perf_counter() - t0:.2f} s", end="; ")
+    # The loaded certificates were all created in the last hours, so the refresh above recounts every day; in
+    # steady state it recounts the days certificates created in its lookback were dated (and two days of scans).
+    from django.utils import timezone
+
+    from oversight.aggregates import REFRESH_LOOKBACK
+
+    later = timezone.now() + REFRESH_LOOKBACK
+    t0 = time.perf_counter()
+    daily_counts_refresh(later)
+    print(f"once the load is {REFRESH_LOOKBACK} old: {time.perf_counter() - t0:.2f} s")
     print(f"{'statistics (best of 3)':46}{'live':>9}{'pre-agg.':>10}  target ≤ 0.5 s")
     checks = {
         "dashboard, province, 12 months": lambda: dashboard_for(actor=actor, months=12),

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -308,32 +308,45 @@ def _split(since: datetime.date, until: datetime.date) -> tuple[tuple | None, tu
     return stored, live
 
 
-def _certificate_counts(prefixes: list[str], since, until) -> dict[datetime.date, int]:
+CITY_PREFIX = 4  # the digits a city's code shares with its districts and counties (Region.prefix): 2201 for 长春市
+
+
+def _tally(kind: str, prefixes: list[str], since, until, *, by: str, keyed: bool = False) -> dict:
+    """Certificates issued (DailyCount.Kind.CERTIFICATES) or verifications made (VERIFICATIONS) in the scope from
+    `since` to `until`, grouped `by` "month" (the month's first day) or "city" (its code prefix), and by result
+    when `keyed` ({(group, result): n}; else {group: n}). Complete days come from DailyCount when pre-aggregated
+    (one row per day and region, however many certificates), the rest is counted in the tables."""
+    counts: dict = {}
+
+    def add(rows, date_field: str, key_field: str | None, total) -> None:
+        group = TruncMonth(date_field) if by == "month" else Substr("region_code", 1, CITY_PREFIX)
+        fields = ["g", key_field] if keyed and key_field else ["g"]
+        for r in rows.annotate(g=group).values(*fields).annotate(n=total).order_by():
+            g = _month_key(r["g"]) if by == "month" else r["g"]
+            at = (g, r[key_field]) if keyed and key_field else g
+            counts[at] = counts.get(at, 0) + r["n"]
+
     stored, live = _split(since, until)
-    counts: dict[datetime.date, int] = {}
     if stored:
-        for r in (
-            DailyCount.objects.filter(
-                _code_q("region_code", prefixes), kind=DailyCount.Kind.CERTIFICATES, day__range=stored
-            )
-            .annotate(month=TruncMonth("day"))
-            .values("month")
-            .annotate(n=Sum("n"))
-        ):
-            counts[_month_key(r["month"])] = counts.get(_month_key(r["month"]), 0) + r["n"]
-    if live:
-        for r in (
-            Certificate.objects.filter(_code_q("region_code", prefixes), issued_on__range=live)
-            .annotate(month=TruncMonth("issued_on"))
-            .values("month")
-            .annotate(n=Count("id"))
-        ):
-            counts[_month_key(r["month"])] = counts.get(_month_key(r["month"]), 0) + r["n"]
+        rows = DailyCount.objects.filter(_code_q("region_code", prefixes), kind=kind, day__range=stored)
+        add(rows, "day", "key", Sum("n"))
+    if live and kind == DailyCount.Kind.CERTIFICATES:
+        add(
+            Certificate.objects.filter(_code_q("region_code", prefixes), issued_on__range=live),
+            "issued_on",
+            None,
+            Count("id"),
+        )
+    elif live:
+        start = timezone.make_aware(datetime.datetime.combine(live[0], datetime.time.min))
+        end = timezone.make_aware(datetime.datetime.combine(live[1], datetime.time.max))
+        rows = VerificationLog.objects.filter(_code_q("region_code", prefixes), at__gte=start, at__lte=end)
+        add(rows, "at", "result", Count("id"))
     return counts
 
 
 def _certificates_panel(prefixes: list[str], months: list[datetime.date], since, until) -> Panel:
-    counts = _certificate_counts(prefixes, since, until)
+    counts = _tally(DailyCount.Kind.CERTIFICATES, prefixes, since, until, by="month")
     rows = [[f"{m:%Y-%m}", counts.get(m, 0)] for m in months]
     return Panel(
         key="certificates",
@@ -359,32 +372,10 @@ VERIFICATION_CLASSES = {
 
 def _verifications_panel(prefixes: list[str], months: list[datetime.date], since, until) -> Panel:
     table: dict[datetime.date, dict[str, int]] = {}
-
-    def add(month, result: str, n: int) -> None:
-        row = table.setdefault(_month_key(month), {})
-        row[result] = row.get(result, 0) + n
-
-    stored, live = _split(since, until)
-    if stored:
-        for r in (
-            DailyCount.objects.filter(
-                _code_q("region_code", prefixes), kind=DailyCount.Kind.VERIFICATIONS, day__range=stored
-            )
-            .annotate(month=TruncMonth("day"))
-            .values("month", "key")
-            .annotate(n=Sum("n"))
-        ):
-            add(r["month"], r["key"], r["n"])
-    if live:
-        start = timezone.make_aware(datetime.datetime.combine(live[0], datetime.time.min))
-        end = timezone.make_aware(datetime.datetime.combine(live[1], datetime.time.max))
-        for r in (
-            VerificationLog.objects.filter(_code_q("region_code", prefixes), at__gte=start, at__lte=end)
-            .annotate(month=TruncMonth("at"))
-            .values("month", "result")
-            .annotate(n=Count("id"))
-        ):
-            add(r["month"], r["result"], r["n"])
+    for (month, result), n in _tally(
+        DailyCount.Kind.VERIFICATIONS, prefixes, since, until, by="month", keyed=True
+    ).items():
+        table.setdefault(month, {})[result] = n
     rows = []
     for m in months:
         counts = table.get(m, {})
@@ -574,36 +565,45 @@ def _cities_panel(province: Region, since: datetime.date, until: datetime.date, 
     """A province's cities side by side over the same window: cases, certificates, verifications, pass rates and
     subsidy payments, so an officer of the province sees where to look."""
     cities = list(Region.objects.filter(parent=province, kind=Region.Kind.CITY, active=True).order_by("code"))
-    start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
-    end = timezone.make_aware(datetime.datetime.combine(until, datetime.time.max))
+    scope = [province.prefix]
+    certificates = _tally(DailyCount.Kind.CERTIFICATES, scope, since, until, by="city")
+    verifications = _tally(DailyCount.Kind.VERIFICATIONS, scope, since, until, by="city")
+    complaints = Complaint.objects.filter(_code_q("region__code", scope))
+    open_cases = _by_city(complaints.open(), "region__code", n=Count("id"))
+    overdue_cases = _by_city(complaints.overdue(today), "region__code", n=Count("id"))
+    finished = Registration.objects.filter(
+        _code_q("plan__organisation__region__code", scope), finalised_at__date__gte=since, finalised_at__date__lte=until
+    )
+    outcomes = _by_city(
+        finished,
+        "plan__organisation__region__code",
+        passed=Count("id", filter=Q(outcome=Registration.Outcome.PASSED)),
+        failed=Count("id", filter=Q(outcome=Registration.Outcome.FAILED)),
+    )
     claim = _claim_model()
+    paid = (
+        _by_city(
+            claim.objects.filter(_code_q("region__code", scope), status="paid", paid_on__gte=since, paid_on__lte=until),
+            "region__code",
+            total=Sum("amount"),
+        )
+        if claim is not None
+        else {}
+    )
     rows = []
     for city in cities:
-        p = [city.prefix]
-        complaints = Complaint.objects.filter(_code_q("region__code", p))
-        finished = Registration.objects.filter(
-            _code_q("plan__organisation__region__code", p), finalised_at__date__gte=since, finalised_at__date__lte=until
-        )
-        passed = finished.filter(outcome=Registration.Outcome.PASSED).count()
-        sat = passed + finished.filter(outcome=Registration.Outcome.FAILED).count()
-        paid = (
-            claim.objects.filter(
-                _code_q("region__code", p), status="paid", paid_on__gte=since, paid_on__lte=until
-            ).aggregate(total=Sum("amount"))["total"]
-            if claim is not None
-            else None
-        )
+        c = city.prefix
+        passed, failed = outcomes.get(c, {}).get("passed", 0), outcomes.get(c, {}).get("failed", 0)
+        sat = passed + failed
         rows.append(
             [
                 city.name,
-                complaints.filter(status__in=Complaint.OPEN).count(),
-                complaints.overdue(today).count(),
-                Certificate.objects.filter(
-                    _code_q("region_code", p), issued_on__gte=since, issued_on__lte=until
-                ).count(),
-                VerificationLog.objects.filter(_code_q("region_code", p), at__gte=start, at__lte=end).count(),
+                open_cases.get(c, {}).get("n", 0),
+                overdue_cases.get(c, {}).get("n", 0),
+                certificates.get(c, 0),
+                verifications.get(c, 0),
                 round(100 * passed / sat, 1) if sat else "—",
-                paid or Decimal(0),
+                paid.get(c, {}).get("total") or Decimal(0),
             ]
         )
     return Panel(
@@ -622,6 +622,12 @@ def _cities_panel(province: Region, since: datetime.date, until: datetime.date, 
         chart=bar_chart([(r[0], r[3]) for r in rows], title=_("各市发证数")) if rows else None,
         note=_("超期举报:办理期限已过仍未办结的举报。统计期间与看板相同,举报为当前数。"),
     )
+
+
+def _by_city(rows, code_field: str, **figures) -> dict[str, dict]:
+    """`figures` (aggregates) of `rows` per city, by the city's code prefix: one grouped query for all cities."""
+    grouped = rows.annotate(city=Substr(code_field, 1, CITY_PREFIX)).values("city").annotate(**figures).order_by()
+    return {r.pop("city"): r for r in grouped}
 
 
 def _cell(value: object) -> object:
