@@ -23,8 +23,10 @@ from certificates.models import Certificate, VerificationLog
 from .models import DailyCount
 
 REFRESH_LOOKBACK = datetime.timedelta(hours=6)
-# Above this many touched days (a bulk or historical load), recomputing every day at once is cheaper than day by
-# day: one grouped scan instead of a long IN list (10,000,000 certificates: 4.7 s against 24 s).
+# After a bulk or historical load (more certificates created in the lookback than this, or dated on more days than
+# that) every day is recounted in one grouped scan of the table, which is cheaper than finding the days touched
+# and recounting them one by one (10,000,000 just loaded: 2.8 s against 26 s).
+WHOLE_ABOVE_ROWS = 50_000
 WHOLE_ABOVE_DAYS = 62
 
 
@@ -81,15 +83,15 @@ def daily_counts_refresh(now: datetime.datetime | None = None) -> dict:
     today = timezone.localdate(now)
     if not DailyCount.objects.exists():
         return daily_counts_rebuild(today)
-    touched = set(
-        Certificate.objects.filter(created_at__gte=now - REFRESH_LOOKBACK, issued_on__lt=today)
-        .values_list("issued_on", flat=True)
-        .distinct()
-    )
+    recent = Certificate.objects.filter(created_at__gte=now - REFRESH_LOOKBACK)
+    if recent[: WHOLE_ABOVE_ROWS + 1].count() > WHOLE_ABOVE_ROWS:  # counted in the created_at index alone
+        touched = None
+    else:
+        touched = set(recent.filter(issued_on__lt=today).values_list("issued_on", flat=True).distinct())
+        touched = None if len(touched) > WHOLE_ABOVE_DAYS else touched
     certificates = 0
-    if touched:
-        recount = None if len(touched) > WHOLE_ABOVE_DAYS else touched
-        certificates = _replace(DailyCount.Kind.CERTIFICATES, recount, _certificate_rows(recount, today))
+    if touched is None or touched:
+        certificates = _replace(DailyCount.Kind.CERTIFICATES, touched, _certificate_rows(touched, today))
     since = today - datetime.timedelta(days=2)
     days = {since + datetime.timedelta(days=i) for i in range(2)}
     verifications = _replace(DailyCount.Kind.VERIFICATIONS, days, _verification_rows(since, today))

@@ -57,12 +57,16 @@ def test_pre_aggregated_dashboards_show_what_counting_live_shows(cc_officer, spr
         assert not DailyCount.objects.filter(day=timezone.localdate()).exists()  # today stays live
 
 
-@pytest.mark.parametrize("whole_above", [62, 0], ids=["day by day", "every day at once"])
+@pytest.mark.parametrize(
+    ("rows", "days"), [(50_000, 62), (50_000, 0), (0, 62)], ids=["day by day", "many days", "many certificates"]
+)
 def test_a_refresh_picks_up_a_certificate_dated_in_the_past_and_is_idempotent(
-    cc_officer, spread, whole_above, monkeypatch
+    cc_officer, spread, rows, days, monkeypatch
 ):
-    # Past WHOLE_ABOVE_DAYS touched days (a bulk load) the refresh recounts every day in one pass: the same counts.
-    monkeypatch.setattr("oversight.aggregates.WHOLE_ABOVE_DAYS", whole_above)
+    # After a bulk load (many certificates created, or dated on many days) the refresh recounts every day in one
+    # pass: the same counts.
+    monkeypatch.setattr("oversight.aggregates.WHOLE_ABOVE_ROWS", rows)
+    monkeypatch.setattr("oversight.aggregates.WHOLE_ABOVE_DAYS", days)
     with override_settings(DASHBOARD_PREAGGREGATED=True):
         daily_counts_refresh()  # the first refresh builds every day
         before = DailyCount.objects.count()
