@@ -460,7 +460,7 @@ NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_LIMIT = 200
 NINJA_PAGINATION_CLASS = "core.pagination.BoundedLimitOffsetPagination"
 
-# Rate limits: (how many, per how many seconds), fixed windows in the cache (core/ratelimit.py).
+# Rate limits: (how many, per how many seconds), sliding windows in the cache (core/ratelimit.py).
 RATE_LIMITS = {
     # Failed sign-ins only (successes never count): per account, and per client address generously enough that
     # an office behind one address is not locked out by a few mistyped passwords.

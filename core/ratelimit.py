@@ -1,4 +1,9 @@
-"""Fixed-window rate limits on the cache (Redis in production: shared by every web node).
+"""Sliding-window rate limits on the cache (Redis in production: shared by every web node).
+
+Each scope counts in clock-aligned windows, and a window's count is judged together with the previous window's,
+weighted by how much of that window still lies within the last `window` seconds (the sliding-window counter):
+with fixed windows alone an address could spend its allowance in a window's last second and again in the next
+one's first, twice the limit in two seconds.
 
 Two kinds of limit, both configured in `settings.RATE_LIMITS[scope] = (limit, window_seconds)`:
 - `check_rate` counts every hit it is called for (public lookups; accepted reports and objections, called once
@@ -24,26 +29,47 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def _window(scope: str) -> tuple[int, int, int]:
-    """(limit, window seconds, seconds left in the current window)."""
-    limit, window = settings.RATE_LIMITS[scope]
-    return limit, window, window - int(time.time() % window)
+class _Window:
+    """Where `key` stands in `scope` now: the limit, the window's length, how far into the current window we are,
+    the current window's cache key and the previous window's count."""
 
+    def __init__(self, scope: str, key: str):
+        self.limit, self.length = settings.RATE_LIMITS[scope]
+        now = time.time()
+        index = int(now // self.length)
+        self.elapsed = now - index * self.length
+        digest = hashlib.sha256(str(key).encode()).hexdigest()[:32]  # key is user input: hashed, bounded
+        self.current_key = f"rl:{scope}:{digest}:{index}"
+        self.previous_key = f"rl:{scope}:{digest}:{index - 1}"
+        self._previous: int | None = None
 
-def _cache_key(scope: str, key: str, window: int) -> str:
-    # Keys are user input (a typed username): hashed, so that any text makes a valid, bounded cache key.
-    digest = hashlib.sha256(str(key).encode()).hexdigest()[:32]
-    return f"rl:{scope}:{digest}:{int(time.time() // window)}"
+    @property
+    def previous(self) -> int:
+        if self._previous is None:
+            self._previous = cache.get(self.previous_key) or 0
+        return self._previous
 
+    def weighted(self, current: int) -> float:
+        """The count over the last `length` seconds, the previous window's share taken pro rata."""
+        return current + self.previous * (self.length - self.elapsed) / self.length
 
-def _increment(cache_key: str, window: int) -> int:
-    if cache.add(cache_key, 1, timeout=window + 5):
-        return 1
-    try:
-        return cache.incr(cache_key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(cache_key, 1, timeout=window + 5)
-        return 1
+    def wait(self, current: int) -> int:
+        """Seconds until the count over the last `length` seconds is below the limit, if nothing more comes."""
+        left = self.length - self.elapsed
+        if current >= self.limit:  # this window alone is at the limit; at its end it becomes the previous one
+            until = left + self.length * (current - self.limit) / current
+        else:  # current + previous * (length - t) / length < limit  <=>  t > length * (previous - limit + current) / previous
+            until = self.length * (self.previous - self.limit + current) / self.previous - self.elapsed
+        return max(1, math.floor(until) + 1)
+
+    def increment(self) -> int:
+        if cache.add(self.current_key, 1, timeout=2 * self.length + 5):  # kept while it is the previous window
+            return 1
+        try:
+            return cache.incr(self.current_key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(self.current_key, 1, timeout=2 * self.length + 5)
+            return 1
 
 
 def wait_text(seconds: int) -> str:
@@ -61,35 +87,38 @@ def too_many(seconds: int, message: str | None = None) -> RateLimited:
 
 
 def check_rate(scope: str, key: str) -> None:
-    """Count one hit for `key` in `scope`; raise RateLimited past the scope's limit for the window."""
-    limit, window, left = _window(scope)
-    if _increment(_cache_key(scope, key, window), window) > limit:
-        raise too_many(left, _("请求过于频繁,请 %(wait)s后再试。"))
+    """Count one hit for `key` in `scope`; raise RateLimited past the scope's limit over the last window."""
+    w = _Window(scope, key)
+    current = w.increment()
+    if w.weighted(current) > w.limit:
+        raise too_many(w.wait(current), _("请求过于频繁,请 %(wait)s后再试。"))
 
 
 def rate_blocked(scope: str, key: str, message: str | None = None) -> None:
-    """Raise RateLimited if `key` has used up its allowance in `scope` for this window; count nothing. For limits
-    that count only what succeeds (check_rate once it has), so that a refused caller is told before anything
-    else is looked at."""
+    """Raise RateLimited if `key` has used up its allowance in `scope` over the last window; count nothing. For
+    limits that count only what succeeds (check_rate once it has), so that a refused caller is told before
+    anything else is looked at."""
     wait = failures_blocked(scope, key)
     if wait:
         raise too_many(wait, message or _("请求过于频繁,请 %(wait)s后再试。"))
 
 
 def failures_blocked(scope: str, key: str) -> int | None:
-    """Seconds to wait if `key` has used up its failures in `scope` for this window, else None. Counts nothing."""
-    limit, window, left = _window(scope)
-    count = cache.get(_cache_key(scope, key, window)) or 0
-    return left if count >= limit else None
+    """Seconds to wait if `key` has used up its failures in `scope` over the last window, else None. Counts
+    nothing."""
+    w = _Window(scope, key)
+    current = cache.get(w.current_key) or 0
+    return w.wait(current) if w.weighted(current) >= w.limit else None
 
 
 def failure_count(scope: str, key: str) -> int | None:
     """Count one failure; return the seconds to wait if that used up the allowance, else None."""
-    limit, window, left = _window(scope)
-    return left if _increment(_cache_key(scope, key, window), window) >= limit else None
+    w = _Window(scope, key)
+    current = w.increment()
+    return w.wait(current) if w.weighted(current) >= w.limit else None
 
 
 def failures_clear(scope: str, key: str) -> None:
-    """Forget the failures of this window (the account's owner has just proved who they are)."""
-    _limit, window, _left = _window(scope)
-    cache.delete(_cache_key(scope, key, window))
+    """Forget the failures counted (the account's owner has just proved who they are)."""
+    w = _Window(scope, key)
+    cache.delete_many([w.current_key, w.previous_key])
