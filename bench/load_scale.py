@@ -307,6 +307,7 @@ def load(
     if have >= n:
         say(f"{have:,} bench certificates already loaded (asked for {n:,})")
         return LoadResult(0, have, 0.0)
+    _claim_bench_lists(have, n, [org[0] for org in ctx.orgs])
     jobs = jobs or os.cpu_count() or 1
     say(f"loading {n - have:,} certificates (have {have:,}), rows built by {jobs} process(es) …")
     signing.token_sign("S000022999000260000001", {})  # reads (or makes) the key ring before the workers start
@@ -339,7 +340,7 @@ def load(
     )
     try:
         produced = pool.imap(_worker_rows, batches()) if pool else map(_worker_rows, batches())
-        done, copying = have, 0.0
+        done, copying, failed = have, 0.0, True
         for people, certs in produced:
             t_copy = time.perf_counter()
             with transaction.atomic(), connection.cursor() as cursor:
@@ -360,9 +361,13 @@ def load(
             copying += time.perf_counter() - t_copy
             elapsed = time.perf_counter() - t0
             say(f"  {done:,} ({elapsed:.0f} s, {(done - have) / elapsed:,.0f} rows/s; COPY and commit {copying:.0f} s)")
+        failed = False
     finally:
-        if pool:
+        if pool and failed:  # a COPY failed: stop the workers now (joining them would build every remaining row)
+            pool.terminate()
+        elif pool:
             pool.close()
+        if pool:
             pool.join()
     _record_bench_lists(n)
     with connection.cursor() as cursor:
@@ -382,6 +387,28 @@ def load(
         f"the server's COPY and commits took {copying:.1f} s of it (the rest: waiting for rows to be built and signed)"
     )
     return result
+
+
+def _claim_bench_lists(have: int, total: int, bench_orgs: list[int]) -> None:
+    """Before loading: the lists the new rows will fill must not have been opened by issuance in this database
+    (after an earlier, smaller load issuance opens the list after the last bench list, whose positions the next
+    load would then clash with); once checked they are recorded closed, so that issuance cannot open them while
+    this load runs."""
+    from certificates.models import Certificate
+
+    needed = (total - 1) // PER_LIST + 1
+    taken = [
+        BENCH_FIRST_LIST + k
+        for k in range(have // PER_LIST, needed)  # the lists this load adds rows to
+        if Certificate.objects.filter(status_list=BENCH_FIRST_LIST + k).exclude(organisation_id__in=bench_orgs).exists()
+    ]
+    if taken:
+        raise SystemExit(
+            f"status list(s) {', '.join(map(str, taken))} hold certificates issued in this database after the "
+            f"{have:,} loaded before; loading {total:,} would put certificates on their positions. "
+            "Load the full count before issuing (bench_scale.py issues after loading), or into a fresh database."
+        )
+    _record_bench_lists(total)
 
 
 def _record_bench_lists(total: int) -> None:
