@@ -55,9 +55,15 @@ def scan(token: str) -> tuple[str, list[str]]:
     readers = [
         name
         for name, alias in (("primary", "default"), ("replica", "replica"))
-        if any("certificates_certificate" in (q["sql"] or "") for q in connections[alias].queries_log)
+        if any(reads_certificate(q["sql"] or "") for q in connections[alias].queries_log)
     ]
     return response.json()["status"], readers
+
+
+def reads_certificate(sql: str) -> bool:
+    """The scan reads the certificate through the scan function on PostgreSQL (certificates/verification.py);
+    other reads name the table."""
+    return "certificate_scan(" in sql or "certificates_certificate" in sql
 
 
 def replica_row_status(number: str) -> str:
@@ -151,8 +157,11 @@ def main() -> None:
     verification_cache.reset()
     emit("while_paused_fresh_process", answer=scan(cert.token)[0])
 
-    # Redis lost the fence (restarted): nothing is read from the replica until the fence is back.
+    # Redis lost the fence (restarted): nothing is read from the replica until the fence is back. The step before
+    # may have left the answer in this process's verification cache (its feed turns healthy a few milliseconds
+    # after a reset, while that scan ran): forgotten, so that this scan reads a database.
     db_routing._redis().delete(db_routing.fence_key())
+    verification_cache.reset()
     status, readers = scan(cert.token)
     emit(
         "fence_lost",
