@@ -79,6 +79,23 @@ def test_a_refresh_picks_up_a_certificate_dated_in_the_past_and_is_idempotent(
         assert panels(cc_officer) == _live(cc_officer)
 
 
+@pytest.mark.parametrize("ahead", [0, 3], ids=["issued during the day", "dated ahead"])
+def test_a_day_is_counted_once_it_has_passed_whenever_its_certificates_were_created(spread, ahead):
+    # Certificates issued in office hours are dated today, which the dashboards count live; the refreshes after
+    # midnight, whose lookback no longer reaches them, must still count that day. Likewise a certificate dated
+    # ahead (a graduating class's) once its day has passed.
+    today = timezone.localdate()
+    day = today + datetime.timedelta(days=ahead)
+    at = lambda d, hour, minute=0: timezone.make_aware(datetime.datetime.combine(d, datetime.time(hour, minute)))  # noqa: E731
+    with override_settings(DASHBOARD_PREAGGREGATED=True):
+        daily_counts_refresh(now=at(today, 9))  # the first refresh builds every day before today
+        Certificate.objects.filter(issued_on=spread[0]).update(issued_on=day, created_at=at(today, 10))
+        daily_counts_refresh(now=at(today, 23, 55))
+        daily_counts_refresh(now=at(day + datetime.timedelta(days=1), 0, 5))
+        counted = sum(DailyCount.objects.filter(kind=DailyCount.Kind.CERTIFICATES, day=day).values_list("n", flat=True))
+        assert counted == Certificate.objects.filter(issued_on=day).count() == 3
+
+
 def _live(officer):
     with override_settings(DASHBOARD_PREAGGREGATED=False):
         return panels(officer)
