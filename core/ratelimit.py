@@ -5,6 +5,10 @@ weighted by how much of that window still lies within the last `window` seconds 
 with fixed windows alone an address could spend its allowance in a window's last second and again in the next
 one's first, twice the limit in two seconds.
 
+One rule judges every attempt: it passes while the count over the last window before it is below the limit
+(`_Window.blocks`), and the wait told is until the next attempt passes, so that `rate_blocked` refuses exactly what
+`check_rate` would and a caller who waits the time told is not refused again.
+
 Two kinds of limit, both configured in `settings.RATE_LIMITS[scope] = (limit, window_seconds)`:
 - `check_rate` counts every hit it is called for (public lookups; accepted reports and objections, called once
   the input is valid, with `rate_blocked` first so that an address over its allowance is refused up front);
@@ -53,8 +57,13 @@ class _Window:
         """The count over the last `length` seconds, the previous window's share taken pro rata."""
         return current + self.previous * (self.length - self.elapsed) / self.length
 
+    def blocks(self, current: int) -> bool:
+        """Whether the next attempt is refused: while the count over the last `length` seconds is at the limit."""
+        return self.weighted(current) >= self.limit - 1e-9  # a float's last bit does not let one more through
+
     def wait(self, current: int) -> int:
-        """Seconds until the count over the last `length` seconds is below the limit, if nothing more comes."""
+        """Whole seconds until the next attempt passes (the count over the last `length` seconds is below the
+        limit), if nothing more comes."""
         left = self.length - self.elapsed
         if current >= self.limit:  # this window alone is at the limit; at its end it becomes the previous one
             until = left + self.length * (current - self.limit) / current
@@ -90,7 +99,7 @@ def check_rate(scope: str, key: str) -> None:
     """Count one hit for `key` in `scope`; raise RateLimited past the scope's limit over the last window."""
     w = _Window(scope, key)
     current = w.increment()
-    if w.weighted(current) > w.limit:
+    if w.blocks(current - 1):  # this hit was the attempt judged
         raise too_many(w.wait(current), _("请求过于频繁,请 %(wait)s后再试。"))
 
 
@@ -108,14 +117,14 @@ def failures_blocked(scope: str, key: str) -> int | None:
     nothing."""
     w = _Window(scope, key)
     current = cache.get(w.current_key) or 0
-    return w.wait(current) if w.weighted(current) >= w.limit else None
+    return w.wait(current) if w.blocks(current) else None
 
 
 def failure_count(scope: str, key: str) -> int | None:
     """Count one failure; return the seconds to wait if that used up the allowance, else None."""
     w = _Window(scope, key)
     current = w.increment()
-    return w.wait(current) if w.weighted(current) >= w.limit else None
+    return w.wait(current) if w.blocks(current) else None
 
 
 def failures_clear(scope: str, key: str) -> None:
