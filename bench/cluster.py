@@ -136,6 +136,7 @@ class Answer:
     status: int  # 0: no answer (connection refused, reset, timeout)
     ms: float
     path: str = ""
+    degraded: bool = False  # /healthz said the node serves without the primary
 
 
 @dataclass
@@ -164,14 +165,15 @@ class Load:
             path = self.paths[i % len(self.paths)]
             i += 1
             start = time.monotonic()
-            status = 0
+            status, degraded = 0, False
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(host, int(port), timeout=10)
                 conn.request("GET", path)
                 response = conn.getresponse()
-                response.read()
+                body = response.read()
                 status = response.status
+                degraded = path == "/healthz" and b'"degraded"' in body[:64]
                 if response.getheader("connection", "").lower() == "close":
                     conn.close()
                     conn = None
@@ -181,7 +183,7 @@ class Load:
                 conn = None
             end = time.monotonic()
             with self.lock:
-                self.answers.append(Answer(end - self.t0, status, (end - start) * 1000, path))
+                self.answers.append(Answer(end - self.t0, status, (end - start) * 1000, path, degraded))
 
     def now(self) -> float:
         return time.monotonic() - self.t0

@@ -1,6 +1,6 @@
 import sys
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -8,20 +8,32 @@ from django.views.decorators.cache import cache_control
 
 from accounts.actors import Actor
 from accounts.models import Role
+from core import db_routing
 from core.errors import error_response
 
 from .api import DATABASE_DOWN, RETRY_AFTER_SECONDS, database_unavailable_response
 from .home import todos_for
 
 
-def healthz(request):
-    """Liveness and database reachability, for load balancers."""
+def _answers(alias: str) -> bool:
     try:
-        with connection.cursor() as cursor:
+        with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
-        return JsonResponse({"status": "ok"})
+        return True
     except Exception:
-        return JsonResponse({"status": "database_unavailable"}, status=503)
+        return False
+
+
+def healthz(request):
+    """Whether this node can serve, for load balancers: 200 `ok` when the primary database answers; 200 `degraded`
+    when only the replica does (public verification, the directory and the public lists still work, and every node
+    shares the primary: a balancer that took them all out for it would stop those too, as the PgBouncer drill
+    showed); 503 when no database answers."""
+    if _answers(DEFAULT_DB_ALIAS):
+        return JsonResponse({"status": "ok"})
+    if db_routing.replica_configured() and _answers(db_routing.REPLICA):
+        return JsonResponse({"status": "degraded", "primary": "database_unavailable", "replica": "ok"})
+    return JsonResponse({"status": "database_unavailable"}, status=503)
 
 
 # The home page's panels, in this order; each shows its role's to-do list (config/home.py) and its usual pages.

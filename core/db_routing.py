@@ -86,12 +86,25 @@ _system_identifier: list[str] = []
 
 
 def fence_key() -> str:
-    """The fence's key for this primary (a streaming replica shares its system identifier)."""
+    """The fence's key for this primary. A streaming replica shares its system identifier, so a process that starts
+    while the primary is down reads it there and can still answer public reads from the replica."""
     if not _system_identifier:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT system_identifier FROM pg_control_system()")
-            _system_identifier.append(str(cursor.fetchone()[0]))
+        _system_identifier.append(_read_system_identifier())
     return FENCE_KEY.format(system=_system_identifier[0])
+
+
+def _read_system_identifier() -> str:
+    aliases = [DEFAULT_DB_ALIAS, *([REPLICA] if replica_configured() else [])]
+    for alias in aliases:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT system_identifier FROM pg_control_system()")
+                return str(cursor.fetchone()[0])
+        except Exception:
+            if alias == aliases[-1]:
+                raise
+            log.warning("primary unavailable; reading the system identifier from the replica", exc_info=True)
+    raise AssertionError("unreachable")
 
 
 def primary_position() -> int:

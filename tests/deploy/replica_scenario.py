@@ -190,5 +190,14 @@ def replica_down() -> None:
     emit("replica_down", answers=[a for a, _ in answers], readers=sorted({r for _, rs in answers for r in rs}))
 
 
+def primary_down() -> None:
+    """The primary is stopped (the replica keeps what it replayed): the nodes stay in the balancer, their health
+    check says `degraded`, and public verification is answered from the replica."""
+    cert = Certificate.objects.using(db_routing.REPLICA).filter(organisation__credit_code="91220102MA00DEPLY1").first()
+    health = client.get("/healthz")
+    status, readers = scan(cert.token)
+    emit("primary_down", healthz=[health.status_code, health.json()["status"]], answer=status, readers=readers)
+
+
 if __name__ == "__main__":
-    replica_down() if sys.argv[2:] == ["down"] else main()
+    {"down": replica_down, "primary-down": primary_down}.get(sys.argv[2] if sys.argv[2:] else "", main)()

@@ -142,6 +142,22 @@ def test_a_revocation_is_never_answered_as_valid_while_the_replica_lags(pg_pair,
     # Replay resumed: the replica has the revocation and answers again.
     assert seen["resumed"] == {"step": "resumed", "replica_row": "revoked", "answer": "revoked", "readers": ["replica"]}
 
+    # The primary stopped: the health check keeps the nodes in the balancer (`degraded`), and public verification
+    # is answered from the replica (a balancer that took every node out for the shared primary stopped it too).
+    subprocess.run([str(SCRIPT), "stop", "primary"], env=pg_pair["env"], check=True, capture_output=True, timeout=120)
+    try:
+        seen = _scenario(env, replica, "primary-down")
+    finally:
+        subprocess.run(
+            [str(SCRIPT), "start", "primary"], env=pg_pair["env"], check=True, capture_output=True, timeout=120
+        )
+    assert seen["primary_down"] == {
+        "step": "primary_down",
+        "healthz": [200, "degraded"],
+        "answer": "revoked",
+        "readers": ["replica"],
+    }
+
     # The replica stopped: public reads are answered from the primary, without errors.
     subprocess.run([str(SCRIPT), "stop", "replica"], env=pg_pair["env"], check=True, capture_output=True, timeout=120)
     seen = _scenario(env, replica, "down")
