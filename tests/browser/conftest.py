@@ -82,6 +82,22 @@ def phone(browser):
     context.close()
 
 
+def screenshot(page, path: str) -> None:
+    """A whole page's picture, for people to look through (no check reads it). Chromium's compositor sometimes
+    refuses a capture ("Unable to capture screenshot": once in a full CI run, on an ordinary page): tried again,
+    then the visible part only, so that a browser's hiccup does not fail a test."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for full_page in (True, True, False):
+        try:
+            page.screenshot(path=path, full_page=full_page)
+            return
+        except PlaywrightError as exc:
+            if "Unable to capture screenshot" not in str(exc) or not full_page:
+                raise
+            page.wait_for_timeout(200)
+
+
 class Shots:
     """Screenshots of each step, kept as test artefacts."""
 
@@ -92,7 +108,7 @@ class Shots:
 
     def __call__(self, page, label: str) -> None:
         self.n += 1
-        page.screenshot(path=str(self.dir / f"{self.n:02d}-{label}.png"), full_page=True)
+        screenshot(page, str(self.dir / f"{self.n:02d}-{label}.png"))
 
 
 @pytest.fixture

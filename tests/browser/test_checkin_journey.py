@@ -20,7 +20,7 @@ from occupations.models import StandardLevel
 from tests.assessments.conftest import file_organisation, make_candidates, make_plan
 from tests.factories import PASSWORD, make_ric, member
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, login, logout
+from .conftest import CHROMIUM, CHROMIUM_ARGS, login, logout, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -117,7 +117,7 @@ def scan_with_camera(browser, base: str, tmp_path: Path, supervisor_user, url: s
         phone.check("#id-checked")
         phone.click("#check-in")
         phone.wait_for_load_state()
-        phone.screenshot(path=str(tmp_path / f"scan-{ticket.number}.png"), full_page=True)
+        screenshot(phone, str(tmp_path / f"scan-{ticket.number}.png"))
         return name
     finally:
         camera_browser.close()

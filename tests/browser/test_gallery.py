@@ -43,7 +43,7 @@ from django.test import override_settings
 
 from tests import test_permission_matrix as matrix
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, screenshot
 
 # Marked for the database (so that running the gallery alone still sets the test database up), but run after every
 # other test of the process (tests/browser/conftest.py): its world is committed and flushed at the end, as a
@@ -144,6 +144,32 @@ def test_a_key_prefix_is_not_a_code_but_a_status_is():
     never = re.compile(r"(?!)")
     assert code_tokens("对接系统 (sk_suq2503…) · sk_a-B_9xz… · key_prefix → sk_suq2503", never) == ["key_prefix"]
     assert code_tokens("状态 needs_review", never) == ["needs_review"]
+
+
+def test_a_refused_capture_is_tried_again_and_then_taken_of_the_visible_part():
+    from playwright.sync_api import Error as PlaywrightError
+
+    class Page:
+        def __init__(self, refusals: int):
+            self.refusals, self.taken = refusals, []
+
+        def screenshot(self, path, full_page):
+            if self.refusals:
+                self.refusals -= 1
+                raise PlaywrightError(
+                    "Page.screenshot: Protocol error (Page.captureScreenshot): Unable to capture screenshot"
+                )
+            self.taken.append(full_page)
+
+        def wait_for_timeout(self, ms):
+            pass
+
+    for refusals, taken in ((0, [True]), (1, [True]), (2, [False])):
+        page = Page(refusals)
+        screenshot(page, "x.png")
+        assert page.taken == taken
+    with pytest.raises(PlaywrightError):  # the visible part refused too: a real failure
+        screenshot(Page(3), "x.png")
 
 
 def _choice_codes() -> set[str]:
@@ -343,7 +369,7 @@ def test_page(gallery, route, role, viewport):
         problems.append("not an HTML page: add the pattern to NOT_PAGES with the reason")
     shot = GALLERY / viewport / role / (re.sub(r"[^\w.-]+", "_", url.strip("/")) or "home")
     shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=f"{shot}.png", full_page=True)
+    screenshot(page, f"{shot}.png")
 
     wide = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if wide[0] > wide[1]:
