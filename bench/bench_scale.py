@@ -76,7 +76,8 @@ def haproxy_command(env: dict, command: str) -> None:
 def use_nodes(env: dict, count: int) -> None:
     for name in sorted(haproxy_servers(env)):
         index = int(name.removeprefix("web"))
-        haproxy_command(env, f"set server web/{name} state {'ready' if index <= count else 'maint'}")
+        for backend in ("web", "public"):  # the bare view is served by the one, first scans by the other
+            haproxy_command(env, f"set server {backend}/{name} state {'ready' if index <= count else 'maint'}")
     time.sleep(1)
 
 

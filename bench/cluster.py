@@ -114,7 +114,8 @@ def kill_tree(pid: int, sig: int = 9) -> list[int]:
     return victims
 
 
-def haproxy_servers(env: dict) -> dict[str, str]:
+def haproxy_servers(env: dict, backend: str = "web") -> dict[str, str]:
+    """The web nodes' states in one of the balancer's backends (`web`, or `public` for public reads)."""
     sock = Path(env["DEPLOY_DIR"]) / "run" / "haproxy.sock"
     with socket.socket(socket.AF_UNIX) as s:
         s.connect(str(sock))
@@ -125,7 +126,7 @@ def haproxy_servers(env: dict) -> dict[str, str]:
     states = {}
     for line in data.decode().splitlines():
         cols = line.split(",")
-        if len(cols) > 17 and cols[0] == "web" and cols[1] not in ("BACKEND", "FRONTEND"):
+        if len(cols) > 17 and cols[0] == backend and cols[1] not in ("BACKEND", "FRONTEND"):
             states[cols[1]] = cols[17]
     return states
 

@@ -130,11 +130,24 @@ def make_finalised_plan(org, admin, n: int, person_offset: int):
 
     plan = make_plan(org, admin, levels=("4", "3"), capacity=max(n + 10, 100))
     levels = {lv.code: lv for lv in plan.levels.all()}
-    people = []
-    for k in range(person_offset, person_offset + n):
+
+    def person(k: int) -> Person:
         birth = datetime.date(1980, 1, 1) + datetime.timedelta(days=k // 900)
         body = f"220104{birth:%Y%m%d}{k % 900 + 1:03d}"
-        people.append(Person(name=f"考生{k}", id_type="ric", id_number=body + ric.calc_check_digit(body + "0")))
+        return Person(name=f"考生{k}", id_type="ric", id_number=body + ric.calc_check_digit(body + "0"))
+
+    # New people only: an earlier run, or the holders bench/load_scale.py loaded (5,000,000 at 10M), may hold
+    # some of these ID numbers.
+    people, k = [], person_offset
+    while len(people) < n:
+        batch = [person(k + i) for i in range(n - len(people))]
+        k += len(batch)
+        taken = set(
+            Person.objects.filter(id_type="ric", id_number__in=[p.id_number for p in batch]).values_list(
+                "id_number", flat=True
+            )
+        )
+        people += [p for p in batch if p.id_number not in taken]
     people = Person.objects.bulk_create(people)
     now = timezone.now()
     Registration.objects.bulk_create(

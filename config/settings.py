@@ -231,6 +231,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A primary that does not answer fails a connection in seconds, not the operating system's minutes: a worker
+    # (and the balancer's health check, 2 s) is not held by it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 # A streaming replica for public reads (core/db_routing.py, README "Operations"): public verification, the directory
 # and the public lists read from it when it has replayed every certificate change; everything else from the primary.
 # Every process of such a deployment (web nodes and workers) sets it, so that each change records its position.

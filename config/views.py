@@ -25,14 +25,19 @@ def _answers(alias: str) -> bool:
 
 
 def healthz(request):
-    """Whether this node can serve, for load balancers: 200 `ok` when the primary database answers; 200 `degraded`
-    when only the replica does (public verification, the directory and the public lists still work, and every node
-    shares the primary: a balancer that took them all out for it would stop those too, as the PgBouncer drill
-    showed); 503 when no database answers."""
+    """Whether this node can serve, for load balancers: 200 `ok` when the primary database answers, else 503
+    (`degraded` when the replica can still serve public reads, `database_unavailable` when not). With
+    `?serve=public` the question is whether it can serve public reads (verification, the directory, the public
+    lists): 200 `degraded` too. A balancer checks public reads' nodes with the latter and everything else with the
+    former (deploy/cluster's HAProxy: two backends): every node shares the primary, and a balancer that took them
+    all out for it stopped verification too, as the PgBouncer drill showed; a node cut off from the primary alone
+    is still out for everything else."""
     if _answers(DEFAULT_DB_ALIAS):
         return JsonResponse({"status": "ok"})
-    if db_routing.replica_configured() and _answers(db_routing.REPLICA):
-        return JsonResponse({"status": "degraded", "primary": "database_unavailable", "replica": "ok"})
+    if db_routing.replica_configured() and db_routing.choose_public_alias() == db_routing.REPLICA:
+        # The replica answers and has replayed every certificate change: public reads can be served.
+        degraded = {"status": "degraded", "primary": "database_unavailable", "replica": "ok"}
+        return JsonResponse(degraded, status=200 if request.GET.get("serve") == "public" else 503)
     return JsonResponse({"status": "database_unavailable"}, status=503)
 
 

@@ -24,6 +24,7 @@ read from a replica that is some milliseconds behind the primary: it shows as it
 
 import contextlib
 import contextvars
+import hashlib
 import logging
 import re
 import threading
@@ -83,28 +84,72 @@ def _redis():
 
 
 _system_identifier: list[str] = []
+_replica_identifier: list[str] = []
+# The primary's system identifier as last read from it, per primary (its address): what a process that starts
+# while the primary is down trusts, never the replica's word alone (a replica of a rebuilt primary's old cluster
+# would otherwise find that cluster's fence, long passed, and answer revoked certificates as valid).
+PRIMARY_ID_KEY = "db:primary-system:{where}"
 
 
 def fence_key() -> str:
     """The fence's key for this primary. A streaming replica shares its system identifier, so a process that starts
-    while the primary is down reads it there and can still answer public reads from the replica."""
+    while the primary is down can still answer public reads from the replica once it is sure of the identifier."""
     if not _system_identifier:
         _system_identifier.append(_read_system_identifier())
     return FENCE_KEY.format(system=_system_identifier[0])
 
 
+def _primary_id_key() -> str:
+    db = settings.DATABASES[DEFAULT_DB_ALIAS]
+    where = hashlib.sha256(f"{db.get('HOST')}:{db.get('PORT')}/{db.get('NAME')}".encode()).hexdigest()[:16]
+    return PRIMARY_ID_KEY.format(where=where)
+
+
+def _system_identifier_of(alias: str) -> str:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT system_identifier FROM pg_control_system()")
+        return str(cursor.fetchone()[0])
+
+
 def _read_system_identifier() -> str:
-    aliases = [DEFAULT_DB_ALIAS, *([REPLICA] if replica_configured() else [])]
-    for alias in aliases:
-        try:
-            with connections[alias].cursor() as cursor:
-                cursor.execute("SELECT system_identifier FROM pg_control_system()")
-                return str(cursor.fetchone()[0])
-        except Exception:
-            if alias == aliases[-1]:
-                raise
-            log.warning("primary unavailable; reading the system identifier from the replica", exc_info=True)
-    raise AssertionError("unreachable")
+    try:
+        identifier = _system_identifier_of(DEFAULT_DB_ALIAS)
+    except Exception:
+        if not replica_configured():
+            raise
+        log.warning("primary unavailable; taking its system identifier from Redis", exc_info=True)
+        remembered = _redis().get(_primary_id_key())
+        if remembered is None or remembered.decode() != replica_system_identifier():
+            raise RuntimeError("the primary's system identifier is unknown or not the replica's") from None
+        return remembered.decode()
+    if replica_configured():
+        with contextlib.suppress(Exception):  # best effort: only a primary-less start needs it
+            _redis().set(_primary_id_key(), identifier)
+    return identifier
+
+
+def replica_system_identifier() -> str:
+    """The replica's system identifier (read once per process)."""
+    if not _replica_identifier:
+        _replica_identifier.append(_system_identifier_of(REPLICA))
+    return _replica_identifier[0]
+
+
+def _replica_is_ours() -> bool:
+    """Whether the replica replays this primary's cluster: positions of two clusters mean nothing to each other."""
+    try:
+        ours = replica_system_identifier() == _system_identifier[0]
+    except Exception:
+        log.warning("replica unavailable; public reads go to the primary", exc_info=True)
+        ours = False
+    else:
+        if not ours:
+            log.error("the replica is not a copy of the primary's cluster; public reads go to the primary")
+    if not ours:  # asked again after the back-off, not on every request
+        _state.down_until = time.monotonic() + settings.REPLICA_RETRY_SECONDS
+        with contextlib.suppress(Exception):
+            connections[REPLICA].close()
+    return ours
 
 
 def primary_position() -> int:
@@ -192,7 +237,7 @@ def choose_public_alias() -> str:
     if getattr(_state, "down_until", 0.0) > time.monotonic():
         return DEFAULT_DB_ALIAS
     wanted = fence()
-    if wanted is None:
+    if wanted is None or not _replica_is_ours():
         return DEFAULT_DB_ALIAS
     replayed = _replay_position(settings.REPLICA_LSN_CACHE_SECONDS)
     if replayed is not None and replayed >= wanted:

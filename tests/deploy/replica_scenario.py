@@ -191,12 +191,31 @@ def replica_down() -> None:
 
 
 def primary_down() -> None:
-    """The primary is stopped (the replica keeps what it replayed): the nodes stay in the balancer, their health
-    check says `degraded`, and public verification is answered from the replica."""
+    """The primary is stopped (the replica keeps what it replayed): the health check says `degraded`, 503 for
+    everything but 200 for public reads, and public verification is answered from the replica."""
     cert = Certificate.objects.using(db_routing.REPLICA).filter(organisation__credit_code="91220102MA00DEPLY1").first()
-    health = client.get("/healthz")
+    health, public = client.get("/healthz"), client.get("/healthz?serve=public")
     status, readers = scan(cert.token)
-    emit("primary_down", healthz=[health.status_code, health.json()["status"]], answer=status, readers=readers)
+    emit(
+        "primary_down",
+        healthz=[health.status_code, health.json()["status"]],
+        healthz_public=[public.status_code, public.json()["status"]],
+        answer=status,
+        readers=readers,
+    )
+
+    # A process whose remembered primary is another cluster (the primary rebuilt from a dump, this replica not yet
+    # cloned again): the replica's word alone is not taken, nothing is answered from it.
+    db_routing._redis().set(db_routing._primary_id_key(), "1")
+    db_routing._system_identifier.clear()
+    db_routing._replica_identifier.clear()
+    db_routing.reset()
+    verification_cache.reset()
+    emit(
+        "primary_down_other_cluster",
+        verify=client.get(f"/api/v1/verify/{cert.token}").status_code,
+        healthz_public=client.get("/healthz?serve=public").status_code,
+    )
 
 
 if __name__ == "__main__":

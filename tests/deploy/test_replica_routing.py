@@ -142,8 +142,9 @@ def test_a_revocation_is_never_answered_as_valid_while_the_replica_lags(pg_pair,
     # Replay resumed: the replica has the revocation and answers again.
     assert seen["resumed"] == {"step": "resumed", "replica_row": "revoked", "answer": "revoked", "readers": ["replica"]}
 
-    # The primary stopped: the health check keeps the nodes in the balancer (`degraded`), and public verification
-    # is answered from the replica (a balancer that took every node out for the shared primary stopped it too).
+    # The primary stopped: the health check keeps the nodes in the balancer for public reads (`degraded`: 200 with
+    # ?serve=public, 503 for everything else), and public verification is answered from the replica (a balancer
+    # that took every node out for the shared primary stopped it too).
     subprocess.run([str(SCRIPT), "stop", "primary"], env=pg_pair["env"], check=True, capture_output=True, timeout=120)
     try:
         seen = _scenario(env, replica, "primary-down")
@@ -153,9 +154,15 @@ def test_a_revocation_is_never_answered_as_valid_while_the_replica_lags(pg_pair,
         )
     assert seen["primary_down"] == {
         "step": "primary_down",
-        "healthz": [200, "degraded"],
+        "healthz": [503, "degraded"],
+        "healthz_public": [200, "degraded"],
         "answer": "revoked",
         "readers": ["replica"],
+    }
+    assert seen["primary_down_other_cluster"] == {
+        "step": "primary_down_other_cluster",
+        "verify": 503,
+        "healthz_public": 503,
     }
 
     # The replica stopped: public reads are answered from the primary, without errors.
