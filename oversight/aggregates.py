@@ -3,11 +3,12 @@ region (DailyCount), so that a year's panel reads a few thousand rows instead of
 
 With DASHBOARD_PREAGGREGATED on (a deployment with a beat), the dashboards read complete days from DailyCount and
 count only today live; `daily_counts_refresh` (beat, every few minutes) recomputes the days that may have changed:
-for verifications, the two days before today (the log is buffered for seconds); for certificates, the same two
-days (a certificate issued during a day is dated today until midnight, and one dated ahead, such as a graduating
-class's, is counted once its day has passed) and every earlier issue date of a certificate created in the last
-REFRESH_LOOKBACK (a historical import, a correction), each day recomputed whole, so a refresh is exact, not an
-increment, and running it twice changes nothing. The first refresh (or
+for verifications, the days since the last refresh and at least the two days before today (the log is buffered
+for seconds); for certificates, the same days (a certificate issued during a day is dated today until midnight,
+and one dated ahead, such as a graduating class's, is counted once its day has passed) and every earlier issue
+date of a certificate created since the last refresh or in the last REFRESH_LOOKBACK (a historical import, a
+correction), each day recomputed whole, so a refresh is exact, not an increment, and running it twice changes
+nothing; after the beat stopped for days, the next refresh recounts them all. The first refresh (or
 `daily_counts_rebuild`, after a bulk load) computes every day. Off (the default, `make run`), every panel is
 counted live as before.
 """
@@ -15,6 +16,7 @@ counted live as before.
 import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -28,6 +30,9 @@ REFRESH_LOOKBACK = datetime.timedelta(hours=6)
 # After a bulk or historical load (more certificates created in the lookback than this, or dated on more days than
 # that) every day is recounted in one grouped scan of the table, which is cheaper than finding the days touched
 # and recounting them one by one (10,000,000 just loaded: 3.6 s against 26 s).
+# When the last refresh ran (the cache is Redis in a deployment): a refresh after the beat stopped recounts every
+# day since then.
+REFRESHED_KEY = "daily-counts:refreshed-at"
 WHOLE_ABOVE_ROWS = 50_000
 WHOLE_ABOVE_DAYS = 62
 
@@ -84,15 +89,22 @@ def daily_counts_refresh(now: datetime.datetime | None = None) -> dict:
     now = now or timezone.now()
     today = timezone.localdate(now)
     if not DailyCount.objects.exists():
-        return daily_counts_rebuild(today)
-    since = today - datetime.timedelta(days=2)
-    last_days = {since + datetime.timedelta(days=i) for i in range(2)}
-    recent = Certificate.objects.filter(created_at__gte=now - REFRESH_LOOKBACK)
-    if recent[: WHOLE_ABOVE_ROWS + 1].count() > WHOLE_ABOVE_ROWS:  # counted in the created_at index alone
-        touched = None
+        counts = daily_counts_rebuild(today)
+        cache.set(REFRESHED_KEY, now, timeout=None)
+        return counts
+    # Since the last refresh (the beat may have stopped for days), and at least the lookback and the two days
+    # before today.
+    last = cache.get(REFRESHED_KEY)
+    start = min(last, now - REFRESH_LOOKBACK) if last else now - REFRESH_LOOKBACK
+    since = min(timezone.localdate(start) - datetime.timedelta(days=1), today - datetime.timedelta(days=2))
+    last_days = {since + datetime.timedelta(days=i) for i in range((today - since).days)}
+    recent = Certificate.objects.filter(created_at__gte=start)
+    if len(last_days) > WHOLE_ABOVE_DAYS or recent[: WHOLE_ABOVE_ROWS + 1].count() > WHOLE_ABOVE_ROWS:
+        touched = None  # the created_at count reads that index alone
     else:
         touched = set(recent.filter(issued_on__lt=since).values_list("issued_on", flat=True).distinct())
         touched = None if len(touched) > WHOLE_ABOVE_DAYS else touched | last_days
     certificates = _replace(DailyCount.Kind.CERTIFICATES, touched, _certificate_rows(touched, today))
     verifications = _replace(DailyCount.Kind.VERIFICATIONS, last_days, _verification_rows(since, today))
+    cache.set(REFRESHED_KEY, now, timeout=None)
     return {"certificates": certificates, "verifications": verifications}

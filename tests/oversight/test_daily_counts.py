@@ -96,6 +96,20 @@ def test_a_day_is_counted_once_it_has_passed_whenever_its_certificates_were_crea
         assert counted == Certificate.objects.filter(issued_on=day).count() == 3
 
 
+def test_the_refresh_after_the_beat_stopped_for_days_counts_them_all(spread):
+    today = timezone.localdate()
+    at = lambda d, hour: timezone.make_aware(datetime.datetime.combine(d, datetime.time(hour)))  # noqa: E731
+    with override_settings(DASHBOARD_PREAGGREGATED=True):
+        daily_counts_refresh(now=at(today, 9))
+        Certificate.objects.filter(issued_on=spread[0]).update(issued_on=today, created_at=at(today, 10))
+        daily_counts_refresh(now=at(today, 17))  # the beat's last refresh before it stopped
+        daily_counts_refresh(now=at(today + datetime.timedelta(days=4), 1))
+        counted = sum(
+            DailyCount.objects.filter(kind=DailyCount.Kind.CERTIFICATES, day=today).values_list("n", flat=True)
+        )
+        assert counted == Certificate.objects.filter(issued_on=today).count() == 3
+
+
 def _live(officer):
     with override_settings(DASHBOARD_PREAGGREGATED=False):
         return panels(officer)
