@@ -214,8 +214,10 @@ def _replay_position(max_age: float) -> int | None:
     connection = connections[REPLICA]
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_last_wal_replay_lsn()")
-            value = lsn_value(cursor.fetchone()[0])
+            # A promoted replica keeps answering its last replayed position: ask whether it still follows one.
+            cursor.execute("SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()")
+            recovering, replayed = cursor.fetchone()
+            value = lsn_value(replayed) if recovering else None
     except Exception:
         log.warning("replica unavailable; public reads go to the primary", exc_info=True)
         _state.down_until = now + settings.REPLICA_RETRY_SECONDS
@@ -223,7 +225,7 @@ def _replay_position(max_age: float) -> int | None:
         with contextlib.suppress(Exception):  # already broken: closing it may fail too
             connection.close()
         return None
-    if value is None:  # not in recovery: no longer a replica of anything (promoted); do not trust it
+    if value is None:  # not in recovery: no longer a replica of anything (promoted); not trusted
         _state.down_until = now + settings.REPLICA_RETRY_SECONDS
         return None
     _state.replay = (value, time.monotonic())

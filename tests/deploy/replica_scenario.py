@@ -218,5 +218,14 @@ def primary_down() -> None:
     )
 
 
+def promoted() -> None:
+    """The replica was promoted: a certificate no change has touched since is read from the primary all the same."""
+    cert = Certificate.objects.filter(organisation__credit_code="91220102MA00DEPLY1", status="valid").first()
+    status, readers = scan(cert.token)
+    emit("promoted", answer=status, readers=readers)
+
+
 if __name__ == "__main__":
-    {"down": replica_down, "primary-down": primary_down}.get(sys.argv[2] if sys.argv[2:] else "", main)()
+    {"down": replica_down, "primary-down": primary_down, "promoted": promoted}.get(
+        sys.argv[2] if sys.argv[2:] else "", main
+    )()

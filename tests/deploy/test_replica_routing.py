@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,19 @@ def test_a_revocation_is_never_answered_as_valid_while_the_replica_lags(pg_pair,
     subprocess.run([str(SCRIPT), "stop", "replica"], env=pg_pair["env"], check=True, capture_output=True, timeout=120)
     seen = _scenario(env, replica, "down")
     assert seen["replica_down"] == {"step": "replica_down", "answers": ["valid"] * 3, "readers": ["primary"]}
+
+    # The replica promoted once it had replayed everything (it follows nothing now, whatever position it last
+    # replayed, and that position is past the fence): never read again.
+    subprocess.run([str(SCRIPT), "start", "replica"], env=pg_pair["env"], check=True, capture_output=True, timeout=120)
+
+    def query(port: int, sql: str) -> str:
+        psql = ["psql", "-qAt", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "skills", "-c", sql]
+        return subprocess.run(psql, check=True, capture_output=True, text=True).stdout.strip()
+
+    count = "SELECT count(*) FROM certificates_certificate"
+    deadline = time.monotonic() + 60
+    while query(pg_pair["replica"], count) != query(pg_pair["primary"], count) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert query(pg_pair["replica"], "SELECT pg_promote()") == "t"
+    seen = _scenario(env, replica, "promoted")
+    assert seen["promoted"] == {"step": "promoted", "answer": "valid", "readers": ["primary"]}
