@@ -146,9 +146,7 @@ def _replica_is_ours() -> bool:
         if not ours:
             log.error("the replica is not a copy of the primary's cluster; public reads go to the primary")
     if not ours:  # asked again after the back-off, not on every request
-        _state.down_until = time.monotonic() + settings.REPLICA_RETRY_SECONDS
-        with contextlib.suppress(Exception):
-            connections[REPLICA].close()
+        skip_replica()
     return ours
 
 
@@ -203,6 +201,15 @@ def fence() -> int | None:
 _state = threading.local()
 
 
+def skip_replica() -> None:
+    """This process reads public data from the primary for REPLICA_RETRY_SECONDS, and the replica's connection,
+    which may be broken, is dropped (a new one is made when it is tried again)."""
+    _state.down_until = time.monotonic() + settings.REPLICA_RETRY_SECONDS
+    _state.replay = None
+    with contextlib.suppress(Exception):  # already broken: closing it may fail too
+        connections[REPLICA].close()
+
+
 def _replay_position(max_age: float) -> int | None:
     """The replica's replay position, at most `max_age` seconds old; None if the replica cannot say."""
     now = time.monotonic()
@@ -220,13 +227,10 @@ def _replay_position(max_age: float) -> int | None:
             value = lsn_value(replayed) if recovering else None
     except Exception:
         log.warning("replica unavailable; public reads go to the primary", exc_info=True)
-        _state.down_until = now + settings.REPLICA_RETRY_SECONDS
-        _state.replay = None
-        with contextlib.suppress(Exception):  # already broken: closing it may fail too
-            connection.close()
+        skip_replica()
         return None
     if value is None:  # not in recovery: no longer a replica of anything (promoted); not trusted
-        _state.down_until = now + settings.REPLICA_RETRY_SECONDS
+        skip_replica()
         return None
     _state.replay = (value, time.monotonic())
     return value
@@ -306,9 +310,7 @@ class PublicReadsMiddleware:
             # The replica went away during the request (config.views answers a lost database with 503): skip it
             # for a while and answer this read from the primary instead of failing it.
             log.warning("replica failed during a public read; answering it from the primary")
-            _state.down_until = time.monotonic() + settings.REPLICA_RETRY_SECONDS
-            with contextlib.suppress(Exception):
-                connections[REPLICA].close()
+            skip_replica()
             with public_reads(DEFAULT_DB_ALIAS):
                 response = self.get_response(request)
         return response
