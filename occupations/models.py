@@ -49,10 +49,13 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    # How many leading digits of a code a province or a city shares with everything below it (GB/T 2260).
+    PREFIX_LENGTH = {Kind.PROVINCE: 2, Kind.CITY: 4}
+
     @property
     def prefix(self) -> str:
         """The code prefix shared by this region and everything below it."""
-        return {"province": self.code[:2], "city": self.code[:4]}.get(self.kind, self.code)
+        return self.code[: self.PREFIX_LENGTH.get(self.kind, len(self.code))]
 
     @property
     def province_code(self) -> str:

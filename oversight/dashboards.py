@@ -308,7 +308,7 @@ def _split(since: datetime.date, until: datetime.date) -> tuple[tuple | None, tu
     return stored, live
 
 
-CITY_PREFIX = 4  # the digits a city's code shares with its districts and counties (Region.prefix): 2201 for 长春市
+CITY_PREFIX = Region.PREFIX_LENGTH[Region.Kind.CITY]  # 2201 for 长春市 and its districts and counties
 
 
 def _tally(kind: str, prefixes: list[str], since, until, *, by: str, keyed: bool = False) -> dict:
